@@ -1,0 +1,406 @@
+/* batch.c: wire batch encode and bounded decode; see batch.h and DESIGN.md. */
+#include "batch.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <zstd.h>
+#include <zstd_errors.h>
+
+const struct am_batch_limits am_batch_default_limits = {
+	.max_compressed = 4u << 20,
+	.max_decompressed = 32u << 20,
+	.max_events = 10000,
+	.max_string = 256,
+	.max_window_log = 23,
+};
+
+static const char *const error_names[AM_BATCH_ERROR_MAX] = {
+	[AM_BATCH_OK] = "ok",
+	[AM_BATCH_EMPTY] = "empty_body",
+	[AM_BATCH_COMPRESSED_TOO_LARGE] = "compressed_too_large",
+	[AM_BATCH_NOT_ZSTD] = "not_zstd",
+	[AM_BATCH_ZSTD_TRUNCATED] = "zstd_truncated",
+	[AM_BATCH_ZSTD_CORRUPT] = "zstd_corrupt",
+	[AM_BATCH_ZSTD_WINDOW] = "zstd_window_too_large",
+	[AM_BATCH_TRAILING_DATA] = "trailing_data",
+	[AM_BATCH_DECOMPRESSED_TOO_LARGE] = "decompressed_too_large",
+	[AM_BATCH_PROTOBUF] = "protobuf_invalid",
+	[AM_BATCH_SCHEMA_VERSION] = "unsupported_schema_version",
+	[AM_BATCH_TOO_MANY_EVENTS] = "too_many_events",
+	[AM_BATCH_STRING_TOO_LONG] = "string_too_long",
+	[AM_BATCH_BAD_EVENT_ID] = "bad_event_id",
+	[AM_BATCH_MISSING_TIMESTAMP] = "missing_timestamp",
+	[AM_BATCH_MISSING_TOOL] = "missing_tool",
+	[AM_BATCH_NOMEM] = "out_of_memory",
+};
+
+const char *
+am_batch_error_name(enum am_batch_error code)
+{
+	if ((unsigned)code >= AM_BATCH_ERROR_MAX) {
+		return "unknown";
+	}
+	return error_names[code];
+}
+
+__attribute__((format(printf, 3, 4))) static int
+fail(struct am_batch_status *st, enum am_batch_error code, const char *fmt, ...)
+{
+	va_list ap;
+
+	st->code = code;
+	va_start(ap, fmt);
+	vsnprintf(st->message, sizeof(st->message), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int
+am_batch_encode(const am_batch *batch, uint8_t **ret_buf, size_t *ret_len)
+{
+	size_t packed_len, bound, n;
+	uint8_t *packed, *out;
+
+	packed_len = aimeter__v1__batch__get_packed_size(batch);
+	packed = malloc(packed_len ? packed_len : 1);
+	if (packed == NULL) {
+		return -ENOMEM;
+	}
+	aimeter__v1__batch__pack(batch, packed);
+	bound = ZSTD_compressBound(packed_len);
+	out = malloc(bound);
+	if (out == NULL) {
+		free(packed);
+		return -ENOMEM;
+	}
+	n = ZSTD_compress(out, bound, packed, packed_len, AM_ZSTD_LEVEL);
+	free(packed);
+	if (ZSTD_isError(n)) {
+		free(out);
+		return -EIO;
+	}
+	*ret_buf = out;
+	*ret_len = n;
+	return 0;
+}
+
+int
+am_zstd_decompress(const uint8_t *buf, size_t len, const struct am_batch_limits *lim,
+		   uint8_t **ret_out, size_t *ret_len, struct am_batch_status *st)
+{
+	ZSTD_DCtx *dctx = NULL;
+	ZSTD_inBuffer in = { buf, len, 0 };
+	uint8_t *out = NULL, *grown;
+	size_t cap, used = 0, ret = 1;
+	unsigned long long declared;
+	int r = -1;
+
+	*ret_out = NULL;
+	*ret_len = 0;
+	if (len == 0) {
+		return fail(st, AM_BATCH_EMPTY, "request body is empty; expected one zstd frame");
+	}
+	if (len > lim->max_compressed) {
+		return fail(st, AM_BATCH_COMPRESSED_TOO_LARGE,
+			    "compressed body is %zu bytes, limit is %zu", len, lim->max_compressed);
+	}
+	if (len < 4 || buf[0] != 0x28 || buf[1] != 0xb5 || buf[2] != 0x2f || buf[3] != 0xfd) {
+		return fail(st, AM_BATCH_NOT_ZSTD,
+			    "body is not a zstd frame (no zstd magic number in the first 4 bytes)");
+	}
+
+	/* Start small unless the frame declares a size within the cap; the
+	 * declared size is a hint only, the running cap below is what holds. */
+	cap = 64 * 1024;
+	declared = ZSTD_getFrameContentSize(buf, len);
+	if (declared != ZSTD_CONTENTSIZE_UNKNOWN && declared != ZSTD_CONTENTSIZE_ERROR) {
+		if (declared > lim->max_decompressed) {
+			return fail(st, AM_BATCH_DECOMPRESSED_TOO_LARGE,
+				    "zstd frame declares %llu decompressed bytes, limit is %zu",
+				    declared, lim->max_decompressed);
+		}
+		cap = declared > 0 ? (size_t)declared : 1;
+	}
+	if (cap > lim->max_decompressed) {
+		cap = lim->max_decompressed;
+	}
+
+	dctx = ZSTD_createDCtx();
+	out = malloc(cap);
+	if (dctx == NULL || out == NULL) {
+		fail(st, AM_BATCH_NOMEM, "could not allocate %zu bytes for decompression", cap);
+		goto done;
+	}
+	if (ZSTD_isError(ZSTD_DCtx_setParameter(dctx, ZSTD_d_windowLogMax,
+						(int)lim->max_window_log))) {
+		fail(st, AM_BATCH_NOMEM, "could not set the zstd window limit");
+		goto done;
+	}
+
+	while (ret != 0) {
+		ZSTD_outBuffer o;
+
+		if (used == cap) {
+			size_t next;
+
+			if (cap >= lim->max_decompressed) {
+				/* Probe one more byte, so an output of exactly the
+				 * cap is not mistaken for a bomb. */
+				uint8_t probe;
+				ZSTD_outBuffer po = { &probe, 1, 0 };
+
+				ret = ZSTD_decompressStream(dctx, &po, &in);
+				if (ZSTD_isError(ret)) {
+					break; /* reported below */
+				}
+				if (po.pos > 0) {
+					fail(st, AM_BATCH_DECOMPRESSED_TOO_LARGE,
+					     "decompressed body passed the limit of %zu bytes after "
+					     "%zu compressed bytes (a zstd bomb?)",
+					     lim->max_decompressed, in.pos);
+					goto done;
+				}
+				if (ret != 0 && in.pos == in.size) {
+					fail(st, AM_BATCH_ZSTD_TRUNCATED,
+					     "zstd frame is truncated: input ended after %zu bytes with "
+					     "the frame incomplete",
+					     len);
+					goto done;
+				}
+				continue;
+			}
+			next = cap * 2 < lim->max_decompressed ? cap * 2 : lim->max_decompressed;
+			grown = realloc(out, next);
+			if (grown == NULL) {
+				fail(st, AM_BATCH_NOMEM, "could not grow decompression buffer to %zu bytes",
+				     next);
+				goto done;
+			}
+			out = grown;
+			cap = next;
+		}
+		o.dst = out;
+		o.size = cap;
+		o.pos = used;
+		ret = ZSTD_decompressStream(dctx, &o, &in);
+		used = o.pos;
+		if (ZSTD_isError(ret)) {
+			break;
+		}
+		if (ret != 0 && in.pos == in.size && o.pos < o.size) {
+			/* zstd wants more input and there is none. */
+			fail(st, AM_BATCH_ZSTD_TRUNCATED,
+			     "zstd frame is truncated: input ended after %zu bytes with the frame "
+			     "incomplete",
+			     len);
+			goto done;
+		}
+	}
+	if (ZSTD_isError(ret)) {
+		if (ZSTD_getErrorCode(ret) == ZSTD_error_frameParameter_windowTooLarge) {
+			fail(st, AM_BATCH_ZSTD_WINDOW,
+			     "zstd frame needs a window above the limit of 2^%u bytes",
+			     lim->max_window_log);
+		} else {
+			fail(st, AM_BATCH_ZSTD_CORRUPT, "zstd frame is corrupt at input byte %zu: %s",
+			     in.pos, ZSTD_getErrorName(ret));
+		}
+		goto done;
+	}
+	if (in.pos != in.size) {
+		fail(st, AM_BATCH_TRAILING_DATA,
+		     "%zu bytes follow the zstd frame; a batch is exactly one frame",
+		     in.size - in.pos);
+		goto done;
+	}
+	*ret_out = out;
+	*ret_len = used;
+	out = NULL;
+	r = 0;
+done:
+	free(out);
+	ZSTD_freeDCtx(dctx);
+	return r;
+}
+
+/*
+ * Count occurrences of Batch field 6 (events) on the top level of the wire
+ * bytes, so an oversized batch is refused before protobuf-c allocates for it.
+ * Returns the count, or -1 when the bytes are not well-formed protobuf.
+ */
+static long
+count_events(const uint8_t *p, size_t len)
+{
+	size_t i = 0;
+	long n = 0;
+
+	while (i < len) {
+		uint64_t key = 0, v = 0;
+		int shift = 0;
+
+		do {
+			if (i >= len || shift > 63) {
+				return -1;
+			}
+			key |= (uint64_t)(p[i] & 0x7f) << shift;
+			shift += 7;
+		} while (p[i++] & 0x80);
+		switch (key & 7) {
+		case 0: /* varint */
+			do {
+				if (i >= len) {
+					return -1;
+				}
+			} while (p[i++] & 0x80);
+			break;
+		case 1: /* 64-bit */
+			if (len - i < 8) {
+				return -1;
+			}
+			i += 8;
+			break;
+		case 2: /* length-delimited */
+			shift = 0;
+			do {
+				if (i >= len || shift > 63) {
+					return -1;
+				}
+				v |= (uint64_t)(p[i] & 0x7f) << shift;
+				shift += 7;
+			} while (p[i++] & 0x80);
+			if (v > len - i) {
+				return -1;
+			}
+			i += (size_t)v;
+			if ((key >> 3) == 6) {
+				n++;
+			}
+			break;
+		case 5: /* 32-bit */
+			if (len - i < 4) {
+				return -1;
+			}
+			i += 4;
+			break;
+		default:
+			return -1;
+		}
+	}
+	return n;
+}
+
+static int
+check_string(struct am_batch_status *st, const struct am_batch_limits *lim, size_t index,
+	     const char *field, const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n > lim->max_string) {
+		return fail(st, AM_BATCH_STRING_TOO_LONG,
+			    "event %zu: field %s is %zu bytes, limit is %zu", index, field, n,
+			    lim->max_string);
+	}
+	return 0;
+}
+
+static int
+check_event(struct am_batch_status *st, const struct am_batch_limits *lim, size_t i,
+	    const am_usage_event *e)
+{
+	if (e->event_id.len != AM_EVENT_ID_LEN) {
+		return fail(st, AM_BATCH_BAD_EVENT_ID,
+			    "event %zu: event_id is %zu bytes, must be exactly %d", i,
+			    e->event_id.len, AM_EVENT_ID_LEN);
+	}
+	if (e->ts_ms <= 0) {
+		return fail(st, AM_BATCH_MISSING_TIMESTAMP,
+			    "event %zu: ts_ms is missing (must be UTC milliseconds > 0)", i);
+	}
+	if (e->tool == NULL || e->tool[0] == '\0') {
+		return fail(st, AM_BATCH_MISSING_TOOL, "event %zu: tool is missing", i);
+	}
+	if (check_string(st, lim, i, "tool", e->tool) || check_string(st, lim, i, "model", e->model) ||
+	    check_string(st, lim, i, "session", e->session) ||
+	    check_string(st, lim, i, "project", e->project) ||
+	    check_string(st, lim, i, "user", e->user) ||
+	    check_string(st, lim, i, "team_hint", e->team_hint) ||
+	    check_string(st, lim, i, "speed", e->speed) ||
+	    check_string(st, lim, i, "service_tier", e->service_tier)) {
+		return -1;
+	}
+	return 0;
+}
+
+int
+am_batch_decode(const uint8_t *buf, size_t len, const struct am_batch_limits *lim,
+		am_batch **ret_batch, struct am_batch_status *st)
+{
+	uint8_t *raw = NULL;
+	size_t raw_len = 0;
+	am_batch *b = NULL;
+	long events;
+
+	*ret_batch = NULL;
+	st->code = AM_BATCH_OK;
+	st->message[0] = '\0';
+	if (lim == NULL) {
+		lim = &am_batch_default_limits;
+	}
+	if (am_zstd_decompress(buf, len, lim, &raw, &raw_len, st) < 0) {
+		return -1;
+	}
+	events = count_events(raw, raw_len);
+	if (events < 0) {
+		fail(st, AM_BATCH_PROTOBUF,
+		     "decompressed body (%zu bytes) is not a valid protobuf Batch message", raw_len);
+		goto err;
+	}
+	if ((size_t)events > lim->max_events) {
+		fail(st, AM_BATCH_TOO_MANY_EVENTS, "batch holds %ld events, limit is %zu; split it",
+		     events, lim->max_events);
+		goto err;
+	}
+	b = aimeter__v1__batch__unpack(NULL, raw_len, raw);
+	if (b == NULL) {
+		fail(st, AM_BATCH_PROTOBUF,
+		     "decompressed body (%zu bytes) is not a valid protobuf Batch message", raw_len);
+		goto err;
+	}
+	if (b->schema_version != AM_SCHEMA_VERSION) {
+		fail(st, AM_BATCH_SCHEMA_VERSION,
+		     "batch schema_version %u is not supported; this collector accepts %d",
+		     b->schema_version, AM_SCHEMA_VERSION);
+		goto err;
+	}
+	if (check_string(st, lim, 0, "device_id", b->device_id) < 0 ||
+	    check_string(st, lim, 0, "agent_version", b->agent_version) < 0 ||
+	    check_string(st, lim, 0, "agent_os", b->agent_os) < 0) {
+		snprintf(st->message, sizeof(st->message), "batch header string too long (limit %zu)",
+			 lim->max_string);
+		goto err;
+	}
+	for (size_t i = 0; i < b->n_events; i++) {
+		if (check_event(st, lim, i, b->events[i]) < 0) {
+			goto err;
+		}
+	}
+	free(raw);
+	*ret_batch = b;
+	return 0;
+err:
+	am_batch_free(b);
+	free(raw);
+	return -1;
+}
+
+void
+am_batch_free(am_batch *batch)
+{
+	if (batch != NULL) {
+		aimeter__v1__batch__free_unpacked(batch, NULL);
+	}
+}

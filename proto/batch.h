@@ -1,0 +1,95 @@
+/*
+ * batch.h: encode and decode aimeter wire batches (protobuf in one zstd frame).
+ *
+ * The decoder is the first thing untrusted bytes meet in the collector, so it
+ * enforces every cap before or while it allocates: compressed size, a running
+ * decompressed-size cap checked while zstd expands (a bomb stops early), the
+ * zstd window, events per batch (counted on the wire before unpacking) and
+ * string lengths. It never logs; the caller logs once.
+ */
+#ifndef AM_BATCH_H
+#define AM_BATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "telemetry.pb-c.h"
+
+#define AM_SCHEMA_VERSION 1
+#define AM_ZSTD_LEVEL 3
+#define AM_EVENT_ID_LEN 16
+
+typedef Aimeter__V1__Batch am_batch;
+typedef Aimeter__V1__UsageEvent am_usage_event;
+
+/* Each failure has its own code, so callers can map it to a status. */
+enum am_batch_error {
+	AM_BATCH_OK = 0,
+	AM_BATCH_EMPTY,              /* zero-length body */
+	AM_BATCH_COMPRESSED_TOO_LARGE,
+	AM_BATCH_NOT_ZSTD,           /* no zstd magic number */
+	AM_BATCH_ZSTD_TRUNCATED,     /* the frame ends early */
+	AM_BATCH_ZSTD_CORRUPT,       /* zstd reported a decoding error */
+	AM_BATCH_ZSTD_WINDOW,        /* frame asks for a window above the limit */
+	AM_BATCH_TRAILING_DATA,      /* bytes after the one frame */
+	AM_BATCH_DECOMPRESSED_TOO_LARGE, /* output passed the cap: a bomb */
+	AM_BATCH_PROTOBUF,           /* not a valid Batch message */
+	AM_BATCH_SCHEMA_VERSION,     /* unsupported schema_version (HTTP 409) */
+	AM_BATCH_TOO_MANY_EVENTS,
+	AM_BATCH_STRING_TOO_LONG,
+	AM_BATCH_BAD_EVENT_ID,       /* missing, or not 16 bytes */
+	AM_BATCH_MISSING_TIMESTAMP,
+	AM_BATCH_MISSING_TOOL,
+	AM_BATCH_NOMEM,              /* allocation failed or hit the memory cap */
+	AM_BATCH_ERROR_MAX
+};
+
+struct am_batch_limits {
+	size_t max_compressed;   /* bytes on the wire */
+	size_t max_decompressed; /* bytes of protobuf after zstd */
+	size_t max_events;       /* events per batch */
+	size_t max_string;       /* bytes in any one string field */
+	unsigned max_window_log; /* zstd window log limit */
+};
+
+/* Defaults: 4 MiB compressed, 32 MiB decompressed, 10,000 events, 256-byte strings. */
+extern const struct am_batch_limits am_batch_default_limits;
+
+struct am_batch_status {
+	enum am_batch_error code;
+	char message[192]; /* precise, human text: what, where and the limit */
+};
+
+/*
+ * am_batch_encode(batch, ret_buf, ret_len):
+ * Pack batch and compress it into one zstd frame at AM_ZSTD_LEVEL. On success
+ * *ret_buf is malloc'd and owned by the caller. Returns 0 or -ENOMEM / -EIO.
+ */
+int am_batch_encode(const am_batch *batch, uint8_t **ret_buf, size_t *ret_len);
+
+/*
+ * am_batch_decode(buf, len, limits, ret_batch, ret_status):
+ * Decompress and unpack buf under limits (NULL: defaults), then check the
+ * schema version and every event's id, timestamp, tool and strings. Returns
+ * 0 with *ret_batch owned by the caller (free with am_batch_free), or -1 with
+ * ret_status filled in and *ret_batch set to NULL.
+ */
+int am_batch_decode(const uint8_t *buf, size_t len, const struct am_batch_limits *limits,
+		    am_batch **ret_batch, struct am_batch_status *ret_status);
+
+/* am_batch_free(batch): free a batch from am_batch_decode; NULL is fine. */
+void am_batch_free(am_batch *batch);
+
+/* am_batch_error_name(code): a stable snake_case name, e.g. "zstd_truncated". */
+const char *am_batch_error_name(enum am_batch_error code);
+
+/*
+ * am_zstd_decompress(buf, len, limits, ret_out, ret_len, ret_status):
+ * The bounded streaming decompression step of am_batch_decode, on its own for
+ * tests: exactly one frame, window and output capped while it expands.
+ * Returns 0 with *ret_out malloc'd (caller frees), or -1 with ret_status set.
+ */
+int am_zstd_decompress(const uint8_t *buf, size_t len, const struct am_batch_limits *limits,
+		       uint8_t **ret_out, size_t *ret_len, struct am_batch_status *ret_status);
+
+#endif
