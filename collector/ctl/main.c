@@ -1,8 +1,11 @@
-/* main.c: aimeterctl command line. */
+/* main.c: aimeterctl command line: dispatch, migrate and check. */
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "am_config.h"
+#include "ctl.h"
+#include "migrate.h"
 
 static void
 usage(FILE *f)
@@ -11,26 +14,143 @@ usage(FILE *f)
 		   "\n"
 		   "Administers the aimeter database: schema, directory, price book, reports.\n"
 		   "\n"
+		   "commands:\n"
+		   "  migrate                         apply the embedded schema migrations\n"
+		   "  ingest FILE|-                   load events (aimeter-agent scan --format jsonl)\n"
+		   "  directory import [--create-missing] FILE.csv\n"
+		   "                                  import memberships or teams\n"
+		   "  prices import FILE.csv          add price book rows\n"
+		   "  report spend --month YYYY-MM --by team|cost-center|model|tool|person\n"
+		   "  report unpriced | rejected      models without a price; rejected events\n"
+		   "  reattribute --identity ID       re-resolve an identity's events\n"
+		   "  check                           health checks (default partition)\n"
+		   "\n"
+		   "Every command takes --help, --db CONNINFO (default: libpq's PG* variables).\n"
+		   "Exit status: 0 input processed (even with rejects), 1 nothing applied or\n"
+		   "failure, 2 usage error.\n"
+		   "\n"
 		   "options:\n"
 		   "  -h, --help     show this help\n"
 		   "  -V, --version  show the version\n");
 }
 
 int
+cmd_migrate(int argc, char **argv)
+{
+	static const struct option longopts[] = { CTL_COMMON_LONGOPTS, { NULL, 0, NULL, 0 } };
+	struct ctl_opts opts = { 0 };
+	char err[1024];
+	int c, applied = 0, rc;
+	PGconn *conn;
+
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if (ctl_common_option(&opts, c, optarg)) {
+			continue;
+		}
+		if (c == 'h') {
+			printf("usage: aimeterctl migrate [options]\n\n"
+			       "Applies the schema migrations built into this binary that the\n"
+			       "database lacks, in order; safe to run on every deploy and from\n"
+			       "several hosts at once (an advisory lock serialises runs).\n"
+			       "Run it as the database owner (a superuser): the write-path\n"
+			       "functions it creates are SECURITY DEFINER.\n\n"
+			       "options:\n" CTL_COMMON_HELP);
+			return CTL_OK;
+		}
+		return CTL_USAGE;
+	}
+	if (optind != argc) {
+		fprintf(stderr, "aimeterctl: migrate takes no arguments; see --help\n");
+		return CTL_USAGE;
+	}
+	conn = ctl_connect(&opts);
+	if (conn == NULL) {
+		return CTL_FAIL;
+	}
+	rc = migrate_run(conn, &applied, err, sizeof(err));
+	PQfinish(conn);
+	if (rc < 0) {
+		fprintf(stderr, "aimeterctl: %s", err);
+		if (err[0] != '\0' && err[strlen(err) - 1] != '\n') {
+			fputc('\n', stderr);
+		}
+		return CTL_FAIL;
+	}
+	printf("schema at version %d (%d migration%s applied)\n", migrate_latest(), applied,
+	       applied == 1 ? "" : "s");
+	return CTL_OK;
+}
+
+int
+cmd_check(int argc, char **argv)
+{
+	static const struct option longopts[] = { CTL_COMMON_LONGOPTS, { NULL, 0, NULL, 0 } };
+	struct ctl_opts opts = { 0 };
+	PGresult *r;
+	PGconn *conn;
+	int c, rc = CTL_OK;
+
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if (ctl_common_option(&opts, c, optarg)) {
+			continue;
+		}
+		if (c == 'h') {
+			printf("usage: aimeterctl check [options]\n\n"
+			       "Reports rows in the default partition of usage_events (there\n"
+			       "should be none: partitions are made on demand). Exit 1 if any.\n\n"
+			       "options:\n" CTL_COMMON_HELP);
+			return CTL_OK;
+		}
+		return CTL_USAGE;
+	}
+	conn = ctl_connect(&opts);
+	if (conn == NULL) {
+		return CTL_FAIL;
+	}
+	r = ctl_query(conn, "SELECT aimeter.default_partition_rows()", 0, NULL);
+	if (r == NULL) {
+		rc = CTL_FAIL;
+	} else if (strcmp(PQgetvalue(r, 0, 0), "0") != 0) {
+		printf("default partition: %s rows (expected none)\n", PQgetvalue(r, 0, 0));
+		rc = CTL_FAIL;
+	} else {
+		printf("default partition: empty\n");
+	}
+	PQclear(r);
+	PQfinish(conn);
+	return rc;
+}
+
+int
 main(int argc, char **argv)
 {
+	static const struct {
+		const char *name;
+		int (*fn)(int, char **);
+	} cmds[] = {
+		{ "migrate", cmd_migrate },	    { "ingest", cmd_ingest },
+		{ "directory", cmd_directory },	    { "prices", cmd_prices },
+		{ "report", cmd_report },	    { "reattribute", cmd_reattribute },
+		{ "check", cmd_check },
+	};
+
 	if (argc < 2) {
 		usage(stderr);
-		return 2;
+		return CTL_USAGE;
 	}
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
 		usage(stdout);
-		return 0;
+		return CTL_OK;
 	}
 	if (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0) {
 		printf("aimeterctl %s\n", AM_VERSION);
-		return 0;
+		return CTL_OK;
+	}
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		if (strcmp(argv[1], cmds[i].name) == 0) {
+			return cmds[i].fn(argc - 1, argv + 1);
+		}
 	}
 	fprintf(stderr, "aimeterctl: unknown command \"%s\"; see --help\n", argv[1]);
-	return 2;
+	return CTL_USAGE;
 }
