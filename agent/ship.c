@@ -1,0 +1,972 @@
+/* ship.c: see ship.h. */
+#include "ship.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "am_config.h"
+#include "log.h"
+#include "testhook.h"
+
+#define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+
+#define RESP_MAX 16384
+#define RETRY_AFTER_MAX_S 3600
+
+enum ship_state {
+	SHIP_IDLE,     /* may send */
+	SHIP_INFLIGHT, /* one transfer running */
+	SHIP_WAIT,     /* backing off or honouring Retry-After */
+	SHIP_CLOSING,
+	SHIP_STATE_MAX
+};
+
+enum xfer_kind { XFER_BATCH, XFER_ENROLL, XFER_KIND_MAX };
+
+struct xfer {
+	struct ship *ship;
+	enum xfer_kind kind;
+	CURL *easy;
+	struct curl_slist *headers;
+	uint8_t *body;
+	size_t body_len;
+	char errbuf[CURL_ERROR_SIZE];
+	uint8_t resp[RESP_MAX];
+	size_t resp_len;
+	long retry_after;
+	bool upload_hooked;
+	/* XFER_BATCH */
+	struct spool_peek peek;
+	uint64_t dropped_reported;
+};
+
+/* One per socket curl asks us to watch (multi-uv.c's curl_context). */
+struct sock {
+	uv_poll_t poll;
+	curl_socket_t fd;
+	struct ship *ship;
+	struct sock *next;
+};
+
+struct ship {
+	uv_loop_t *loop;
+	struct spool *spool;
+	CURLM *multi;
+	uv_timer_t curl_timer;
+	uv_timer_t wake_timer;
+	int open_handles;
+
+	char *url, *ca_file, *pin, *state_dir, *key_file;
+	char *secret, *hostname, *os, *agent_version, *team_hint;
+	size_t batch_events;
+	uint64_t batch_bytes, batch_age_ms, backoff_base_ms, backoff_cap_ms;
+
+	enum ship_state state;
+	struct xfer *inflight;
+	struct sock *socks;
+	unsigned attempt;
+	size_t split_limit;
+	bool flushing;
+	bool enrolled;
+	struct enroll_creds creds;
+	uint8_t batch_id[16];
+	struct spool_cursor batch_id_for; /* the batch the id belongs to */
+	bool batch_id_valid;
+
+	ship_enrolled_cb enrolled_cb;
+	void *opaque;
+
+	int64_t last_success_ms, last_error_ms;
+	char last_error[512];
+	unsigned errors_in_row;
+};
+
+static void ship_maybe_send(struct ship *s);
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static uint64_t
+random_u64(void)
+{
+	uint64_t v = 0;
+
+	if (getrandom(&v, sizeof(v), 0) != (ssize_t)sizeof(v)) {
+		v = (uint64_t)now_ms() * 6364136223846793005ull + (uint64_t)getpid();
+	}
+	return v;
+}
+
+/* --- status file for `aimeter-agent status` ----------------------------------------- */
+
+static void
+write_status(struct ship *s)
+{
+	char path[4200], tmp[4300];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/status", s->state_dir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "w");
+	if (f == NULL) {
+		return; /* informational only */
+	}
+	fprintf(f, "pid %ld\nenrolled %d\nlast_success_ms %" PRId64 "\nlast_error_ms %" PRId64
+		   "\nlast_error %s\n",
+		(long)getpid(), s->enrolled ? 1 : 0, s->last_success_ms, s->last_error_ms,
+		s->last_error);
+	if (fclose(f) == 0) {
+		(void)rename(tmp, path); /* informational only */
+	}
+}
+
+static void
+note_error(struct ship *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+note_error(struct ship *s, const char *fmt, ...)
+{
+	char msg[sizeof(s->last_error)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	s->errors_in_row++;
+	/* Rate limit: a new message, or every 20th repeat. */
+	if (strcmp(msg, s->last_error) != 0 || s->errors_in_row % 20 == 1) {
+		log_warnx("%s", msg);
+	}
+	strcpy(s->last_error, msg);
+	s->last_error_ms = now_ms();
+	write_status(s);
+}
+
+static void
+note_success(struct ship *s)
+{
+	if (s->errors_in_row > 0) {
+		log_info("collector reachable again after %u failed attempts", s->errors_in_row);
+	}
+	s->errors_in_row = 0;
+	s->attempt = 0;
+	s->last_success_ms = now_ms();
+	write_status(s);
+}
+
+/* --- timers ------------------------------------------------------------------------- */
+
+static void
+ship_wake_cb(uv_timer_t *t)
+{
+	struct ship *s = container_of(t, struct ship, wake_timer);
+
+	if (s->state == SHIP_WAIT) {
+		s->state = SHIP_IDLE;
+	}
+	ship_maybe_send(s);
+}
+
+static void
+wait_ms(struct ship *s, uint64_t ms)
+{
+	s->state = SHIP_WAIT;
+	uv_timer_start(&s->wake_timer, ship_wake_cb, ms, 0);
+}
+
+/* Full jitter: uniform in [0, min(cap, base * 2^attempt)], at least 100 ms. */
+static void
+backoff(struct ship *s)
+{
+	uint64_t ceiling = s->backoff_base_ms;
+
+	for (unsigned i = 0; i < s->attempt && ceiling < s->backoff_cap_ms; i++) {
+		ceiling *= 2;
+	}
+	if (ceiling > s->backoff_cap_ms) {
+		ceiling = s->backoff_cap_ms;
+	}
+	s->attempt++;
+	uint64_t ms = random_u64() % (ceiling + 1);
+	wait_ms(s, ms < 100 ? 100 : ms);
+}
+
+/* --- curl on the loop (multi-uv.c) -------------------------------------------------- */
+
+static void
+sock_close_cb(uv_handle_t *h)
+{
+	struct sock *k = container_of((uv_poll_t *)h, struct sock, poll);
+	struct ship *s = k->ship;
+
+	free(k);
+	if (--s->open_handles == 0 && s->state == SHIP_CLOSING) {
+		free(s);
+	}
+}
+
+static void
+sock_unlink(struct ship *s, struct sock *k)
+{
+	for (struct sock **pp = &s->socks; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == k) {
+			*pp = k->next;
+			return;
+		}
+	}
+}
+
+static void xfer_done(struct xfer *x, CURLcode code);
+
+static void
+check_multi_info(struct ship *s)
+{
+	CURLMsg *msg;
+	int pending;
+
+	while ((msg = curl_multi_info_read(s->multi, &pending)) != NULL) {
+		if (msg->msg != CURLMSG_DONE) {
+			continue;
+		}
+		struct xfer *x = NULL;
+		CURLcode code = msg->data.result;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+		xfer_done(x, code);
+	}
+}
+
+static void
+sock_poll_cb(uv_poll_t *p, int status, int events)
+{
+	struct sock *k = container_of(p, struct sock, poll);
+	struct ship *s = k->ship;
+	int flags = 0, running;
+
+	if (status < 0) {
+		flags = CURL_CSELECT_ERR;
+	}
+	if (events & UV_READABLE) {
+		flags |= CURL_CSELECT_IN;
+	}
+	if (events & UV_WRITABLE) {
+		flags |= CURL_CSELECT_OUT;
+	}
+	curl_multi_socket_action(s->multi, k->fd, flags, &running);
+	check_multi_info(s);
+}
+
+static int
+curl_socket_cb(CURL *easy, curl_socket_t fd, int action, void *userp, void *socketp)
+{
+	struct ship *s = userp;
+	struct sock *k = socketp;
+	int events = 0;
+
+	(void)easy;
+	switch (action) {
+	case CURL_POLL_IN:
+	case CURL_POLL_OUT:
+	case CURL_POLL_INOUT:
+		if (k == NULL) {
+			k = calloc(1, sizeof(*k));
+			if (k == NULL) {
+				return -1; /* curl fails the transfer; it is retried */
+			}
+			if (uv_poll_init_socket(s->loop, &k->poll, fd) < 0) {
+				free(k);
+				return -1;
+			}
+			k->fd = fd;
+			k->ship = s;
+			k->next = s->socks;
+			s->socks = k;
+			s->open_handles++;
+			curl_multi_assign(s->multi, fd, k);
+		}
+		if (action != CURL_POLL_OUT) {
+			events |= UV_READABLE;
+		}
+		if (action != CURL_POLL_IN) {
+			events |= UV_WRITABLE;
+		}
+		uv_poll_start(&k->poll, events, sock_poll_cb);
+		break;
+	case CURL_POLL_REMOVE:
+		if (k != NULL) {
+			uv_poll_stop(&k->poll);
+			sock_unlink(s, k);
+			uv_close((uv_handle_t *)&k->poll, sock_close_cb);
+			curl_multi_assign(s->multi, fd, NULL);
+		}
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+static void
+curl_timer_cb(uv_timer_t *t)
+{
+	struct ship *s = container_of(t, struct ship, curl_timer);
+	int running;
+
+	curl_multi_socket_action(s->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	check_multi_info(s);
+}
+
+static int
+curl_timer_fn(CURLM *multi, long timeout_ms, void *userp)
+{
+	struct ship *s = userp;
+
+	(void)multi;
+	if (timeout_ms < 0) {
+		uv_timer_stop(&s->curl_timer);
+	} else {
+		uv_timer_start(&s->curl_timer, curl_timer_cb, timeout_ms == 0 ? 1 : (uint64_t)timeout_ms,
+			       0);
+	}
+	return 0;
+}
+
+/* --- transfers ------------------------------------------------------------------------ */
+
+static size_t
+xfer_write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	struct xfer *x = userdata;
+	size_t n = size * nmemb, room = RESP_MAX - x->resp_len;
+
+	memcpy(x->resp + x->resp_len, ptr, n < room ? n : room);
+	x->resp_len += n < room ? n : room;
+	return n; /* the rest of a long answer is ignored, not an error */
+}
+
+static size_t
+xfer_header_cb(char *buf, size_t size, size_t nitems, void *userdata)
+{
+	struct xfer *x = userdata;
+	size_t n = size * nitems;
+	static const char name[] = "retry-after:";
+
+	if (n > sizeof(name) - 1 && strncasecmp(buf, name, sizeof(name) - 1) == 0) {
+		char tmp[32], *end;
+		size_t len = n - (sizeof(name) - 1);
+		if (len >= sizeof(tmp)) {
+			len = sizeof(tmp) - 1;
+		}
+		memcpy(tmp, buf + sizeof(name) - 1, len);
+		tmp[len] = '\0';
+		long v = strtol(tmp, &end, 10);
+		/* Delta-seconds only; an HTTP date falls back to backoff. */
+		if (end != tmp && v >= 0) {
+			x->retry_after = v > RETRY_AFTER_MAX_S ? RETRY_AFTER_MAX_S : v;
+		}
+	}
+	return n;
+}
+
+static int
+xfer_progress_cb(void *clientp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+		 curl_off_t ulnow)
+{
+	struct xfer *x = clientp;
+
+	(void)dltotal;
+	(void)dlnow;
+	if (!x->upload_hooked && ultotal > 0 && ulnow == ultotal) {
+		x->upload_hooked = true;
+		am_test_hook("upload");
+	}
+	return 0;
+}
+
+static void
+xfer_free(struct xfer *x)
+{
+	if (x == NULL) {
+		return;
+	}
+	if (x->easy != NULL) {
+		if (x->ship != NULL && x->ship->multi != NULL) {
+			curl_multi_remove_handle(x->ship->multi, x->easy);
+		}
+		curl_easy_cleanup(x->easy);
+	}
+	curl_slist_free_all(x->headers);
+	free(x->body);
+	spool_peek_free(&x->peek);
+	free(x);
+}
+
+static int
+xfer_start(struct ship *s, struct xfer *x, const char *path)
+{
+	char url[4200], auth[ENROLL_TOKEN_MAX + 32];
+	struct curl_slist *h;
+	CURL *e;
+
+	x->ship = s;
+	x->easy = e = curl_easy_init();
+	if (e == NULL) {
+		return -ENOMEM;
+	}
+	snprintf(url, sizeof(url), "%s%s", s->url, path);
+	h = curl_slist_append(NULL, "Content-Type: application/x-protobuf");
+	if (h != NULL && x->kind == XFER_BATCH) {
+		struct curl_slist *h2 = curl_slist_append(h, "Content-Encoding: zstd");
+		h = h2;
+		if (h != NULL) {
+			snprintf(auth, sizeof(auth), "Authorization: Bearer %s", s->creds.token);
+			h2 = curl_slist_append(h, auth);
+			explicit_bzero(auth, sizeof(auth));
+			h = h2;
+		}
+	}
+	if (h != NULL) {
+		h = curl_slist_append(h, "Expect:"); /* no 100-continue round trip */
+	}
+	if (h == NULL) {
+		/* curl_slist_append frees nothing on failure: the list leaks only on OOM paths */
+		return -ENOMEM;
+	}
+	x->headers = h;
+
+	if (curl_easy_setopt(e, CURLOPT_URL, url) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https") != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK ||
+	    (s->ca_file != NULL && curl_easy_setopt(e, CURLOPT_CAINFO, s->ca_file) != CURLE_OK) ||
+	    (s->pin != NULL && curl_easy_setopt(e, CURLOPT_PINNEDPUBLICKEY, s->pin) != CURLE_OK) ||
+	    curl_easy_setopt(e, CURLOPT_POST, 1L) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_POSTFIELDS, x->body) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)x->body_len) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_USERAGENT, "aimeter-agent/" AM_VERSION) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 10000L) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 120000L) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, xfer_write_cb) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_WRITEDATA, x) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, xfer_header_cb) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_HEADERDATA, x) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, xfer_progress_cb) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_XFERINFODATA, x) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_PRIVATE, x) != CURLE_OK) {
+		return -ENOMEM;
+	}
+	if (curl_multi_add_handle(s->multi, e) != CURLM_OK) {
+		return -ENOMEM;
+	}
+	s->inflight = x;
+	s->state = SHIP_INFLIGHT;
+	return 0;
+}
+
+/* --- enrollment ----------------------------------------------------------------------- */
+
+static void
+start_enroll(struct ship *s)
+{
+	struct xfer *x = calloc(1, sizeof(*x));
+	struct enroll_info info = {
+		.secret = s->secret,
+		.hostname = s->hostname,
+		.os = s->os,
+		.agent_version = s->agent_version,
+		.team_hint = s->team_hint,
+	};
+	int r;
+
+	if (x == NULL) {
+		backoff(s);
+		return;
+	}
+	if (s->secret == NULL || s->secret[0] == '\0') {
+		free(x);
+		note_error(s, "could not enroll with \"%s\": no enrollment secret configured", s->url);
+		backoff(s);
+		return;
+	}
+	x->kind = XFER_ENROLL;
+	r = enroll_request_encode(&info, &x->body, &x->body_len);
+	if (r == 0) {
+		r = xfer_start(s, x, "/v1/enroll");
+	}
+	if (r < 0) {
+		xfer_free(x);
+		s->inflight = NULL;
+		s->state = SHIP_IDLE;
+		backoff(s);
+	}
+}
+
+static void
+enroll_done(struct ship *s, struct xfer *x, long status)
+{
+	struct enroll_creds c;
+	int r;
+
+	if (status / 100 != 2) {
+		char reason[200];
+		size_t n = x->resp_len < sizeof(reason) - 1 ? x->resp_len : sizeof(reason) - 1;
+		memcpy(reason, x->resp, n);
+		reason[n] = '\0';
+		for (size_t i = 0; i < n; i++) {
+			if (reason[i] < ' ' || reason[i] > '~') {
+				reason[i] = ' ';
+			}
+		}
+		note_error(s, "could not enroll with \"%s\": HTTP %ld %s", s->url, status, reason);
+		goto retry;
+	}
+	r = enroll_response_decode(x->resp, x->resp_len, &c);
+	if (r < 0) {
+		note_error(s, "could not enroll with \"%s\": malformed enrollment response", s->url);
+		goto retry;
+	}
+	r = enroll_save(s->state_dir, s->key_file, &c);
+	if (r < 0) {
+		note_error(s, "could not store the device token in \"%s\": %s", s->state_dir,
+			   strerror(-r));
+		explicit_bzero(&c, sizeof(c));
+		goto retry;
+	}
+	s->creds = c;
+	explicit_bzero(&c, sizeof(c));
+	s->enrolled = true;
+	log_info("enrolled as device %s", s->creds.device_id);
+	note_success(s);
+	s->state = SHIP_IDLE;
+	if (s->enrolled_cb != NULL) {
+		s->enrolled_cb(s, s->opaque);
+	}
+	ship_maybe_send(s);
+	return;
+retry:
+	if (x->retry_after > 0) {
+		wait_ms(s, (uint64_t)x->retry_after * 1000);
+	} else {
+		backoff(s);
+	}
+}
+
+/* --- batches ------------------------------------------------------------------------------ */
+
+static void
+quarantine(struct ship *s, struct xfer *x, long status)
+{
+	char dir[4200], path[4400], reason[200], hex[33];
+	size_t n = x->resp_len < sizeof(reason) - 1 ? x->resp_len : sizeof(reason) - 1;
+	int fd;
+
+	memcpy(reason, x->resp, n);
+	reason[n] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		if (reason[i] < ' ' || reason[i] > '~') {
+			reason[i] = ' ';
+		}
+	}
+	for (int i = 0; i < 16; i++) {
+		snprintf(hex + 2 * i, 3, "%02x", s->batch_id[i]);
+	}
+	snprintf(dir, sizeof(dir), "%s/quarantine", s->state_dir);
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		log_warn("could not create quarantine directory \"%s\"", dir);
+	}
+	snprintf(path, sizeof(path), "%s/%" PRId64 "-%s.batch.zst", dir, now_ms(), hex);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, x->body, x->body_len) != (ssize_t)x->body_len || fsync(fd) < 0) {
+		log_warn("could not write quarantined batch \"%s\"", path);
+	}
+	if (fd >= 0) {
+		close(fd);
+	}
+	log_warnx("collector rejected batch %s (%zu events) with HTTP %ld: %s; moved to \"%s\"",
+		  hex, x->peek.n, status, reason, path);
+	int r = spool_ack(s->spool, x->peek.end, 0, x->peek.n, true);
+	if (r < 0) {
+		log_warnx("could not record the quarantined batch in the spool: %s", strerror(-r));
+	}
+}
+
+static void
+batch_done(struct ship *s, struct xfer *x, long status)
+{
+	int r;
+
+	if (status / 100 == 2) {
+		am_test_hook("acked");
+		r = spool_ack(s->spool, x->peek.end, x->dropped_reported, x->peek.n, false);
+		if (r < 0) {
+			/* Delivered but not recorded: it will be sent again, and deduplicated. */
+			note_error(s, "could not record delivered batch in the spool: %s", strerror(-r));
+			backoff(s);
+			return;
+		}
+		s->batch_id_valid = false;
+		s->split_limit = s->batch_events;
+		log_debug("delivered %zu events", x->peek.n);
+		note_success(s);
+		s->state = SHIP_IDLE;
+		ship_maybe_send(s);
+		return;
+	}
+	switch (status) {
+	case 400:
+	case 415:
+		quarantine(s, x, status);
+		s->batch_id_valid = false;
+		s->state = SHIP_IDLE;
+		note_error(s, "collector rejected a batch with HTTP %ld; it was quarantined", status);
+		ship_maybe_send(s);
+		return;
+	case 401:
+		note_error(s, "collector refused the device token (HTTP 401); enrolling again");
+		s->enrolled = false;
+		explicit_bzero(&s->creds, sizeof(s->creds));
+		r = enroll_forget(s->state_dir);
+		if (r < 0) {
+			log_warnx("could not remove the refused device token: %s", strerror(-r));
+		}
+		s->state = SHIP_IDLE;
+		backoff(s); /* enroll again after a short pause */
+		return;
+	case 413:
+		if (x->peek.n <= 1) {
+			quarantine(s, x, status);
+			s->batch_id_valid = false;
+			s->state = SHIP_IDLE;
+			ship_maybe_send(s);
+			return;
+		}
+		s->split_limit = x->peek.n / 2;
+		s->batch_id_valid = false;
+		log_info("collector found a batch of %zu events too large; splitting it", x->peek.n);
+		s->state = SHIP_IDLE;
+		ship_maybe_send(s);
+		return;
+	case 409:
+		note_error(s, "collector does not support schema version %d (HTTP 409); keeping the data",
+			   AM_SCHEMA_VERSION);
+		break;
+	default:
+		note_error(s, "collector answered HTTP %ld to a batch; keeping the data", status);
+		break;
+	}
+	if (x->retry_after > 0) {
+		wait_ms(s, (uint64_t)x->retry_after * 1000);
+	} else {
+		backoff(s);
+	}
+}
+
+static void
+xfer_done(struct xfer *x, CURLcode code)
+{
+	struct ship *s = x->ship;
+	long status = 0;
+
+	s->inflight = NULL;
+	s->state = SHIP_IDLE;
+	if (code != CURLE_OK) {
+		note_error(s, "could not %s \"%s\": %s%s%s",
+			   x->kind == XFER_ENROLL ? "enroll with" : "send a batch to", s->url,
+			   curl_easy_strerror(code), x->errbuf[0] ? ": " : "", x->errbuf);
+		xfer_free(x);
+		backoff(s);
+		return;
+	}
+	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
+	if (x->kind == XFER_ENROLL) {
+		enroll_done(s, x, status);
+	} else {
+		batch_done(s, x, status);
+	}
+	xfer_free(x);
+}
+
+static int
+start_batch(struct ship *s)
+{
+	struct spool_stats st;
+	am_batch b = AIMETER__V1__BATCH__INIT;
+	struct xfer *x = calloc(1, sizeof(*x));
+	int r;
+
+	if (x == NULL) {
+		return -ENOMEM;
+	}
+	x->kind = XFER_BATCH;
+	r = spool_peek(s->spool, s->split_limit, &x->peek);
+	if (r < 0 || x->peek.n == 0) {
+		xfer_free(x);
+		return r;
+	}
+	spool_get_stats(s->spool, &st);
+	x->dropped_reported = st.dropped_pending;
+	/* The same batch keeps its id across retries. */
+	if (!s->batch_id_valid || s->batch_id_for.seq != x->peek.end.seq ||
+	    s->batch_id_for.idx != x->peek.end.idx) {
+		uint64_t a = random_u64(), c = random_u64();
+		memcpy(s->batch_id, &a, 8);
+		memcpy(s->batch_id + 8, &c, 8);
+		s->batch_id_for = x->peek.end;
+		s->batch_id_valid = true;
+	}
+	b.schema_version = AM_SCHEMA_VERSION;
+	b.device_id = s->creds.device_id;
+	b.agent_version = s->agent_version;
+	b.agent_os = s->os;
+	b.batch_id.data = s->batch_id;
+	b.batch_id.len = sizeof(s->batch_id);
+	b.n_events = x->peek.n;
+	b.events = x->peek.events;
+	b.spool_dropped_events = x->dropped_reported;
+	r = am_batch_encode(&b, &x->body, &x->body_len);
+	if (r == 0) {
+		r = xfer_start(s, x, "/v1/batches");
+	}
+	if (r < 0) {
+		s->inflight = NULL;
+		s->state = SHIP_IDLE;
+		xfer_free(x);
+		return r;
+	}
+	return 1;
+}
+
+static void
+ship_maybe_send(struct ship *s)
+{
+	struct spool_stats st;
+	int64_t now, due;
+	int r;
+
+	if (s->state != SHIP_IDLE) {
+		return;
+	}
+	if (!s->enrolled) {
+		start_enroll(s);
+		return;
+	}
+	spool_get_stats(s->spool, &st);
+	if (st.pending_events == 0) {
+		s->flushing = false;
+		uv_timer_stop(&s->wake_timer);
+		return;
+	}
+	now = now_ms();
+	due = st.oldest_pending_ms + (int64_t)s->batch_age_ms;
+	if (!s->flushing && st.pending_events < s->batch_events && st.pending_bytes < s->batch_bytes &&
+	    now < due) {
+		uv_timer_start(&s->wake_timer, ship_wake_cb, (uint64_t)(due - now), 0);
+		return;
+	}
+	r = start_batch(s);
+	if (r < 0) {
+		note_error(s, "could not prepare a batch: %s", strerror(-r));
+		backoff(s);
+	}
+}
+
+/* --- public ------------------------------------------------------------------------------- */
+
+void
+ship_kick(struct ship *s)
+{
+	ship_maybe_send(s);
+}
+
+void
+ship_flush(struct ship *s)
+{
+	s->flushing = true;
+	if (s->state == SHIP_WAIT) {
+		/* An explicit flush skips the remaining backoff once. */
+		uv_timer_stop(&s->wake_timer);
+		s->state = SHIP_IDLE;
+	}
+	ship_maybe_send(s);
+}
+
+bool
+ship_enrolled(const struct ship *s)
+{
+	return s->enrolled;
+}
+
+bool
+ship_idle(const struct ship *s)
+{
+	return s->inflight == NULL && !spool_pending(s->spool);
+}
+
+static void
+timer_close_cb(uv_handle_t *h)
+{
+	struct ship *s = h->data;
+
+	if (--s->open_handles == 0) {
+		free(s);
+	}
+}
+
+static void
+free_strings(struct ship *s)
+{
+	free(s->url);
+	free(s->ca_file);
+	free(s->pin);
+	free(s->state_dir);
+	free(s->key_file);
+	if (s->secret != NULL) {
+		explicit_bzero(s->secret, strlen(s->secret));
+	}
+	free(s->secret);
+	free(s->hostname);
+	free(s->os);
+	free(s->agent_version);
+	free(s->team_hint);
+}
+
+void
+ship_close(struct ship *s)
+{
+	if (s == NULL || s->state == SHIP_CLOSING) {
+		return;
+	}
+	s->state = SHIP_CLOSING;
+	if (s->inflight != NULL) {
+		xfer_free(s->inflight); /* its data stays spooled */
+		s->inflight = NULL;
+	}
+	/* Stop watching before curl closes its sockets, then close what is left. */
+	for (struct sock *k = s->socks; k != NULL; k = k->next) {
+		uv_poll_stop(&k->poll);
+	}
+	curl_multi_cleanup(s->multi);
+	s->multi = NULL;
+	while (s->socks != NULL) {
+		struct sock *k = s->socks;
+		s->socks = k->next;
+		uv_close((uv_handle_t *)&k->poll, sock_close_cb);
+	}
+	explicit_bzero(&s->creds, sizeof(s->creds));
+	free_strings(s);
+	uv_close((uv_handle_t *)&s->curl_timer, timer_close_cb);
+	uv_close((uv_handle_t *)&s->wake_timer, timer_close_cb);
+}
+
+static char *
+dup_or_null(const char *v, bool *ok)
+{
+	char *d;
+
+	if (v == NULL) {
+		return NULL;
+	}
+	d = strdup(v);
+	if (d == NULL) {
+		*ok = false;
+	}
+	return d;
+}
+
+int
+ship_create(uv_loop_t *loop, struct spool *spool, const struct ship_options *o,
+	    ship_enrolled_cb cb, void *opaque, struct ship **ret_ship)
+{
+	struct ship *s;
+	bool ok = true;
+	int r;
+
+	if (o->url == NULL || strncmp(o->url, "https://", 8) != 0) {
+		log_warnx("collector URL \"%s\" is not https://: the agent only sends over HTTPS",
+			  o->url ? o->url : "");
+		return -EINVAL;
+	}
+	s = calloc(1, sizeof(*s));
+	if (s == NULL) {
+		return -ENOMEM;
+	}
+	s->loop = loop;
+	s->spool = spool;
+	s->enrolled_cb = cb;
+	s->opaque = opaque;
+	s->url = dup_or_null(o->url, &ok);
+	/* A trailing slash would double in "/v1/...". */
+	if (s->url != NULL && strlen(s->url) > 8 && s->url[strlen(s->url) - 1] == '/') {
+		s->url[strlen(s->url) - 1] = '\0';
+	}
+	s->ca_file = dup_or_null(o->ca_file && o->ca_file[0] ? o->ca_file : NULL, &ok);
+	s->pin = dup_or_null(o->pin && o->pin[0] ? o->pin : NULL, &ok);
+	s->state_dir = dup_or_null(o->state_dir, &ok);
+	s->key_file = dup_or_null(o->key_file, &ok);
+	s->secret = dup_or_null(o->enroll.secret, &ok);
+	s->hostname = dup_or_null(o->enroll.hostname ? o->enroll.hostname : "", &ok);
+	s->os = dup_or_null(o->enroll.os ? o->enroll.os : "", &ok);
+	s->agent_version = dup_or_null(o->enroll.agent_version ? o->enroll.agent_version : AM_VERSION,
+				       &ok);
+	s->team_hint = dup_or_null(o->enroll.team_hint ? o->enroll.team_hint : "", &ok);
+	if (!ok || s->state_dir == NULL) {
+		r = ok ? -EINVAL : -ENOMEM;
+		goto fail;
+	}
+	s->batch_events = o->batch_events ? o->batch_events : 1000;
+	s->split_limit = s->batch_events;
+	s->batch_bytes = o->batch_bytes ? o->batch_bytes : (1u << 20);
+	s->batch_age_ms = o->batch_age_ms ? o->batch_age_ms : 60000;
+	s->backoff_base_ms = o->backoff_base_ms ? o->backoff_base_ms : 1000;
+	s->backoff_cap_ms = o->backoff_cap_ms ? o->backoff_cap_ms : 300000;
+
+	s->multi = curl_multi_init();
+	if (s->multi == NULL) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	curl_multi_setopt(s->multi, CURLMOPT_SOCKETFUNCTION, curl_socket_cb);
+	curl_multi_setopt(s->multi, CURLMOPT_SOCKETDATA, s);
+	curl_multi_setopt(s->multi, CURLMOPT_TIMERFUNCTION, curl_timer_fn);
+	curl_multi_setopt(s->multi, CURLMOPT_TIMERDATA, s);
+	uv_timer_init(loop, &s->curl_timer);
+	uv_timer_init(loop, &s->wake_timer);
+	s->curl_timer.data = s;
+	s->wake_timer.data = s;
+	s->open_handles = 2;
+
+	r = enroll_load(s->state_dir, &s->creds);
+	if (r == 0) {
+		s->enrolled = true;
+	} else if (r != -ENOENT) {
+		log_warnx("could not use the device token in \"%s\": %s; enrolling again",
+			  s->state_dir, strerror(-r));
+	}
+	s->state = SHIP_IDLE;
+	write_status(s);
+	*ret_ship = s;
+	return 0;
+fail:
+	free_strings(s);
+	free(s);
+	return r;
+}
