@@ -141,11 +141,20 @@ enroll_save(const char *state_dir, const char *key_file, const struct enroll_cre
 	int n, r;
 
 	if (c->key_len > 0) {
+		/* Hex, like the key `scan` makes on its own: the file's bytes are the key. */
+		char hex[2 * ENROLL_KEY_MAX + 1];
+		if (c->key_len > 128) {
+			return -EMSGSIZE;
+		}
+		for (size_t i = 0; i < c->key_len; i++) {
+			snprintf(hex + 2 * i, 3, "%02x", c->key[i]);
+		}
 		if (key_file == NULL) {
 			snprintf(path, sizeof(path), "%s/project.key", state_dir);
 			key_file = path;
 		}
-		r = write_secret_file(key_file, c->key, c->key_len);
+		r = write_secret_file(key_file, hex, 2 * c->key_len);
+		explicit_bzero(hex, sizeof(hex));
 		if (r < 0) {
 			return r;
 		}

@@ -6,8 +6,9 @@
  * EnrollResponse gives a device id, a device token (shown once) and the
  * organisation's project-label key. The token lives in
  * <state_dir>/device.token and the key in the project key file (by default
- * <state_dir>/project.key, the file `scan` reads), both mode 0600, written
- * atomically. A 401 later removes the token and the agent enrolls again.
+ * <state_dir>/project.key, the file `scan` reads, as lowercase hex: the
+ * file's bytes are the key, as with the key `scan` makes before enrollment),
+ * both mode 0600, written atomically. A 401 later removes the token and the agent enrolls again.
  */
 #ifndef AM_ENROLL_H
 #define AM_ENROLL_H

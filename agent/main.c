@@ -1,29 +1,573 @@
-/* main.c: aimeter-agent command line. */
+/* main.c: aimeter-agent command line: scan, report, collect, -n. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <pwd.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "am_config.h"
+#include "config.h"
+#include "event.h"
+#include "log.h"
+#include "origin.h"
+#include "price.h"
+#include "project.h"
+#include "report.h"
+#include "scan.h"
+#include "tail.h"
+
+#define MAX_ROOTS 1024
+
+/* Built-in label key, used only when no key file can be read or made. */
+static const char fallback_key[] = "aimeter local project-label key: not secret";
+
+struct cli {
+	const char *command;
+	const char *config_path;
+	const char *claude_dirs[64];
+	size_t n_claude;
+	const char *codex_dirs[64];
+	size_t n_codex;
+	bool all_users;
+	const char *user;
+	int64_t since_ms;
+	const char *format;
+	const char *tz;
+	bool json;
+	const char *prices;
+	const char *state_dir;
+	long settle;
+	enum report_kind kind;
+};
 
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: aimeter-agent <command> [options]\n"
-		   "\n"
-		   "Reads the usage records AI coding tools write locally and turns them into\n"
-		   "usage events (counts only, never text).\n"
-		   "\n"
-		   "commands:\n"
-		   "  scan      one-shot full scan, print events\n"
-		   "  report    local daily, monthly or session report with estimated cost\n"
-		   "\n"
-		   "options:\n"
-		   "  -h, --help     show this help\n"
-		   "  -V, --version  show the version\n");
+	fprintf(f,
+		"usage: aimeter-agent <command> [options]\n"
+		"\n"
+		"Reads the usage records AI coding tools write locally and turns them into\n"
+		"usage events (counts only, never text).\n"
+		"\n"
+		"commands:\n"
+		"  scan [--format jsonl|table] [--since YYYY-MM-DD]\n"
+		"       one-shot full scan; prints exactly what would be sent, keeps no state\n"
+		"  report daily|monthly|session [--tz ZONE] [--json] [--prices FILE]\n"
+		"       local report with estimated cost at list prices\n"
+		"  collect [--state-dir DIR] [--settle SECONDS]\n"
+		"       one incremental pass: prints events that became final since the last\n"
+		"\n"
+		"source options (any command):\n"
+		"  --claude-dir DIR   a Claude config root (holds projects/); repeatable\n"
+		"  --codex-dir DIR    a CODEX_HOME; repeatable\n"
+		"     (when either is given, only the roots given are read)\n"
+		"  --all-users        every user's home from the password database (root)\n"
+		"  --user NAME        the identity to report (fixed policy)\n"
+		"  -c FILE            configuration file (default " CONFIG_PATH ")\n"
+		"\n"
+		"  -n [-c FILE]   check the configuration, print it and exit\n"
+		"  -h, --help     show this help\n"
+		"  -V, --version  show the version\n");
+}
+
+static int
+parse_date(const char *s, int64_t *ret_ms)
+{
+	char buf[64];
+
+	if (strlen(s) == 8 && strspn(s, "0123456789") == 8) {
+		/* YYYYMMDD, as ccusage takes it */
+		snprintf(buf, sizeof(buf), "%.4s-%.2s-%.2sT00:00:00Z", s, s + 4, s + 6);
+	} else if (strlen(s) == 10) {
+		snprintf(buf, sizeof(buf), "%sT00:00:00Z", s);
+	} else {
+		return -EINVAL;
+	}
+	return event_ts_parse(buf, ret_ms);
+}
+
+static int
+parse_args(int argc, char **argv, struct cli *c)
+{
+	enum { O_CLAUDE = 256, O_CODEX, O_ALL, O_USER, O_SINCE, O_FORMAT, O_TZ, O_JSON, O_PRICES,
+	       O_STATE, O_SETTLE };
+	static const struct option longopts[] = {
+		{"claude-dir", required_argument, NULL, O_CLAUDE},
+		{"codex-dir", required_argument, NULL, O_CODEX},
+		{"all-users", no_argument, NULL, O_ALL},
+		{"user", required_argument, NULL, O_USER},
+		{"since", required_argument, NULL, O_SINCE},
+		{"format", required_argument, NULL, O_FORMAT},
+		{"tz", required_argument, NULL, O_TZ},
+		{"json", no_argument, NULL, O_JSON},
+		{"prices", required_argument, NULL, O_PRICES},
+		{"state-dir", required_argument, NULL, O_STATE},
+		{"settle", required_argument, NULL, O_SETTLE},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			c->config_path = optarg;
+			break;
+		case O_CLAUDE:
+			if (c->n_claude == 64) {
+				log_warnx("too many --claude-dir options");
+				return -1;
+			}
+			c->claude_dirs[c->n_claude++] = optarg;
+			break;
+		case O_CODEX:
+			if (c->n_codex == 64) {
+				log_warnx("too many --codex-dir options");
+				return -1;
+			}
+			c->codex_dirs[c->n_codex++] = optarg;
+			break;
+		case O_ALL:
+			c->all_users = true;
+			break;
+		case O_USER:
+			c->user = optarg;
+			break;
+		case O_SINCE:
+			if (parse_date(optarg, &c->since_ms) < 0) {
+				log_warnx("invalid --since \"%s\": expected YYYY-MM-DD", optarg);
+				return -1;
+			}
+			break;
+		case O_FORMAT:
+			if (strcmp(optarg, "jsonl") != 0 && strcmp(optarg, "table") != 0) {
+				log_warnx("invalid --format \"%s\": expected jsonl or table", optarg);
+				return -1;
+			}
+			c->format = optarg;
+			break;
+		case O_TZ:
+			c->tz = optarg;
+			break;
+		case O_JSON:
+			c->json = true;
+			break;
+		case O_PRICES:
+			c->prices = optarg;
+			break;
+		case O_STATE:
+			c->state_dir = optarg;
+			break;
+		case O_SETTLE: {
+			char *end;
+			errno = 0;
+			c->settle = strtol(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || c->settle < 0 || c->settle > 86400) {
+				log_warnx("invalid --settle \"%s\": expected 0 to 86400 seconds", optarg);
+				return -1;
+			}
+			break;
+		}
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		log_warnx("unexpected argument \"%s\"; see --help", argv[optind]);
+		return -1;
+	}
+	return 0;
+}
+
+/* Split a comma-separated list into roots of one tool. */
+static void
+add_list(struct scan_root *roots, size_t *n, enum event_tool tool, const char *list,
+	 uint16_t origin)
+{
+	const char *p = list;
+
+	while (*p != '\0' && *n < MAX_ROOTS) {
+		const char *e = strchr(p, ',');
+		size_t len = e ? (size_t)(e - p) : strlen(p);
+		if (len > 0 && len < sizeof(roots[0].path)) {
+			roots[*n].tool = tool;
+			snprintf(roots[*n].path, sizeof(roots[0].path), "%.*s", (int)len, p);
+			roots[*n].origin = origin;
+			(*n)++;
+		}
+		p += len + (e ? 1 : 0);
+	}
+}
+
+/*
+ * The roots of one user: --claude-dir/--codex-dir if given, else the
+ * configuration, else the tools' own variables, else the home defaults.
+ */
+static int
+user_roots(struct scan *s, const struct cli *c, const struct agent_config *cfg,
+	   const char *login, const char *home, bool env_ok, struct scan_root *roots, size_t *n)
+{
+	char list[8192];
+	const char *e;
+	size_t first = *n;
+
+	/* Claude roots */
+	if (c->n_claude > 0 || c->n_codex > 0) {
+		for (size_t i = 0; i < c->n_claude; i++) {
+			add_list(roots, n, EVENT_TOOL_CLAUDE, c->claude_dirs[i], 0);
+		}
+		for (size_t i = 0; i < c->n_codex; i++) {
+			add_list(roots, n, EVENT_TOOL_CODEX, c->codex_dirs[i], 0);
+		}
+	} else {
+		if (cfg->claude_dirs[0] != '\0' && env_ok) {
+			add_list(roots, n, EVENT_TOOL_CLAUDE, cfg->claude_dirs, 0);
+		} else if (env_ok && (e = getenv("CLAUDE_CONFIG_DIR")) != NULL && e[0] != '\0') {
+			add_list(roots, n, EVENT_TOOL_CLAUDE, e, 0);
+		} else {
+			const char *xdg = env_ok ? getenv("XDG_CONFIG_HOME") : NULL;
+			snprintf(list, sizeof(list), "%s/.claude,%s/claude", home,
+				 xdg != NULL && xdg[0] == '/' ? xdg : "");
+			if (xdg == NULL || xdg[0] != '/') {
+				snprintf(list, sizeof(list), "%s/.claude,%s/.config/claude", home, home);
+			}
+			add_list(roots, n, EVENT_TOOL_CLAUDE, list, 0);
+		}
+		if (cfg->codex_dirs[0] != '\0' && env_ok) {
+			add_list(roots, n, EVENT_TOOL_CODEX, cfg->codex_dirs, 0);
+		} else if (env_ok && (e = getenv("CODEX_HOME")) != NULL && e[0] != '\0') {
+			add_list(roots, n, EVENT_TOOL_CODEX, e, 0);
+		} else {
+			snprintf(list, sizeof(list), "%s/.codex", home);
+			add_list(roots, n, EVENT_TOOL_CODEX, list, 0);
+		}
+	}
+	/* identity and billing per root */
+	for (size_t i = first; i < *n; i++) {
+		char account[256];
+		const char *who = login;
+		const char *billing = roots[i].tool == EVENT_TOOL_CLAUDE
+					      ? origin_claude_billing(roots[i].path)
+					      : origin_codex_billing(roots[i].path);
+		if (c->user != NULL) {
+			who = c->user;
+		} else if (cfg->identity_policy == IDENTITY_FIXED && cfg->identity[0] != '\0') {
+			who = cfg->identity;
+		} else if (cfg->identity_policy == IDENTITY_TOOL_ACCOUNT &&
+			   roots[i].tool == EVENT_TOOL_CLAUDE &&
+			   origin_claude_account(roots[i].path, account, sizeof(account)) == 0) {
+			who = account;
+		}
+		int o = scan_add_origin(s, who, billing);
+		if (o < 0) {
+			return o;
+		}
+		roots[i].origin = (uint16_t)o;
+	}
+	return 0;
+}
+
+static int
+collect_roots(struct scan *s, const struct cli *c, const struct agent_config *cfg,
+	      struct scan_root *roots, size_t *n)
+{
+	struct passwd *pw;
+
+	*n = 0;
+	if (c->all_users || (cfg->all_users && c->n_claude == 0 && c->n_codex == 0)) {
+		if (geteuid() != 0) {
+			log_warnx("--all-users needs root; reading only the current user");
+		} else {
+			setpwent();
+			while ((pw = getpwent()) != NULL && *n + 4 < MAX_ROOTS) {
+				struct stat st;
+				if (pw->pw_dir == NULL || pw->pw_dir[0] != '/' ||
+				    stat(pw->pw_dir, &st) < 0 || !S_ISDIR(st.st_mode) ||
+				    strcmp(pw->pw_dir, "/") == 0) {
+					continue;
+				}
+				/* another user's environment is not ours: home defaults only */
+				if (user_roots(s, c, cfg, pw->pw_name, pw->pw_dir,
+					       strcmp(pw->pw_dir, getenv("HOME") ? getenv("HOME") : "") == 0,
+					       roots, n) < 0) {
+					endpwent();
+					return -ENOMEM;
+				}
+			}
+			endpwent();
+			return 0;
+		}
+	}
+	pw = getpwuid(geteuid());
+	const char *home = getenv("HOME");
+	if (home == NULL || home[0] == '\0') {
+		home = pw != NULL ? pw->pw_dir : "/";
+	}
+	return user_roots(s, c, cfg, pw != NULL ? pw->pw_name : "unknown", home, true, roots, n);
+}
+
+static int
+load_config(const struct cli *c, struct agent_config *cfg)
+{
+	struct passwd *pw = getpwuid(geteuid());
+	const char *home = getenv("HOME");
+	int errors;
+
+	config_defaults(cfg);
+	errors = config_load(cfg, c->config_path ? c->config_path : CONFIG_PATH,
+			     c->config_path ? NULL : CONFIG_DROPIN_DIR);
+	if (home == NULL || home[0] == '\0') {
+		home = pw != NULL ? pw->pw_dir : "/";
+	}
+	if (c->state_dir != NULL) {
+		snprintf(cfg->state_dir, sizeof(cfg->state_dir), "%s", c->state_dir);
+	}
+	config_resolve(cfg, home, geteuid() == 0);
+	return errors;
+}
+
+static int
+make_dirs(const char *path)
+{
+	char buf[4096];
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *p = buf + 1; *p != '\0'; p++) {
+		if (*p == '/') {
+			*p = '\0';
+			if (mkdir(buf, 0700) < 0 && errno != EEXIST) {
+				return -errno;
+			}
+			*p = '/';
+		}
+	}
+	if (mkdir(buf, 0700) < 0 && errno != EEXIST) {
+		return -errno;
+	}
+	return 0;
+}
+
+static void
+setup_project(struct project *p, const struct agent_config *cfg)
+{
+	uint8_t key[256];
+	size_t key_len = 0;
+	int r = -ENOENT;
+
+	if (cfg->label_policy == PROJECT_KEYED_HASH) {
+		char dir[4096];
+		snprintf(dir, sizeof(dir), "%s", cfg->project_key_file);
+		char *slash = strrchr(dir, '/');
+		if (slash != NULL && slash != dir) {
+			*slash = '\0';
+			(void)make_dirs(dir); /* failure shows up as the key's error */
+		}
+		r = project_key_load_or_create(cfg->project_key_file, key, &key_len);
+		if (r < 0) {
+			log_warnx("could not read or create project key \"%s\": %s; using the "
+				  "built-in key",
+				  cfg->project_key_file, strerror(-r));
+		}
+	}
+	if (r < 0) {
+		memcpy(key, fallback_key, sizeof(fallback_key) - 1);
+		key_len = sizeof(fallback_key) - 1;
+	}
+	project_init(p, cfg->label_policy, key, key_len);
+	memset(key, 0, sizeof(key));
+}
+
+/* ---- scan ---- */
+
+struct order {
+	int64_t ts;
+	const struct ledger_rec *rec;
+};
+
+static int
+order_cmp(const void *a, const void *b)
+{
+	const struct order *x = a, *y = b;
+
+	if (x->ts != y->ts) {
+		return x->ts < y->ts ? -1 : 1;
+	}
+	return memcmp(x->rec->id, y->rec->id, 16);
+}
+
+static void
+print_table_row(const struct scan *s, const struct ledger_rec *r)
+{
+	char ts[32];
+
+	event_ts_format(r->ts_ms, ts);
+	printf("%-24s %-11s %-28.28s %-8.8s %-8.8s %9llu %8llu %9llu %9llu %10llu %8llu %3llu\n", ts,
+	       event_tool_name((enum event_tool)r->tool), ledger_str(&s->ledger, r->model),
+	       ledger_str(&s->ledger, r->session), ledger_str(&s->ledger, r->project),
+	       (unsigned long long)r->tok[EVENT_INPUT], (unsigned long long)r->tok[EVENT_OUTPUT],
+	       (unsigned long long)r->tok[EVENT_CACHE_WRITE_5M],
+	       (unsigned long long)r->tok[EVENT_CACHE_WRITE_1H],
+	       (unsigned long long)r->tok[EVENT_CACHE_READ],
+	       (unsigned long long)r->tok[EVENT_REASONING],
+	       (unsigned long long)r->tok[EVENT_WEB_SEARCH]);
+}
+
+static int
+full_scan(struct scan *s, const struct cli *c, const struct agent_config *cfg)
+{
+	static struct scan_root roots[MAX_ROOTS];
+	size_t n;
+
+	if (collect_roots(s, c, cfg, roots, &n) < 0) {
+		return -ENOMEM;
+	}
+	s->since_ms = c->since_ms;
+	s->settle_all = true; /* a one-shot scan sees whole files: everything is final */
+	scan_walk_all(s, roots, n, scan_read_all_cb, NULL);
+	return 0;
+}
+
+static int
+cmd_scan(const struct cli *c, const struct agent_config *cfg, struct scan *s)
+{
+	struct order *ord;
+	size_t n = 0;
+	bool table = c->format != NULL && strcmp(c->format, "table") == 0;
+
+	if (full_scan(s, c, cfg) < 0) {
+		return 1;
+	}
+	ord = malloc((s->ledger.n ? s->ledger.n : 1) * sizeof(*ord));
+	if (ord == NULL) {
+		log_warnx("out of memory");
+		return 1;
+	}
+	for (size_t i = 0; i < s->ledger.n; i++) {
+		const struct ledger_rec *r = ledger_at(&s->ledger, i);
+		if (r->ts_ms >= c->since_ms) {
+			ord[n].ts = r->ts_ms;
+			ord[n++].rec = r;
+		}
+	}
+	qsort(ord, n, sizeof(*ord), order_cmp);
+	if (table) {
+		printf("%-24s %-11s %-28s %-8s %-8s %9s %8s %9s %9s %10s %8s %3s\n", "time (UTC)",
+		       "tool", "model", "session", "project", "input", "output", "cache_w5m",
+		       "cache_w1h", "cache_read", "reason", "web");
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (table) {
+			print_table_row(s, ord[i].rec);
+		} else {
+			tail_emit_jsonl(s, ord[i].rec, cfg->team_hint, stdout);
+		}
+	}
+	free(ord);
+	if (table) {
+		printf("%zu events\n", n);
+	}
+	scan_print_stats(s);
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
+static int
+cmd_report(const struct cli *c, const struct agent_config *cfg, struct scan *s)
+{
+	struct price_book book;
+	int errors;
+
+	if (c->prices != NULL) {
+		int fd = open(c->prices, O_RDONLY | O_CLOEXEC);
+		struct stat st;
+		char *buf = NULL;
+		if (fd < 0 || fstat(fd, &st) < 0 || st.st_size > (64 << 20) ||
+		    (buf = malloc((size_t)st.st_size + 1)) == NULL ||
+		    read(fd, buf, (size_t)st.st_size) != st.st_size) {
+			log_warn("could not read price book \"%s\"", c->prices);
+			if (fd >= 0) {
+				close(fd);
+			}
+			free(buf);
+			return 1;
+		}
+		close(fd);
+		errors = price_book_parse(buf, (size_t)st.st_size, c->prices, &book);
+		free(buf);
+	} else {
+		errors = price_book_builtin(&book);
+	}
+	if (errors > 0) {
+		log_warnx("%d bad price rows ignored", errors);
+	}
+	if (full_scan(s, c, cfg) < 0) {
+		price_book_finish(&book);
+		return 1;
+	}
+	int r = report_print(s, &book, c->kind, c->tz, c->json, stdout);
+	price_book_finish(&book);
+	if (r == -EINVAL) {
+		log_warnx("unknown time zone \"%s\"", c->tz);
+		return 2;
+	}
+	scan_print_stats(s);
+	return r < 0 ? 1 : 0;
+}
+
+static int
+cmd_collect(const struct cli *c, const struct agent_config *cfg, struct scan *s)
+{
+	static struct scan_root roots[MAX_ROOTS];
+	struct tail_stats ts;
+	struct timespec now;
+	size_t n;
+	int r;
+
+	if (collect_roots(s, c, cfg, roots, &n) < 0) {
+		return 1;
+	}
+	if ((r = make_dirs(cfg->state_dir)) < 0) {
+		log_warnx("could not create state directory \"%s\": %s", cfg->state_dir, strerror(-r));
+		return 1;
+	}
+	clock_gettime(CLOCK_REALTIME, &now);
+	r = tail_pass(s, roots, n, cfg->state_dir,
+		      c->settle >= 0 ? (uint64_t)c->settle : cfg->settle_seconds,
+		      (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000, cfg->team_hint, stdout, &ts);
+	if (r < 0) {
+		log_warnx("could not update state in \"%s\": %s", cfg->state_dir, strerror(-r));
+		return 1;
+	}
+	log_info("%llu files: %llu unchanged, %llu appended, %llu reread, %llu new, %llu removed; "
+		 "%llu events emitted, %llu pending",
+		 (unsigned long long)ts.files, (unsigned long long)ts.unchanged,
+		 (unsigned long long)ts.appended, (unsigned long long)ts.reread,
+		 (unsigned long long)ts.new_files, (unsigned long long)ts.removed,
+		 (unsigned long long)ts.emitted, (unsigned long long)ts.pending);
+	scan_print_stats(s);
+	return 0;
 }
 
 int
 main(int argc, char **argv)
 {
+	struct cli c;
+	struct agent_config cfg;
+	struct project project;
+	struct scan s;
+	int rc;
+
+	log_init("aimeter-agent", LOG_LEVEL_INFO);
+	memset(&c, 0, sizeof(c));
+	c.since_ms = INT64_MIN;
+	c.settle = -1;
 	if (argc < 2) {
 		usage(stderr);
 		return 2;
@@ -36,6 +580,46 @@ main(int argc, char **argv)
 		printf("aimeter-agent %s\n", AM_VERSION);
 		return 0;
 	}
-	fprintf(stderr, "aimeter-agent: unknown command \"%s\"; see --help\n", argv[1]);
-	return 2;
+	if (strcmp(argv[1], "-n") == 0) {
+		if (parse_args(argc - 1, argv + 1, &c) < 0) {
+			return 2;
+		}
+		rc = load_config(&c, &cfg);
+		config_print(&cfg, stdout);
+		return rc == 0 ? 0 : 1;
+	}
+	c.command = argv[1];
+	if (strcmp(c.command, "report") == 0) {
+		if (argc < 3 || report_kind_parse(argv[2], &c.kind) < 0) {
+			log_warnx("report needs daily, monthly or session; see --help");
+			return 2;
+		}
+		argv++;
+		argc--;
+	} else if (strcmp(c.command, "scan") != 0 && strcmp(c.command, "collect") != 0) {
+		log_warnx("unknown command \"%s\"; see --help", c.command);
+		return 2;
+	}
+	if (parse_args(argc - 1, argv + 1, &c) < 0) {
+		return 2;
+	}
+	if (load_config(&c, &cfg) > 0) {
+		log_warnx("configuration has errors; see above");
+		return 1;
+	}
+	setup_project(&project, &cfg);
+	if (scan_init(&s, &project) < 0) {
+		log_warnx("out of memory");
+		return 1;
+	}
+	if (strcmp(c.command, "scan") == 0) {
+		rc = cmd_scan(&c, &cfg, &s);
+	} else if (strcmp(c.command, "report") == 0) {
+		rc = cmd_report(&c, &cfg, &s);
+	} else {
+		rc = cmd_collect(&c, &cfg, &s);
+	}
+	scan_finish(&s);
+	project_finish(&project);
+	return rc;
 }

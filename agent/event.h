@@ -1,0 +1,49 @@
+/*
+ * event.h: one usage event (one billed model call) as the agent holds it,
+ * and its text forms. Strings are interned in the ledger (see ledger.h).
+ */
+#ifndef AM_AGENT_EVENT_H
+#define AM_AGENT_EVENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum event_tool { EVENT_TOOL_CLAUDE, EVENT_TOOL_CODEX, EVENT_TOOL_MAX };
+
+/* Token buckets, in the order of the JSONL fields. */
+enum event_bucket {
+	EVENT_INPUT,          /* uncached input */
+	EVENT_OUTPUT,         /* includes reasoning */
+	EVENT_CACHE_WRITE_5M,
+	EVENT_CACHE_WRITE_1H,
+	EVENT_CACHE_READ,
+	EVENT_REASONING,      /* informational subset of output */
+	EVENT_WEB_SEARCH,     /* requests, not tokens */
+	EVENT_BUCKET_MAX
+};
+
+/* event_tool_name(tool): "claude-code" or "codex". */
+const char *event_tool_name(enum event_tool tool);
+
+/* event_bucket_field(b): the JSONL field name of bucket b. */
+const char *event_bucket_field(enum event_bucket b);
+
+/*
+ * event_ts_parse(s, ret_ms): an RFC 3339 time ("2026-09-14T16:02:11.204Z",
+ * fraction and offset optional) to milliseconds since the epoch (UTC).
+ * Returns 0 or -EINVAL.
+ */
+int event_ts_parse(const char *s, int64_t *ret_ms);
+
+/* event_ts_format(ms, ret_buf): "YYYY-MM-DDTHH:MM:SS.mmmZ" (25 bytes with NUL). */
+void event_ts_format(int64_t ms, char ret_buf[32]);
+
+/* event_days_from_civil(y, m, d): days since 1970-01-01 (proleptic Gregorian). */
+int64_t event_days_from_civil(int64_t y, unsigned m, unsigned d);
+
+/* event_json_string(f, s): write s as a JSON string literal. */
+void event_json_string(FILE *f, const char *s);
+
+#endif

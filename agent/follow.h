@@ -1,0 +1,50 @@
+/*
+ * follow.h: the daemon's reading side, between the readers (tail.h) and the
+ * spool: one pass reads what is new under every root and returns the newly
+ * settled events packed for the spool, together with the readers' state
+ * that produced them. Nothing in memory advances until follow_commit, which
+ * the daemon calls only after spool_append made both durable.
+ */
+#ifndef AM_FOLLOW_H
+#define AM_FOLLOW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+
+struct follow;
+
+struct follow_out {
+	uint8_t *events; /* spool_events_pack blob; malloc'd, freed by follow_out_finish */
+	size_t events_len;
+	uint32_t n_events;
+	uint8_t *state; /* state delta for the DATA record */
+	size_t state_len;
+	int64_t next_settle_ms; /* when a pending response settles; 0: none */
+};
+
+/*
+ * follow_create(cfg, ret_follow): roots, identities and the project key from
+ * cfg (borrowed for the call). Returns 0 or a negative errno.
+ */
+int follow_create(const struct agent_config *cfg, struct follow **ret_follow);
+void follow_destroy(struct follow *f);
+
+/* follow_pass(f, now_ms, ret_out): one incremental pass over every root. */
+int follow_pass(struct follow *f, int64_t now_ms, struct follow_out *ret_out);
+void follow_out_finish(struct follow_out *out);
+
+/* follow_commit(f) after the pass's record is durable; follow_abort(f) if not. */
+void follow_commit(struct follow *f);
+void follow_abort(struct follow *f);
+
+/* Directories worth a file-system watch (roots and their subdirectories). */
+size_t follow_dirs(struct follow *f, const char *const **ret_dirs);
+
+/* For the spool (struct spool_state_ops); opaque is the struct follow. */
+int follow_snapshot(void *opaque, uint8_t **ret_blob, size_t *ret_len);
+int follow_restore(void *opaque, const uint8_t *blob, size_t len, bool is_snapshot);
+
+#endif

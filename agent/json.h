@@ -1,0 +1,71 @@
+/*
+ * json.h: one JSON line at a time, over jsmn (libjsmn-dev, header-only).
+ *
+ * json_parse() tokenizes a line with jsmn in strict mode with parent links,
+ * then validates what jsmn leaves lenient (object keys, literals, numbers,
+ * trailing bytes), so a line "parses" only when it is one JSON value. The
+ * lookups below walk tokens, so text inside a string is never a field.
+ * Tokens grow on demand up to JSON_MAX_TOKENS; the array is reused.
+ */
+#ifndef AM_JSON_H
+#define AM_JSON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define JSON_MAX_TOKENS (1u << 20)
+
+enum json_type { JSON_NONE, JSON_OBJECT, JSON_ARRAY, JSON_STRING, JSON_PRIMITIVE, JSON_TYPE_MAX };
+
+struct json_doc {
+	const char *js; /* borrowed: the line */
+	size_t len;
+	void *tok; /* owned: jsmntok_t[cap_tok], private to json.c */
+	unsigned n_tok;
+	unsigned cap_tok;
+};
+
+/* json_type(d, t): the type of token t (JSON_NONE for -1). */
+enum json_type json_type(const struct json_doc *d, int t);
+
+/* json_doc_init(d)/json_doc_finish(d): caller memory; finish accepts a zeroed doc. */
+void json_doc_init(struct json_doc *d);
+void json_doc_finish(struct json_doc *d);
+
+/*
+ * json_parse(d, js, len): tokenize and validate one value (leading and
+ * trailing white space allowed). js is borrowed until the next parse.
+ * Returns 0, -EINVAL for invalid JSON, -E2BIG past JSON_MAX_TOKENS, -ENOMEM.
+ */
+int json_parse(struct json_doc *d, const char *js, size_t len);
+
+/* json_get(d, obj, key): token index of key's value in object obj, or -1. */
+int json_get(const struct json_doc *d, int obj, const char *key);
+
+/* json_path(d, obj, ...): json_get along NULL-terminated keys, or -1. */
+int json_path(const struct json_doc *d, int obj, ...);
+
+/* json_is_null(d, t): t is the literal null (or -1: absent counts as null). */
+bool json_is_null(const struct json_doc *d, int t);
+
+/* json_is_true(d, t): t is the literal true. */
+bool json_is_true(const struct json_doc *d, int t);
+
+/*
+ * json_u64(d, t, ret_v): a non-negative integer. Returns 1 with *ret_v set,
+ * 0 when absent or null (JSON null is absent), -EINVAL for any other value.
+ */
+int json_u64(const struct json_doc *d, int t, uint64_t *ret_v);
+
+/*
+ * json_str(d, t, ret_buf, size): unescape string t into ret_buf (NUL-ended).
+ * Returns its length, -ENOENT when absent or null, -EINVAL when not a
+ * string, -ENAMETOOLONG when it does not fit.
+ */
+int json_str(const struct json_doc *d, int t, char *ret_buf, size_t size);
+
+/* json_str_eq(d, t, s): string token t equals s (escapes decoded). */
+bool json_str_eq(const struct json_doc *d, int t, const char *s);
+
+#endif

@@ -1,0 +1,93 @@
+/*
+ * ledger.h: every usage event seen so far, keyed by event id, with the
+ * accounting rules of the spec's Decisions applied as copies arrive:
+ *
+ * Claude (one event per message.id, or per fallback key): every bucket is
+ * the largest value among its lines and copies; the time is the earliest;
+ * a sidechain copy never adds to an event a main-line copy has (a replay),
+ * and a main-line copy replaces what only sidechain copies gave.
+ * Codex (one event per timestamp and totals): copies of one key keep the
+ * smallest delta, which is the one computed with the whole history before it
+ * (a partial replay shows a larger jump).
+ * The result does not depend on the order files are read in.
+ *
+ * Strings are interned: a record holds small indexes into the ledger's pool.
+ */
+#ifndef AM_AGENT_LEDGER_H
+#define AM_AGENT_LEDGER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event.h"
+
+#define LEDGER_SIDECHAIN 0x01u /* only sidechain copies so far */
+#define LEDGER_EMITTED 0x02u   /* already handed out (incremental mode) */
+#define LEDGER_SETTLED 0x04u   /* final: may be handed out */
+
+struct ledger_rec {
+	uint8_t id[16];
+	int64_t ts_ms;
+	uint64_t tok[EVENT_BUCKET_MAX];
+	uint32_t model, session, project, speed, tier; /* interned strings */
+	uint16_t origin;                               /* caller's index: user, billing */
+	uint8_t tool;                                  /* enum event_tool */
+	uint8_t flags;
+};
+
+/* One observation of an event: a Claude line or a Codex token_count. */
+struct ledger_obs {
+	enum event_tool tool;
+	uint8_t id[16];
+	int64_t ts_ms;
+	uint64_t tok[EVENT_BUCKET_MAX];
+	const char *model, *session, *project, *speed, *tier; /* borrowed */
+	uint16_t origin;
+	bool sidechain;
+};
+
+struct ledger {
+	struct ledger_rec **blocks; /* records in blocks of LEDGER_BLOCK; stable addresses */
+	size_t n_blocks;
+	size_t n;
+	uint32_t *slots; /* open addressing: record index + 1, 0 = empty */
+	size_t n_slots;
+	/* string pool */
+	char **strs;
+	size_t n_strs, cap_strs;
+	uint32_t *str_slots;
+	size_t n_str_slots;
+	char *arena; /* current arena chunk */
+	size_t arena_used, arena_cap;
+	char **chunks;
+	size_t n_chunks;
+	/* counters */
+	uint64_t replays_ignored; /* sidechain copies of main-line events */
+	uint64_t copies_merged;   /* further lines or copies of a known event */
+};
+
+/* ledger_init(l)/ledger_finish(l): caller memory; finish accepts a zeroed ledger. */
+void ledger_init(struct ledger *l);
+void ledger_finish(struct ledger *l);
+
+/*
+ * ledger_add(l, obs, ret_rec): merge one observation. *ret_rec (may be NULL)
+ * points at the record (stable until finish). Returns 1 for a new event, 0
+ * for a merge into a known one, -ENOMEM.
+ */
+int ledger_add(struct ledger *l, const struct ledger_obs *obs, struct ledger_rec **ret_rec);
+
+/* ledger_find(l, id): the record with this id, or NULL. */
+struct ledger_rec *ledger_find(const struct ledger *l, const uint8_t id[16]);
+
+/* ledger_at(l, i): the i-th record in insertion order (i < l->n). */
+struct ledger_rec *ledger_at(const struct ledger *l, size_t i);
+
+/* ledger_str(l, idx): an interned string (idx 0 is ""). */
+const char *ledger_str(const struct ledger *l, uint32_t idx);
+
+/* ledger_intern(l, s, ret_idx): intern s. Returns 0 or -ENOMEM. */
+int ledger_intern(struct ledger *l, const char *s, uint32_t *ret_idx);
+
+#endif

@@ -1,0 +1,581 @@
+/* scan.c: walking the tools' directories and reading files; see scan.h. */
+#define _GNU_SOURCE /* memmem */
+#include "scan.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "event_id.h"
+#include "lines.h"
+#include "log.h"
+#include "source-claude.h"
+
+#define WALK_MAX_DEPTH 32
+#define PATH_MAX_WALK 4096
+
+int
+scan_init(struct scan *s, struct project *project)
+{
+	memset(s, 0, sizeof(*s));
+	ledger_init(&s->ledger);
+	json_doc_init(&s->doc);
+	s->project = project;
+	s->since_ms = INT64_MIN;
+	s->max_line = LINES_MAX_DEFAULT;
+	s->origins = calloc(SCAN_MAX_ORIGINS, sizeof(*s->origins));
+	return s->origins != NULL ? 0 : -ENOMEM;
+}
+
+void
+scan_finish(struct scan *s)
+{
+	if (s == NULL) {
+		return;
+	}
+	ledger_finish(&s->ledger);
+	json_doc_finish(&s->doc);
+	free(s->origins);
+	free(s->seen);
+	memset(s, 0, sizeof(*s));
+}
+
+int
+scan_add_origin(struct scan *s, const char *user, const char *billing)
+{
+	for (size_t i = 0; i < s->n_origins; i++) {
+		if (strcmp(s->origins[i].user, user) == 0 &&
+		    strcmp(s->origins[i].billing, billing) == 0) {
+			return (int)i;
+		}
+	}
+	if (s->n_origins + 2 > SCAN_MAX_ORIGINS) {
+		return -ENOMEM;
+	}
+	struct scan_origin *o = &s->origins[s->n_origins++];
+	snprintf(o->user, sizeof(o->user), "%s", user);
+	snprintf(o->billing, sizeof(o->billing), "%s", billing);
+	if (strcmp(billing, "cloud") != 0) {
+		struct scan_origin *c = &s->origins[s->n_origins++];
+		snprintf(c->user, sizeof(c->user), "%s", user);
+		snprintf(c->billing, sizeof(c->billing), "cloud");
+		c->cloud_origin = (int)(s->n_origins - 1);
+		o->cloud_origin = (int)(s->n_origins);
+	} else {
+		o->cloud_origin = (int)s->n_origins;
+	}
+	return (int)(o - s->origins);
+}
+
+const char *
+scan_stat_name(enum scan_stat st)
+{
+	static const char *const names[SCAN_STAT_MAX] = {
+		"files read",
+		"bytes read",
+		"lines",
+		"usage lines",
+		"invalid JSON lines",
+		"usage lines with bad fields",
+		"over-long lines",
+		"<synthetic> lines",
+		"API error lines",
+		"Codex re-emitted token counts",
+		"Codex token counts without info",
+		"Codex replayed token counts",
+		"Codex events without a model",
+		"files ending in an incomplete line",
+		"unreadable files or directories",
+		"corrupt .zst files",
+		"symlink loops or repeated directories",
+	};
+	return (unsigned)st < SCAN_STAT_MAX ? names[st] : "unknown";
+}
+
+void
+scan_print_stats(const struct scan *s)
+{
+	for (int i = SCAN_INVALID_JSON; i < SCAN_STAT_MAX; i++) {
+		if (i == SCAN_SYNTHETIC || i == SCAN_API_ERRORS || i == SCAN_CODEX_UNCHANGED ||
+		    i == SCAN_CODEX_INFO_NULL || i == SCAN_CODEX_REPLAY) {
+			continue; /* expected, not problems */
+		}
+		if (s->stat[i] != 0) {
+			log_warnx("%llu %s", (unsigned long long)s->stat[i],
+				  scan_stat_name((enum scan_stat)i));
+		}
+	}
+	if (s->warnings > SCAN_WARN_MAX) {
+		log_warnx("%u further warnings suppressed", s->warnings - SCAN_WARN_MAX);
+	}
+}
+
+void
+scan_warn(struct scan *s, const char *path, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	s->warnings++;
+	if (path == s->cur_path && path != NULL) {
+		if (++s->cur_warnings > SCAN_WARN_PER_FILE) {
+			return;
+		}
+	}
+	if (s->warnings > SCAN_WARN_MAX) {
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_warnx("%s in \"%s\", skipping", msg, path != NULL ? path : "?");
+}
+
+/* ---- visited identities ---- */
+
+static bool
+seen_add(struct scan *s, dev_t dev, ino_t ino)
+{
+	uint64_t d = (uint64_t)dev + 1, i = (uint64_t)ino;
+	size_t j;
+
+	if ((s->n_seen + 1) * 2 > s->cap_seen) {
+		size_t cap = s->cap_seen ? s->cap_seen * 2 : 1024;
+		uint64_t *n = calloc(cap * 2, sizeof(*n));
+		if (n == NULL) {
+			return true; /* cannot remember: read it (dedup by id still holds) */
+		}
+		for (size_t k = 0; k < s->cap_seen; k++) {
+			if (s->seen[2 * k] != 0) {
+				size_t m = (s->seen[2 * k] * 31 + s->seen[2 * k + 1]) & (cap - 1);
+				while (n[2 * m] != 0) {
+					m = (m + 1) & (cap - 1);
+				}
+				n[2 * m] = s->seen[2 * k];
+				n[2 * m + 1] = s->seen[2 * k + 1];
+			}
+		}
+		free(s->seen);
+		s->seen = n;
+		s->cap_seen = cap;
+	}
+	j = (d * 31 + i) & (s->cap_seen - 1);
+	while (s->seen[2 * j] != 0) {
+		if (s->seen[2 * j] == d && s->seen[2 * j + 1] == i) {
+			return false;
+		}
+		j = (j + 1) & (s->cap_seen - 1);
+	}
+	s->seen[2 * j] = d;
+	s->seen[2 * j + 1] = i;
+	s->n_seen++;
+	return true;
+}
+
+/* ---- walking ---- */
+
+struct walk {
+	struct scan *s;
+	enum event_tool tool;
+	uint16_t origin;
+	scan_file_cb *cb;
+	void *ctx;
+	size_t root_len; /* rel = path + root_len + 1 */
+};
+
+static bool
+ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+	return n >= m && memcmp(s + n - m, suffix, m) == 0;
+}
+
+static bool
+wanted(enum event_tool tool, const char *name)
+{
+	if (tool == EVENT_TOOL_CLAUDE) {
+		/* journal.jsonl: sub-agent lifecycle records, never usage */
+		return ends_with(name, ".jsonl") && strcmp(name, "journal.jsonl") != 0;
+	}
+	return strncmp(name, "rollout-", 8) == 0 &&
+	       (ends_with(name, ".jsonl") || ends_with(name, ".jsonl.zst"));
+}
+
+static void
+walk_dir(struct walk *w, char *path, size_t len, size_t cap, int depth)
+{
+	struct scan *s = w->s;
+	DIR *d;
+	struct dirent *de;
+
+	if (depth > WALK_MAX_DEPTH) {
+		s->stat[SCAN_LOOPS]++;
+		scan_warn(s, path, "directory nesting too deep");
+		return;
+	}
+	d = opendir(path);
+	if (d == NULL) {
+		if (errno != ENOENT || depth > 0) {
+			s->stat[SCAN_UNREADABLE]++;
+			scan_warn(s, path, "could not open directory: %s", strerror(errno));
+		}
+		return;
+	}
+	while ((errno = 0, de = readdir(d)) != NULL) {
+		struct stat st;
+		size_t n = strlen(de->d_name);
+
+		if (de->d_name[0] == '.' &&
+		    (de->d_name[1] == '\0' || (de->d_name[1] == '.' && de->d_name[2] == '\0'))) {
+			continue;
+		}
+		if (len + 1 + n + 1 > cap) {
+			continue;
+		}
+		path[len] = '/';
+		memcpy(path + len + 1, de->d_name, n + 1);
+		bool is_dir = de->d_type == DT_DIR;
+		bool is_reg = de->d_type == DT_REG;
+		if (de->d_type == DT_UNKNOWN || de->d_type == DT_LNK || is_dir ||
+		    (is_reg && wanted(w->tool, de->d_name))) {
+			if (stat(path, &st) < 0) {
+				if (errno == ELOOP) {
+					s->stat[SCAN_LOOPS]++;
+					scan_warn(s, path, "symlink loop");
+				} else if (errno != ENOENT) {
+					s->stat[SCAN_UNREADABLE]++;
+					scan_warn(s, path, "could not stat: %s", strerror(errno));
+				}
+				path[len] = '\0';
+				continue;
+			}
+			is_dir = S_ISDIR(st.st_mode);
+			is_reg = S_ISREG(st.st_mode);
+		}
+		if (is_dir) {
+			if (!seen_add(s, st.st_dev, st.st_ino)) {
+				s->stat[SCAN_LOOPS]++; /* a loop, or a second way in */
+			} else {
+				walk_dir(w, path, len + 1 + n, cap, depth + 1);
+			}
+		} else if (is_reg && wanted(w->tool, de->d_name)) {
+			if (st.st_mtime * 1000LL + 999 >= s->since_ms &&
+			    seen_add(s, st.st_dev, st.st_ino)) {
+				w->cb(s, w->ctx, w->tool, path, path + w->root_len + 1, w->origin, &st);
+			}
+		}
+		path[len] = '\0';
+	}
+	if (errno != 0) {
+		s->stat[SCAN_UNREADABLE]++;
+		scan_warn(s, path, "could not read directory: %s", strerror(errno));
+	}
+	closedir(d);
+}
+
+static void
+walk_root(struct scan *s, enum event_tool tool, const char *root, const char *sub,
+	  uint16_t origin, scan_file_cb *cb, void *ctx)
+{
+	char *path = malloc(PATH_MAX_WALK);
+	struct walk w = {s, tool, origin, cb, ctx, strlen(root)};
+	struct stat st;
+	size_t len;
+
+	if (path == NULL) {
+		return;
+	}
+	while (w.root_len > 1 && root[w.root_len - 1] == '/') {
+		w.root_len--;
+	}
+	len = (size_t)snprintf(path, PATH_MAX_WALK, "%.*s/%s", (int)w.root_len, root, sub);
+	if (len < PATH_MAX_WALK && stat(path, &st) == 0 && S_ISDIR(st.st_mode) &&
+	    seen_add(s, st.st_dev, st.st_ino)) {
+		walk_dir(&w, path, len, PATH_MAX_WALK, 0);
+	}
+	free(path);
+}
+
+void
+scan_walk_claude(struct scan *s, const char *root, uint16_t origin, scan_file_cb *cb, void *ctx)
+{
+	char projects[PATH_MAX_WALK];
+	struct stat st;
+
+	snprintf(projects, sizeof(projects), "%s/projects", root);
+	if (stat(projects, &st) < 0 && ends_with(root, "/projects")) {
+		/* the root given is projects/ itself: keys stay relative to its parent */
+		char parent[PATH_MAX_WALK];
+		snprintf(parent, sizeof(parent), "%.*s", (int)(strlen(root) - 9), root);
+		walk_root(s, EVENT_TOOL_CLAUDE, parent, "projects", origin, cb, ctx);
+		return;
+	}
+	walk_root(s, EVENT_TOOL_CLAUDE, root, "projects", origin, cb, ctx);
+}
+
+void
+scan_walk_codex(struct scan *s, const char *home, uint16_t origin, scan_file_cb *cb, void *ctx)
+{
+	walk_root(s, EVENT_TOOL_CODEX, home, "sessions", origin, cb, ctx);
+	walk_root(s, EVENT_TOOL_CODEX, home, "archived_sessions", origin, cb, ctx);
+}
+
+/* ---- reading ---- */
+
+static bool
+cloud_model(const char *m)
+{
+	/* Bedrock ("anthropic.", "us.anthropic.", ARNs) and Vertex ("@" versions) ids */
+	return strncmp(m, "anthropic.", 10) == 0 || strstr(m, ".anthropic.") != NULL ||
+	       strncmp(m, "arn:", 4) == 0 || strchr(m, '@') != NULL;
+}
+
+/* The session of a transcript whose lines lack sessionId: the file's own name. */
+static void
+session_from_path(const char *rel, char *ret, size_t size)
+{
+	const char *sub = strstr(rel, "/subagents/");
+	const char *b;
+
+	if (sub != NULL) {
+		b = sub;
+		while (b > rel && b[-1] != '/') {
+			b--;
+		}
+		snprintf(ret, size, "%.*s", (int)(sub - b), b);
+		return;
+	}
+	b = strrchr(rel, '/');
+	b = b ? b + 1 : rel;
+	snprintf(ret, size, "%.*s", (int)(strlen(b) - (ends_with(b, ".jsonl") ? 6 : 0)), b);
+}
+
+static void
+claude_line(struct scan *s, const char *path, const char *rel, uint16_t origin, const char *line,
+	    size_t len, uint64_t off, struct scan_cursor *cur, struct claude_obs *o)
+{
+	struct ledger_obs obs;
+	struct ledger_rec *rec;
+	char key[512], fallback_session[128];
+
+	switch (claude_line_parse(&s->doc, line, len, o)) {
+	case CLAUDE_LINE_USAGE:
+		break;
+	case CLAUDE_LINE_INVALID:
+		s->stat[SCAN_INVALID_JSON]++;
+		scan_warn(s, path, "invalid JSON line at byte %llu", (unsigned long long)off);
+		return;
+	case CLAUDE_LINE_BAD:
+		s->stat[SCAN_BAD_LINES]++;
+		scan_warn(s, path, "usage line with a bad timestamp or counter at byte %llu",
+			  (unsigned long long)off);
+		return;
+	case CLAUDE_LINE_SYNTHETIC:
+		s->stat[SCAN_SYNTHETIC]++;
+		return;
+	case CLAUDE_LINE_API_ERROR:
+		s->stat[SCAN_API_ERRORS]++;
+		return;
+	default:
+		return;
+	}
+	if (claude_dedup_key(o, rel, off, key, sizeof(key)) < 0) {
+		s->stat[SCAN_BAD_LINES]++;
+		return;
+	}
+	s->stat[SCAN_USAGE_LINES]++;
+	memset(&obs, 0, sizeof(obs));
+	obs.tool = EVENT_TOOL_CLAUDE;
+	am_event_id(event_tool_name(EVENT_TOOL_CLAUDE), key, strlen(key), obs.id);
+	obs.ts_ms = o->ts_ms;
+	memcpy(obs.tok, o->tok, sizeof(obs.tok));
+	obs.model = o->model;
+	if (o->session[0] == '\0') {
+		session_from_path(rel, fallback_session, sizeof(fallback_session));
+		obs.session = fallback_session;
+	} else {
+		obs.session = o->session;
+	}
+	obs.project = project_label(s->project, NULL, o->cwd);
+	obs.speed = o->speed;
+	obs.tier = o->tier;
+	obs.sidechain = o->sidechain;
+	obs.origin = cloud_model(o->model) ? (uint16_t)(s->origins[origin].cloud_origin - 1)
+					   : origin;
+	if (ledger_add(&s->ledger, &obs, &rec) < 0) {
+		return;
+	}
+	if (s->settle_all) {
+		rec->flags |= LEDGER_SETTLED;
+	} else if (cur->has_open && memcmp(cur->open_id, rec->id, 16) != 0) {
+		/* a later line of this file belongs to another response: the open one is final */
+		struct ledger_rec *prev = ledger_find(&s->ledger, cur->open_id);
+		if (prev != NULL) {
+			prev->flags |= LEDGER_SETTLED;
+		}
+	}
+	cur->has_open = true;
+	memcpy(cur->open_id, rec->id, 16);
+}
+
+static void
+codex_line(struct scan *s, const char *path, uint16_t origin, const char *line, size_t len,
+	   uint64_t off, struct scan_cursor *cur)
+{
+	struct codex_obs o;
+	struct ledger_obs obs;
+	struct ledger_rec *rec;
+
+	switch (codex_line_parse(&s->doc, line, len, &cur->codex, &o)) {
+	case CODEX_LINE_EVENT:
+		break;
+	case CODEX_LINE_INVALID:
+		s->stat[SCAN_INVALID_JSON]++;
+		scan_warn(s, path, "invalid JSON line at byte %llu", (unsigned long long)off);
+		return;
+	case CODEX_LINE_BAD:
+		s->stat[SCAN_BAD_LINES]++;
+		scan_warn(s, path, "token_count line with bad fields at byte %llu",
+			  (unsigned long long)off);
+		return;
+	case CODEX_LINE_UNCHANGED:
+		s->stat[SCAN_CODEX_UNCHANGED]++;
+		return;
+	case CODEX_LINE_INFO_NULL:
+		s->stat[SCAN_CODEX_INFO_NULL]++;
+		return;
+	case CODEX_LINE_REPLAY:
+		s->stat[SCAN_CODEX_REPLAY]++;
+		return;
+	default:
+		return;
+	}
+	s->stat[SCAN_USAGE_LINES]++;
+	if (cur->codex.model[0] == '\0') {
+		s->stat[SCAN_CODEX_NO_MODEL]++;
+	}
+	memset(&obs, 0, sizeof(obs));
+	obs.tool = EVENT_TOOL_CODEX;
+	am_event_id(event_tool_name(EVENT_TOOL_CODEX), o.key, strlen(o.key), obs.id);
+	obs.ts_ms = o.ts_ms;
+	memcpy(obs.tok, o.tok, sizeof(obs.tok));
+	obs.model = cur->codex.model;
+	if (cur->codex.session[0] == '\0') {
+		/* no session_meta: rollout-<time>-<thread id>.jsonl[.zst] */
+		const char *b = strrchr(path, '/');
+		const char *dot = strstr(b ? b : path, ".jsonl");
+		if (dot != NULL && dot - path >= 36) {
+			snprintf(cur->codex.session, sizeof(cur->codex.session), "%.36s", dot - 36);
+		}
+	}
+	obs.session = cur->codex.session;
+	obs.project = project_label(s->project, cur->codex.remote, cur->codex.cwd);
+	obs.origin = origin;
+	if (ledger_add(&s->ledger, &obs, &rec) < 0) {
+		return;
+	}
+	rec->flags |= LEDGER_SETTLED; /* cumulative totals are final when written */
+}
+
+int
+scan_read(struct scan *s, enum event_tool tool, const char *path, const char *rel,
+	  uint16_t origin, int fd, bool zstd, struct scan_cursor *cur)
+{
+	struct lines lr;
+	struct claude_obs *co = NULL;
+	const char *line;
+	size_t len;
+	uint64_t off;
+	int r;
+
+	s->cur_path = path;
+	s->cur_warnings = 0;
+	if (zstd) {
+		cur->offset = 0;
+		memset(&cur->codex, 0, sizeof(cur->codex));
+		cur->has_open = false;
+	}
+	if (lines_init(&lr, fd, zstd, cur->offset, s->max_line) < 0) {
+		return -ENOMEM;
+	}
+	if (tool == EVENT_TOOL_CLAUDE && (co = malloc(sizeof(*co))) == NULL) {
+		lines_finish(&lr);
+		return -ENOMEM;
+	}
+	s->stat[SCAN_FILES]++;
+	while ((r = lines_next(&lr, &line, &len, &off)) > 0) {
+		s->stat[SCAN_LINES]++;
+		if (r == 2) {
+			s->stat[SCAN_LONG_LINES]++;
+			scan_warn(s, path, "line of %zu bytes at byte %llu is over the %zu-byte limit",
+				  len, (unsigned long long)off, s->max_line);
+			continue;
+		}
+		if (tool == EVENT_TOOL_CLAUDE) {
+			/* the prefilter: only lines that can hold a usage object are parsed */
+			if (memmem(line, len, CLAUDE_NEEDLE, sizeof(CLAUDE_NEEDLE) - 1) != NULL) {
+				claude_line(s, path, rel, origin, line, len, off, cur, co);
+			}
+		} else if (codex_line_wanted(line, len)) {
+			codex_line(s, path, origin, line, len, off, cur);
+		}
+	}
+	s->stat[SCAN_BYTES] += lr.bytes_read;
+	if (r < 0) {
+		if (r == -EBADMSG) {
+			s->stat[SCAN_CORRUPT_ZSTD]++;
+			scan_warn(s, path, "corrupt zstd data after %llu bytes",
+				  (unsigned long long)lr.offset);
+		} else {
+			s->stat[SCAN_UNREADABLE]++;
+			scan_warn(s, path, "could not read: %s", strerror(-r));
+		}
+	} else if (lr.len > lr.pos) {
+		s->stat[SCAN_TORN_TAILS]++; /* the last line is not complete yet */
+	}
+	cur->offset = lr.offset;
+	lines_finish(&lr);
+	free(co);
+	s->cur_path = NULL;
+	return r < 0 ? r : 0;
+}
+
+void
+scan_read_all_cb(struct scan *s, void *ctx, enum event_tool tool, const char *path,
+		 const char *rel, uint16_t origin, const struct stat *st)
+{
+	struct scan_cursor cur;
+	int fd;
+
+	(void)ctx;
+	(void)st;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
+		if (errno != ENOENT) { /* deleted since the walk saw it: nothing to read */
+			s->stat[SCAN_UNREADABLE]++;
+			scan_warn(s, path, "could not open: %s", strerror(errno));
+		}
+		return;
+	}
+	memset(&cur, 0, sizeof(cur));
+	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL); /* a hint only */
+	(void)scan_read(s, tool, path, rel, origin, fd, ends_with(path, ".zst"), &cur);
+	close(fd);
+}
+
+void
+scan_walk_all(struct scan *s, const struct scan_root *roots, size_t n, scan_file_cb *cb, void *ctx)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (roots[i].tool == EVENT_TOOL_CLAUDE) {
+			scan_walk_claude(s, roots[i].path, roots[i].origin, cb, ctx);
+		} else {
+			scan_walk_codex(s, roots[i].path, roots[i].origin, cb, ctx);
+		}
+	}
+}

@@ -1,0 +1,145 @@
+/*
+ * scan.h: finding the AI tools' files and reading them into the ledger.
+ *
+ * A scan walks Claude roots (projects/ recursively, sub-agent files
+ * included, journal.jsonl skipped) and Codex homes (sessions/ and
+ * archived_sessions/, rollout-*.jsonl and rollout-*.jsonl.zst), never
+ * follows a symlink loop, reads a file reached twice only once, and feeds
+ * every complete line through the tool's reader into the ledger. Bad input
+ * (invalid JSON, garbage, over-long lines, unreadable or vanishing files,
+ * corrupt .zst) is counted per kind and warned about, naming the file, at
+ * most SCAN_WARN_PER_FILE times per file and SCAN_WARN_MAX times per run.
+ */
+#ifndef AM_AGENT_SCAN_H
+#define AM_AGENT_SCAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include "event.h"
+#include "json.h"
+#include "ledger.h"
+#include "project.h"
+#include "source-codex.h"
+
+#define SCAN_WARN_PER_FILE 3
+#define SCAN_WARN_MAX 50
+
+enum scan_stat {
+	SCAN_FILES,          /* files read */
+	SCAN_BYTES,          /* bytes read (decompressed for .zst) */
+	SCAN_LINES,          /* complete lines seen */
+	SCAN_USAGE_LINES,    /* lines that became observations */
+	SCAN_INVALID_JSON,   /* lines that passed the prefilter but are not JSON */
+	SCAN_BAD_LINES,      /* usage lines with a bad timestamp or counter */
+	SCAN_LONG_LINES,     /* lines over the maximum, skipped */
+	SCAN_SYNTHETIC,      /* <synthetic> model lines, not usage */
+	SCAN_API_ERRORS,     /* isApiErrorMessage lines, not usage */
+	SCAN_CODEX_UNCHANGED, /* token_count re-emits (zero) */
+	SCAN_CODEX_INFO_NULL, /* token_count with info null */
+	SCAN_CODEX_REPLAY,   /* parent history replayed in sub-agent files */
+	SCAN_CODEX_NO_MODEL, /* events before any turn_context: model unknown */
+	SCAN_TORN_TAILS,     /* files ending in an incomplete line (left for later) */
+	SCAN_UNREADABLE,     /* files or directories that could not be opened or read */
+	SCAN_CORRUPT_ZSTD,   /* .zst files that did not decompress */
+	SCAN_LOOPS,          /* symlink loops and repeated directories skipped */
+	SCAN_STAT_MAX
+};
+
+/* Who the events of a root belong to: user identity and billing mode. */
+struct scan_origin {
+	char user[256];
+	char billing[16];
+	int cloud_origin; /* index + 1 of its "cloud" twin, for Bedrock/Vertex model ids */
+};
+
+#define SCAN_MAX_ORIGINS 4096
+
+/* Where a read stopped, and what it needs to continue (see tail.h). */
+struct scan_cursor {
+	uint64_t offset;     /* stream offset after the last complete line */
+	bool has_open;       /* a Claude response that may still grow */
+	uint8_t open_id[16];
+	struct codex_file codex;
+};
+
+struct scan {
+	struct ledger ledger;
+	struct json_doc doc;
+	struct project *project; /* borrowed */
+	struct scan_origin *origins;
+	size_t n_origins;
+	uint64_t stat[SCAN_STAT_MAX];
+	int64_t since_ms;   /* only files modified since (INT64_MIN: all) */
+	size_t max_line;
+	bool settle_all;    /* mark every record settled (one-shot scan) */
+	unsigned warnings;  /* printed so far */
+	/* identities of files and directories already visited */
+	uint64_t *seen;     /* pairs (dev, ino), open addressing; 0,0 = empty */
+	size_t n_seen, cap_seen;
+	/* the file being read, for warnings */
+	const char *cur_path;
+	unsigned cur_warnings;
+};
+
+/* Called for every candidate file a walk finds. */
+typedef void scan_file_cb(struct scan *s, void *ctx, enum event_tool tool, const char *path,
+			  const char *rel, uint16_t origin, const struct stat *st);
+
+/* scan_init(s, project): project (borrowed) labels projects. 0 or -ENOMEM. */
+int scan_init(struct scan *s, struct project *project);
+
+/* scan_finish(s): free; accepts a zeroed struct. */
+void scan_finish(struct scan *s);
+
+/* scan_add_origin(s, user, billing): register an origin; returns its index or -ENOMEM. */
+int scan_add_origin(struct scan *s, const char *user, const char *billing);
+
+/*
+ * scan_walk_claude(s, root, origin, cb, ctx): call cb for every transcript
+ * under root (a Claude config root holding projects/, or projects/ itself).
+ * scan_walk_codex(s, home, origin, cb, ctx): every rollout under a CODEX_HOME.
+ * Files already visited in this scan are not offered again.
+ */
+void scan_walk_claude(struct scan *s, const char *root, uint16_t origin, scan_file_cb *cb,
+		      void *ctx);
+void scan_walk_codex(struct scan *s, const char *home, uint16_t origin, scan_file_cb *cb,
+		     void *ctx);
+
+/*
+ * scan_read(s, tool, path, rel, origin, fd, zstd, cur): read fd (borrowed,
+ * positioned at cur->offset unless zstd, which always starts at 0) to its
+ * end, merging observations into the ledger, and advance cur. Returns 0, or
+ * a negative errno when the file failed mid-way (what was read still counts).
+ */
+int scan_read(struct scan *s, enum event_tool tool, const char *path, const char *rel,
+	      uint16_t origin, int fd, bool zstd, struct scan_cursor *cur);
+
+/* A root to walk: a Claude config root or a CODEX_HOME, and whose it is. */
+struct scan_root {
+	enum event_tool tool;
+	char path[4096];
+	uint16_t origin;
+};
+
+/* scan_walk_all(s, roots, n, cb, ctx): walk every root in order. */
+void scan_walk_all(struct scan *s, const struct scan_root *roots, size_t n, scan_file_cb *cb,
+		   void *ctx);
+
+/* scan_read_all_cb: a scan_file_cb that reads each file whole (one-shot scan). */
+void scan_read_all_cb(struct scan *s, void *ctx, enum event_tool tool, const char *path,
+		      const char *rel, uint16_t origin, const struct stat *st);
+
+/* scan_warn(s, path, fmt, ...): a rate-limited warning about a file. */
+void scan_warn(struct scan *s, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* scan_stat_name(st): a short name for a counter. */
+const char *scan_stat_name(enum scan_stat st);
+
+/* scan_print_stats(s): one summary line per non-zero problem counter, to stderr. */
+void scan_print_stats(const struct scan *s);
+
+#endif

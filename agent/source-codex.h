@@ -1,0 +1,62 @@
+/*
+ * source-codex.h: Codex CLI rollout lines (spec section 3).
+ *
+ * Per file, a running state: the model of the latest turn_context, the
+ * previous total_token_usage, the thread id and where the project label
+ * comes from. A token_count whose totals advanced yields one observation
+ * whose buckets are the delta; one whose totals did not advance (a re-emit)
+ * or whose info is null yields nothing. Totals that go backwards are a
+ * reset: last_token_usage is the delta then. In a thread_spawn sub-agent
+ * file, token_counts older than the file's session_meta are the parent's
+ * replayed history: they set the baseline and are not counted.
+ */
+#ifndef AM_AGENT_SOURCE_CODEX_H
+#define AM_AGENT_SOURCE_CODEX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event.h"
+#include "json.h"
+
+enum codex_total { CODEX_IN, CODEX_CACHED, CODEX_OUT, CODEX_REASONING, CODEX_TOTAL, CODEX_TOTAL_MAX };
+
+/* Per-file running state; zero it for a file read from its start. */
+struct codex_file {
+	char model[128];
+	char session[80];
+	char cwd[1024];
+	char remote[1024];
+	int64_t start_ms; /* session_meta timestamp, 0 if none */
+	bool thread_spawn;
+	bool has_prev;
+	uint64_t prev[CODEX_TOTAL_MAX];
+};
+
+enum codex_line {
+	CODEX_LINE_OTHER,     /* ignored */
+	CODEX_LINE_META,      /* session_meta or turn_context: state updated */
+	CODEX_LINE_EVENT,     /* an observation */
+	CODEX_LINE_UNCHANGED, /* token_count whose totals did not advance */
+	CODEX_LINE_INFO_NULL, /* token_count with info null */
+	CODEX_LINE_REPLAY,    /* parent history in a sub-agent file: baseline only */
+	CODEX_LINE_INVALID,   /* not JSON */
+	CODEX_LINE_BAD,       /* token_count with bad fields */
+	CODEX_LINE_MAX
+};
+
+struct codex_obs {
+	char key[192]; /* dedup key: "<ts>|<in>|<cached>|<out>|<reasoning>|<total>" */
+	int64_t ts_ms;
+	uint64_t tok[EVENT_BUCKET_MAX];
+};
+
+/* codex_line_wanted(line, len): the byte prefilter (token_count, turn_context, session_meta). */
+bool codex_line_wanted(const char *line, size_t len);
+
+/* codex_line_parse(doc, line, len, file, ret_obs): one complete line. */
+enum codex_line codex_line_parse(struct json_doc *doc, const char *line, size_t len,
+				 struct codex_file *file, struct codex_obs *ret_obs);
+
+#endif

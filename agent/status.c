@@ -1,0 +1,389 @@
+/*
+ * status.c: `aimeter-agent status` and `aimeter-agent flush`.
+ *
+ * status reads the spool read-only (it never takes the daemon's lock) and
+ * the small status file the shipper keeps, and prints spooled events and
+ * bytes, the age of the oldest unsent event, last success, last error,
+ * drops and quarantined batches. flush asks the running daemon (SIGUSR1) to
+ * read and send now, or, with no daemon, sends the spool itself; either way
+ * it waits until the spool is empty or the timeout passes.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "am_config.h"
+#include "config.h"
+#include "enroll.h"
+#include "log.h"
+#include "run.h"
+#include "ship.h"
+#include "spool.h"
+
+struct status_file {
+	long pid;
+	int enrolled;
+	int64_t last_success_ms, last_error_ms;
+	char last_error[512];
+};
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+read_status_file(const char *state_dir, struct status_file *ret)
+{
+	char path[PATH_MAX], line[700];
+	FILE *f;
+
+	memset(ret, 0, sizeof(*ret));
+	snprintf(path, sizeof(path), "%s/status", state_dir);
+	f = fopen(path, "r");
+	if (f == NULL) {
+		return;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		line[strcspn(line, "\n")] = '\0';
+		if (strncmp(line, "pid ", 4) == 0) {
+			ret->pid = strtol(line + 4, NULL, 10);
+		} else if (strncmp(line, "enrolled ", 9) == 0) {
+			ret->enrolled = atoi(line + 9) != 0;
+		} else if (strncmp(line, "last_success_ms ", 16) == 0) {
+			ret->last_success_ms = strtoll(line + 16, NULL, 10);
+		} else if (strncmp(line, "last_error_ms ", 14) == 0) {
+			ret->last_error_ms = strtoll(line + 14, NULL, 10);
+		} else if (strncmp(line, "last_error ", 11) == 0) {
+			snprintf(ret->last_error, sizeof(ret->last_error), "%s", line + 11);
+		}
+	}
+	fclose(f);
+}
+
+/* The daemon's pid when it runs: the status file names it and it holds the lock. */
+static long
+daemon_pid(const char *state_dir, const struct status_file *sf)
+{
+	char dir[PATH_MAX];
+	struct spool *probe;
+	int r;
+
+	if (sf->pid <= 0 || kill((pid_t)sf->pid, 0) < 0) {
+		return 0;
+	}
+	snprintf(dir, sizeof(dir), "%s/spool", state_dir);
+	r = spool_open(dir, NULL, NULL, &probe);
+	if (r == 0) {
+		spool_close(probe); /* nobody holds the lock */
+		return 0;
+	}
+	return r == -EBUSY ? sf->pid : 0;
+}
+
+static void
+format_age(int64_t ms, char *buf, size_t size)
+{
+	int64_t s = ms / 1000;
+
+	if (s < 120) {
+		snprintf(buf, size, "%" PRId64 " s", s);
+	} else if (s < 7200) {
+		snprintf(buf, size, "%" PRId64 " min", s / 60);
+	} else if (s < 172800) {
+		snprintf(buf, size, "%" PRId64 " h", s / 3600);
+	} else {
+		snprintf(buf, size, "%" PRId64 " days", s / 86400);
+	}
+}
+
+static int
+setup(int argc, char **argv, struct agent_config *cfg, long *ret_timeout_s, const char *usage)
+{
+	static const struct option longopts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"timeout", required_argument, NULL, 't'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *path = getenv("AIMETER_CONFIG") ? getenv("AIMETER_CONFIG") : CONFIG_PATH;
+	const char *dropin = CONFIG_DROPIN_DIR;
+	const char *home = getenv("HOME");
+	struct passwd *pw = getpwuid(getuid());
+	int c, errors;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:t:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			path = optarg;
+			dropin = NULL;
+			break;
+		case 't':
+			if (ret_timeout_s != NULL) {
+				*ret_timeout_s = strtol(optarg, NULL, 10);
+			}
+			break;
+		case 'h':
+			printf("%s", usage);
+			return 0;
+		default:
+			fprintf(stderr, "%s", usage);
+			return -1;
+		}
+	}
+	if ((home == NULL || home[0] == '\0') && pw != NULL) {
+		home = pw->pw_dir;
+	}
+	config_defaults(cfg);
+	errors = config_load(cfg, path, dropin);
+	config_resolve(cfg, home, geteuid() == 0);
+	if (errors > 0) {
+		log_warnx("configuration has errors");
+		return -1;
+	}
+	return 1;
+}
+
+int
+status_main(int argc, char **argv)
+{
+	struct agent_config *cfg = calloc(1, sizeof(*cfg));
+	struct spool_options ro = {.read_only = true};
+	struct spool_stats st = {0};
+	struct status_file sf;
+	struct spool *sp = NULL;
+	char dir[PATH_MAX], age[32];
+	long pid;
+	int r;
+
+	if (cfg == NULL) {
+		return 1;
+	}
+	log_init("aimeter-agent", LOG_LEVEL_ERROR); /* the read-only scan stays quiet */
+	r = setup(argc, argv, cfg, NULL,
+		  "usage: aimeter-agent status [-c FILE]\n"
+		  "  prints spooled events and bytes, oldest unsent age, last success,\n"
+		  "  last error, drops and quarantined batches\n");
+	if (r <= 0) {
+		free(cfg);
+		return r == 0 ? 0 : 2;
+	}
+	read_status_file(cfg->state_dir, &sf);
+	pid = daemon_pid(cfg->state_dir, &sf);
+	snprintf(dir, sizeof(dir), "%s/spool", cfg->state_dir);
+	r = spool_open(dir, &ro, NULL, &sp);
+	if (r == 0) {
+		spool_get_stats(sp, &st);
+		spool_close(sp);
+	}
+	printf("state directory:     %s\n", cfg->state_dir);
+	printf("collector:           %s\n", cfg->server_url[0] ? cfg->server_url : "(none)");
+	printf("daemon:              %s", pid > 0 ? "running" : "not running");
+	if (pid > 0) {
+		printf(" (pid %ld)", pid);
+	}
+	printf("\nenrolled:            %s\n", sf.enrolled ? "yes" : "no");
+	if (r < 0) {
+		printf("spool:               (none: %s)\n", strerror(-r));
+	} else {
+		printf("spooled events:      %" PRIu64 "\n", st.pending_events);
+		printf("spooled bytes:       %" PRIu64 " (files: %" PRIu64 " in %u segments)\n",
+		       st.pending_bytes, st.total_bytes, st.segments);
+		if (st.oldest_pending_ms > 0) {
+			format_age(now_ms() - st.oldest_pending_ms, age, sizeof(age));
+			printf("oldest unsent:       %s ago\n", age);
+		} else {
+			printf("oldest unsent:       -\n");
+		}
+		printf("shipped events:      %" PRIu64 "\n", st.shipped_events);
+		printf("dropped events:      %" PRIu64 " (not yet reported: %" PRIu64 ")\n",
+		       st.dropped_total, st.dropped_pending);
+		printf("corrupt records:     %" PRIu64 "\n", st.corrupt_total);
+		printf("quarantined batches: %" PRIu64 " (%" PRIu64 " events)\n",
+		       st.quarantined_batches, st.quarantined_events);
+	}
+	if (sf.last_success_ms > 0) {
+		format_age(now_ms() - sf.last_success_ms, age, sizeof(age));
+		printf("last success:        %s ago\n", age);
+	} else {
+		printf("last success:        never\n");
+	}
+	if (sf.last_error_ms > 0) {
+		format_age(now_ms() - sf.last_error_ms, age, sizeof(age));
+		printf("last error:          %s ago: %s\n", age, sf.last_error);
+	} else {
+		printf("last error:          none\n");
+	}
+	free(cfg);
+	return 0;
+}
+
+/* --- flush ------------------------------------------------------------------------------ */
+
+struct flusher {
+	uv_loop_t loop;
+	uv_timer_t tick;
+	struct ship *ship;
+	struct spool *spool;
+	int64_t deadline;
+	bool done, ok;
+};
+
+static void
+flusher_tick_cb(uv_timer_t *t)
+{
+	struct flusher *f = t->data;
+
+	if (ship_idle(f->ship) || now_ms() > f->deadline) {
+		f->ok = ship_idle(f->ship);
+		ship_close(f->ship);
+		uv_close((uv_handle_t *)&f->tick, NULL);
+	}
+}
+
+static void
+flusher_enrolled_cb(struct ship *ship, void *opaque)
+{
+	(void)opaque;
+	ship_flush(ship);
+}
+
+static int
+pending_now(const char *state_dir, uint64_t *ret_events)
+{
+	char dir[PATH_MAX];
+	struct spool_options ro = {.read_only = true};
+	struct spool_stats st;
+	struct spool *sp;
+	int r;
+
+	snprintf(dir, sizeof(dir), "%s/spool", state_dir);
+	r = spool_open(dir, &ro, NULL, &sp);
+	if (r < 0) {
+		return r;
+	}
+	spool_get_stats(sp, &st);
+	spool_close(sp);
+	*ret_events = st.pending_events;
+	return 0;
+}
+
+int
+flush_main(int argc, char **argv)
+{
+	struct agent_config *cfg = calloc(1, sizeof(*cfg));
+	struct status_file sf;
+	long timeout_s = 300, pid;
+	uint64_t pending = 0;
+	int r, code = 1;
+
+	if (cfg == NULL) {
+		return 1;
+	}
+	log_init("aimeter-agent", LOG_LEVEL_WARN);
+	r = setup(argc, argv, cfg, &timeout_s,
+		  "usage: aimeter-agent flush [-c FILE] [--timeout SECONDS]\n"
+		  "  reads and sends now; waits until the spool is empty (default 300 s)\n");
+	if (r <= 0) {
+		free(cfg);
+		return r == 0 ? 0 : 2;
+	}
+	int64_t deadline = now_ms() + timeout_s * 1000;
+	read_status_file(cfg->state_dir, &sf);
+	pid = daemon_pid(cfg->state_dir, &sf);
+	if (pid > 0) {
+		if (kill((pid_t)pid, SIGUSR1) < 0) {
+			log_warn("could not signal the agent (pid %ld)", pid);
+			goto out;
+		}
+		/* The daemon reads and sends; watch the spool drain. */
+		usleep(300 * 1000);
+		for (;;) {
+			r = pending_now(cfg->state_dir, &pending);
+			if (r == 0 && pending == 0) {
+				printf("spool empty: everything is delivered\n");
+				code = 0;
+				goto out;
+			}
+			if (now_ms() > deadline) {
+				break;
+			}
+			usleep(250 * 1000);
+		}
+		printf("%" PRIu64 " events still spooled after %ld s; see aimeter-agent status\n",
+		       pending, timeout_s);
+		goto out;
+	}
+
+	/* No daemon: send the spool from here. */
+	{
+		struct flusher f = {.deadline = deadline};
+		struct spool_options so = {.max_bytes = cfg->spool_max_bytes};
+		char dir[PATH_MAX], secret[1024] = "", host[256] = "unknown";
+		struct ship_options o = {
+			.url = cfg->server_url,
+			.ca_file = cfg->ca_file,
+			.pin = cfg->pin,
+			.batch_events = (size_t)cfg->batch_events,
+			.state_dir = cfg->state_dir,
+			.key_file = cfg->project_key_file,
+			.enroll = {.secret = secret, .hostname = host, .os = "linux",
+				   .team_hint = cfg->team_hint},
+		};
+		if (cfg->enrollment_secret_file[0] != '\0') {
+			(void)enroll_secret_read(cfg->enrollment_secret_file, secret, sizeof(secret));
+		} else {
+			snprintf(secret, sizeof(secret), "%s", cfg->enrollment_secret);
+		}
+		(void)gethostname(host, sizeof(host) - 1); /* "unknown" stays on failure */
+		snprintf(dir, sizeof(dir), "%s/spool", cfg->state_dir);
+		r = spool_open(dir, &so, NULL, &f.spool);
+		if (r < 0) {
+			log_warnx("could not open spool \"%s\": %s", dir, strerror(-r));
+			goto out;
+		}
+		uv_loop_init(&f.loop);
+		r = ship_create(&f.loop, f.spool, &o, flusher_enrolled_cb, &f, &f.ship);
+		if (r < 0) {
+			spool_close(f.spool);
+			uv_loop_close(&f.loop);
+			goto out;
+		}
+		uv_timer_init(&f.loop, &f.tick);
+		f.tick.data = &f;
+		uv_timer_start(&f.tick, flusher_tick_cb, 100, 100);
+		ship_flush(f.ship);
+		uv_run(&f.loop, UV_RUN_DEFAULT);
+		if (uv_loop_close(&f.loop) != 0) {
+			log_warnx("event loop closed with handles still open");
+		}
+		struct spool_stats st;
+		spool_get_stats(f.spool, &st);
+		spool_close(f.spool);
+		explicit_bzero(secret, sizeof(secret));
+		if (f.ok) {
+			printf("spool empty: everything is delivered\n");
+			code = 0;
+		} else {
+			printf("%" PRIu64 " events still spooled after %ld s; see aimeter-agent status\n",
+			       st.pending_events, timeout_s);
+		}
+	}
+out:
+	free(cfg);
+	return code;
+}
