@@ -1,36 +1,391 @@
-/* main.c: aimeter-collector command line. */
+/*
+ * main.c: aimeter-collector: argv, configuration, signals and the one loop.
+ *
+ * SIGTERM/SIGINT: stop accepting, finish in-flight requests, close the
+ * database, exit 0 (forcing the close after [limits] shutdown_timeout_ms).
+ * SIGHUP: parse the configuration into a new struct and swap it in only if
+ * it is valid; certificates and secrets are reloaded the same way, open
+ * connections keep going.
+ */
+#include <assert.h>
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "am_config.h"
+#include "collector.h"
+#include "conn.h"
+#include "log.h"
 
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: aimeter-collector [options]\n"
+	fprintf(f, "usage: aimeter-collector [-n] [-v] [-c file] [-o section.key=value]... "
+		   "[flags]\n"
 		   "\n"
 		   "Receives usage batches from agents over HTTPS and writes them to PostgreSQL.\n"
 		   "\n"
 		   "options:\n"
-		   "  -h, --help     show this help\n"
-		   "  -V, --version  show the version\n");
+		   "  -c, --config FILE      INI configuration file\n"
+		   "  -n, --check            check the configuration, secrets and certificates, "
+		   "then exit\n"
+		   "  -o KEY=VALUE           set any configuration key (overrides the file)\n"
+		   "      --listen ADDR      [listen] tls, host:port\n"
+		   "      --listen-plain ADDR [listen] plain, host:port\n"
+		   "      --conninfo STR     [database] conninfo\n"
+		   "      --tls-cert FILE    [tls] cert_file\n"
+		   "      --tls-key FILE     [tls] key_file\n"
+		   "  -v, --verbose          log debug messages\n"
+		   "  -h, --help             show this help\n"
+		   "  -V, --version          show the version\n"
+		   "\n"
+		   "configuration keys:\n");
+	config_usage(f);
+}
+
+static const struct {
+	const char *flag;
+	const char *key;
+} flag_keys[] = {
+	{ "--listen", "listen.tls" },		{ "--listen-plain", "listen.plain" },
+	{ "--conninfo", "database.conninfo" }, { "--tls-cert", "tls.cert_file" },
+	{ "--tls-key", "tls.key_file" },
+};
+
+/* Builds a configuration from the file and the overrides; NULL on any error. */
+static struct config *
+config_build(const char *path, char **overrides, int n_overrides, bool verbose)
+{
+	struct config *cfg = config_create();
+	const char *name = path ? path : "configuration";
+	int errors = 0;
+
+	if (cfg == NULL) {
+		log_warnx("could not allocate the configuration: out of memory");
+		return NULL;
+	}
+	if (path != NULL) {
+		int r = config_load(cfg, path);
+		if (r < 0) {
+			config_destroy(cfg);
+			return NULL;
+		}
+		errors += r;
+	}
+	for (int i = 0; i < n_overrides; i++) {
+		char key[128];
+		const char *eq = strchr(overrides[i], '=');
+		if (eq == NULL || (size_t)(eq - overrides[i]) >= sizeof(key)) {
+			log_warnx("command line: expected section.key=value, not \"%s\"",
+				  overrides[i]);
+			errors++;
+			continue;
+		}
+		snprintf(key, sizeof(key), "%.*s", (int)(eq - overrides[i]), overrides[i]);
+		if (config_set(cfg, key, eq + 1, "command line") < 0) {
+			errors++;
+		}
+	}
+	if (verbose) {
+		(void)config_set(cfg, "log.level", "debug", "command line");
+	}
+	errors += config_check(cfg, name);
+	if (errors > 0) {
+		log_warnx("%d error%s in the configuration", errors, errors == 1 ? "" : "s");
+		config_destroy(cfg);
+		return NULL;
+	}
+	return cfg;
+}
+
+static enum log_level
+level_of(const char *s)
+{
+	if (strcmp(s, "error") == 0) {
+		return LOG_LEVEL_ERROR;
+	}
+	if (strcmp(s, "warn") == 0) {
+		return LOG_LEVEL_WARN;
+	}
+	if (strcmp(s, "debug") == 0) {
+		return LOG_LEVEL_DEBUG;
+	}
+	return LOG_LEVEL_INFO;
+}
+
+static bool verbose_flag;
+
+static void
+signals_close(struct collector *col)
+{
+	uv_close((uv_handle_t *)&col->sig_term, NULL);
+	uv_close((uv_handle_t *)&col->sig_int, NULL);
+	uv_close((uv_handle_t *)&col->sig_hup, NULL);
+	uv_close((uv_handle_t *)&col->stop_timer, NULL);
+}
+
+static void
+db_closed_cb(struct db *db)
+{
+	struct collector *col = container_of(db, struct collector, db);
+
+	log_info("database connections closed");
+	signals_close(col);
+}
+
+static bool force_stop;
+
+void
+collector_maybe_finish(struct collector *col)
+{
+	if (!col->stopping || col->db_closed) {
+		return;
+	}
+	if (!server_idle(&col->server)) {
+		return;
+	}
+	if (!force_stop && !ingest_idle(&col->ingest)) {
+		return;
+	}
+	col->db_closed = true;
+	ingest_fail_queued(&col->ingest, 503);
+	db_close(&col->db, db_closed_cb);
+}
+
+static void
+stop_timer_cb(uv_timer_t *t)
+{
+	struct collector *col = container_of(t, struct collector, stop_timer);
+
+	log_warnx("shutdown took longer than %llu ms: closing %u connections",
+		  (unsigned long long)col->cfg->shutdown_timeout_ms, col->server.nconns);
+	force_stop = true;
+	server_close_all(&col->server);
+	collector_maybe_finish(col);
+}
+
+static void
+collector_stop(struct collector *col, const char *why)
+{
+	if (col->stopping) {
+		return;
+	}
+	log_info("%s: no longer accepting, finishing %u connections", why, col->server.nconns);
+	col->stopping = true;
+	uv_timer_start(&col->stop_timer, stop_timer_cb, col->cfg->shutdown_timeout_ms, 0);
+	server_drain(&col->server);
+	collector_maybe_finish(col);
+}
+
+static void
+collector_reload(struct collector *col)
+{
+	struct config *cfg;
+	const struct config *old = col->cfg;
+
+	log_info("reloading configuration");
+	cfg = config_build(col->config_path, col->overrides, col->n_overrides, verbose_flag);
+	if (cfg == NULL) {
+		log_warnx("configuration not reloaded; keeping the running one");
+		return;
+	}
+	if (ingest_load_secrets(&col->ingest, cfg) < 0 ||
+	    server_reload_tls(&col->server, cfg) < 0) {
+		log_warnx("configuration not reloaded; keeping the running one");
+		config_destroy(cfg);
+		return;
+	}
+#define SAME_STR(a, b) ((a) == (b) || ((a) != NULL && (b) != NULL && strcmp((a), (b)) == 0))
+	if (!SAME_STR(old->listen_tls, cfg->listen_tls) ||
+	    !SAME_STR(old->listen_plain, cfg->listen_plain) ||
+	    !SAME_STR(old->conninfo, cfg->conninfo) || old->db_pool_size != cfg->db_pool_size) {
+		log_warnx("listeners, conninfo and pool_size change only on restart, ignoring");
+	}
+#undef SAME_STR
+	config_destroy(col->cfg);
+	col->cfg = cfg;
+	log_set_level(level_of(cfg->log_level));
+	log_info("configuration and certificates reloaded");
+}
+
+static void
+signal_cb(uv_signal_t *h, int signum)
+{
+	struct collector *col = h->data;
+
+	if (signum == SIGHUP) {
+		collector_reload(col);
+	} else {
+		collector_stop(col, signum == SIGTERM ? "SIGTERM" : "SIGINT");
+	}
+}
+
+static int
+run(struct collector *col)
+{
+	int r;
+
+	r = uv_loop_init(&col->loop);
+	if (r < 0) {
+		log_warnx("could not create the event loop: %s", uv_strerror(r));
+		return 1;
+	}
+	ingest_init(&col->ingest, col);
+	if (ingest_load_secrets(&col->ingest, col->cfg) < 0) {
+		uv_loop_close(&col->loop);
+		return 1;
+	}
+	r = db_init(&col->db, &col->loop, col->cfg->conninfo, (unsigned)col->cfg->db_pool_size,
+		    ingest_next_job, &col->ingest, &col->metrics);
+	if (r < 0) {
+		log_warnx("could not set up the database pool: %s", strerror(-r));
+		uv_loop_close(&col->loop);
+		return 1;
+	}
+#if AM_TEST_HOOKS
+	{
+		const char *pause = getenv("AIMETER_TEST_COMMIT_PAUSE_MS");
+		if (pause != NULL) {
+			col->db.commit_pause_ms = (unsigned)strtoul(pause, NULL, 10);
+			log_warnx("test hook: pausing %u ms after every COMMIT",
+				  col->db.commit_pause_ms);
+		}
+	}
+#endif
+	uv_signal_init(&col->loop, &col->sig_term);
+	uv_signal_init(&col->loop, &col->sig_int);
+	uv_signal_init(&col->loop, &col->sig_hup);
+	uv_timer_init(&col->loop, &col->stop_timer);
+	col->sig_term.data = col->sig_int.data = col->sig_hup.data = col;
+	uv_signal_start(&col->sig_term, signal_cb, SIGTERM);
+	uv_signal_start(&col->sig_int, signal_cb, SIGINT);
+	uv_signal_start(&col->sig_hup, signal_cb, SIGHUP);
+	r = server_start(&col->server, col);
+	if (r < 0) {
+		col->exit_code = 1;
+		col->stopping = true;
+		force_stop = true;
+		server_drain(&col->server);
+		collector_maybe_finish(col);
+	} else {
+		db_start(&col->db);
+		log_info("aimeter-collector %s started (pid %d)", AM_VERSION, (int)getpid());
+	}
+	uv_run(&col->loop, UV_RUN_DEFAULT);
+	r = uv_loop_close(&col->loop);
+	assert(r == 0);
+	server_finish(&col->server);
+	if (col->exit_code == 0) {
+		log_info("stopped");
+	}
+	return col->exit_code;
 }
 
 int
 main(int argc, char **argv)
 {
+	static struct collector col; /* large (read buffers); lives for the process */
+	const char *path = NULL;
+	bool check = false;
+	char **overrides = calloc((size_t)argc + 1, sizeof(char *));
+	char *owned[16];
+	int n_over = 0, n_owned = 0, code;
+
+	log_init("aimeter-collector", LOG_LEVEL_INFO);
+	if (overrides == NULL) {
+		fatalx("out of memory");
+	}
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+		const char *a = argv[i];
+		bool matched = false;
+
+		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
 			usage(stdout);
 			return 0;
 		}
-		if (strcmp(argv[i], "-V") == 0 || strcmp(argv[i], "--version") == 0) {
+		if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) {
 			printf("aimeter-collector %s\n", AM_VERSION);
 			return 0;
 		}
-		fprintf(stderr, "aimeter-collector: unknown option \"%s\"; see --help\n", argv[i]);
-		return 2;
+		if (strcmp(a, "-n") == 0 || strcmp(a, "--check") == 0) {
+			check = true;
+			continue;
+		}
+		if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
+			verbose_flag = true;
+			continue;
+		}
+		if ((strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0) && i + 1 < argc) {
+			path = argv[++i];
+			continue;
+		}
+		if (strcmp(a, "-o") == 0 && i + 1 < argc) {
+			overrides[n_over++] = argv[++i];
+			continue;
+		}
+		for (size_t k = 0; k < sizeof(flag_keys) / sizeof(flag_keys[0]); k++) {
+			if (strcmp(a, flag_keys[k].flag) == 0 && i + 1 < argc && n_owned < 16) {
+				size_t len = strlen(flag_keys[k].key) + strlen(argv[i + 1]) + 2;
+				char *kv = malloc(len);
+				if (kv == NULL) {
+					fatalx("out of memory");
+				}
+				snprintf(kv, len, "%s=%s", flag_keys[k].key, argv[++i]);
+				owned[n_owned++] = kv;
+				overrides[n_over++] = kv;
+				matched = true;
+				break;
+			}
+		}
+		if (!matched) {
+			fprintf(stderr, "aimeter-collector: unknown or incomplete option \"%s\"; "
+					"see --help\n",
+				a);
+			return 2;
+		}
 	}
-	usage(stderr);
-	return 2;
+	signal(SIGPIPE, SIG_IGN);
+	srand((unsigned)time(NULL) ^ (unsigned)getpid());
+	col.config_path = path;
+	col.overrides = overrides;
+	col.n_overrides = n_over;
+	col.cfg = config_build(path, overrides, n_over, verbose_flag);
+	if (col.cfg == NULL) {
+		code = 1;
+		goto done;
+	}
+	log_set_level(level_of(col.cfg->log_level));
+	if (check) {
+		struct ingest ing;
+		char err[512];
+		SSL_CTX *ctx = NULL;
+
+		ingest_init(&ing, &col);
+		code = ingest_load_secrets(&ing, col.cfg) < 0 ? 1 : 0;
+		if (code == 0 && col.cfg->listen_tls != NULL) {
+			ctx = tls_ctx_create(col.cfg->tls_cert_file, col.cfg->tls_key_file, err,
+					     sizeof(err));
+			if (ctx == NULL) {
+				log_warnx("%s", err);
+				code = 1;
+			}
+			SSL_CTX_free(ctx);
+		}
+		if (code == 0) {
+			printf("configuration OK\n");
+		}
+		goto done;
+	}
+	code = run(&col);
+done:
+	config_destroy(col.cfg);
+	for (int i = 0; i < n_owned; i++) {
+		free(owned[i]);
+	}
+	free(overrides);
+	return code;
 }

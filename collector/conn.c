@@ -1,0 +1,604 @@
+/* conn.c: the per-connection state machine; see conn.h. */
+#include "conn.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "collector.h"
+#include "ingest.h"
+#include "log.h"
+
+#define CONN_IN_MAX (256 * 1024) /* pipelined plaintext waiting while busy */
+#define CONN_LINGER_MS 5000      /* longest wait for a final response to drain */
+
+struct conn_write {
+	uv_write_t req;
+	struct conn *conn;
+	size_t len;
+	char data[];
+};
+
+static void conn_parse(struct conn *c);
+static void conn_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
+static void conn_read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf);
+
+static struct collector *
+col_of(struct conn *c)
+{
+	return c->server->col;
+}
+
+static void
+conn_close_cb(uv_handle_t *h)
+{
+	struct conn *c = h->data;
+
+	if (--c->handles > 0) {
+		return;
+	}
+	tls_conn_finish(&c->tls);
+	http_request_finish(&c->req);
+	free(c->in);
+	free(c);
+}
+
+void
+conn_close(struct conn *c)
+{
+	struct server *s = c->server;
+
+	if (c->state == CONN_CLOSING) {
+		return;
+	}
+	c->state = CONN_CLOSING;
+	if (c->item != NULL) {
+		struct ingest_item *item = c->item;
+		c->item = NULL;
+		ingest_detach(item);
+	}
+	if (c->prev != NULL) {
+		c->prev->next = c->next;
+	} else {
+		s->conns = c->next;
+	}
+	if (c->next != NULL) {
+		c->next->prev = c->prev;
+	}
+	c->prev = c->next = NULL;
+	s->nconns--;
+	col_of(c)->metrics.connections_open = s->nconns;
+	uv_read_stop((uv_stream_t *)&c->tcp);
+	uv_timer_stop(&c->timer);
+	uv_close((uv_handle_t *)&c->tcp, conn_close_cb);
+	uv_close((uv_handle_t *)&c->timer, conn_close_cb);
+	collector_maybe_finish(col_of(c));
+}
+
+static void
+conn_write_cb(uv_write_t *req, int status)
+{
+	struct conn_write *w = container_of(req, struct conn_write, req);
+	struct conn *c = w->conn;
+
+	free(w);
+	c->writes--;
+	if (c->state == CONN_CLOSING) {
+		return;
+	}
+	if (status < 0) {
+		conn_close(c);
+		return;
+	}
+	if (c->writes == 0 && c->close_after && c->state != CONN_BUSY) {
+		conn_close(c);
+	}
+}
+
+static int
+write_raw(struct conn *c, const char *data, size_t len)
+{
+	struct conn_write *w;
+	uv_buf_t buf;
+	int r;
+
+	if (len == 0) {
+		return 0;
+	}
+	w = malloc(sizeof(*w) + len);
+	if (w == NULL) {
+		return -ENOMEM;
+	}
+	w->conn = c;
+	w->len = len;
+	memcpy(w->data, data, len);
+	buf = uv_buf_init(w->data, (unsigned)len);
+	r = uv_write(&w->req, (uv_stream_t *)&c->tcp, &buf, 1, conn_write_cb);
+	if (r < 0) {
+		free(w);
+		return r;
+	}
+	c->writes++;
+	return 0;
+}
+
+/* Move everything OpenSSL wants sent onto the socket. */
+static int
+flush_tls(struct conn *c)
+{
+	size_t pending;
+
+	while ((pending = tls_conn_pending(&c->tls)) > 0) {
+		struct conn_write *w = malloc(sizeof(*w) + pending);
+		uv_buf_t buf;
+		int r;
+
+		if (w == NULL) {
+			return -ENOMEM;
+		}
+		w->conn = c;
+		w->len = tls_conn_take_output(&c->tls, w->data, pending);
+		buf = uv_buf_init(w->data, (unsigned)w->len);
+		r = uv_write(&w->req, (uv_stream_t *)&c->tcp, &buf, 1, conn_write_cb);
+		if (r < 0) {
+			free(w);
+			return r;
+		}
+		c->writes++;
+	}
+	return 0;
+}
+
+static int
+conn_send(struct conn *c, const char *data, size_t len)
+{
+	if (!c->is_tls) {
+		return write_raw(c, data, len);
+	}
+	if (tls_conn_write(&c->tls, data, len) != TLS_IO_OK) {
+		return -EPROTO;
+	}
+	return flush_tls(c);
+}
+
+static void
+timer_set(struct conn *c, uint64_t ms);
+
+static void
+conn_timer_cb(uv_timer_t *t)
+{
+	struct conn *c = t->data;
+	struct collector *col = col_of(c);
+
+	if (c->close_after && c->state != CONN_BUSY) {
+		conn_close(c); /* the peer does not take our last response */
+		return;
+	}
+	switch (c->state) {
+	case CONN_HANDSHAKE:
+		col->metrics.timeouts++;
+		col->metrics.tls_handshake_failures++;
+		conn_close(c);
+		return;
+	case CONN_IDLE:
+		conn_close(c);
+		return;
+	case CONN_HEADERS:
+	case CONN_BODY:
+		col->metrics.timeouts++;
+		c->close_after = true;
+		c->endpoint = METRICS_EP_OTHER;
+		c->state = CONN_BUSY;
+		conn_respond(c, 408, "text/plain; charset=utf-8", "request timeout\n", 16, 0);
+		return;
+	case CONN_BUSY:
+		/* The database is too slow for this client; it retries later. */
+		if (c->item != NULL) {
+			struct ingest_item *item = c->item;
+			c->item = NULL;
+			ingest_detach(item);
+		}
+		c->close_after = true;
+		conn_respond(c, 503, "text/plain; charset=utf-8", "database timeout, retry later\n",
+			     30, 2);
+		return;
+	default:
+		return;
+	}
+}
+
+static void
+timer_set(struct conn *c, uint64_t ms)
+{
+	uv_timer_start(&c->timer, conn_timer_cb, ms, 0);
+}
+
+void
+conn_respond(struct conn *c, int status, const char *content_type, const void *body, size_t len,
+	     unsigned retry_after)
+{
+	struct collector *col = col_of(c);
+	struct server *s = c->server;
+	bool keep;
+	char head[512];
+	char *out;
+	int n;
+
+	if (c->state == CONN_CLOSING) {
+		return;
+	}
+	keep = c->req.keep_alive && !c->close_after && !s->draining && !col->stopping;
+	n = http_format_response(head, sizeof(head), status, content_type, len, retry_after, keep);
+	metrics_request(&col->metrics, c->endpoint, status);
+	out = n > 0 ? malloc((size_t)n + len) : NULL;
+	if (out == NULL) {
+		conn_close(c);
+		return;
+	}
+	memcpy(out, head, (size_t)n);
+	if (len > 0) {
+		memcpy(out + n, body, len);
+	}
+	if (conn_send(c, out, (size_t)n + len) < 0) {
+		free(out);
+		conn_close(c);
+		return;
+	}
+	free(out);
+	if (!keep) {
+		c->close_after = true;
+		c->state = CONN_IDLE;
+		if (c->is_tls) {
+			tls_conn_shutdown(&c->tls);
+			if (flush_tls(c) < 0) {
+				conn_close(c);
+				return;
+			}
+		}
+		uv_read_stop((uv_stream_t *)&c->tcp);
+		c->reading = false;
+		if (c->writes == 0) {
+			conn_close(c);
+		} else {
+			timer_set(c, CONN_LINGER_MS);
+		}
+		return;
+	}
+	http_request_next(&c->req);
+	c->state = CONN_IDLE;
+	timer_set(c, col->cfg->idle_timeout_ms);
+	conn_parse(c);
+	if (c->state == CONN_IDLE && !c->reading) {
+		c->reading = uv_read_start((uv_stream_t *)&c->tcp, conn_alloc_cb, conn_read_cb) == 0;
+	}
+}
+
+static bool
+path_is(const char *url, const char *path)
+{
+	size_t n = strlen(path);
+	return strncmp(url, path, n) == 0 && (url[n] == '\0' || url[n] == '?');
+}
+
+static void
+conn_dispatch(struct conn *c)
+{
+	struct collector *col = col_of(c);
+	const char *url = c->req.url;
+	enum http_method_kind m = c->req.method;
+
+	if (path_is(url, "/v1/batches")) {
+		c->endpoint = METRICS_EP_BATCHES;
+		if (m == HTTP_REQ_POST) {
+			ingest_batch(&col->ingest, c);
+			return;
+		}
+	} else if (path_is(url, "/v1/enroll")) {
+		c->endpoint = METRICS_EP_ENROLL;
+		if (m == HTTP_REQ_POST) {
+			ingest_enroll(&col->ingest, c);
+			return;
+		}
+	} else if (path_is(url, "/healthz")) {
+		c->endpoint = METRICS_EP_HEALTHZ;
+		if (m == HTTP_REQ_GET) {
+			conn_respond(c, 200, "text/plain; charset=utf-8", "ok\n", 3, 0);
+			return;
+		}
+	} else if (path_is(url, "/readyz")) {
+		c->endpoint = METRICS_EP_READYZ;
+		if (m == HTTP_REQ_GET) {
+			if (db_ready(&col->db) && !col->stopping) {
+				conn_respond(c, 200, "text/plain; charset=utf-8", "ready\n", 6, 0);
+			} else {
+				static const char msg[] = "database unreachable or not migrated\n";
+				conn_respond(c, 503, "text/plain; charset=utf-8", msg,
+					     sizeof(msg) - 1, 2);
+			}
+			return;
+		}
+	} else if (path_is(url, "/metrics")) {
+		c->endpoint = METRICS_EP_METRICS;
+		if (m == HTTP_REQ_GET) {
+			char *text;
+			size_t len;
+			if (metrics_format(&col->metrics, &text, &len) < 0) {
+				conn_respond(c, 503, "text/plain; charset=utf-8", "out of memory\n",
+					     14, 1);
+				return;
+			}
+			conn_respond(c, 200, "text/plain; version=0.0.4; charset=utf-8", text, len,
+				     0);
+			free(text);
+			return;
+		}
+	} else {
+		c->endpoint = METRICS_EP_OTHER;
+		conn_respond(c, 404, "text/plain; charset=utf-8", "not found\n", 10, 0);
+		return;
+	}
+	conn_respond(c, 405, "text/plain; charset=utf-8", "method not allowed\n", 19, 0);
+}
+
+/* Parse buffered plaintext while no request is being handled. */
+static void
+conn_parse(struct conn *c)
+{
+	struct collector *col = col_of(c);
+
+	if (c->parsing) {
+		return; /* the outer call goes on */
+	}
+	c->parsing = true;
+	while (c->in_len > 0 && (c->state == CONN_IDLE || c->state == CONN_HEADERS ||
+				 c->state == CONN_BODY) && !c->close_after) {
+		enum http_feed_result r;
+		size_t used = 0;
+
+		if (c->state == CONN_IDLE) {
+			c->state = CONN_HEADERS;
+			timer_set(c, col->cfg->header_timeout_ms);
+		}
+		r = http_request_feed(&c->req, c->in + c->in_off, c->in_len, &used);
+		c->in_off += used;
+		c->in_len -= used;
+		if (r == HTTP_FEED_ERROR) {
+			char msg[160];
+			int n = snprintf(msg, sizeof(msg), "%s\n",
+					 c->req.error_reason ? c->req.error_reason : "bad request");
+			c->endpoint = METRICS_EP_OTHER;
+			c->close_after = true;
+			c->state = CONN_BUSY;
+			conn_respond(c, c->req.error_status ? c->req.error_status : 400,
+				     "text/plain; charset=utf-8", msg, (size_t)n, 0);
+			break;
+		}
+		if (r == HTTP_FEED_MORE) {
+			if (c->req.headers_done && c->state == CONN_HEADERS) {
+				c->state = CONN_BODY;
+				timer_set(c, col->cfg->body_timeout_ms);
+			}
+			if (used == 0) {
+				break;
+			}
+			continue;
+		}
+		/* One complete request: handle it before reading on. */
+		c->state = CONN_BUSY;
+		c->request_ns = uv_hrtime();
+		timer_set(c, col->cfg->db_timeout_ms);
+		if (c->reading) {
+			uv_read_stop((uv_stream_t *)&c->tcp);
+			c->reading = false;
+		}
+		conn_dispatch(c);
+	}
+	if (c->in_len == 0) {
+		c->in_off = 0;
+	}
+	c->parsing = false;
+}
+
+static int
+conn_input(struct conn *c, const char *data, size_t len)
+{
+	if (c->in_off > 0 && c->in_len + len > c->in_cap - c->in_off) {
+		memmove(c->in, c->in + c->in_off, c->in_len);
+		c->in_off = 0;
+	}
+	if (c->in_off + c->in_len + len > c->in_cap) {
+		size_t cap = c->in_cap ? c->in_cap : 16384;
+		char *grown;
+		while (cap < c->in_len + len) {
+			cap *= 2;
+		}
+		if (cap > CONN_IN_MAX) {
+			return -ENOBUFS;
+		}
+		grown = realloc(c->in, cap);
+		if (grown == NULL) {
+			return -ENOMEM;
+		}
+		c->in = grown;
+		c->in_cap = cap;
+	}
+	memcpy(c->in + c->in_off + c->in_len, data, len);
+	c->in_len += len;
+	conn_parse(c);
+	return 0;
+}
+
+static void
+conn_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	struct conn *c = h->data;
+
+	/* Shared: every read is consumed before the loop reads again. */
+	buf->base = c->server->readbuf;
+	buf->len = sizeof(c->server->readbuf);
+}
+
+static void
+tls_failed(struct conn *c)
+{
+	struct collector *col = col_of(c);
+	static uint64_t last_log;
+	uint64_t now = uv_now(&col->loop);
+
+	if (!c->tls.handshake_done) {
+		col->metrics.tls_handshake_failures++;
+		/* One line per second at most: a scanner must not flood the log. */
+		if (now - last_log >= 1000 || last_log == 0) {
+			last_log = now;
+			log_warnx("TLS handshake with %s failed: %s", c->peer, c->tls.error);
+		}
+	}
+	/* Send the alert OpenSSL queued, then close; never SSL_shutdown here. */
+	c->close_after = true;
+	if (flush_tls(c) < 0 || c->writes == 0) {
+		conn_close(c);
+		return;
+	}
+	uv_read_stop((uv_stream_t *)&c->tcp);
+	c->reading = false;
+	timer_set(c, CONN_LINGER_MS);
+}
+
+static void
+conn_read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
+{
+	struct conn *c = stream->data;
+
+	if (nread < 0) {
+		conn_close(c);
+		return;
+	}
+	if (nread == 0 || c->state == CONN_CLOSING) {
+		return;
+	}
+	if (!c->is_tls) {
+		if (conn_input(c, buf->base, (size_t)nread) < 0) {
+			conn_close(c);
+		}
+		return;
+	}
+	const char *p = buf->base;
+	size_t left = (size_t)nread;
+	for (;;) {
+		size_t got = 0;
+		enum tls_io io = tls_conn_feed(&c->tls, p, left, c->server->plainbuf,
+					       sizeof(c->server->plainbuf), &got);
+		p = NULL;
+		left = 0;
+		if (c->state == CONN_HANDSHAKE && c->tls.handshake_done) {
+			c->state = CONN_IDLE; /* the header timer keeps running */
+		}
+		if (got > 0 && conn_input(c, c->server->plainbuf, got) < 0) {
+			conn_close(c);
+			return;
+		}
+		if (c->state == CONN_CLOSING) {
+			return;
+		}
+		if (io == TLS_IO_FATAL) {
+			tls_failed(c);
+			return;
+		}
+		if (io == TLS_IO_CLOSED) {
+			(void)flush_tls(c);
+			conn_close(c);
+			return;
+		}
+		if (got < sizeof(c->server->plainbuf)) {
+			break;
+		}
+	}
+	if (flush_tls(c) < 0) {
+		conn_close(c);
+	}
+}
+
+static void
+peer_name(struct conn *c)
+{
+	struct sockaddr_storage ss;
+	int len = sizeof(ss);
+	char host[64] = "?";
+
+	if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) == 0) {
+		if (ss.ss_family == AF_INET6) {
+			uv_ip6_name((struct sockaddr_in6 *)&ss, host, sizeof(host));
+		} else {
+			uv_ip4_name((struct sockaddr_in *)&ss, host, sizeof(host));
+		}
+	}
+	snprintf(c->peer, sizeof(c->peer), "%s", host);
+}
+
+void
+conn_accept(struct server *s, uv_stream_t *listener, bool is_tls)
+{
+	struct collector *col = s->col;
+	struct conn *c = calloc(1, sizeof(*c));
+
+	if (c == NULL) {
+		log_warnx("could not accept a connection: out of memory");
+		return;
+	}
+	c->server = s;
+	c->tcp.data = c;
+	c->timer.data = c;
+	c->state = CONN_IDLE;
+	if (uv_tcp_init(&col->loop, &c->tcp) < 0) {
+		free(c);
+		return;
+	}
+	c->handles = 1;
+	if (uv_accept(listener, (uv_stream_t *)&c->tcp) < 0 || s->draining ||
+	    s->nconns >= col->cfg->max_connections) {
+		col->metrics.connections_refused++;
+		c->state = CONN_CLOSING;
+		uv_close((uv_handle_t *)&c->tcp, conn_close_cb);
+		return;
+	}
+	uv_timer_init(&col->loop, &c->timer);
+	c->handles = 2;
+	c->next = s->conns;
+	if (s->conns != NULL) {
+		s->conns->prev = c;
+	}
+	s->conns = c;
+	s->nconns++;
+	col->metrics.connections_open = s->nconns;
+	col->metrics.connections_accepted++;
+	(void)uv_tcp_nodelay(&c->tcp, 1); /* small responses; failure only costs latency */
+	peer_name(c);
+	http_request_init(&c->req, col->cfg->max_header_bytes, col->cfg->max_body_bytes);
+	c->is_tls = is_tls;
+	if (is_tls) {
+		if (s->ssl_ctx == NULL || tls_conn_init(&c->tls, s->ssl_ctx) < 0) {
+			conn_close(c);
+			return;
+		}
+		c->state = CONN_HANDSHAKE;
+	}
+	/* The first request (and the handshake) must arrive within the header timeout. */
+	timer_set(c, col->cfg->header_timeout_ms);
+	if (uv_read_start((uv_stream_t *)&c->tcp, conn_alloc_cb, conn_read_cb) < 0) {
+		conn_close(c);
+		return;
+	}
+	c->reading = true;
+}
+
+void
+conn_drain(struct conn *c)
+{
+	if (c->state == CONN_IDLE || c->state == CONN_HANDSHAKE) {
+		if (c->in_len == 0 || c->close_after) {
+			conn_close(c);
+		}
+	}
+	/* Otherwise the response carries Connection: close (server->draining). */
+}

@@ -1,0 +1,969 @@
+/* ingest.c: batches and enrollment through the database's write path; see ingest.h. */
+#include "ingest.h"
+
+#include <errno.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "collector.h"
+#include "conn.h"
+#include "log.h"
+#include "writepath.h"
+
+#define GROUP_MAX 64
+#define GROUP_MAX_EVENTS 10000
+#define RETRY_AFTER_DB 2
+#define RETRY_AFTER_BUSY 1
+
+enum item_kind { ITEM_AUTH, ITEM_BATCH, ITEM_ENROLL, ITEM_KIND_MAX };
+
+struct ingest_item {
+	struct ingest_item *next;
+	struct ingest *ing;
+	enum item_kind kind;
+	bool queued;
+	struct conn *conn; /* NULL once the client went away */
+	uint64_t start_ns;
+	/* batches */
+	am_batch *batch;
+	uint8_t token_hash[32];
+	char device_id[40];
+	uint32_t inserted, duplicates;
+	struct ingest_reject *rejects; /* room for n_events */
+	size_t n_rejects;
+	/* single-command jobs: device lookup and enrollment */
+	struct db_job job;
+	struct db_cmd cmd;
+	const char *values[5];
+	int lengths[5];
+	int formats[5];
+	/* enrollment */
+	char token[65];
+	uint8_t secret_hash[32];
+	uint8_t new_token_hash[32];
+	Aimeter__V1__EnrollRequest *enroll;
+};
+
+struct group {
+	struct ingest *ing;
+	struct db_job job;
+	struct db_cmd cmds[5];
+	struct ingest_item *items[GROUP_MAX];
+	unsigned n;
+	struct writepath_buf batches, events;
+};
+
+static const char auth_sql[] = "SELECT device_id::text FROM aimeter.devices"
+			       " WHERE token_hash = $1 AND revoked_at IS NULL";
+static const char enroll_sql[] =
+	"SELECT aimeter.enroll_device($1, $2, $3, $4, $5)::text,"
+	" (SELECT project_label_key FROM aimeter.settings LIMIT 1)";
+static const char begin_sql[] = "BEGIN";
+static const char copy_batch_sql[] = WRITEPATH_SQL_COPY_BATCH;
+static const char copy_event_sql[] = WRITEPATH_SQL_COPY_EVENTS;
+static const char result_sql[] =
+	"SELECT s.batch_idx, s.inserted, s.duplicates, s.rejected, r.ord, r.reason"
+	" FROM aimeter.ingest_staged() s"
+	" LEFT JOIN LATERAL jsonb_to_recordset(coalesce(s.rejections, '[]'::jsonb))"
+	" AS r(ord int, reason text) ON true"
+	" ORDER BY s.batch_idx, r.ord";
+static const char commit_sql[] = "COMMIT";
+
+/* ---- COPY text -------------------------------------------------------------- */
+
+#define GROUP_BATCH_BUF_MAX (1u << 20)
+#define GROUP_EVENT_BUF_MAX (256u << 20)
+
+static bool
+utf8_valid(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	if (s == NULL) {
+		return true;
+	}
+	while (*p) {
+		unsigned c = *p, n;
+		uint32_t cp;
+		if (c < 0x80) {
+			p++;
+			continue;
+		} else if ((c & 0xe0) == 0xc0) {
+			n = 1;
+			cp = c & 0x1f;
+		} else if ((c & 0xf0) == 0xe0) {
+			n = 2;
+			cp = c & 0x0f;
+		} else if ((c & 0xf8) == 0xf0) {
+			n = 3;
+			cp = c & 0x07;
+		} else {
+			return false;
+		}
+		for (unsigned i = 1; i <= n; i++) {
+			if ((p[i] & 0xc0) != 0x80) {
+				return false;
+			}
+			cp = (cp << 6) | (p[i] & 0x3f);
+		}
+		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+			return false;
+		}
+		p += n + 1;
+	}
+	return true;
+}
+
+int
+ingest_format_events(const uint8_t *key, size_t key_len, const am_batch *batch, int batch_idx,
+		     struct writepath_buf *out)
+{
+	for (size_t i = 0; i < batch->n_events; i++) {
+		const am_usage_event *e = batch->events[i];
+		uint8_t mac[AM_IDENTITY_HMAC_LEN];
+		const uint8_t *hmac = NULL;
+		int r;
+
+		/* The raw identity never reaches a row: only its keyed hash. */
+		if (e->user != NULL && e->user[0] != '\0' && key_len > 0 &&
+		    identity_hmac(key, key_len, e->user, mac) == 0) {
+			hmac = mac;
+		}
+		r = writepath_format_event(out, batch_idx, (int)i, e, hmac, NULL);
+		if (r < 0) {
+			return r;
+		}
+	}
+	return 0;
+}
+
+/* ---- items and replies ------------------------------------------------------ */
+
+static uint64_t
+now_ns(void)
+{
+	return uv_hrtime();
+}
+
+static void
+item_free(struct ingest_item *item)
+{
+	if (item == NULL) {
+		return;
+	}
+	am_batch_free(item->batch);
+	if (item->enroll != NULL) {
+		aimeter__v1__enroll_request__free_unpacked(item->enroll, NULL);
+	}
+	free(item->rejects);
+	OPENSSL_cleanse(item->token, sizeof(item->token));
+	free(item);
+}
+
+static void
+reply(struct ingest_item *item, int status, const char *ctype, const void *body, size_t len,
+      unsigned retry_after)
+{
+	struct conn *c = item->conn;
+
+	if (c == NULL) {
+		return;
+	}
+	item->conn = NULL;
+	c->item = NULL;
+	conn_respond(c, status, ctype, body, len, retry_after);
+}
+
+static void
+reply_text(struct conn *c, int status, const char *msg, unsigned retry_after)
+{
+	char body[300];
+	int n = snprintf(body, sizeof(body), "%s\n", msg);
+
+	conn_respond(c, status, "text/plain; charset=utf-8", body,
+		     n < (int)sizeof(body) ? (size_t)n : sizeof(body) - 1, retry_after);
+}
+
+static void
+item_reply_text(struct ingest_item *item, int status, const char *msg, unsigned retry_after)
+{
+	struct conn *c = item->conn;
+
+	if (c == NULL) {
+		return;
+	}
+	item->conn = NULL;
+	c->item = NULL;
+	reply_text(c, status, msg, retry_after);
+}
+
+static void
+enqueue(struct ingest *ing, struct ingest_item *item, bool front)
+{
+	item->queued = true;
+	if (front) {
+		item->next = ing->head;
+		ing->head = item;
+		if (ing->tail == NULL) {
+			ing->tail = item;
+		}
+	} else {
+		item->next = NULL;
+		if (ing->tail != NULL) {
+			ing->tail->next = item;
+		} else {
+			ing->head = item;
+		}
+		ing->tail = item;
+	}
+	ing->queued++;
+}
+
+static void
+unlink_item(struct ingest *ing, struct ingest_item *item)
+{
+	struct ingest_item **pp = &ing->head, *prev = NULL;
+
+	while (*pp != NULL && *pp != item) {
+		prev = *pp;
+		pp = &(*pp)->next;
+	}
+	if (*pp == NULL) {
+		return;
+	}
+	*pp = item->next;
+	if (ing->tail == item) {
+		ing->tail = prev;
+	}
+	item->next = NULL;
+	item->queued = false;
+	ing->queued--;
+}
+
+static void
+set_pending(struct ingest *ing)
+{
+	ing->col->metrics.pending_batches = ing->pending;
+}
+
+static void
+batch_gone(struct ingest *ing)
+{
+	ing->pending--;
+	set_pending(ing);
+}
+
+void
+ingest_detach(struct ingest_item *item)
+{
+	struct ingest *ing = item->ing;
+
+	item->conn = NULL;
+	if (item->queued) {
+		/* Not started yet: drop it; the client will retry. */
+		unlink_item(ing, item);
+		if (item->kind != ITEM_ENROLL) {
+			batch_gone(ing);
+		}
+		item_free(item);
+		collector_maybe_finish(ing->col);
+	}
+}
+
+/* ---- device cache ----------------------------------------------------------- */
+
+static struct ingest_cache_entry *
+cache_slot(struct ingest *ing, const uint8_t hash[32])
+{
+	uint32_t h;
+
+	memcpy(&h, hash, sizeof(h));
+	return &ing->cache[h % INGEST_CACHE_SLOTS];
+}
+
+static const char *
+cache_get(struct ingest *ing, const uint8_t hash[32])
+{
+	struct ingest_cache_entry *e = cache_slot(ing, hash);
+
+	if (e->expires_ns != 0 && e->expires_ns > now_ns() &&
+	    memcmp(e->token_hash, hash, 32) == 0) {
+		return e->device_id;
+	}
+	return NULL;
+}
+
+static void
+cache_put(struct ingest *ing, const uint8_t hash[32], const char *device_id)
+{
+	struct ingest_cache_entry *e = cache_slot(ing, hash);
+	uint64_t ttl = ing->col->cfg->device_cache_ms;
+
+	if (ttl == 0) {
+		return;
+	}
+	memcpy(e->token_hash, hash, 32);
+	snprintf(e->device_id, sizeof(e->device_id), "%s", device_id);
+	e->expires_ns = now_ns() + ttl * 1000000ull;
+}
+
+/* ---- write transactions ----------------------------------------------------- */
+
+static void
+ack_item(struct ingest *ing, struct ingest_item *item)
+{
+	struct metrics *m = &ing->col->metrics;
+	Aimeter__V1__BatchAck ack = AIMETER__V1__BATCH_ACK__INIT;
+	Aimeter__V1__Rejected *rej = NULL, **rejp = NULL;
+	uint8_t *buf;
+	size_t len;
+
+	m->events_accepted += item->inserted;
+	m->events_duplicate += item->duplicates;
+	m->events_rejected += item->n_rejects;
+	m->batches_committed++;
+	if (item->conn == NULL) {
+		return;
+	}
+	ack.batch_id = item->batch->batch_id;
+	ack.accepted = item->inserted;
+	ack.duplicates = item->duplicates;
+	if (item->n_rejects > 0) {
+		rej = calloc(item->n_rejects, sizeof(*rej));
+		rejp = calloc(item->n_rejects, sizeof(*rejp));
+		if (rej == NULL || rejp == NULL) {
+			goto nomem;
+		}
+		for (size_t i = 0; i < item->n_rejects; i++) {
+			uint32_t ord = item->rejects[i].ord;
+			aimeter__v1__rejected__init(&rej[i]);
+			rej[i].index = ord;
+			if (ord < item->batch->n_events) {
+				rej[i].event_id = item->batch->events[ord]->event_id;
+			}
+			rej[i].reason = item->rejects[i].reason;
+			rejp[i] = &rej[i];
+		}
+		ack.rejected = rejp;
+		ack.n_rejected = item->n_rejects;
+	}
+	len = aimeter__v1__batch_ack__get_packed_size(&ack);
+	buf = malloc(len ? len : 1);
+	if (buf == NULL) {
+		goto nomem;
+	}
+	aimeter__v1__batch_ack__pack(&ack, buf);
+	metrics_observe(&m->batch_latency, (double)(now_ns() - item->start_ns) / 1e9);
+	reply(item, 200, "application/x-protobuf", buf, len, 0);
+	free(buf);
+	free(rej);
+	free(rejp);
+	return;
+nomem:
+	free(rej);
+	free(rejp);
+	/* Committed, but we cannot say so: a retry will come back as duplicates. */
+	item_reply_text(item, 503, "out of memory", RETRY_AFTER_BUSY);
+}
+
+static int
+add_reject(struct ingest_item *item, int ord, const char *reason)
+{
+	if (item->n_rejects >= item->batch->n_events) {
+		return -1; /* the database never rejects more events than were sent */
+	}
+	item->rejects[item->n_rejects].ord = (uint32_t)ord;
+	snprintf(item->rejects[item->n_rejects].reason, sizeof(item->rejects[0].reason), "%s",
+		 reason);
+	item->n_rejects++;
+	return 0;
+}
+
+static int
+parse_results(struct group *g, PGresult *r)
+{
+	if (r == NULL || PQresultStatus(r) != PGRES_TUPLES_OK || PQnfields(r) != 6) {
+		return -1;
+	}
+	for (int row = 0; row < PQntuples(r); row++) {
+		long idx = strtol(PQgetvalue(r, row, 0), NULL, 10);
+		struct ingest_item *item;
+
+		if (idx < 0 || (unsigned long)idx >= g->n) {
+			return -1;
+		}
+		item = g->items[idx];
+		item->inserted = (uint32_t)strtoul(PQgetvalue(r, row, 1), NULL, 10);
+		item->duplicates = (uint32_t)strtoul(PQgetvalue(r, row, 2), NULL, 10);
+		if (!PQgetisnull(r, row, 4)) {
+			add_reject(item, (int)strtol(PQgetvalue(r, row, 4), NULL, 10),
+				   PQgetisnull(r, row, 5) ? "rejected" : PQgetvalue(r, row, 5));
+		}
+	}
+	return 0;
+}
+
+static void
+group_free(struct group *g)
+{
+	for (unsigned i = 0; i < g->n; i++) {
+		item_free(g->items[i]);
+	}
+	writepath_buf_finish(&g->batches);
+	writepath_buf_finish(&g->events);
+	free(g);
+}
+
+static void
+group_done(struct db_job *job, int status)
+{
+	struct group *g = job->data;
+	struct ingest *ing = g->ing;
+	struct metrics *m = &ing->col->metrics;
+
+	ing->in_flight--;
+	m->transactions_in_flight--;
+	if (status == 0 && parse_results(g, job->cmds[3].result) < 0) {
+		/* Committed, but the answer is not what write-path.md promises. */
+		log_warnx("could not read the result of aimeter.ingest_staged(): unexpected shape");
+		status = -EPROTO;
+	}
+	if (status == 0) {
+		metrics_observe(&m->db_latency, (double)(now_ns() - job->started_ns) / 1e9);
+		for (unsigned i = 0; i < g->n; i++) {
+			ack_item(ing, g->items[i]);
+		}
+	} else {
+		bool retry = status == -ECONNRESET || status == -ECANCELED ||
+			     db_retryable(job->sqlstate);
+		m->db_errors++;
+		log_warnx("could not write %u batch%s: %s (SQLSTATE %s)%s", g->n,
+			  g->n == 1 ? "" : "es", job->message[0] ? job->message : strerror(-status),
+			  job->sqlstate[0] ? job->sqlstate : "none",
+			  retry ? "; the client will retry" : "");
+		for (unsigned i = 0; i < g->n; i++) {
+			item_reply_text(g->items[i], retry ? 503 : 500,
+					retry ? "database unavailable, retry later"
+					      : "could not write the batch",
+					retry ? RETRY_AFTER_DB : 0);
+		}
+	}
+	db_job_clear(job);
+	ing->pending -= g->n;
+	set_pending(ing);
+	group_free(g);
+	collector_maybe_finish(ing->col);
+}
+
+/* Build one transaction from up to GROUP_MAX queued batches. */
+static struct db_job *
+group_build(struct ingest *ing)
+{
+	struct group *g = calloc(1, sizeof(*g));
+	struct ingest_item **pp = &ing->head, *prev = NULL;
+	size_t events = 0;
+	unsigned max = (unsigned)ing->col->cfg->group_max_batches;
+
+	if (g == NULL) {
+		return NULL;
+	}
+	g->ing = ing;
+	if (max > GROUP_MAX) {
+		max = GROUP_MAX;
+	}
+	while (*pp != NULL && g->n < max) {
+		struct ingest_item *item = *pp;
+		if (item->kind != ITEM_BATCH ||
+		    (g->n > 0 && events + item->batch->n_events > GROUP_MAX_EVENTS)) {
+			prev = item;
+			pp = &item->next;
+			continue;
+		}
+		*pp = item->next;
+		if (ing->tail == item) {
+			ing->tail = prev;
+		}
+		item->next = NULL;
+		item->queued = false;
+		ing->queued--;
+		g->items[g->n++] = item;
+		events += item->batch->n_events;
+	}
+	writepath_buf_init(&g->batches, GROUP_BATCH_BUF_MAX);
+	writepath_buf_init(&g->events, GROUP_EVENT_BUF_MAX);
+	for (unsigned i = 0; i < g->n; i++) {
+		struct ingest_item *item = g->items[i];
+		am_batch *b = item->batch;
+
+		item->rejects = calloc(b->n_events ? b->n_events : 1, sizeof(*item->rejects));
+		if (item->rejects == NULL ||
+		    writepath_format_batch(&g->batches, (int)i, item->device_id, b->batch_id.data,
+					   b->batch_id.len, b->n_events,
+					   b->spool_dropped_events) < 0 ||
+		    ingest_format_events(ing->person_key, ing->person_key_len, b, (int)i,
+					 &g->events) < 0) {
+			goto nomem;
+		}
+	}
+	g->cmds[0] = (struct db_cmd){ .kind = DB_CMD_QUERY, .sql = begin_sql };
+	g->cmds[1] = (struct db_cmd){ .kind = DB_CMD_COPY, .sql = copy_batch_sql,
+				      .copy_data = g->batches.data, .copy_len = g->batches.len };
+	g->cmds[2] = (struct db_cmd){ .kind = DB_CMD_COPY, .sql = copy_event_sql,
+				      .copy_data = g->events.data, .copy_len = g->events.len };
+	g->cmds[3] = (struct db_cmd){ .kind = DB_CMD_QUERY, .sql = result_sql };
+	g->cmds[4] = (struct db_cmd){ .kind = DB_CMD_QUERY, .sql = commit_sql, .is_commit = true };
+	g->job = (struct db_job){ .cmds = g->cmds, .ncmds = 5, .done = group_done, .data = g };
+	ing->in_flight++;
+	ing->col->metrics.transactions_in_flight++;
+	return &g->job;
+nomem:
+	log_warnx("could not stage %u batches: out of memory", g->n);
+	for (unsigned i = 0; i < g->n; i++) {
+		item_reply_text(g->items[i], 503, "out of memory", RETRY_AFTER_BUSY);
+	}
+	ing->pending -= g->n;
+	set_pending(ing);
+	group_free(g);
+	return NULL;
+}
+
+/* ---- device lookup ---------------------------------------------------------- */
+
+static void
+auth_done(struct db_job *job, int status)
+{
+	struct ingest_item *item = job->data;
+	struct ingest *ing = item->ing;
+	PGresult *r = job->cmds[0].result;
+
+	ing->in_flight--;
+	if (status < 0) {
+		bool retry = status == -ECONNRESET || status == -ECANCELED ||
+			     db_retryable(job->sqlstate);
+		log_warnx("could not look up a device token: %s (SQLSTATE %s)", job->message,
+			  job->sqlstate[0] ? job->sqlstate : "none");
+		item_reply_text(item, retry ? 503 : 500, "could not check the device token",
+				retry ? RETRY_AFTER_DB : 0);
+		goto gone;
+	}
+	if (r == NULL || PQntuples(r) != 1) {
+		item_reply_text(item, 401, "unknown or revoked device token", 0);
+		goto gone;
+	}
+	snprintf(item->device_id, sizeof(item->device_id), "%s", PQgetvalue(r, 0, 0));
+	cache_put(ing, item->token_hash, item->device_id);
+	db_job_clear(job);
+	if (item->conn == NULL) {
+		goto gone_cleared; /* nobody to answer; the agent retries */
+	}
+	item->kind = ITEM_BATCH;
+	enqueue(ing, item, true);
+	db_kick(&ing->col->db);
+	return;
+gone:
+	db_job_clear(job);
+gone_cleared:
+	batch_gone(ing);
+	item_free(item);
+	collector_maybe_finish(ing->col);
+}
+
+/* ---- the pull callback ------------------------------------------------------ */
+
+struct db_job *
+ingest_next_job(void *owner)
+{
+	struct ingest *ing = owner;
+
+	while (ing->head != NULL) {
+		struct ingest_item *item = ing->head;
+		struct db_job *job;
+
+		if (item->kind != ITEM_BATCH) {
+			unlink_item(ing, item);
+			ing->in_flight++;
+			return &item->job;
+		}
+		job = group_build(ing);
+		if (job != NULL) {
+			return job;
+		}
+	}
+	return NULL;
+}
+
+bool
+ingest_idle(const struct ingest *ing)
+{
+	return ing->head == NULL && ing->in_flight == 0;
+}
+
+void
+ingest_fail_queued(struct ingest *ing, int status)
+{
+	while (ing->head != NULL) {
+		struct ingest_item *item = ing->head;
+		unlink_item(ing, item);
+		item_reply_text(item, status, "database unavailable, retry later", RETRY_AFTER_DB);
+		if (item->kind != ITEM_ENROLL) {
+			batch_gone(ing);
+		}
+		item_free(item);
+	}
+}
+
+/* ---- requests --------------------------------------------------------------- */
+
+/* "application/x-protobuf", optionally with parameters. */
+static bool
+media_type_is(const char *value, const char *want)
+{
+	size_t n = strlen(want);
+
+	while (*value == ' ') {
+		value++;
+	}
+	return strncasecmp(value, want, n) == 0 &&
+	       (value[n] == '\0' || value[n] == ';' || value[n] == ' ');
+}
+
+static int
+decode_status(enum am_batch_error e)
+{
+	switch (e) {
+	case AM_BATCH_SCHEMA_VERSION:
+		return 409;
+	case AM_BATCH_COMPRESSED_TOO_LARGE:
+	case AM_BATCH_DECOMPRESSED_TOO_LARGE:
+	case AM_BATCH_TOO_MANY_EVENTS:
+		return 413;
+	case AM_BATCH_NOMEM:
+		return 503;
+	default:
+		return 400;
+	}
+}
+
+/* The token after "Bearer ", or NULL. */
+static const char *
+bearer_token(const char *auth)
+{
+	if (strncasecmp(auth, "Bearer ", 7) != 0) {
+		return NULL;
+	}
+	auth += 7;
+	while (*auth == ' ') {
+		auth++;
+	}
+	return *auth != '\0' ? auth : NULL;
+}
+
+void
+ingest_batch(struct ingest *ing, struct conn *c)
+{
+	struct collector *col = ing->col;
+	struct http_request *req = &c->req;
+	struct am_batch_limits lim = am_batch_default_limits;
+	struct am_batch_status st;
+	struct ingest_item *item;
+	const char *token, *cached;
+	am_batch *batch = NULL;
+
+	if (!media_type_is(req->content_type, "application/x-protobuf")) {
+		reply_text(c, 415, "Content-Type must be application/x-protobuf", 0);
+		return;
+	}
+	if (strcasecmp(req->content_encoding, "zstd") != 0) {
+		reply_text(c, 415, "Content-Encoding must be zstd", 0);
+		return;
+	}
+	token = bearer_token(req->authorization);
+	if (token == NULL) {
+		reply_text(c, 401, "missing Authorization: Bearer device token", 0);
+		return;
+	}
+	if (!db_ready(&col->db)) {
+		reply_text(c, 503, "database unavailable, retry later", RETRY_AFTER_DB);
+		return;
+	}
+	if (ing->pending >= col->cfg->max_pending_batches || col->stopping) {
+		reply_text(c, col->stopping ? 503 : 429, "busy, retry later", RETRY_AFTER_BUSY);
+		return;
+	}
+	lim.max_compressed = col->cfg->max_body_bytes;
+	lim.max_events = col->cfg->max_events;
+	if (am_batch_decode(req->body, req->body_len, &lim, &batch, &st) < 0) {
+		reply_text(c, decode_status(st.code), st.message, 0);
+		return;
+	}
+	if (batch->batch_id.len != 16) {
+		am_batch_free(batch);
+		reply_text(c, 400, "batch_id must be 16 bytes", 0);
+		return;
+	}
+	item = calloc(1, sizeof(*item));
+	if (item == NULL) {
+		am_batch_free(batch);
+		reply_text(c, 503, "out of memory", RETRY_AFTER_BUSY);
+		return;
+	}
+	item->ing = ing;
+	item->batch = batch;
+	item->conn = c;
+	item->start_ns = c->request_ns;
+	SHA256((const unsigned char *)token, strlen(token), item->token_hash);
+	cached = cache_get(ing, item->token_hash);
+	if (cached != NULL) {
+		item->kind = ITEM_BATCH;
+		snprintf(item->device_id, sizeof(item->device_id), "%s", cached);
+	} else {
+		item->kind = ITEM_AUTH;
+		item->values[0] = (const char *)item->token_hash;
+		item->lengths[0] = 32;
+		item->formats[0] = 1;
+		item->cmd = (struct db_cmd){ .kind = DB_CMD_QUERY, .sql = auth_sql, .nparams = 1,
+					     .values = item->values, .lengths = item->lengths,
+					     .formats = item->formats };
+		item->job = (struct db_job){ .cmds = &item->cmd, .ncmds = 1, .done = auth_done,
+					     .data = item };
+	}
+	c->item = item;
+	ing->pending++;
+	set_pending(ing);
+	enqueue(ing, item, false);
+	db_kick(&col->db);
+}
+
+static int
+hex_decode(const char *hex, uint8_t *out, size_t cap, size_t *ret_len)
+{
+	size_t n = strlen(hex), j = 0;
+
+	if (n % 2 != 0 || n / 2 > cap) {
+		return -1;
+	}
+	for (size_t i = 0; i < n; i += 2) {
+		unsigned v;
+		if (sscanf(hex + i, "%2x", &v) != 1) {
+			return -1;
+		}
+		out[j++] = (uint8_t)v;
+	}
+	*ret_len = j;
+	return 0;
+}
+
+static void
+enroll_done(struct db_job *job, int status)
+{
+	struct ingest_item *item = job->data;
+	struct ingest *ing = item->ing;
+	PGresult *r = job->cmds[0].result;
+	Aimeter__V1__EnrollResponse resp = AIMETER__V1__ENROLL_RESPONSE__INIT;
+	uint8_t key[256], *buf;
+	size_t key_len = 0, len;
+
+	ing->in_flight--;
+	if (status < 0) {
+		if (strcmp(job->sqlstate, "28000") == 0) {
+			item_reply_text(item, 401, "enrollment secret not accepted", 0);
+		} else {
+			bool retry = status == -ECONNRESET || status == -ECANCELED ||
+				     db_retryable(job->sqlstate);
+			log_warnx("could not enroll a device: %s (SQLSTATE %s)", job->message,
+				  job->sqlstate[0] ? job->sqlstate : "none");
+			item_reply_text(item, retry ? 503 : 500, "could not enroll",
+					retry ? RETRY_AFTER_DB : 0);
+		}
+		goto done;
+	}
+	if (r == NULL || PQntuples(r) != 1 || PQgetisnull(r, 0, 0)) {
+		item_reply_text(item, 500, "could not enroll", 0);
+		goto done;
+	}
+	if (!PQgetisnull(r, 0, 1)) {
+		const char *v = PQgetvalue(r, 0, 1);
+		if (strncmp(v, "\\x", 2) != 0 || hex_decode(v + 2, key, sizeof(key), &key_len) < 0) {
+			item_reply_text(item, 500, "bad project label key", 0);
+			goto done;
+		}
+	}
+	resp.device_id = PQgetvalue(r, 0, 0);
+	resp.device_token = item->token;
+	resp.project_label_key.data = key;
+	resp.project_label_key.len = key_len;
+	len = aimeter__v1__enroll_response__get_packed_size(&resp);
+	buf = malloc(len ? len : 1);
+	if (buf == NULL) {
+		item_reply_text(item, 503, "out of memory", RETRY_AFTER_BUSY);
+		goto done;
+	}
+	aimeter__v1__enroll_response__pack(&resp, buf);
+	log_info("enrolled device %s", PQgetvalue(r, 0, 0));
+	reply(item, 200, "application/x-protobuf", buf, len, 0);
+	OPENSSL_cleanse(buf, len);
+	free(buf);
+done:
+	OPENSSL_cleanse(key, sizeof(key));
+	db_job_clear(job);
+	item_free(item);
+	collector_maybe_finish(ing->col);
+}
+
+void
+ingest_enroll(struct ingest *ing, struct conn *c)
+{
+	struct collector *col = ing->col;
+	struct http_request *req = &c->req;
+	Aimeter__V1__EnrollRequest *er;
+	struct ingest_item *item;
+	uint8_t rnd[32];
+	static const char hex[] = "0123456789abcdef";
+
+	if (!media_type_is(req->content_type, "application/x-protobuf")) {
+		reply_text(c, 415, "Content-Type must be application/x-protobuf", 0);
+		return;
+	}
+	if (req->content_encoding[0] != '\0' && strcasecmp(req->content_encoding, "identity") != 0) {
+		reply_text(c, 415, "enrollment requests are not compressed", 0);
+		return;
+	}
+	er = aimeter__v1__enroll_request__unpack(NULL, req->body_len, req->body);
+	if (er == NULL) {
+		reply_text(c, 400, "not an EnrollRequest", 0);
+		return;
+	}
+	if (er->enrollment_secret == NULL || er->enrollment_secret[0] == '\0') {
+		aimeter__v1__enroll_request__free_unpacked(er, NULL);
+		reply_text(c, 401, "enrollment secret missing", 0);
+		return;
+	}
+	if (strlen(er->hostname) > 255 || strlen(er->os) > 255 || strlen(er->agent_version) > 255 ||
+	    !utf8_valid(er->hostname) || !utf8_valid(er->os) || !utf8_valid(er->agent_version)) {
+		aimeter__v1__enroll_request__free_unpacked(er, NULL);
+		reply_text(c, 400, "hostname, os or agent_version invalid or too long", 0);
+		return;
+	}
+	if (!db_ready(&col->db) || col->stopping) {
+		aimeter__v1__enroll_request__free_unpacked(er, NULL);
+		reply_text(c, 503, "database unavailable, retry later", RETRY_AFTER_DB);
+		return;
+	}
+	item = calloc(1, sizeof(*item));
+	if (item == NULL || RAND_bytes(rnd, sizeof(rnd)) != 1) {
+		free(item);
+		aimeter__v1__enroll_request__free_unpacked(er, NULL);
+		reply_text(c, 503, "could not make a token", RETRY_AFTER_BUSY);
+		return;
+	}
+	item->ing = ing;
+	item->kind = ITEM_ENROLL;
+	item->enroll = er;
+	item->conn = c;
+	item->start_ns = c->request_ns;
+	SHA256((const unsigned char *)er->enrollment_secret, strlen(er->enrollment_secret),
+	       item->secret_hash);
+	if (ing->have_secret && CRYPTO_memcmp(item->secret_hash, ing->secret_hash, 32) != 0) {
+		/* Also checked by the database; this spares it obvious guesses. */
+		item_free(item);
+		reply_text(c, 401, "enrollment secret not accepted", 0);
+		return;
+	}
+	for (size_t i = 0; i < sizeof(rnd); i++) {
+		item->token[2 * i] = hex[rnd[i] >> 4];
+		item->token[2 * i + 1] = hex[rnd[i] & 15];
+	}
+	item->token[64] = '\0';
+	OPENSSL_cleanse(rnd, sizeof(rnd));
+	SHA256((const unsigned char *)item->token, 64, item->new_token_hash);
+	item->values[0] = (const char *)item->secret_hash;
+	item->lengths[0] = 32;
+	item->formats[0] = 1;
+	item->values[1] = er->hostname;
+	item->values[2] = er->os;
+	item->values[3] = er->agent_version;
+	item->values[4] = (const char *)item->new_token_hash;
+	item->lengths[4] = 32;
+	item->formats[4] = 1;
+	item->cmd = (struct db_cmd){ .kind = DB_CMD_QUERY, .sql = enroll_sql, .nparams = 5,
+				     .values = item->values, .lengths = item->lengths,
+				     .formats = item->formats };
+	item->job = (struct db_job){ .cmds = &item->cmd, .ncmds = 1, .done = enroll_done,
+				     .data = item };
+	c->item = item;
+	enqueue(ing, item, false);
+	db_kick(&col->db);
+}
+
+/* ---- setup ------------------------------------------------------------------ */
+
+void
+ingest_init(struct ingest *ing, struct collector *col)
+{
+	memset(ing, 0, sizeof(*ing));
+	ing->col = col;
+}
+
+static int
+read_secret(const char *path, uint8_t ret_hash[32])
+{
+	char err[512], buf[1024];
+	FILE *f;
+	size_t n;
+
+	if (config_check_secret_file(path, err, sizeof(err)) < 0) {
+		log_warnx("%s", err);
+		return -1;
+	}
+	f = fopen(path, "re");
+	if (f == NULL) {
+		log_warn("could not open enrollment secret file \"%s\"", path);
+		return -1;
+	}
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' ')) {
+		n--;
+	}
+	if (n < 16) {
+		log_warnx("enrollment secret file \"%s\" holds fewer than 16 characters", path);
+		OPENSSL_cleanse(buf, sizeof(buf));
+		return -1;
+	}
+	SHA256((const unsigned char *)buf, n, ret_hash);
+	OPENSSL_cleanse(buf, sizeof(buf));
+	return 0;
+}
+
+int
+ingest_load_secrets(struct ingest *ing, const struct config *cfg)
+{
+	uint8_t key[256], hash[32];
+	size_t key_len = 0;
+	char err[512];
+
+	if (cfg->person_key_file != NULL &&
+	    identity_key_load(cfg->person_key_file, key, &key_len, err, sizeof(err)) < 0) {
+		log_warnx("%s", err);
+		return -1;
+	}
+	if (cfg->enrollment_secret_file != NULL && read_secret(cfg->enrollment_secret_file, hash) < 0) {
+		OPENSSL_cleanse(key, sizeof(key));
+		return -1;
+	}
+	memcpy(ing->person_key, key, key_len);
+	ing->person_key_len = key_len;
+	ing->have_secret = cfg->enrollment_secret_file != NULL;
+	if (ing->have_secret) {
+		memcpy(ing->secret_hash, hash, sizeof(hash));
+	}
+	OPENSSL_cleanse(key, sizeof(key));
+	return 0;
+}

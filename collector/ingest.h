@@ -1,0 +1,94 @@
+/*
+ * ingest.h: POST /v1/batches and POST /v1/enroll: validate, authenticate the
+ * device, stage the rows and run the database's write path
+ * (docs/write-path.md), then acknowledge only after COMMIT.
+ *
+ * Work waits in one queue; a free database connection pulls from it, taking
+ * several small queued batches at once so they share a transaction.
+ */
+#ifndef AM_COLLECTOR_INGEST_H
+#define AM_COLLECTOR_INGEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "batch.h"
+#include "db.h"
+#include "identity.h"
+
+struct collector;
+struct conn;
+struct config;
+struct ingest_item;
+
+#define INGEST_CACHE_SLOTS 512
+
+struct ingest_cache_entry {
+	uint8_t token_hash[32];
+	char device_id[40];
+	uint64_t expires_ns; /* 0: empty */
+};
+
+struct ingest {
+	struct collector *col;
+	struct ingest_item *head, *tail; /* waiting for a connection */
+	unsigned queued;   /* items in the queue */
+	unsigned pending;  /* batches queued or in a transaction */
+	unsigned in_flight;/* jobs on connections */
+	uint8_t person_key[256];
+	size_t person_key_len;
+	uint8_t secret_hash[32];
+	bool have_secret;
+	struct ingest_cache_entry cache[INGEST_CACHE_SLOTS];
+};
+
+/* ingest_init(ing, col): an empty queue. */
+void ingest_init(struct ingest *ing, struct collector *col);
+
+/*
+ * ingest_load_secrets(ing, cfg): read the person key and the enrollment
+ * secret named by cfg, refusing files group or others can read. Logs and
+ * returns -1 on failure, leaving ing unchanged; 0 on success.
+ */
+int ingest_load_secrets(struct ingest *ing, const struct config *cfg);
+
+/*
+ * ingest_batch(ing, c): handle the complete POST /v1/batches request held
+ * in c->req. Answers at once on a client error, otherwise queues the batch
+ * and answers after COMMIT.
+ */
+void ingest_batch(struct ingest *ing, struct conn *c);
+
+/* ingest_enroll(ing, c): handle POST /v1/enroll in c->req. */
+void ingest_enroll(struct ingest *ing, struct conn *c);
+
+/* ingest_detach(item): the client of item went away; drop the reply. */
+void ingest_detach(struct ingest_item *item);
+
+/* ingest_next_job(owner): the db pool's pull callback (owner is the ingest). */
+struct db_job *ingest_next_job(void *owner);
+
+/* ingest_idle(ing): nothing queued or in the database. */
+bool ingest_idle(const struct ingest *ing);
+
+/* ingest_fail_queued(ing, status): answer every queued item (shutdown). */
+void ingest_fail_queued(struct ingest *ing, int status);
+
+struct ingest_reject {
+	uint32_t ord;
+	char reason[32];
+};
+
+struct writepath_buf;
+
+/*
+ * ingest_format_events(key, key_len, batch, batch_idx, out):
+ * Append the am_stage COPY rows of batch's events to out (writepath.h does
+ * the escaping), each user identity replaced by its HMAC under key. Also the
+ * fuzz target's last stage. Returns 0 or -ENOBUFS.
+ */
+int ingest_format_events(const uint8_t *key, size_t key_len, const am_batch *batch,
+			 int batch_idx, struct writepath_buf *out);
+
+#endif
