@@ -18,6 +18,7 @@
 #include "price.h"
 #include "project.h"
 #include "report.h"
+#include "run.h"
 #include "scan.h"
 #include "tail.h"
 
@@ -59,6 +60,10 @@ usage(FILE *f)
 		"       one-shot full scan; prints exactly what would be sent, keeps no state\n"
 		"  report daily|monthly|session [--tz ZONE] [--json] [--prices FILE]\n"
 		"       local report with estimated cost at list prices\n"
+		"  run [-c FILE] [--all-users]\n"
+		"       the daemon: enroll, follow the logs, spool, ship over HTTPS\n"
+		"  status [-c FILE]    spool, last success, last error, drops, quarantine\n"
+		"  flush [-c FILE] [--timeout S]  send now, wait until the spool is empty\n"
 		"  collect [--state-dir DIR] [--settle SECONDS]\n"
 		"       one incremental pass: prints events that became final since the last\n"
 		"\n"
@@ -587,6 +592,16 @@ main(int argc, char **argv)
 		rc = load_config(&c, &cfg);
 		config_print(&cfg, stdout);
 		return rc == 0 ? 0 : 1;
+	}
+	/* delivery (run.h): the daemon and its companions parse their own options */
+	if (strcmp(argv[1], "run") == 0) {
+		return run_main(argc - 1, argv + 1);
+	}
+	if (strcmp(argv[1], "status") == 0) {
+		return status_main(argc - 1, argv + 1);
+	}
+	if (strcmp(argv[1], "flush") == 0) {
+		return flush_main(argc - 1, argv + 1);
 	}
 	c.command = argv[1];
 	if (strcmp(c.command, "report") == 0) {

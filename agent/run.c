@@ -515,7 +515,7 @@ run_main(int argc, char **argv)
 	if (gethostname(a->hostname, sizeof(a->hostname) - 1) < 0) {
 		strcpy(a->hostname, "unknown");
 	}
-	snprintf(a->os, sizeof(a->os), "%s", uname(&un) == 0 ? un.sysname : "unknown");
+	snprintf(a->os, sizeof(a->os), "%.60s", uname(&un) == 0 ? un.sysname : "unknown");
 	for (char *p = a->os; *p != '\0'; p++) {
 		*p = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
 	}

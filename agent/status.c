@@ -68,7 +68,7 @@ read_status_file(const char *state_dir, struct status_file *ret)
 		} else if (strncmp(line, "last_error_ms ", 14) == 0) {
 			ret->last_error_ms = strtoll(line + 14, NULL, 10);
 		} else if (strncmp(line, "last_error ", 11) == 0) {
-			snprintf(ret->last_error, sizeof(ret->last_error), "%s", line + 11);
+			snprintf(ret->last_error, sizeof(ret->last_error), "%.500s", line + 11);
 		}
 	}
 	fclose(f);
