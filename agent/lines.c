@@ -115,7 +115,7 @@ lines_next(struct lines *l, const char **ret_line, size_t *ret_len, uint64_t *re
 			*ret_offset = l->offset;
 			l->pos = (size_t)(nl - l->buf) + 1;
 			l->offset += n + 1;
-			if (l->skipping) {
+			if (l->skipping || n > l->max_line) {
 				l->skipping = false;
 				*ret_len = n;
 				return 2;
