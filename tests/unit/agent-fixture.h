@@ -18,7 +18,7 @@
 static struct project fx_project;
 
 /* Scan fixture directory rel (under tests/fixtures) as a root of tool. */
-static void
+static inline void
 fx_scan(struct scan *s, enum event_tool tool, const char *rel)
 {
 	char root[4096];
@@ -35,7 +35,7 @@ fx_scan(struct scan *s, enum event_tool tool, const char *rel)
 	}
 }
 
-static void
+static inline void
 fx_done(struct scan *s)
 {
 	scan_finish(s);
@@ -43,7 +43,7 @@ fx_done(struct scan *s)
 }
 
 /* The event whose dedup key is key, or NULL. */
-static const struct ledger_rec *
+static inline const struct ledger_rec *
 fx_event(const struct scan *s, enum event_tool tool, const char *key)
 {
 	uint8_t id[16];
