@@ -1,0 +1,108 @@
+/* test-agent-json.c: what counts as JSON, lookups, escapes, null as absent. */
+#include <errno.h>
+
+#include "json.h"
+#include "test.h"
+
+static int
+parse(struct json_doc *d, const char *s)
+{
+	return json_parse(d, s, strlen(s));
+}
+
+TEST(validity)
+{
+	struct json_doc d;
+	static const char *const bad[] = {
+		"", "{", "{\"a\":1", "{\"a\" 1}", "{\"a\":tru}", "{\"a\":01}", "{\"a\":1.}",
+		"{\"a\":1} x", "{\"a\":1}{}", "{1:2}", "{\"a\":\"\x01\"}", "{\"a\":\"\\x\"}",
+		"{\"a\":1 \"b\":2}", "[1,]x", "nul", "{\"a\":-}",
+	};
+	static const char *const good[] = {
+		"{}", " {\"a\":1}\r", "{\"a\":[1,2,{\"b\":null}],\"c\":\"\\u00e9\\n\"}", "[true,false]",
+		"{\"a\":-1.5e+3}",
+	};
+
+	json_doc_init(&d);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (parse(&d, bad[i]) == 0) {
+			TEST_FAIL_("accepted invalid JSON: %s", bad[i]);
+		}
+	}
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		if (parse(&d, good[i]) != 0) {
+			TEST_FAIL_("rejected valid JSON: %s", good[i]);
+		}
+	}
+	json_doc_finish(&d);
+}
+
+TEST(lookups_ignore_text_in_strings)
+{
+	struct json_doc d;
+	uint64_t v = 0;
+	char buf[64];
+
+	json_doc_init(&d);
+	ASSERT_EQ(parse(&d, "{\"t\":\"\\\"usage\\\":{\\\"x\\\":1}\",\"m\":{\"usage\":{\"x\":7,\"n\":null}},"
+			    "\"usage\":[1]}"),
+		  0);
+	ASSERT_EQ(json_u64(&d, json_path(&d, 0, "m", "usage", "x", NULL), &v), 1);
+	ASSERT_UINT_EQ(v, 7);
+	ASSERT_EQ(json_u64(&d, json_path(&d, 0, "m", "usage", "n", NULL), &v), 0); /* null */
+	ASSERT_EQ(json_u64(&d, json_path(&d, 0, "m", "usage", "zz", NULL), &v), 0); /* absent */
+	ASSERT_EQ(json_type(&d, json_get(&d, 0, "usage")), JSON_ARRAY);
+	ASSERT_EQ(json_str(&d, json_get(&d, 0, "t"), buf, sizeof(buf)), 15);
+	ASSERT_STR_EQ(buf, "\"usage\":{\"x\":1}");
+	ASSERT_EQ(parse(&d, "{\"a\":-1,\"b\":1.5,\"c\":18446744073709551616,\"d\":\"s\"}"), 0);
+	ASSERT_EQ(json_u64(&d, json_get(&d, 0, "a"), &v), -EINVAL);
+	ASSERT_EQ(json_u64(&d, json_get(&d, 0, "b"), &v), -EINVAL);
+	ASSERT_EQ(json_u64(&d, json_get(&d, 0, "c"), &v), -EINVAL);
+	ASSERT_EQ(json_u64(&d, json_get(&d, 0, "d"), &v), -EINVAL);
+	json_doc_finish(&d);
+}
+
+TEST(escapes_and_keys)
+{
+	struct json_doc d;
+	char buf[64];
+
+	json_doc_init(&d);
+	ASSERT_EQ(parse(&d, "{\"\\u0075sage\":\"\\ud83d\\ude00\\/\",\"k\":\"\"}"), 0);
+	ASSERT_GE(json_get(&d, 0, "usage"), 0); /* escaped key still matches */
+	ASSERT_EQ(json_str(&d, json_get(&d, 0, "usage"), buf, sizeof(buf)), 5);
+	ASSERT_STR_EQ(buf, "\xf0\x9f\x98\x80/");
+	ASSERT_EQ(json_str(&d, json_get(&d, 0, "k"), buf, sizeof(buf)), 0); /* "" is a value */
+	ASSERT_EQ(json_str(&d, json_get(&d, 0, "k"), buf, 0), -ENAMETOOLONG);
+	json_doc_finish(&d);
+}
+
+TEST(many_tokens)
+{
+	struct json_doc d;
+	size_t n = 200000;
+	char *s = malloc(n * 2 + 16);
+	size_t o = 0;
+
+	s[o++] = '[';
+	for (size_t i = 0; i < n; i++) {
+		s[o++] = '1';
+		s[o++] = ',';
+	}
+	s[o - 1] = ']';
+	json_doc_init(&d);
+	ASSERT_EQ(json_parse(&d, s, o), 0);
+	ASSERT_EQ(d.n_tok, n + 1);
+	json_doc_finish(&d);
+	free(s);
+}
+
+int
+main(void)
+{
+	RUN(validity);
+	RUN(lookups_ignore_text_in_strings);
+	RUN(escapes_and_keys);
+	RUN(many_tokens);
+	return 0;
+}
