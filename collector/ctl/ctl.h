@@ -75,5 +75,6 @@ int cmd_prices(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_reattribute(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_device(int argc, char **argv); /* device.c (collector) */
 
 #endif

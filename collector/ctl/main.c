@@ -131,7 +131,7 @@ main(int argc, char **argv)
 		{ "migrate", cmd_migrate },	    { "ingest", cmd_ingest },
 		{ "directory", cmd_directory },	    { "prices", cmd_prices },
 		{ "report", cmd_report },	    { "reattribute", cmd_reattribute },
-		{ "check", cmd_check },
+		{ "check", cmd_check },		    { "device", cmd_device },
 	};
 
 	if (argc < 2) {

@@ -1,0 +1,111 @@
+/* device.c: aimeterctl device list|revoke: the agents enrolled with the collector. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ctl.h"
+
+static int
+device_usage(FILE *f)
+{
+	fprintf(f, "usage: aimeterctl device list [options]\n"
+		   "       aimeterctl device revoke DEVICE_ID [options]\n\n"
+		   "Lists enrolled devices, or revokes one: its token gets 401 from then on\n"
+		   "(after the collector's [database] device_cache_ms), and the agent keeps\n"
+		   "its data until it enrolls again.\n\n"
+		   "options:\n" CTL_COMMON_HELP);
+	return f == stdout ? CTL_OK : CTL_USAGE;
+}
+
+static int
+device_list(PGconn *conn)
+{
+	PGresult *r = ctl_query(conn,
+				"SELECT device_id, coalesce(hostname, ''), coalesce(os, ''),"
+				" coalesce(agent_version, ''),"
+				" to_char(first_seen AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+				" to_char(last_seen AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+				" coalesce(to_char(revoked_at AT TIME ZONE 'UTC',"
+				" 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '-')"
+				" FROM aimeter.devices ORDER BY first_seen, device_id",
+				0, NULL);
+
+	if (r == NULL) {
+		return CTL_FAIL;
+	}
+	printf("%-36s  %-20s  %-8s  %-8s  %-20s  %-20s  %s\n", "device_id", "hostname", "os",
+	       "agent", "first_seen", "last_seen", "revoked_at");
+	for (int i = 0; i < PQntuples(r); i++) {
+		printf("%-36s  %-20s  %-8s  %-8s  %-20s  %-20s  %s\n", PQgetvalue(r, i, 0),
+		       PQgetvalue(r, i, 1), PQgetvalue(r, i, 2), PQgetvalue(r, i, 3),
+		       PQgetvalue(r, i, 4), PQgetvalue(r, i, 5), PQgetvalue(r, i, 6));
+	}
+	PQclear(r);
+	return CTL_OK;
+}
+
+static int
+device_revoke(PGconn *conn, const char *id)
+{
+	const char *params[] = { id };
+	PGresult *r = ctl_query(conn,
+				"UPDATE aimeter.devices SET revoked_at = now()"
+				" WHERE device_id::text = $1 AND revoked_at IS NULL"
+				" RETURNING device_id",
+				1, params);
+	int n;
+
+	if (r == NULL) {
+		return CTL_FAIL;
+	}
+	n = PQntuples(r);
+	PQclear(r);
+	if (n == 0) {
+		fprintf(stderr, "aimeterctl: no active device \"%s\"\n", id);
+		return CTL_FAIL;
+	}
+	printf("revoked device %s\n", id);
+	return CTL_OK;
+}
+
+int
+cmd_device(int argc, char **argv)
+{
+	static const struct option longopts[] = { CTL_COMMON_LONGOPTS, { NULL, 0, NULL, 0 } };
+	struct ctl_opts opts = { 0 };
+	const char *sub;
+	PGconn *conn;
+	int c, rc;
+
+	if (argc < 2) {
+		return device_usage(stderr);
+	}
+	sub = argv[1];
+	if (strcmp(sub, "-h") == 0 || strcmp(sub, "--help") == 0) {
+		return device_usage(stdout);
+	}
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if (ctl_common_option(&opts, c, optarg)) {
+			continue;
+		}
+		return device_usage(c == 'h' ? stdout : stderr);
+	}
+	if (strcmp(sub, "list") == 0 && optind == argc) {
+		conn = ctl_connect(&opts);
+		if (conn == NULL) {
+			return CTL_FAIL;
+		}
+		rc = device_list(conn);
+	} else if (strcmp(sub, "revoke") == 0 && optind + 1 == argc) {
+		conn = ctl_connect(&opts);
+		if (conn == NULL) {
+			return CTL_FAIL;
+		}
+		rc = device_revoke(conn, argv[optind]);
+	} else {
+		return device_usage(stderr);
+	}
+	PQfinish(conn);
+	return rc;
+}
