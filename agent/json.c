@@ -140,6 +140,26 @@ validate(const struct json_doc *d, size_t len)
 	if (d->n_tok == 0 || tok[0].end < 0 || (size_t)tok[0].end != end) {
 		return -EINVAL;
 	}
+	/* Raw control characters are allowed only as white space between
+	 * tokens; a line holds no newline, and tab or CR inside a string is
+	 * the one leniency left (a word at a time: this pass must be cheap). */
+	for (size_t i = 0; i < len;) {
+		uint64_t w;
+		if (i + 8 <= len) {
+			memcpy(&w, d->js + i, 8);
+			if (((w - 0x2020202020202020ull) & ~w & 0x8080808080808080ull) == 0) {
+				i += 8;
+				continue;
+			}
+		}
+		for (size_t k = i; k < i + 8 && k < len; k++) {
+			unsigned char c = (unsigned char)d->js[k];
+			if (c < 0x20 && c != '\t' && c != '\r' && c != '\n') {
+				return -EINVAL;
+			}
+		}
+		i += 8;
+	}
 	for (unsigned i = 0; i < d->n_tok; i++) {
 		const jsmntok_t *t = &tok[i];
 		int parent_type = t->parent >= 0 ? tok[t->parent].type : JSMN_UNDEFINED;
@@ -153,11 +173,6 @@ validate(const struct json_doc *d, size_t len)
 		if (t->type == JSMN_STRING) {
 			if (t->size > 1 || (t->size == 1 && parent_type != JSMN_OBJECT)) {
 				return -EINVAL;
-			}
-			for (int k = t->start; k < t->end; k++) {
-				if ((unsigned char)d->js[k] < 0x20) {
-					return -EINVAL;
-				}
 			}
 		} else if (t->type == JSMN_PRIMITIVE) {
 			if (!valid_primitive(d->js + t->start, (size_t)(t->end - t->start))) {
