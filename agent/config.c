@@ -310,6 +310,7 @@ load_file(struct agent_config *cfg, const char *path, bool must_exist)
 		free(buf);
 		return 1;
 	}
+	buf[n] = '\0';
 	errors = config_parse(buf, (size_t)n, path, cfg);
 	/* A secret inline makes the file secret-bearing: refuse it if others can read it. */
 	if (strstr(buf, "enrollment_secret") != NULL && cfg->enrollment_secret[0] != '\0' &&

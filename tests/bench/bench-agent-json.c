@@ -45,16 +45,27 @@ load(struct corpus *c, const char *dir)
 
 	snprintf(cmd, sizeof(cmd), "find '%s' -name '*.jsonl' -type f | head -400 | xargs cat", dir);
 	p = popen(cmd, "r");
-	while (p != NULL && (n = getline(&buf, &cap, p)) > 0) {
+	while (p != NULL && (n = getline(&buf, &cap, p)) > 0 && buf != NULL) {
 		c->all_bytes += (size_t)n;
 		c->all_lines++;
 		if (memmem(buf, (size_t)n, "\"usage\"", 7) == NULL &&
 		    memmem(buf, (size_t)n, "\"token_count\"", 13) == NULL) {
 			continue;
 		}
-		c->line = realloc(c->line, (c->n + 1) * sizeof(*c->line));
-		c->len = realloc(c->len, (c->n + 1) * sizeof(*c->len));
+		char **nl = realloc(c->line, (c->n + 1) * sizeof(*c->line));
+		if (nl == NULL) {
+			break;
+		}
+		c->line = nl;
+		size_t *nlen = realloc(c->len, (c->n + 1) * sizeof(*c->len));
+		if (nlen == NULL) {
+			break;
+		}
+		c->len = nlen;
 		c->line[c->n] = strndup(buf, (size_t)n - 1);
+		if (c->line[c->n] == NULL) {
+			break;
+		}
 		c->len[c->n] = (size_t)n - 1;
 		c->bytes += (size_t)n - 1;
 		c->n++;
