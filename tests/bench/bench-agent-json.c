@@ -62,10 +62,11 @@ load(struct corpus *c, const char *dir)
 			break;
 		}
 		c->len = nlen;
-		c->line[c->n] = strndup(buf, (size_t)n - 1);
+		c->line[c->n] = malloc((size_t)n);
 		if (c->line[c->n] == NULL) {
 			break;
 		}
+		memcpy(c->line[c->n], buf, (size_t)n - 1); /* lines may hold NUL bytes */
 		c->len[c->n] = (size_t)n - 1;
 		c->bytes += (size_t)n - 1;
 		c->n++;
