@@ -160,7 +160,9 @@ db_retryable(const char *sqlstate)
 	}
 	return strncmp(sqlstate, "08", 2) == 0 || strncmp(sqlstate, "57", 2) == 0 ||
 	       strncmp(sqlstate, "53", 2) == 0 || strcmp(sqlstate, "40001") == 0 ||
-	       strcmp(sqlstate, "40P01") == 0 || strcmp(sqlstate, "25006") == 0;
+	       strcmp(sqlstate, "40P01") == 0 || strcmp(sqlstate, "25006") == 0 ||
+	       /* two transactions creating the same month's partition: the next try sees it */
+	       strcmp(sqlstate, "42P07") == 0;
 }
 
 static void
