@@ -1,0 +1,76 @@
+/* test-collector-config.c: INI parsing, every error counted, overrides, secret files. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+#include "test.h"
+
+TEST(defaults_and_values)
+{
+	struct config *cfg = config_create();
+	static const char ini[] = "; comment\n[database]\nconninfo = dbname=x host=/tmp\n"
+				  "pool_size = 4\n[listen]\ntls = 127.0.0.1:8443\nreuseport = no\n"
+				  "[limits]\nheader_timeout_ms = 2500\n";
+
+	ASSERT_NOT_NULL(cfg);
+	ASSERT_EQ(cfg->db_pool_size, 3);
+	ASSERT_EQ(cfg->max_body_bytes, 4194304);
+	ASSERT(cfg->reuseport);
+	ASSERT_NULL(cfg->conninfo);
+	ASSERT_EQ(config_parse(cfg, "t.conf", ini, sizeof(ini) - 1), 0);
+	ASSERT_STR_EQ(cfg->conninfo, "dbname=x host=/tmp");
+	ASSERT_EQ(cfg->db_pool_size, 4);
+	ASSERT_STR_EQ(cfg->listen_tls, "127.0.0.1:8443");
+	ASSERT(!cfg->reuseport);
+	ASSERT_EQ(cfg->header_timeout_ms, 2500);
+	ASSERT_EQ(config_set(cfg, "limits.max_connections", "7", "flag"), 0);
+	ASSERT_EQ(cfg->max_connections, 7);
+	ASSERT_EQ(config_set(cfg, "limits.nope", "7", "flag"), -EINVAL);
+	/* No person key and no TLS files: two problems. */
+	ASSERT_EQ(config_check(cfg, "t.conf"), 2);
+	config_destroy(cfg);
+}
+
+TEST(every_error_counted)
+{
+	struct config *cfg = config_create();
+	static const char ini[] = "[limits]\nmax_connections = -1\nmax_body_bytes = 12x\n"
+				  "unknown = 1\n[database]\npool_size = 99\nthis line is bad\n";
+
+	/* Four bad values or keys plus one syntax error. */
+	ASSERT_EQ(config_parse(cfg, "bad.conf", ini, sizeof(ini) - 1), 5);
+	ASSERT_EQ(cfg->max_connections, 1024);
+	config_destroy(cfg);
+	config_destroy(NULL);
+}
+
+TEST(secret_file_mode)
+{
+	char path[] = "/tmp/am-secret-XXXXXX", err[256];
+	int fd = mkstemp(path);
+
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(write(fd, "x", 1), 1);
+	close(fd);
+	ASSERT_EQ(chmod(path, 0600), 0);
+	ASSERT_EQ(config_check_secret_file(path, err, sizeof(err)), 0);
+	ASSERT_EQ(chmod(path, 0640), 0);
+	ASSERT_EQ(config_check_secret_file(path, err, sizeof(err)), -1);
+	ASSERT(strstr(err, "readable by group or others") != NULL);
+	unlink(path);
+	ASSERT_EQ(config_check_secret_file(path, err, sizeof(err)), -1);
+}
+
+int
+main(void)
+{
+	log_init("test", LOG_LEVEL_ERROR);
+	RUN(defaults_and_values);
+	RUN(every_error_counted);
+	RUN(secret_file_mode);
+	return 0;
+}

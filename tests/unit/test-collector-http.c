@@ -1,0 +1,121 @@
+/* test-collector-http.c: HTTP framing: split reads, pipelining, limits, refusals. */
+#include <string.h>
+
+#include "http.h"
+#include "test.h"
+
+static enum http_feed_result
+feed_all(struct http_request *r, const char *s, size_t *ret_used)
+{
+	return http_request_feed(r, s, strlen(s), ret_used);
+}
+
+TEST(byte_by_byte_post)
+{
+	static const char req[] = "POST /v1/batches HTTP/1.1\r\nHost: x\r\n"
+				  "content-type: application/x-protobuf\r\n"
+				  "Content-Encoding: zstd\r\nAuthorization: Bearer tok\r\n"
+				  "Content-Length: 5\r\n\r\nhello";
+	struct http_request r;
+	enum http_feed_result res = HTTP_FEED_MORE;
+	size_t used;
+
+	http_request_init(&r, 4096, 1024);
+	for (size_t i = 0; i < sizeof(req) - 1; i++) {
+		res = http_request_feed(&r, req + i, 1, &used);
+		ASSERT_EQ(used, 1);
+		if (i < sizeof(req) - 2) {
+			ASSERT_EQ(res, HTTP_FEED_MORE);
+		}
+	}
+	ASSERT_EQ(res, HTTP_FEED_DONE);
+	ASSERT_EQ(r.method, HTTP_REQ_POST);
+	ASSERT_STR_EQ(r.url, "/v1/batches");
+	ASSERT_STR_EQ(r.content_type, "application/x-protobuf");
+	ASSERT_STR_EQ(r.content_encoding, "zstd");
+	ASSERT_STR_EQ(r.authorization, "Bearer tok");
+	ASSERT_EQ(r.body_len, 5);
+	ASSERT(memcmp(r.body, "hello", 5) == 0);
+	ASSERT(r.keep_alive);
+	http_request_finish(&r);
+}
+
+TEST(pipelined)
+{
+	static const char two[] = "GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\nConnection: close\r\n\r\n";
+	struct http_request r;
+	size_t used, off;
+
+	http_request_init(&r, 4096, 1024);
+	ASSERT_EQ(feed_all(&r, two, &used), HTTP_FEED_DONE);
+	ASSERT_STR_EQ(r.url, "/a");
+	ASSERT(r.keep_alive);
+	off = used;
+	ASSERT_LT(off, sizeof(two) - 1);
+	http_request_next(&r);
+	ASSERT_EQ(http_request_feed(&r, two + off, sizeof(two) - 1 - off, &used), HTTP_FEED_DONE);
+	ASSERT_EQ(off + used, sizeof(two) - 1);
+	ASSERT_STR_EQ(r.url, "/b");
+	ASSERT(!r.keep_alive);
+	http_request_finish(&r);
+}
+
+static int
+status_of(const char *req, size_t max_header, size_t max_body)
+{
+	struct http_request r;
+	size_t used;
+	int st = 0;
+
+	http_request_init(&r, max_header, max_body);
+	if (feed_all(&r, req, &used) == HTTP_FEED_ERROR) {
+		st = r.error_status;
+	}
+	http_request_finish(&r);
+	return st;
+}
+
+TEST(limits_and_refusals)
+{
+	char big[6000];
+
+	memset(big, 'a', sizeof(big));
+	memcpy(big, "GET / HTTP/1.1\r\nX: ", 19);
+	memcpy(big + sizeof(big) - 5, "\r\n\r\n", 5);
+	ASSERT_EQ(status_of(big, 4096, 1024), 431);
+	ASSERT_EQ(status_of("POST / HTTP/1.1\r\nContent-Length: 2000\r\n\r\n", 4096, 1024), 413);
+	ASSERT_EQ(status_of("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", 4096, 1024), 411);
+	ASSERT_EQ(status_of("POST / HTTP/1.1\r\n\r\n", 4096, 1024), 411);
+	ASSERT_EQ(status_of("GET / HTTP/1.1\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\n", 4096,
+			    1024),
+		  400);
+	ASSERT_EQ(status_of("BLAH\r\n\r\n", 4096, 1024), 400);
+	ASSERT_EQ(status_of("POST / HTTP/1.1\r\nContent-Type: a\r\nContent-Type: b\r\n"
+			    "Content-Length: 0\r\n\r\n",
+			    4096, 1024),
+		  400);
+	ASSERT_EQ(status_of("GET / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", 4096,
+			    1024),
+		  400);
+}
+
+TEST(response_format)
+{
+	char buf[256];
+	int n = http_format_response(buf, sizeof(buf), 503, "text/plain", 4, 2, false);
+
+	ASSERT_GT(n, 0);
+	ASSERT_STR_EQ(buf, "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n"
+			   "Content-Length: 4\r\nRetry-After: 2\r\nConnection: close\r\n\r\n");
+	ASSERT_EQ(http_format_response(buf, 10, 200, "text/plain", 4, 0, true), -1);
+}
+
+int
+main(void)
+{
+	RUN(byte_by_byte_post);
+	RUN(pipelined);
+	RUN(limits_and_refusals);
+	RUN(response_format);
+	return 0;
+}
