@@ -21,7 +21,10 @@
 #define RETRY_AFTER_DB 2
 #define RETRY_AFTER_BUSY 1
 
-enum item_kind { ITEM_AUTH, ITEM_BATCH, ITEM_ENROLL, ITEM_KIND_MAX };
+enum item_kind { ITEM_AUTH, ITEM_BATCH, ITEM_ENROLL, ITEM_REGISTER, ITEM_KIND_MAX };
+
+/* Batches count against [database] max_pending_batches; other work does not. */
+#define IS_BATCH(item) ((item)->kind == ITEM_AUTH || (item)->kind == ITEM_BATCH)
 
 struct ingest_item {
 	struct ingest_item *next;
@@ -269,7 +272,7 @@ ingest_detach(struct ingest_item *item)
 	if (item->queued) {
 		/* Not started yet: drop it; the client will retry. */
 		unlink_item(ing, item);
-		if (item->kind != ITEM_ENROLL) {
+		if (IS_BATCH(item)) {
 			batch_gone(ing);
 		}
 		item_free(item);
@@ -612,7 +615,7 @@ ingest_fail_queued(struct ingest *ing, int status)
 		struct ingest_item *item = ing->head;
 		unlink_item(ing, item);
 		item_reply_text(item, status, "database unavailable, retry later", RETRY_AFTER_DB);
-		if (item->kind != ITEM_ENROLL) {
+		if (IS_BATCH(item)) {
 			batch_gone(ing);
 		}
 		item_free(item);
@@ -870,12 +873,6 @@ ingest_enroll(struct ingest *ing, struct conn *c)
 	item->start_ns = c->request_ns;
 	SHA256((const unsigned char *)er->enrollment_secret, strlen(er->enrollment_secret),
 	       item->secret_hash);
-	if (ing->have_secret && CRYPTO_memcmp(item->secret_hash, ing->secret_hash, 32) != 0) {
-		/* Also checked by the database; this spares it obvious guesses. */
-		item_free(item);
-		reply_text(c, 401, "enrollment secret not accepted", 0);
-		return;
-	}
 	for (size_t i = 0; i < sizeof(rnd); i++) {
 		item->token[2 * i] = hex[rnd[i] >> 4];
 		item->token[2 * i + 1] = hex[rnd[i] & 15];
@@ -903,6 +900,59 @@ ingest_enroll(struct ingest *ing, struct conn *c)
 }
 
 /* ---- setup ------------------------------------------------------------------ */
+
+static const char register_sql[] =
+	"INSERT INTO aimeter.enrollment_secrets (secret_hash, label)"
+	" VALUES ($1, 'aimeter-collector [enrollment] secret_file')"
+	" ON CONFLICT (secret_hash) DO NOTHING";
+
+static void
+register_done(struct db_job *job, int status)
+{
+	struct ingest_item *item = job->data;
+	struct ingest *ing = item->ing;
+
+	ing->in_flight--;
+	if (status < 0) {
+		log_warnx("could not register the enrollment secret of [enrollment] secret_file: %s "
+			  "(SQLSTATE %s); register it in aimeter.enrollment_secrets as an "
+			  "administrator, ignoring",
+			  job->message, job->sqlstate[0] ? job->sqlstate : "none");
+	} else {
+		log_debug("enrollment secret of [enrollment] secret_file registered");
+	}
+	db_job_clear(job);
+	item_free(item);
+	collector_maybe_finish(ing->col);
+}
+
+void
+ingest_register_secret(struct ingest *ing)
+{
+	struct ingest_item *item;
+
+	if (!ing->have_secret) {
+		return;
+	}
+	item = calloc(1, sizeof(*item));
+	if (item == NULL) {
+		log_warnx("could not register the enrollment secret: out of memory, ignoring");
+		return;
+	}
+	item->ing = ing;
+	item->kind = ITEM_REGISTER;
+	memcpy(item->secret_hash, ing->secret_hash, 32);
+	item->values[0] = (const char *)item->secret_hash;
+	item->lengths[0] = 32;
+	item->formats[0] = 1;
+	item->cmd = (struct db_cmd){ .kind = DB_CMD_QUERY, .sql = register_sql, .nparams = 1,
+				     .values = item->values, .lengths = item->lengths,
+				     .formats = item->formats };
+	item->job = (struct db_job){ .cmds = &item->cmd, .ncmds = 1, .done = register_done,
+				     .data = item };
+	enqueue(ing, item, false);
+	db_kick(&ing->col->db);
+}
 
 void
 ingest_init(struct ingest *ing, struct collector *col)

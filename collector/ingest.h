@@ -63,6 +63,14 @@ void ingest_batch(struct ingest *ing, struct conn *c);
 /* ingest_enroll(ing, c): handle POST /v1/enroll in c->req. */
 void ingest_enroll(struct ingest *ing, struct conn *c);
 
+/*
+ * ingest_register_secret(ing): queue the registration of the [enrollment]
+ * secret_file's hash in aimeter.enrollment_secrets (best effort: a role
+ * without the privilege logs a warning), so the database, the one judge of
+ * enrollment secrets, accepts it next to the secrets stored there.
+ */
+void ingest_register_secret(struct ingest *ing);
+
 /* ingest_detach(item): the client of item went away; drop the reply. */
 void ingest_detach(struct ingest_item *item);
 

@@ -209,6 +209,7 @@ collector_reload(struct collector *col)
 	config_destroy(col->cfg);
 	col->cfg = cfg;
 	log_set_level(level_of(cfg->log_level));
+	ingest_register_secret(&col->ingest);
 	log_info("configuration and certificates reloaded");
 }
 
@@ -273,6 +274,7 @@ run(struct collector *col)
 		collector_maybe_finish(col);
 	} else {
 		db_start(&col->db);
+		ingest_register_secret(&col->ingest);
 		log_info("aimeter-collector %s started (pid %d)", AM_VERSION, (int)getpid());
 	}
 	uv_run(&col->loop, UV_RUN_DEFAULT);

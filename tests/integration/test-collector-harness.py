@@ -77,8 +77,6 @@ def make_db(w):
     r = subprocess.run([CTL, "migrate"], env=pg_env(w), capture_output=True, text=True)
     if r.returncode != 0:
         fail("aimeterctl migrate: " + r.stderr)
-    psql(w, "INSERT INTO aimeter.enrollment_secrets (secret_hash, label) "
-            "VALUES (sha256('%s'::bytea), 'test')" % SECRET)
 
 
 def openssl(*args, cwd):
@@ -162,6 +160,10 @@ class Collector:
             if m:
                 self.plain_port = int(m.group(1))
             if self.port and "database ready" in text and (self.plain_port or not plain):
+                # The collector registers its [enrollment] secret_file in the database.
+                wait_for(lambda: psql(w, "SELECT count(*) FROM aimeter.enrollment_secrets "
+                                         "WHERE secret_hash = sha256('%s'::bytea)" % SECRET) == "1",
+                         "the collector to register its enrollment secret")
                 return
             if self.proc.poll() is not None:
                 break
