@@ -228,7 +228,9 @@ static void
 take(struct ledger *l, struct ledger_rec *r, const struct ledger_obs *o)
 {
 	r->ts_ms = o->ts_ms;
-	memcpy(r->tok, o->tok, sizeof(r->tok));
+	for (int b = 0; b < EVENT_BUCKET_MAX; b++) {
+		r->tok[b] = (uint32_t)(o->tok[b] < LEDGER_TOK_MAX ? o->tok[b] : LEDGER_TOK_MAX);
+	}
 	(void)set_strings(l, r, o); /* on ENOMEM a field stays as it was */
 	r->flags = (uint8_t)((r->flags & ~LEDGER_SIDECHAIN) | (o->sidechain ? LEDGER_SIDECHAIN : 0));
 }
@@ -261,7 +263,7 @@ merge_claude(struct ledger *l, struct ledger_rec *r, const struct ledger_obs *o)
 	}
 	for (int b = 0; b < EVENT_BUCKET_MAX; b++) {
 		if (o->tok[b] > r->tok[b]) {
-			r->tok[b] = o->tok[b];
+			r->tok[b] = (uint32_t)(o->tok[b] < LEDGER_TOK_MAX ? o->tok[b] : LEDGER_TOK_MAX);
 		}
 	}
 	if (earlier(l, r, o)) {
@@ -286,6 +288,12 @@ merge_claude(struct ledger *l, struct ledger_rec *r, const struct ledger_obs *o)
 }
 
 static uint64_t
+codex_size32(const uint32_t *tok)
+{
+	return (uint64_t)tok[EVENT_INPUT] + tok[EVENT_CACHE_READ] + tok[EVENT_OUTPUT];
+}
+
+static uint64_t
 codex_size(const uint64_t *tok)
 {
 	return tok[EVENT_INPUT] + tok[EVENT_CACHE_READ] + tok[EVENT_OUTPUT];
@@ -294,7 +302,7 @@ codex_size(const uint64_t *tok)
 static void
 merge_codex(struct ledger *l, struct ledger_rec *r, const struct ledger_obs *o)
 {
-	uint64_t a = codex_size(r->tok), b = codex_size(o->tok);
+	uint64_t a = codex_size32(r->tok), b = codex_size(o->tok);
 
 	if (b < a || (b == a && strcmp(o->session ? o->session : "",
 				       ledger_str(l, r->session)) < 0)) {

@@ -26,10 +26,17 @@
 #define LEDGER_EMITTED 0x02u   /* already handed out (incremental mode) */
 #define LEDGER_SETTLED 0x04u   /* final: may be handed out */
 
+/*
+ * 80 bytes: buckets are 32-bit because one response or one Codex delta never
+ * comes near 2^32 tokens; readers reject larger values as bad lines
+ * (LEDGER_TOK_MAX), so what is kept is always exact.
+ */
+#define LEDGER_TOK_MAX UINT32_MAX
+
 struct ledger_rec {
 	uint8_t id[16];
 	int64_t ts_ms;
-	uint64_t tok[EVENT_BUCKET_MAX];
+	uint32_t tok[EVENT_BUCKET_MAX];
 	uint32_t model, session, project, speed, tier; /* interned strings */
 	uint16_t origin;                               /* caller's index: user, billing */
 	uint8_t tool;                                  /* enum event_tool */

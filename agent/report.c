@@ -284,7 +284,11 @@ report_print(const struct scan *s, const struct price_book *book, enum report_ki
 				add_model(x->unpriced_models, &x->n_unpriced_models, 8, rec->model);
 			} else {
 				price_pico c;
-				price_cost(pr, rec->tok, ledger_str(&s->ledger, rec->speed), &c);
+				uint64_t tok[EVENT_BUCKET_MAX];
+				for (int b = 0; b < EVENT_BUCKET_MAX; b++) {
+					tok[b] = rec->tok[b];
+				}
+				price_cost(pr, tok, ledger_str(&s->ledger, rec->speed), &c);
 				x->cost += c;
 				if (strcmp(billing, "subscription") == 0) {
 					x->subscription += c;

@@ -1,6 +1,8 @@
 /* source-claude.c: one Claude Code transcript line; see source-claude.h. */
 #include "source-claude.h"
 
+#include "ledger.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -85,6 +87,14 @@ claude_line_parse(struct json_doc *doc, const char *line, size_t len, struct cla
 	    counter(doc, json_get(doc, cc, "ephemeral_1h_input_tokens"), &c1) < 0 ||
 	    counter(doc, json_path(doc, usage, "server_tool_use", "web_search_requests", NULL),
 		    &o->tok[EVENT_WEB_SEARCH]) < 0) {
+		return CLAUDE_LINE_BAD;
+	}
+	for (int b = 0; b < EVENT_BUCKET_MAX; b++) {
+		if (o->tok[b] > LEDGER_TOK_MAX) {
+			return CLAUDE_LINE_BAD; /* no response is that large */
+		}
+	}
+	if (cache_creation > LEDGER_TOK_MAX || c5 > LEDGER_TOK_MAX || c1 > LEDGER_TOK_MAX) {
 		return CLAUDE_LINE_BAD;
 	}
 	if (has_split) {

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "event_id.h"
+#include "ledger.h"
 
 bool
 codex_line_wanted(const char *line, size_t len)
@@ -121,6 +122,11 @@ token_count(const struct json_doc *d, int payload, const char *ts, int64_t ts_ms
 	}
 	o->ts_ms = ts_ms;
 	to_buckets(delta, o->tok);
+	for (int b = 0; b < EVENT_BUCKET_MAX; b++) {
+		if (o->tok[b] > LEDGER_TOK_MAX) {
+			return CODEX_LINE_BAD; /* no single call is that large */
+		}
+	}
 	return CODEX_LINE_EVENT;
 }
 

@@ -90,6 +90,18 @@ hex_str(FILE *f, const char *s)
 	hex_put(f, s, strlen(s));
 }
 
+static int
+nibble(char c)
+{
+	if (c >= '0' && c <= '9') {
+		return c - '0';
+	}
+	if (c >= 'a' && c <= 'f') {
+		return c - 'a' + 10;
+	}
+	return -1;
+}
+
 /* Decode hex token tok into buf (NUL-ended). Returns length or -1. */
 static int
 hex_get(const char *tok, char *buf, size_t size)
@@ -104,11 +116,11 @@ hex_get(const char *tok, char *buf, size_t size)
 		return -1;
 	}
 	for (size_t i = 0; i < n / 2; i++) {
-		unsigned v;
-		if (sscanf(tok + 2 * i, "%2x", &v) != 1) {
+		int hi = nibble(tok[2 * i]), lo = nibble(tok[2 * i + 1]);
+		if (hi < 0 || lo < 0) {
 			return -1;
 		}
-		buf[i] = (char)v;
+		buf[i] = (char)(hi << 4 | lo);
 	}
 	buf[n / 2] = '\0';
 	return (int)(n / 2);
@@ -343,7 +355,7 @@ save_state(struct tail *t, const char *dir)
 		fprintf(f, " %s %" PRId64 " %d", r->tool == EVENT_TOOL_CODEX ? "codex" : "claude",
 			r->ts_ms, (r->flags & LEDGER_SIDECHAIN) ? 1 : 0);
 		for (int b = 0; b < EVENT_BUCKET_MAX; b++) {
-			fprintf(f, " %" PRIu64, r->tok[b]);
+			fprintf(f, " %" PRIu32, r->tok[b]);
 		}
 		fprintf(f, " %u -", (unsigned)r->origin);
 		hex_str(f, ledger_str(l, r->model));
@@ -563,7 +575,7 @@ tail_emit_jsonl(const struct scan *s, const struct ledger_rec *r, const char *te
 	fputs(",\"service_tier\":", f);
 	event_json_string(f, ledger_str(l, r->tier));
 	for (int b = 0; b < EVENT_BUCKET_MAX; b++) {
-		fprintf(f, ",\"%s\":%" PRIu64, event_bucket_field((enum event_bucket)b), r->tok[b]);
+		fprintf(f, ",\"%s\":%" PRIu32, event_bucket_field((enum event_bucket)b), r->tok[b]);
 	}
 	fputs("}\n", f);
 }
