@@ -753,57 +753,77 @@ settled_push(struct follow *f, size_t idx)
 	return 0;
 }
 
+static void
+fill_event(struct follow *f, am_usage_event *e, struct ledger_rec *rec)
+{
+	const struct ledger *l = &f->scan.ledger;
+	const struct scan_origin *o = &f->scan.origins[rec->origin];
+
+	aimeter__v1__usage_event__init(e);
+	e->event_id.data = rec->id;
+	e->event_id.len = 16;
+	e->ts_ms = rec->ts_ms;
+	e->tool = (char *)event_tool_name((enum event_tool)rec->tool);
+	e->model = (char *)ledger_str(l, rec->model);
+	e->session = (char *)ledger_str(l, rec->session);
+	e->project = (char *)ledger_str(l, rec->project);
+	e->user = (char *)o->user;
+	e->team_hint = f->team_hint;
+	e->billing_mode = strcmp(o->billing, "subscription") == 0
+				  ? AIMETER__V1__BILLING_MODE__BILLING_MODE_SUBSCRIPTION
+			  : strcmp(o->billing, "api") == 0 ? AIMETER__V1__BILLING_MODE__BILLING_MODE_API
+			  : strcmp(o->billing, "cloud") == 0
+				  ? AIMETER__V1__BILLING_MODE__BILLING_MODE_CLOUD
+				  : AIMETER__V1__BILLING_MODE__BILLING_MODE_UNKNOWN;
+	e->input_tokens = rec->tok[EVENT_INPUT];
+	e->output_tokens = rec->tok[EVENT_OUTPUT];
+	e->cache_write_5m_tokens = rec->tok[EVENT_CACHE_WRITE_5M];
+	e->cache_write_1h_tokens = rec->tok[EVENT_CACHE_WRITE_1H];
+	e->cache_read_tokens = rec->tok[EVENT_CACHE_READ];
+	e->reasoning_tokens = rec->tok[EVENT_REASONING];
+	e->web_search_requests = rec->tok[EVENT_WEB_SEARCH];
+	e->speed = (char *)ledger_str(l, rec->speed);
+	e->service_tier = (char *)ledger_str(l, rec->tier);
+}
+
 static int
 pack_events(struct follow *f, struct follow_out *out)
 {
-	const struct ledger *l = &f->scan.ledger;
+	size_t n_chunks = (f->n_settled + FOLLOW_CHUNK_EVENTS - 1) / FOLLOW_CHUNK_EVENTS;
+	size_t per = f->n_settled < FOLLOW_CHUNK_EVENTS ? f->n_settled : FOLLOW_CHUNK_EVENTS;
 	am_usage_event *ev;
 	am_usage_event **pv;
-	int r;
+	int r = 0;
 
 	if (f->n_settled == 0) {
 		return 0;
 	}
-	ev = calloc(f->n_settled, sizeof(*ev));
-	pv = calloc(f->n_settled, sizeof(*pv));
-	if (ev == NULL || pv == NULL) {
-		free(ev);
-		free(pv);
-		return -ENOMEM;
+	out->chunks = calloc(n_chunks, sizeof(*out->chunks));
+	ev = calloc(per, sizeof(*ev));
+	pv = calloc(per, sizeof(*pv));
+	if (out->chunks == NULL || ev == NULL || pv == NULL) {
+		r = -ENOMEM;
+		goto out;
 	}
-	for (size_t i = 0; i < f->n_settled; i++) {
-		struct ledger_rec *rec = ledger_at(l, f->settled[i]);
-		const struct scan_origin *o = &f->scan.origins[rec->origin];
-		am_usage_event *e = &ev[i];
-		aimeter__v1__usage_event__init(e);
-		e->event_id.data = rec->id;
-		e->event_id.len = 16;
-		e->ts_ms = rec->ts_ms;
-		e->tool = (char *)event_tool_name((enum event_tool)rec->tool);
-		e->model = (char *)ledger_str(l, rec->model);
-		e->session = (char *)ledger_str(l, rec->session);
-		e->project = (char *)ledger_str(l, rec->project);
-		e->user = (char *)o->user;
-		e->team_hint = f->team_hint;
-		e->billing_mode = strcmp(o->billing, "subscription") == 0 ? AIMETER__V1__BILLING_MODE__BILLING_MODE_SUBSCRIPTION
-				  : strcmp(o->billing, "api") == 0 ? AIMETER__V1__BILLING_MODE__BILLING_MODE_API
-				  : strcmp(o->billing, "cloud") == 0 ? AIMETER__V1__BILLING_MODE__BILLING_MODE_CLOUD
-								     : AIMETER__V1__BILLING_MODE__BILLING_MODE_UNKNOWN;
-		e->input_tokens = rec->tok[EVENT_INPUT];
-		e->output_tokens = rec->tok[EVENT_OUTPUT];
-		e->cache_write_5m_tokens = rec->tok[EVENT_CACHE_WRITE_5M];
-		e->cache_write_1h_tokens = rec->tok[EVENT_CACHE_WRITE_1H];
-		e->cache_read_tokens = rec->tok[EVENT_CACHE_READ];
-		e->reasoning_tokens = rec->tok[EVENT_REASONING];
-		e->web_search_requests = rec->tok[EVENT_WEB_SEARCH];
-		e->speed = (char *)ledger_str(l, rec->speed);
-		e->service_tier = (char *)ledger_str(l, rec->tier);
-		pv[i] = e;
+	for (size_t c = 0; c < n_chunks; c++) {
+		size_t first = c * FOLLOW_CHUNK_EVENTS, n = f->n_settled - first;
+		if (n > FOLLOW_CHUNK_EVENTS) {
+			n = FOLLOW_CHUNK_EVENTS;
+		}
+		for (size_t i = 0; i < n; i++) {
+			fill_event(f, &ev[i], ledger_at(&f->scan.ledger, f->settled[first + i]));
+			pv[i] = &ev[i];
+		}
+		struct follow_chunk *ch = &out->chunks[c];
+		r = spool_events_pack(pv, n, &ch->events, &ch->events_len);
+		if (r < 0) {
+			goto out;
+		}
+		ch->n_events = (uint32_t)n;
+		out->n_chunks++;
 	}
-	r = spool_events_pack(pv, f->n_settled, &out->events, &out->events_len);
-	if (r == 0) {
-		out->n_events = (uint32_t)f->n_settled;
-	}
+	out->n_events = (uint32_t)f->n_settled;
+out:
 	free(pv);
 	free(ev);
 	return r;
@@ -888,7 +908,10 @@ follow_pass(struct follow *f, int64_t now_ms, struct follow_out *out)
 void
 follow_out_finish(struct follow_out *out)
 {
-	free(out->events);
+	for (size_t i = 0; i < out->n_chunks; i++) {
+		free(out->chunks[i].events);
+	}
+	free(out->chunks);
 	free(out->state);
 	memset(out, 0, sizeof(*out));
 }

@@ -16,11 +16,25 @@
 
 struct follow;
 
-struct follow_out {
-	uint8_t *events; /* spool_events_pack blob; malloc'd, freed by follow_out_finish */
+#define FOLLOW_CHUNK_EVENTS 5000
+
+/* Events of one spool record (spool_events_pack blob). */
+struct follow_chunk {
+	uint8_t *events;
 	size_t events_len;
 	uint32_t n_events;
-	uint8_t *state; /* state delta for the DATA record */
+};
+
+/*
+ * A pass's output. The daemon appends one DATA record per chunk; only the
+ * last one carries the state, so a crash between them leaves the positions
+ * where they were (the events are read again and deduplicated by id).
+ */
+struct follow_out {
+	struct follow_chunk *chunks; /* malloc'd, freed by follow_out_finish */
+	size_t n_chunks;
+	uint32_t n_events;
+	uint8_t *state; /* state delta for the last DATA record */
 	size_t state_len;
 	int64_t next_settle_ms; /* when a pending response settles; 0: none */
 };

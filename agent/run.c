@@ -284,8 +284,15 @@ agent_pass(struct agent *a)
 	}
 	if (out.n_events > 0 || out.state_len > 0) {
 		am_test_hook("read");
-		r = spool_append(a->spool, out.events, out.events_len, out.n_events, out.state,
-				 out.state_len);
+		/* One record per chunk; the state goes with the last one only. */
+		size_t n = out.n_chunks > 0 ? out.n_chunks : 1;
+		for (size_t i = 0; i < n && r == 0; i++) {
+			const struct follow_chunk *ch = out.n_chunks > 0 ? &out.chunks[i] : NULL;
+			bool last = i + 1 == n;
+			r = spool_append(a->spool, ch ? ch->events : NULL, ch ? ch->events_len : 0,
+					 ch ? ch->n_events : 0, last ? out.state : NULL,
+					 last ? out.state_len : 0);
+		}
 		if (r < 0) {
 			/* Positions stay where they were: the logs are still on disk. */
 			log_warnx("could not append %u events to the spool: %s; retrying", out.n_events,

@@ -718,11 +718,12 @@ start_batch(struct ship *s)
 	}
 	x->kind = XFER_BATCH;
 	r = spool_peek(s->spool, s->split_limit, &x->peek);
-	if (r < 0 || x->peek.n == 0) {
+	spool_get_stats(s->spool, &st);
+	/* No events but unreported drops: an empty batch carries the count. */
+	if (r < 0 || (x->peek.n == 0 && st.dropped_pending == 0)) {
 		xfer_free(x);
 		return r;
 	}
-	spool_get_stats(s->spool, &st);
 	x->dropped_reported = st.dropped_pending;
 	/* The same batch keeps its id across retries. */
 	if (!s->batch_id_valid || s->batch_id_for.seq != x->peek.end.seq ||
@@ -770,12 +771,15 @@ ship_maybe_send(struct ship *s)
 		return;
 	}
 	spool_get_stats(s->spool, &st);
-	if (st.pending_events == 0) {
+	if (st.pending_events == 0 && st.dropped_pending == 0) {
 		s->flushing = false;
 		uv_timer_stop(&s->wake_timer);
 		return;
 	}
 	now = now_ms();
+	if (st.pending_events == 0) {
+		st.oldest_pending_ms = 0; /* only drops to report: now */
+	}
 	due = st.oldest_pending_ms + (int64_t)s->batch_age_ms;
 	if (!s->flushing && st.pending_events < s->batch_events && st.pending_bytes < s->batch_bytes &&
 	    now < due) {

@@ -645,12 +645,10 @@ enforce_cap(struct spool *s)
 	if (s->total_bytes <= s->max_bytes) {
 		return 0;
 	}
-	if (s->n_segs == 1) {
-		r = rotate(s);
-		if (r < 0) {
-			return r;
-		}
-	}
+	/*
+	 * The oldest data goes, never the record just written: one record above
+	 * the cap stays until a newer one arrives (the next append rotates).
+	 */
 	while (s->total_bytes > s->max_bytes && s->n_segs > 1) {
 		uint64_t next_first = s->segs[1].first_seq, lost = 0;
 		while (s->n_ents > 0 && s->ents[s->head].seq < next_first) {
@@ -689,7 +687,8 @@ spool_append(struct spool *s, const uint8_t *events, size_t events_len, uint32_t
 	if ((n_events == 0) != (events_len == 0)) {
 		return -EINVAL;
 	}
-	if (s->segs[s->n_segs - 1].bytes >= s->segment_bytes) {
+	if (s->segs[s->n_segs - 1].bytes >= s->segment_bytes ||
+	    (s->total_bytes > s->max_bytes && s->segs[s->n_segs - 1].bytes > 0)) {
 		r = rotate(s);
 		if (r < 0) {
 			return r;

@@ -1,0 +1,122 @@
+#!/usr/bin/env python3
+"""Marker strings planted in prompts, replies, tool inputs, working
+directories, branch names and remote URLs of the generated logs (asserted to
+be there first) never appear in any byte the agent sends (decompressed
+request bodies, recorded by a TLS proxy) or keeps in its spool and state.
+Totals stay exact."""
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))
+import harness as h  # noqa: E402
+
+MARK = {"prompt": "MKPROMPT9q", "reply": "MKREPLY9q", "tool": "MKTOOL9q", "cwd": "MKCWD9q",
+        "branch": "MKBRANCH9q", "remote": "MKREMOTE9q"}
+REMOTE = "https://mkuser:MKPASS9q@git.example.com/org/%s.git" % MARK["remote"]
+
+
+def plant(v, key=None, role=None):
+    """Rewrite text-bearing fields; leave ids, models, usage and times alone."""
+    if isinstance(v, dict):
+        role = v.get("role", role)
+        out = {}
+        for k, x in v.items():
+            if k == "input" and isinstance(x, dict):
+                out[k] = {"command": "rm -rf /tmp/%s" % MARK["tool"]}
+            else:
+                out[k] = plant(x, k, role)
+        return out
+    if isinstance(v, list):
+        return [plant(x, key, role) for x in v]
+    if not isinstance(v, str):
+        return v
+    if key == "cwd":
+        return "/home/dev/%s/repo" % MARK["cwd"]
+    if key in ("gitBranch", "branch"):
+        return "feature/%s" % MARK["branch"]
+    if key == "repository_url":
+        return REMOTE
+    if key in ("text", "content", "message", "base_instructions", "output", "arguments"):
+        return "%s %s" % (MARK["reply"] if role == "assistant" else MARK["prompt"], v[:40])
+    return v
+
+
+def plant_file(path):
+    out = []
+    with open(path, "rb") as f:
+        data = f.read()
+    lines = data.split(b"\n")
+    for i, raw in enumerate(lines):
+        try:
+            obj = json.loads(raw)
+        except ValueError:
+            out.append(raw)  # invalid and torn lines stay as they are
+            continue
+        if isinstance(obj, dict):
+            obj = plant(obj)
+            if obj.get("type") == "session_meta" and isinstance(obj.get("payload"), dict):
+                obj["payload"].setdefault("git", {})
+                obj["payload"]["git"] = {"repository_url": REMOTE,
+                                         "branch": "feature/%s" % MARK["branch"]}
+        out.append(json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode())
+    st = os.stat(path)
+    with open(path, "wb") as f:
+        f.write(b"\n".join(out))
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+
+def all_bytes(root):
+    for d, _, files in os.walk(root):
+        for n in files:
+            with open(os.path.join(d, n), "rb") as f:
+                yield os.path.join(d, n), f.read()
+
+
+c = h.Cluster("privacy")
+rec = None
+try:
+    c.start()
+    logs, info = h.generate(c.dir)
+    want = h.truth_totals(logs)
+    for path, _ in list(all_bytes(logs)):
+        if path.endswith(".jsonl"):
+            plant_file(path)
+    # Claude names a project's folder after its working directory.
+    proj = os.path.join(logs, "claude", "projects")
+    first = sorted(os.listdir(proj))[0]
+    os.rename(os.path.join(proj, first), os.path.join(proj, "-home-dev-%s-repo" % MARK["cwd"]))
+    blob = b"".join(b for p, b in all_bytes(logs) if not p.endswith(".json"))
+    for k, m in MARK.items():
+        if m.encode() not in blob:
+            h.fail("marker for %s was not planted" % k)
+    h.log("planted %s in %d bytes of logs" % (", ".join(MARK.values()), len(blob)))
+
+    rec = h.Recorder(c)
+    a = h.Agent(c, logs, url=rec.url, extra="[ship]\nbatch_events = 200\n")
+    a.start()
+    h.wait_totals(c, want, agent=a)
+    a.stop()
+    sent = b"".join(b for _, _, b in rec.bodies)
+    h.log("recorded %d requests, %d bytes decompressed" % (len(rec.bodies), len(sent)))
+    if len([p for p, _, _ in rec.bodies if p == "/v1/batches"]) == 0:
+        h.fail("no batch went through the recorder")
+    leaks = []
+    for k, m in list(MARK.items()) + [("password", "MKPASS9q")]:
+        if m.encode() in sent:
+            leaks.append("%s marker in a request body" % k)
+        for path, b in all_bytes(a.state):
+            if m.encode() in b:
+                leaks.append("%s marker in %s" % (k, path))
+        # the raw log paths must not be kept either
+        for path, b in all_bytes(a.state):
+            if proj.encode() in b:
+                leaks.append("a log path in %s" % path)
+    if leaks:
+        h.fail("leaked: " + "; ".join(sorted(set(leaks))))
+    h.log("no marker in any request body, spool or state file")
+finally:
+    if rec is not None:
+        rec.close()
+    c.close()
+print("ok")
