@@ -6,6 +6,7 @@
 #include "am_config.h"
 #include "ctl.h"
 #include "migrate.h"
+#include "rep.h"
 
 static void
 usage(FILE *f)
@@ -24,6 +25,15 @@ usage(FILE *f)
 		   "  report unpriced | rejected      models without a price; rejected events\n"
 		   "  reattribute --identity ID       re-resolve an identity's events\n"
 		   "  check                           health checks (default partition)\n"
+		   "  report adoption|stalled|seats|seat-cost|budget|booked ...\n"
+		   "                                  finance and adoption reports\n"
+		   "  seats import FILE.csv           seat subscriptions or assignments\n"
+		   "  budget set|alerts               budgets and their threshold alerts\n"
+		   "  initiative add|list|status      stage-gate initiatives\n"
+		   "  month close|reopen|status       month-end close\n"
+		   "  export focus --month YYYY-MM    FOCUS cost and usage CSV\n"
+		   "  person export|forget IDENTITY   GDPR access and erasure\n"
+		   "  retention apply                 drop and fold old data\n"
 		   "\n"
 		   "Every command takes --help, --db CONNINFO (default: libpq's PG* variables).\n"
 		   "Exit status: 0 input processed (even with rejects), 1 nothing applied or\n"
@@ -132,6 +142,10 @@ main(int argc, char **argv)
 		{ "directory", cmd_directory },	    { "prices", cmd_prices },
 		{ "report", cmd_report },	    { "reattribute", cmd_reattribute },
 		{ "check", cmd_check },		    { "device", cmd_device },
+		{ "seats", cmd_seats },		    { "budget", cmd_budget },		/* issue 7 */
+		{ "initiative", cmd_initiative },   { "month", cmd_month },
+		{ "export", cmd_export },	    { "person", cmd_person },
+		{ "retention", cmd_retention },
 	};
 
 	if (argc < 2) {

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "rep.h"
 
 enum format { FORMAT_TABLE, FORMAT_CSV, FORMAT_JSON, FORMAT_MAX };
 
@@ -270,6 +271,9 @@ cmd_report(int argc, char **argv)
 	bool reveal = false;
 	int c;
 
+	if (argc > 1 && rep_report_handles(argv[1])) {
+		return rep_report(argc, argv); /* cmd-adoption.c (issue 7) */
+	}
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		if (ctl_common_option(&opts, c, optarg)) {
 			continue;

@@ -516,12 +516,51 @@ END
 $$;
 
 -- ---------------------------------------------------------------------------
+-- What aimeter_reader may call (it has no USAGE on schema aimeter): the
+-- person-free report functions, as of a day, and an audit entry for exports.
+CREATE FUNCTION reporting.adoption_summary(p_kind text, p_period date)
+RETURNS TABLE (team text, headcount bigint, active_people bigint, active_share numeric,
+	       person_days bigint, new_people bigint, returning_people bigint,
+	       retained_people bigint, churned_people bigint, light bigint, moderate bigint,
+	       heavy bigint, inactive bigint)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+	SELECT * FROM aimeter.adoption_summary(p_kind, p_period)
+$$;
+CREATE FUNCTION reporting.stalled_signals_as_of(p_as_of date)
+RETURNS TABLE (signal text, team text, subscription text, week text, detail jsonb)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+	SELECT * FROM aimeter.stalled_signals(p_as_of)
+$$;
+CREATE FUNCTION reporting.seat_utilisation_as_of(p_as_of date)
+RETURNS TABLE (subscription text, vendor text, plan text, tool text, seats int,
+	       assigned bigint, unassigned bigint, active_28d bigint, idle_14d bigint,
+	       utilisation numeric)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+	SELECT * FROM aimeter.seat_utilisation(p_as_of)
+$$;
+CREATE FUNCTION reporting.initiative_status_as_of(p_as_of date)
+RETURNS TABLE (initiative text, owner text, value_category text, start_date date,
+	       criteria_set_before_start boolean, metric text, comparator text,
+	       target numeric, due date, value numeric, kill_metric text,
+	       kill_comparator text, kill_target numeric, kill_due date, kill_value numeric,
+	       status text, reason text)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+	SELECT * FROM aimeter.initiative_status(p_as_of)
+$$;
+CREATE FUNCTION reporting.log_export(p_kind text, p_subject text, p_detail jsonb)
+RETURNS void LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+	SELECT aimeter.audit('export_' || p_kind, p_subject, p_detail)
+$$;
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA reporting FROM PUBLIC;
+GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA reporting TO aimeter_reader;
+
+-- ---------------------------------------------------------------------------
 -- Privileges for everything issue 7 added.
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA aimeter FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aimeter.team_headcount(int, date), aimeter.seat_cost(int, date, date),
 	aimeter.seat_utilisation(date), aimeter.vendor_name(text, text, text),
 	aimeter.adoption_summary(text, date), aimeter.initiative_status(date),
-	aimeter.stalled_signals(date), aimeter.audit(text, text, jsonb)
+	aimeter.stalled_signals(date)
 	TO aimeter_reader;
 GRANT USAGE ON SCHEMA reporting TO aimeter_reader;
 GRANT SELECT ON ALL TABLES IN SCHEMA reporting TO aimeter_reader;
