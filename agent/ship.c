@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,6 +65,7 @@ struct ship {
 	CURLM *multi;
 	uv_timer_t curl_timer;
 	uv_timer_t wake_timer;
+	uv_timer_t idle_timer; /* drops idle connections and returns memory */
 	int open_handles;
 
 	char *url, *ca_file, *pin, *state_dir, *key_file;
@@ -756,6 +758,61 @@ start_batch(struct ship *s)
 	return 1;
 }
 
+static CURLM *
+multi_create(struct ship *s)
+{
+	CURLM *m = curl_multi_init();
+
+	if (m == NULL) {
+		return NULL;
+	}
+	curl_multi_setopt(m, CURLMOPT_SOCKETFUNCTION, curl_socket_cb);
+	curl_multi_setopt(m, CURLMOPT_SOCKETDATA, s);
+	curl_multi_setopt(m, CURLMOPT_TIMERFUNCTION, curl_timer_fn);
+	curl_multi_setopt(m, CURLMOPT_TIMERDATA, s);
+	return m;
+}
+
+/* Close curl's sockets and its multi handle (the polls stop first). */
+static void
+multi_destroy(struct ship *s)
+{
+	for (struct sock *k = s->socks; k != NULL; k = k->next) {
+		uv_poll_stop(&k->poll);
+	}
+	curl_multi_cleanup(s->multi);
+	s->multi = NULL;
+	while (s->socks != NULL) {
+		struct sock *k = s->socks;
+		s->socks = k->next;
+		uv_close((uv_handle_t *)&k->poll, sock_close_cb);
+	}
+	uv_timer_stop(&s->curl_timer);
+}
+
+/*
+ * Idle for a while with nothing to send: close the kept-alive connection and
+ * its TLS state and hand freed heap back, so an idle agent stays small. The
+ * next batch connects again (once a minute at most, by batch_age).
+ */
+static void
+ship_idle_cb(uv_timer_t *t)
+{
+	struct ship *s = container_of(t, struct ship, idle_timer);
+	CURLM *m;
+
+	if (s->state != SHIP_IDLE || s->inflight != NULL || spool_pending(s->spool)) {
+		return;
+	}
+	m = multi_create(s);
+	if (m == NULL) {
+		return; /* keep the old one */
+	}
+	multi_destroy(s);
+	s->multi = m;
+	malloc_trim(0);
+}
+
 static void
 ship_maybe_send(struct ship *s)
 {
@@ -774,6 +831,7 @@ ship_maybe_send(struct ship *s)
 	if (st.pending_events == 0 && st.dropped_pending == 0) {
 		s->flushing = false;
 		uv_timer_stop(&s->wake_timer);
+		uv_timer_start(&s->idle_timer, ship_idle_cb, 5000, 0);
 		return;
 	}
 	now = now_ms();
@@ -865,20 +923,12 @@ ship_close(struct ship *s)
 		s->inflight = NULL;
 	}
 	/* Stop watching before curl closes its sockets, then close what is left. */
-	for (struct sock *k = s->socks; k != NULL; k = k->next) {
-		uv_poll_stop(&k->poll);
-	}
-	curl_multi_cleanup(s->multi);
-	s->multi = NULL;
-	while (s->socks != NULL) {
-		struct sock *k = s->socks;
-		s->socks = k->next;
-		uv_close((uv_handle_t *)&k->poll, sock_close_cb);
-	}
+	multi_destroy(s);
 	explicit_bzero(&s->creds, sizeof(s->creds));
 	free_strings(s);
 	uv_close((uv_handle_t *)&s->curl_timer, timer_close_cb);
 	uv_close((uv_handle_t *)&s->wake_timer, timer_close_cb);
+	uv_close((uv_handle_t *)&s->idle_timer, timer_close_cb);
 }
 
 static char *
@@ -943,20 +993,18 @@ ship_create(uv_loop_t *loop, struct spool *spool, const struct ship_options *o,
 	s->backoff_base_ms = o->backoff_base_ms ? o->backoff_base_ms : 1000;
 	s->backoff_cap_ms = o->backoff_cap_ms ? o->backoff_cap_ms : 300000;
 
-	s->multi = curl_multi_init();
+	s->multi = multi_create(s);
 	if (s->multi == NULL) {
 		r = -ENOMEM;
 		goto fail;
 	}
-	curl_multi_setopt(s->multi, CURLMOPT_SOCKETFUNCTION, curl_socket_cb);
-	curl_multi_setopt(s->multi, CURLMOPT_SOCKETDATA, s);
-	curl_multi_setopt(s->multi, CURLMOPT_TIMERFUNCTION, curl_timer_fn);
-	curl_multi_setopt(s->multi, CURLMOPT_TIMERDATA, s);
 	uv_timer_init(loop, &s->curl_timer);
 	uv_timer_init(loop, &s->wake_timer);
+	uv_timer_init(loop, &s->idle_timer);
 	s->curl_timer.data = s;
 	s->wake_timer.data = s;
-	s->open_handles = 2;
+	s->idle_timer.data = s;
+	s->open_handles = 3;
 
 	r = enroll_load(s->state_dir, &s->creds);
 	if (r == 0) {
