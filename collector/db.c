@@ -217,7 +217,7 @@ conn_fail(struct db_conn *c, const char *why)
 	c->pg = NULL;
 	c->state = DBC_DOWN;
 	c->job = NULL;
-	c->paused = c->want_write = c->copy_sent = false;
+	c->paused = c->want_write = c->copy_sent = c->copy_blocked = false;
 	count_up(db);
 	if (!db->stopping) {
 		schedule_retry(c);
@@ -341,7 +341,7 @@ send_cmd(struct db_conn *c)
 	int ok;
 
 	c->copy_off = 0;
-	c->copy_sent = false;
+	c->copy_sent = c->copy_blocked = false;
 	if (cmd->nparams > 0) {
 		ok = PQsendQueryParams(c->pg, cmd->sql, cmd->nparams, NULL, cmd->values,
 				       cmd->lengths, cmd->formats, 0);
@@ -387,6 +387,7 @@ copy_send(struct db_conn *c)
 			return -1;
 		}
 		if (r == 0) {
+			c->copy_blocked = true;
 			c->want_write = true;
 			poll_update(c);
 			return 1;
@@ -399,6 +400,7 @@ copy_send(struct db_conn *c)
 		return -1;
 	}
 	if (r == 0) {
+		c->copy_blocked = true;
 		c->want_write = true;
 		poll_update(c);
 		return 1;
@@ -594,9 +596,12 @@ db_poll_cb(uv_poll_t *h, int status, int events)
 		if (flush(c) < 0) {
 			return;
 		}
-		if (c->job != NULL && c->job->cmds[c->cmd].kind == DB_CMD_COPY && !c->copy_sent &&
-		    c->copy_off > 0 && copy_send(c) != 0) {
-			return;
+		if (c->copy_blocked) {
+			/* libpq's buffer had no room for the COPY rows: go on where it stopped. */
+			c->copy_blocked = false;
+			if (copy_send(c) != 0) {
+				return;
+			}
 		}
 	}
 	if ((events & UV_READABLE) != 0 && !PQconsumeInput(c->pg)) {

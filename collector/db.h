@@ -82,6 +82,7 @@ struct db_conn {
 	unsigned cmd;      /* index into job->cmds */
 	size_t copy_off;   /* bytes of the current COPY already queued */
 	bool copy_sent;
+	bool copy_blocked; /* PQputCopyData/End said "no room": resume when writable */
 	bool failed_cmd;   /* an error result was seen in the current job */
 	struct db_job setup_job; /* migration check, then temp tables */
 	struct db_cmd setup_cmds[1];
