@@ -1067,6 +1067,29 @@ follow_create(const struct agent_config *cfg, struct follow **ret)
 	return 0;
 }
 
+int
+follow_reload_key(struct follow *f, const struct agent_config *cfg)
+{
+	uint8_t key[256];
+	size_t key_len = 0;
+	int r;
+
+	if (cfg->label_policy != PROJECT_KEYED_HASH) {
+		return 0;
+	}
+	r = project_key_load_or_create(cfg->project_key_file, key, &key_len);
+	if (r < 0) {
+		log_warnx("could not load project key \"%s\": %s", cfg->project_key_file,
+			  strerror(-r));
+		return r;
+	}
+	/* The scan borrows f->project: same address, fresh key and label cache. */
+	project_finish(&f->project);
+	project_init(&f->project, cfg->label_policy, key, key_len);
+	explicit_bzero(key, sizeof(key));
+	return 0;
+}
+
 void
 follow_destroy(struct follow *f)
 {

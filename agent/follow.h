@@ -46,6 +46,12 @@ struct follow_out {
 int follow_create(const struct agent_config *cfg, struct follow **ret_follow);
 void follow_destroy(struct follow *f);
 
+/*
+ * follow_reload_key(f, cfg): read the project key file again (enrollment
+ * has just written the organisation's key). Returns 0 or a negative errno.
+ */
+int follow_reload_key(struct follow *f, const struct agent_config *cfg);
+
 /* follow_pass(f, now_ms, ret_out): one incremental pass over every root. */
 int follow_pass(struct follow *f, int64_t now_ms, struct follow_out *ret_out);
 void follow_out_finish(struct follow_out *out);

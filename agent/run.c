@@ -333,6 +333,10 @@ enrolled_cb(struct ship *ship, void *opaque)
 	struct agent *a = opaque;
 
 	(void)ship;
+	/* Labels from now on use the organisation's key enrollment just stored. */
+	if (follow_reload_key(a->follow, &a->cfg) < 0) {
+		log_warnx("project labels keep the previous key until the next start");
+	}
 	start_reading(a);
 }
 

@@ -22,6 +22,17 @@ try:
         h.fail("status after delivery: %s" % st)
     h.log("exact: %d rows, %d events; status: shipped %s, last error: %s"
           % (len(want), log_events, st.get("shipped events"), st.get("last error")))
+    # `scan` labels projects with the key enrollment stored: the same labels.
+    import json
+    import subprocess
+    r = subprocess.run([h.AGENT, "scan", "-c", a.conf, "--format", "jsonl"], env=a.env,
+                       capture_output=True, text=True, check=True)
+    local = {json.loads(line)["project"] for line in r.stdout.splitlines() if line.strip()}
+    sent = set(h.psql(c.db, "SELECT DISTINCT project FROM aimeter.usage_events").splitlines())
+    if not local or local != sent:
+        h.fail("scan's project labels differ from the ones sent: %s vs %s"
+               % (sorted(local)[:3], sorted(sent)[:3]))
+    h.log("scan uses the enrolled project key: %d labels match" % len(local))
     # A restart reads nothing new and sends nothing new.
     a.start()
     import time
