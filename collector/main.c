@@ -126,6 +126,11 @@ signals_close(struct collector *col)
 	uv_close((uv_handle_t *)&col->sig_int, NULL);
 	uv_close((uv_handle_t *)&col->sig_hup, NULL);
 	uv_close((uv_handle_t *)&col->stop_timer, NULL);
+	/* Closing the last handle restored the default action: a repeated
+	 * SIGTERM must not kill the few remaining steps of a clean exit. */
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
 }
 
 static void

@@ -176,7 +176,7 @@ st, _, data = t.result
 h.check(st == 200 and h.parse_ack(w, data) == (1000, 0, 0), "SIGTERM: the in-flight batch is finished (200)")
 good.close()
 t0 = time.time()
-col.stop(timeout=20)
+col.stop(timeout=20, already_signalled=True)
 h.check(True, "SIGTERM: exit 0 after %.1f s" % (time.time() - t0))
 truth_n += n
 truth_s += s

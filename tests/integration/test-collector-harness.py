@@ -177,8 +177,8 @@ class Collector:
     def signal(self, sig):
         self.proc.send_signal(sig)
 
-    def stop(self, timeout=30):
-        if self.proc.poll() is None:
+    def stop(self, timeout=30, already_signalled=False):
+        if self.proc.poll() is None and not already_signalled:
             self.proc.send_signal(signal.SIGTERM)
         try:
             rc = self.proc.wait(timeout)
