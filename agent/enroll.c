@@ -58,7 +58,7 @@ enroll_response_decode(const uint8_t *buf, size_t len, struct enroll_creds *ret)
 	if (len >= 4 && buf[0] == 0x28 && buf[1] == 0xb5 && buf[2] == 0x2f && buf[3] == 0xfd) {
 		struct am_batch_status st;
 		size_t plen;
-		if (am_zstd_decompress(buf, len, NULL, &plain, &plen, &st) < 0) {
+		if (am_zstd_decompress(buf, len, &am_batch_default_limits, &plain, &plen, &st) < 0) {
 			return -EBADMSG;
 		}
 		buf = plain;
