@@ -5,6 +5,10 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
+#if defined(__SSE2__)
+#include <emmintrin.h> /* baseline on x86-64 */
+#endif
 
 /*
  * The one place jsmn's code is compiled: JSMN_STATIC makes its two functions
@@ -32,6 +36,8 @@ json_doc_finish(struct json_doc *d)
 		return;
 	}
 	free(d->tok);
+	free(d->buf);
+	free(d->spans);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -123,83 +129,420 @@ valid_primitive(const char *s, size_t n)
 	return valid_number(s, n);
 }
 
+/* Raw extent of token t: strings include their quotes. */
+static int
+raw_start(const jsmntok_t *t)
+{
+	return t->type == JSMN_STRING ? t->start - 1 : t->start;
+}
+
+static int
+raw_end(const jsmntok_t *t)
+{
+	return t->type == JSMN_STRING ? t->end + 1 : t->end;
+}
+
+/* js[from, to) is white space only. */
+static bool
+all_ws(const char *js, int from, int to)
+{
+	for (int i = from; i < to; i++) {
+		if (!is_ws(js[i])) {
+			return false;
+		}
+	}
+	return from <= to;
+}
+
+/* js[from, to) is white space, then c, then white space. */
+static bool
+ws_sep_ws(const char *js, int from, int to, char c)
+{
+	int i = from;
+
+	while (i < to && is_ws(js[i])) {
+		i++;
+	}
+	if (i >= to || js[i] != c) {
+		return false;
+	}
+	return all_ws(js, i + 1, to);
+}
+
 /*
- * What strict jsmn still lets through: a value without its key's colon
- * ("a" 1 "b"), several values under one key, a container as a key, bad
- * literals, raw control characters in strings, bytes after the value.
+ * The last byte before position at, skipping white space backwards, or 0
+ * when there is none after floor.
+ */
+static char
+prev_non_ws(const char *js, int floor, int at)
+{
+	while (at > floor && is_ws(js[at - 1])) {
+		at--;
+	}
+	return at > floor ? js[at - 1] : '\0';
+}
+
+/*
+ * What strict jsmn still lets through, checked over the tokens: a key must
+ * be a string with exactly one value, literals must be exact, numbers must
+ * follow the grammar, and the bytes between tokens must be exactly the
+ * separators JSON puts there: white space only after an opening bracket,
+ * one colon between a key and its value, one comma between members, no
+ * comma before a closing bracket (jsmn accepts [1,] and [1 2]), nothing
+ * but white space around the value. Strings were checked by scan_strings.
  */
 static int
 validate(const struct json_doc *d, size_t len)
 {
 	const jsmntok_t *tok = TOK(d);
+	const char *js = d->js;
 	size_t end = len;
 
-	while (end > 0 && is_ws(d->js[end - 1])) {
+	while (end > 0 && is_ws(js[end - 1])) {
 		end--;
 	}
-	if (d->n_tok == 0 || tok[0].end < 0 || (size_t)tok[0].end != end) {
+	if (d->n_tok == 0 || tok[0].end < 0 || (size_t)tok[0].end != end ||
+	    !all_ws(js, 0, raw_start(&tok[0]))) {
 		return -EINVAL;
-	}
-	/* Raw control characters are allowed only as white space between
-	 * tokens; a line holds no newline, and tab or CR inside a string is
-	 * the one leniency left (a word at a time: this pass must be cheap). */
-	for (size_t i = 0; i < len;) {
-		uint64_t w;
-		if (i + 8 <= len) {
-			memcpy(&w, d->js + i, 8);
-			if (((w - 0x2020202020202020ull) & ~w & 0x8080808080808080ull) == 0) {
-				i += 8;
-				continue;
-			}
-		}
-		for (size_t k = i; k < i + 8 && k < len; k++) {
-			unsigned char c = (unsigned char)d->js[k];
-			if (c < 0x20 && c != '\t' && c != '\r' && c != '\n') {
-				return -EINVAL;
-			}
-		}
-		i += 8;
 	}
 	for (unsigned i = 0; i < d->n_tok; i++) {
 		const jsmntok_t *t = &tok[i];
-		int parent_type = t->parent >= 0 ? tok[t->parent].type : JSMN_UNDEFINED;
+		int p = t->parent;
+		int parent_type = p >= 0 ? tok[p].type : JSMN_UNDEFINED;
+		int rs = raw_start(t);
 
-		if (i > 0 && t->parent < 0) {
+		if (i > 0 && p < 0) {
 			return -EINVAL; /* a second top-level value */
 		}
 		if (parent_type == JSMN_OBJECT && (t->type != JSMN_STRING || t->size != 1)) {
 			return -EINVAL;
 		}
-		if (t->type == JSMN_STRING) {
+		switch (t->type) {
+		case JSMN_STRING:
 			if (t->size > 1 || (t->size == 1 && parent_type != JSMN_OBJECT)) {
 				return -EINVAL;
 			}
-		} else if (t->type == JSMN_PRIMITIVE) {
-			if (!valid_primitive(d->js + t->start, (size_t)(t->end - t->start))) {
+			break;
+		case JSMN_PRIMITIVE:
+			if (!valid_primitive(js + t->start, (size_t)(t->end - t->start))) {
 				return -EINVAL;
 			}
-		}
-		if (parent_type == JSMN_STRING && tok[t->parent].size != 1) {
-			return -EINVAL;
-		}
-	}
-	/* Between a key and its value there must be a colon (jsmn links a value
-	 * to the key only after one), and an object key needs its value. */
-	for (unsigned i = 0; i < d->n_tok; i++) {
-		const jsmntok_t *t = &tok[i];
-		if (t->type == JSMN_OBJECT || t->type == JSMN_ARRAY) {
+			break;
+		case JSMN_OBJECT:
+		case JSMN_ARRAY: {
+			char c;
 			if (t->end < 0) {
 				return -EINVAL;
 			}
+			/* before the closing bracket: a member or the opening bracket */
+			c = prev_non_ws(js, t->start, t->end - 1);
+			if (c == ',' || c == ':') {
+				return -EINVAL;
+			}
+			break;
+		}
+		default:
+			return -EINVAL;
+		}
+		if (i == 0) {
+			continue;
+		}
+		if (parent_type == JSMN_STRING) {
+			/* a key's value: the next token, after one colon */
+			if (tok[p].size != 1 || (unsigned)p != i - 1 ||
+			    !ws_sep_ws(js, raw_end(&tok[p]), rs, ':')) {
+				return -EINVAL;
+			}
+		} else if (parent_type == JSMN_OBJECT || parent_type == JSMN_ARRAY) {
+			if ((unsigned)p == i - 1) {
+				if (!all_ws(js, tok[p].start + 1, rs)) {
+					return -EINVAL; /* [,1] */
+				}
+			} else {
+				/* white space, one comma, white space, then the end of
+				 * the previous member (anything else is a token) */
+				int k = rs;
+				char c;
+				while (k > 0 && is_ws(js[k - 1])) {
+					k--;
+				}
+				if (k == 0 || js[k - 1] != ',') {
+					return -EINVAL;
+				}
+				c = prev_non_ws(js, tok[p].start, k - 1);
+				if (c == '\0' || c == ',' || c == ':' || c == '[' || c == '{') {
+					return -EINVAL;
+				}
+			}
+		} else {
+			return -EINVAL; /* a value under a number or literal */
 		}
 	}
 	return 0;
+}
+
+/*
+ * The string pre-scan. jsmn looks at every byte of a string one at a time
+ * and Claude lines are mostly string bytes (message text, tool input), so
+ * json_parse first walks the line's strings itself, eight bytes at a time:
+ * outside a string a '"' starts one, inside it a '\\' escapes the next
+ * byte and a '"' ends it, which is the whole of JSON's string syntax. It
+ * checks each string strictly (no raw control character, escapes as JSON
+ * defines them) and records the long ones. jsmn then tokenizes a copy of
+ * the line in which long strings are empty; their tokens are mapped back to
+ * the original offsets afterwards, so every lookup reads the real line.
+ */
+#define COLLAPSE_MIN 8 /* strings at least this long are not shown to jsmn */
+
+struct span {
+	uint32_t at;  /* offset in the copy where the string's content would start */
+	uint32_t cum; /* bytes removed up to and including this string */
+};
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define SWAR 1
+#else
+#define SWAR 0
+#endif
+
+#define ONES 0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+
+/*
+ * Index of the closing quote of the string whose content starts at i, or
+ * -1 when it is not a valid JSON string (control character, bad escape, no
+ * end).
+ */
+static ssize_t
+string_end(const char *s, size_t i, size_t n, bool *ret_escaped)
+{
+	for (;;) {
+#if defined(__SSE2__)
+		/* sixteen bytes at a time: find '"', '\\' or a byte below 0x20 */
+		const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+		const __m128i ctl = _mm_set1_epi8(0x1f);
+		while (i + 16 <= n) {
+			__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+			__m128i hit = _mm_or_si128(
+				_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
+				_mm_cmpeq_epi8(_mm_min_epu8(v, ctl), v));
+			unsigned mask = (unsigned)_mm_movemask_epi8(hit);
+			if (mask != 0) {
+				i += (size_t)__builtin_ctz(mask);
+				break;
+			}
+			i += 16;
+		}
+#elif SWAR
+		while (i + 8 <= n) {
+			uint64_t w, q, b, m;
+			memcpy(&w, s + i, 8);
+			q = w ^ (ONES * '"');
+			b = w ^ (ONES * '\\');
+			/* each term's lowest set bit marks a true match */
+			m = ((q - ONES) & ~q) | ((b - ONES) & ~b) | ((w - ONES * 0x20) & ~w);
+			m &= HIGHS;
+			if (m != 0) {
+				i += (size_t)__builtin_ctzll(m) / 8;
+				break;
+			}
+			i += 8;
+		}
+#endif
+		if (i >= n) {
+			return -1;
+		}
+		unsigned char c = (unsigned char)s[i];
+		if (c == '"') {
+			return (ssize_t)i;
+		}
+		if (c < 0x20) {
+			return -1; /* raw control characters, tab and CR included */
+		}
+		if (c != '\\') {
+			i++;
+			continue;
+		}
+		if (i + 1 >= n) {
+			return -1;
+		}
+		*ret_escaped = true;
+		switch (s[i + 1]) {
+		case '"':
+		case '\\':
+		case '/':
+		case 'b':
+		case 'f':
+		case 'n':
+		case 'r':
+		case 't':
+			i += 2;
+			break;
+		case 'u':
+			if (i + 6 > n) {
+				return -1;
+			}
+			for (size_t k = i + 2; k < i + 6; k++) {
+				char h = s[k];
+				if (!((h >= '0' && h <= '9') || (h >= 'a' && h <= 'f') ||
+				      (h >= 'A' && h <= 'F'))) {
+					return -1;
+				}
+			}
+			i += 6;
+			break;
+		default:
+			return -1;
+		}
+	}
+}
+
+static int
+grow(void **p, unsigned *cap, unsigned need, size_t elem)
+{
+	unsigned c = *cap ? *cap : 64;
+	void *n;
+
+	if (need <= *cap) {
+		return 0;
+	}
+	while (c < need) {
+		c *= 2;
+	}
+	n = realloc(*p, (size_t)c * elem);
+	if (n == NULL) {
+		return -ENOMEM;
+	}
+	*p = n;
+	*cap = c;
+	return 0;
+}
+
+/*
+ * Check every string of js and record the long ones in d->spans (offsets
+ * still in js: at = content start, cum = content length). 0 or -EINVAL.
+ */
+static int
+scan_strings(struct json_doc *d, const char *js, size_t len)
+{
+	struct span *sp;
+	size_t i = 0;
+
+	d->n_spans = 0;
+	d->key_escapes = false;
+	for (;;) {
+		const char *q = memchr(js + i, '"', len - i);
+		bool escaped = false;
+		ssize_t e;
+		if (q == NULL) {
+			return 0;
+		}
+		i = (size_t)(q - js) + 1;
+		e = string_end(js, i, len, &escaped);
+		if (e < 0) {
+			return -EINVAL;
+		}
+		if (escaped && !d->key_escapes) {
+			/* a string followed by a colon is a key */
+			size_t k = (size_t)e + 1;
+			while (k < len && is_ws(js[k])) {
+				k++;
+			}
+			d->key_escapes = k < len && js[k] == ':';
+		}
+		if ((size_t)e - i >= COLLAPSE_MIN) {
+			if (grow(&d->spans, &d->cap_spans, d->n_spans + 1, sizeof(*sp)) < 0) {
+				return -ENOMEM;
+			}
+			sp = d->spans;
+			sp[d->n_spans].at = (uint32_t)i;
+			sp[d->n_spans].cum = (uint32_t)((size_t)e - i);
+			d->n_spans++;
+		}
+		i = (size_t)e + 1;
+	}
+}
+
+/*
+ * Copy js without the recorded strings' contents into d->buf, turning the
+ * spans into copy offsets and running totals. Returns the copy's length.
+ */
+static size_t
+compact(struct json_doc *d, const char *js, size_t len)
+{
+	struct span *sp = d->spans;
+	size_t from = 0, out = 0;
+	uint32_t cum = 0;
+
+	for (unsigned k = 0; k < d->n_spans; k++) {
+		size_t at = sp[k].at, n = sp[k].cum;
+		memcpy(d->buf + out, js + from, at - from);
+		out += at - from;
+		from = at + n;
+		cum += (uint32_t)n;
+		sp[k].at = (uint32_t)out;
+		sp[k].cum = cum;
+	}
+	memcpy(d->buf + out, js + from, len - from);
+	return out + (len - from);
+}
+
+/* Removed bytes before copy offset x (spans at x count when incl). */
+static uint32_t
+removed_before(const struct span *sp, unsigned n, uint32_t x, bool incl)
+{
+	unsigned lo = 0, hi = n;
+
+	while (lo < hi) {
+		unsigned mid = lo + (hi - lo) / 2;
+		if (sp[mid].at < x || (incl && sp[mid].at == x)) {
+			lo = mid + 1;
+		} else {
+			hi = mid;
+		}
+	}
+	return lo > 0 ? sp[lo - 1].cum : 0;
+}
+
+/* Map token offsets from the copy back to the line. */
+static void
+restore_offsets(struct json_doc *d)
+{
+	jsmntok_t *tok = TOK(d);
+	const struct span *sp = d->spans;
+	unsigned k = 0, n = d->n_spans;
+	uint32_t cum = 0;
+
+	for (unsigned i = 0; i < d->n_tok; i++) {
+		jsmntok_t *t = &tok[i];
+		/* tokens come in order of their start */
+		while (k < n && sp[k].at < (uint32_t)t->start) {
+			cum = sp[k].cum;
+			k++;
+		}
+		if (t->type == JSMN_STRING) {
+			/* an emptied string starts and ends at its span */
+			uint32_t end_cum = k < n && sp[k].at == (uint32_t)t->start ? sp[k].cum : cum;
+			t->start += (int)cum;
+			t->end += (int)end_cum;
+		} else if (t->type == JSMN_PRIMITIVE) {
+			t->start += (int)cum;
+			t->end += (int)cum;
+		} else {
+			if (t->end >= 0) {
+				t->end += (int)removed_before(sp, n, (uint32_t)t->end, true);
+			}
+			t->start += (int)cum;
+		}
+	}
 }
 
 int
 json_parse(struct json_doc *d, const char *js, size_t len)
 {
 	jsmn_parser p;
+	const char *src = js;
+	size_t src_len = len;
 	int r;
 
 	d->js = js;
@@ -215,9 +558,25 @@ json_parse(struct json_doc *d, const char *js, size_t len)
 		}
 		d->cap_tok = 256;
 	}
+	r = scan_strings(d, js, len);
+	if (r < 0) {
+		return r;
+	}
+	if (d->n_spans > 0) {
+		if (len > d->cap_buf) {
+			char *b = realloc(d->buf, len);
+			if (b == NULL) {
+				return -ENOMEM;
+			}
+			d->buf = b;
+			d->cap_buf = len;
+		}
+		src = d->buf;
+		src_len = compact(d, js, len);
+	}
 	for (;;) {
 		jsmn_init(&p);
-		r = jsmn_parse(&p, js, len, TOK(d), d->cap_tok);
+		r = jsmn_parse(&p, src, src_len, TOK(d), d->cap_tok);
 		if (r != JSMN_ERROR_NOMEM) {
 			break;
 		}
@@ -236,6 +595,9 @@ json_parse(struct json_doc *d, const char *js, size_t len)
 		return -EINVAL;
 	}
 	d->n_tok = p.toknext;
+	if (d->n_spans > 0) {
+		restore_offsets(d);
+	}
 	if (validate(d, len) < 0) {
 		d->n_tok = 0;
 		return -EINVAL;
@@ -243,18 +605,29 @@ json_parse(struct json_doc *d, const char *js, size_t len)
 	return 0;
 }
 
-/* Index of the token after t's whole subtree. */
+/*
+ * Index of the token after t's whole subtree: tokens are in order of their
+ * start, so it is the first token starting at or after t's end.
+ */
 static int
 skip(const struct json_doc *d, int t)
 {
 	const jsmntok_t *tok = TOK(d);
 	int end = tok[t].end;
-	int i = t + 1;
+	unsigned lo = (unsigned)t + 1, hi = d->n_tok;
 
-	while ((unsigned)i < d->n_tok && tok[i].start < end) {
-		i++;
+	if (tok[t].type == JSMN_PRIMITIVE || (tok[t].type == JSMN_STRING && tok[t].size == 0)) {
+		return t + 1;
 	}
-	return i;
+	while (lo < hi) {
+		unsigned mid = lo + (hi - lo) / 2;
+		if (tok[mid].start < end) {
+			lo = mid + 1;
+		} else {
+			hi = mid;
+		}
+	}
+	return (int)lo;
 }
 
 /* Decode a \uXXXX escape's four hex digits. */
@@ -358,49 +731,106 @@ unescape(const char *s, size_t n, char *out, size_t cap)
 	return o;
 }
 
-bool
-json_str_eq(const struct json_doc *d, int t, const char *s)
+#define KEY_LEN_MAX 63 /* longer keys are compared through str_eq_n */
+
+/* Raw token t equals s of length sl, escapes decoded. */
+static bool
+str_eq_n(const struct json_doc *d, const jsmntok_t *k, const char *s, size_t sl)
 {
-	const jsmntok_t *k;
-	size_t n, sl = strlen(s);
+	size_t n = (size_t)(k->end - k->start);
 	char buf[256];
 
-	if (json_type(d, t) != JSON_STRING) {
+	/* an escape only makes a string shorter than its raw form */
+	if (n < sl) {
 		return false;
 	}
-	k = &TOK(d)[t];
-	n = (size_t)(k->end - k->start);
-	if (memchr(d->js + k->start, '\\', n) == NULL) {
-		return n == sl && memcmp(d->js + k->start, s, n) == 0;
+	if (n == sl && memcmp(d->js + k->start, s, n) == 0) {
+		/* equal raw bytes: equal text unless the raw form holds an escape */
+		return memchr(s, '\\', sl) == NULL;
 	}
-	if (sl > sizeof(buf)) {
+	if (memchr(d->js + k->start, '\\', n) == NULL || sl > sizeof(buf)) {
 		return false;
 	}
 	n = unescape(d->js + k->start, n, buf, sizeof(buf));
 	return n == sl && memcmp(buf, s, n) == 0;
 }
 
+bool
+json_str_eq(const struct json_doc *d, int t, const char *s)
+{
+	if (json_type(d, t) != JSON_STRING) {
+		return false;
+	}
+	return str_eq_n(d, &TOK(d)[t], s, strlen(s));
+}
+
 int
 json_get(const struct json_doc *d, int obj, const char *key)
 {
+	int found = -1;
+
+	json_get_many(d, obj, &key, 1, &found);
+	return found;
+}
+
+void
+json_get_many(const struct json_doc *d, int obj, const char *const *keys, unsigned n_keys,
+	      int *ret)
+{
 	const jsmntok_t *tok = TOK(d);
+	size_t lens[JSON_GET_MANY_MAX];
+	uint32_t by_len[KEY_LEN_MAX + 1]; /* wanted keys by length, as bits */
+	uint32_t slow = 0;                 /* wanted keys compared the long way */
 	int i, n;
 
-	if (json_type(d, obj) != JSON_OBJECT) {
-		return -1;
+	for (unsigned k = 0; k < n_keys; k++) {
+		ret[k] = -1;
+	}
+	if (json_type(d, obj) != JSON_OBJECT || n_keys > JSON_GET_MANY_MAX) {
+		return;
+	}
+	memset(by_len, 0, sizeof(by_len));
+	for (unsigned k = 0; k < n_keys; k++) {
+		lens[k] = strlen(keys[k]);
+		if (lens[k] <= KEY_LEN_MAX && memchr(keys[k], '\\', lens[k]) == NULL) {
+			by_len[lens[k]] |= 1u << k;
+		} else {
+			slow |= 1u << k;
+		}
 	}
 	n = tok[obj].size;
 	i = obj + 1;
 	/* Keys are direct children; a key's value follows it. The last
 	 * occurrence of a duplicated key wins, as in most JSON readers. */
-	int found = -1;
-	for (int k = 0; k < n && (unsigned)i < d->n_tok; k++) {
-		if (json_str_eq(d, i, key)) {
-			found = i + 1;
+	for (int c = 0; c < n && (unsigned)i + 1 < d->n_tok; c++) {
+		const jsmntok_t *k = &tok[i];
+		const char *raw = d->js + k->start;
+		size_t raw_len = (size_t)(k->end - k->start);
+		if (d->key_escapes) {
+			/* some key is escaped: compare decoded text */
+			for (unsigned w = 0; w < n_keys; w++) {
+				if (str_eq_n(d, k, keys[w], lens[w])) {
+					ret[w] = i + 1;
+				}
+			}
+		} else {
+			/* no key holds an escape: equal text is equal bytes */
+			uint32_t m = raw_len <= KEY_LEN_MAX ? by_len[raw_len] : 0;
+			for (; m != 0; m &= m - 1) {
+				unsigned w = (unsigned)__builtin_ctz(m);
+				if (memcmp(raw, keys[w], raw_len) == 0) {
+					ret[w] = i + 1;
+				}
+			}
+			for (m = slow; m != 0; m &= m - 1) {
+				unsigned w = (unsigned)__builtin_ctz(m);
+				if (str_eq_n(d, k, keys[w], lens[w])) {
+					ret[w] = i + 1;
+				}
+			}
 		}
 		i = skip(d, i + 1);
 	}
-	return found;
 }
 
 int
@@ -476,7 +906,13 @@ json_str(const struct json_doc *d, int t, char *ret_buf, size_t size)
 		return -EINVAL;
 	}
 	k = &TOK(d)[t];
-	n = unescape(d->js + k->start, (size_t)(k->end - k->start), ret_buf, size);
+	n = (size_t)(k->end - k->start);
+	if (n < size && memchr(d->js + k->start, '\\', n) == NULL) {
+		memcpy(ret_buf, d->js + k->start, n);
+		ret_buf[n] = '\0';
+		return (int)n;
+	}
+	n = unescape(d->js + k->start, n, ret_buf, size);
 	if (n + 1 > size) {
 		if (size > 0) {
 			ret_buf[0] = '\0';

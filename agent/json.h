@@ -1,9 +1,11 @@
 /*
  * json.h: one JSON line at a time, over jsmn (libjsmn-dev, header-only).
  *
- * json_parse() tokenizes a line with jsmn in strict mode with parent links,
- * then validates what jsmn leaves lenient (object keys, literals, numbers,
- * trailing bytes), so a line "parses" only when it is one JSON value. The
+ * json_parse() checks the line's strings itself (a fast, strict string
+ * scan), tokenizes the line with jsmn in strict mode with parent links, long
+ * strings' contents hidden from it, then validates what jsmn leaves lenient
+ * (object keys, literals, numbers, separators, trailing bytes), so a line
+ * "parses" only when it is one strict JSON value (RFC 8259). The
  * lookups below walk tokens, so text inside a string is never a field.
  * Tokens grow on demand up to JSON_MAX_TOKENS; the array is reused.
  */
@@ -24,6 +26,11 @@ struct json_doc {
 	void *tok; /* owned: jsmntok_t[cap_tok], private to json.c */
 	unsigned n_tok;
 	unsigned cap_tok;
+	char *buf; /* owned: the line without its long strings' contents, for jsmn */
+	size_t cap_buf;
+	void *spans; /* owned: where those strings were, private to json.c */
+	unsigned n_spans, cap_spans;
+	bool key_escapes; /* some object key holds a backslash */
 };
 
 /* json_type(d, t): the type of token t (JSON_NONE for -1). */
@@ -42,6 +49,16 @@ int json_parse(struct json_doc *d, const char *js, size_t len);
 
 /* json_get(d, obj, key): token index of key's value in object obj, or -1. */
 int json_get(const struct json_doc *d, int obj, const char *key);
+
+#define JSON_GET_MANY_MAX 32
+
+/*
+ * json_get_many(d, obj, keys, n_keys, ret): json_get for several keys in one
+ * walk over obj's members; ret[k] is the value of keys[k] or -1.
+ * n_keys is at most JSON_GET_MANY_MAX.
+ */
+void json_get_many(const struct json_doc *d, int obj, const char *const *keys, unsigned n_keys,
+		   int *ret);
 
 /* json_path(d, obj, ...): json_get along NULL-terminated keys, or -1. */
 int json_path(const struct json_doc *d, int obj, ...);

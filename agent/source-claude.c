@@ -31,11 +31,25 @@ opt_str(const struct json_doc *d, int t, char *buf, size_t size)
 	}
 }
 
+enum { R_TYPE, R_MESSAGE, R_API_ERROR, R_UUID, R_SESSION, R_CWD, R_SIDECHAIN, R_TIMESTAMP, R_MAX };
+static const char *const root_keys[R_MAX] = {
+	"type", "message", "isApiErrorMessage", "uuid", "sessionId", "cwd", "isSidechain", "timestamp",
+};
+enum { M_USAGE, M_MODEL, M_ID, M_MAX };
+static const char *const message_keys[M_MAX] = {"usage", "model", "id"};
+enum { U_SPEED, U_TIER, U_CC, U_IN, U_OUT, U_READ, U_WRITE, U_SERVER, U_MAX };
+static const char *const usage_keys[U_MAX] = {
+	"speed", "service_tier", "cache_creation", "input_tokens", "output_tokens",
+	"cache_read_input_tokens", "cache_creation_input_tokens", "server_tool_use",
+};
+enum { C_5M, C_1H, C_MAX };
+static const char *const split_keys[C_MAX] = {"ephemeral_5m_input_tokens", "ephemeral_1h_input_tokens"};
+
 enum claude_line
 claude_line_parse(struct json_doc *doc, const char *line, size_t len, struct claude_obs *ret_obs)
 {
 	struct claude_obs *o = ret_obs;
-	int msg, usage, cc, t;
+	int root[R_MAX], m[M_MAX], u[U_MAX], cc[C_MAX], t;
 	uint64_t cache_creation = 0, c5 = 0, c1 = 0;
 	bool has_split;
 	char ts[64];
@@ -43,49 +57,52 @@ claude_line_parse(struct json_doc *doc, const char *line, size_t len, struct cla
 	if (json_parse(doc, line, len) < 0) {
 		return CLAUDE_LINE_INVALID;
 	}
-	if (json_type(doc, 0) != JSON_OBJECT || !json_str_eq(doc, json_get(doc, 0, "type"), "assistant")) {
+	/* one walk per object over the members, for all the keys it needs */
+	json_get_many(doc, 0, root_keys, R_MAX, root);
+	if (json_type(doc, 0) != JSON_OBJECT || !json_str_eq(doc, root[R_TYPE], "assistant")) {
 		return CLAUDE_LINE_OTHER;
 	}
-	msg = json_get(doc, 0, "message");
-	usage = json_get(doc, msg, "usage");
-	if (json_type(doc, usage) != JSON_OBJECT) {
+	json_get_many(doc, root[R_MESSAGE], message_keys, M_MAX, m);
+	if (json_type(doc, m[M_USAGE]) != JSON_OBJECT) {
 		return CLAUDE_LINE_OTHER;
 	}
-	memset(o, 0, sizeof(*o));
-	opt_str(doc, json_get(doc, msg, "model"), o->model, sizeof(o->model));
+	json_get_many(doc, m[M_USAGE], usage_keys, U_MAX, u);
+	/* every field is set below; cwd alone is 4 KB, so no memset */
+	o->has_message_id = false;
+	o->message_id[0] = '\0';
+	memset(o->tok, 0, sizeof(o->tok));
+	opt_str(doc, m[M_MODEL], o->model, sizeof(o->model));
 	if (strcmp(o->model, "<synthetic>") == 0) {
 		return CLAUDE_LINE_SYNTHETIC;
 	}
-	if (json_is_true(doc, json_get(doc, 0, "isApiErrorMessage"))) {
+	if (json_is_true(doc, root[R_API_ERROR])) {
 		return CLAUDE_LINE_API_ERROR;
 	}
 	/* JSON null is absent; an empty string is a value. */
-	t = json_get(doc, msg, "id");
+	t = m[M_ID];
 	if (json_str(doc, t, o->message_id, sizeof(o->message_id)) >= 0) {
 		o->has_message_id = true;
 	} else if (!json_is_null(doc, t)) {
 		return CLAUDE_LINE_BAD;
 	}
-	opt_str(doc, json_get(doc, 0, "uuid"), o->uuid, sizeof(o->uuid));
-	opt_str(doc, json_get(doc, 0, "sessionId"), o->session, sizeof(o->session));
-	opt_str(doc, json_get(doc, 0, "cwd"), o->cwd, sizeof(o->cwd));
-	opt_str(doc, json_get(doc, usage, "speed"), o->speed, sizeof(o->speed));
-	opt_str(doc, json_get(doc, usage, "service_tier"), o->tier, sizeof(o->tier));
-	o->sidechain = json_is_true(doc, json_get(doc, 0, "isSidechain"));
-	if (json_str(doc, json_get(doc, 0, "timestamp"), ts, sizeof(ts)) < 0 ||
+	opt_str(doc, root[R_UUID], o->uuid, sizeof(o->uuid));
+	opt_str(doc, root[R_SESSION], o->session, sizeof(o->session));
+	opt_str(doc, root[R_CWD], o->cwd, sizeof(o->cwd));
+	opt_str(doc, u[U_SPEED], o->speed, sizeof(o->speed));
+	opt_str(doc, u[U_TIER], o->tier, sizeof(o->tier));
+	o->sidechain = json_is_true(doc, root[R_SIDECHAIN]);
+	if (json_str(doc, root[R_TIMESTAMP], ts, sizeof(ts)) < 0 ||
 	    event_ts_parse(ts, &o->ts_ms) < 0) {
 		return CLAUDE_LINE_BAD;
 	}
-	cc = json_get(doc, usage, "cache_creation");
-	has_split = json_type(doc, cc) == JSON_OBJECT;
-	if (counter(doc, json_get(doc, usage, "input_tokens"), &o->tok[EVENT_INPUT]) < 0 ||
-	    counter(doc, json_get(doc, usage, "output_tokens"), &o->tok[EVENT_OUTPUT]) < 0 ||
-	    counter(doc, json_get(doc, usage, "cache_read_input_tokens"),
-		    &o->tok[EVENT_CACHE_READ]) < 0 ||
-	    counter(doc, json_get(doc, usage, "cache_creation_input_tokens"), &cache_creation) < 0 ||
-	    counter(doc, json_get(doc, cc, "ephemeral_5m_input_tokens"), &c5) < 0 ||
-	    counter(doc, json_get(doc, cc, "ephemeral_1h_input_tokens"), &c1) < 0 ||
-	    counter(doc, json_path(doc, usage, "server_tool_use", "web_search_requests", NULL),
+	has_split = json_type(doc, u[U_CC]) == JSON_OBJECT;
+	json_get_many(doc, u[U_CC], split_keys, C_MAX, cc);
+	if (counter(doc, u[U_IN], &o->tok[EVENT_INPUT]) < 0 ||
+	    counter(doc, u[U_OUT], &o->tok[EVENT_OUTPUT]) < 0 ||
+	    counter(doc, u[U_READ], &o->tok[EVENT_CACHE_READ]) < 0 ||
+	    counter(doc, u[U_WRITE], &cache_creation) < 0 || counter(doc, cc[C_5M], &c5) < 0 ||
+	    counter(doc, cc[C_1H], &c1) < 0 ||
+	    counter(doc, json_get(doc, u[U_SERVER], "web_search_requests"),
 		    &o->tok[EVENT_WEB_SEARCH]) < 0) {
 		return CLAUDE_LINE_BAD;
 	}

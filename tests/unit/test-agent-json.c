@@ -97,6 +97,105 @@ TEST(many_tokens)
 	free(s);
 }
 
+/* What jsmn alone accepts and RFC 8259 does not. */
+TEST(strict)
+{
+	struct json_doc d;
+	static const char *const bad[] = {
+		"{\"a\":1,}", "[1,]", "[1,2 , ]", "{\"a\":{\"b\":[]},}", "[,1]", "[1,,2]",
+		"[1 2]", "{\"a\":1 \"b\":2}", "{\"a\"::1}", "{\"a\":1,,\"b\":2}", "{,\"a\":1}",
+		"[\"a\":1]", ",[1]", "[1]]", "{\"a\":\"x\ty\"}", "{\"a\":\"x\ry\"}",
+		"{\"a\":\"x\ny\"}", "[\"tab\tinside a string long enough to be skipped\"]",
+		"[\"bad escape \\q in a string long enough to be skipped\"]",
+		"[\"bad \\u12G4 escape in a string long enough to be skipped\"]",
+		"[\"no end, and long enough to be skipped by the pre-scan]",
+		"[\"a\" \"long enough to be skipped by the pre-scan\"]",
+	};
+	static const char *const good[] = {
+		"[ 1 , 2 ]", "{ \"a\" : 1 , \"b\" : [ ] }\t", "\t[\r\n]", "[\"x\\ty\\r\"]",
+		"[{},[],\"\",0,-0.5,1e3]",
+	};
+	char buf[8];
+	int sep = 0;
+
+	json_doc_init(&d);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (parse(&d, bad[i]) == 0) {
+			TEST_FAIL_("accepted invalid JSON: %s", bad[i]);
+		}
+	}
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		if (parse(&d, good[i]) != 0) {
+			TEST_FAIL_("rejected valid JSON: %s", good[i]);
+		}
+	}
+	/* a NUL byte inside or outside a string */
+	ASSERT_EQ(json_parse(&d, "[\"a\0b\"]", 7), -EINVAL);
+	ASSERT_EQ(json_parse(&d, "[1]\0", 4), -EINVAL);
+	/* every separator position, one at a time, in a long line */
+	for (sep = 0; sep < 3; sep++) {
+		char line[256];
+		snprintf(line, sizeof(line), "{\"k\":\"%s\"%s\"n\":[1%s]}",
+			 "a long string value that jsmn never sees", sep == 0 ? ",," : ",",
+			 sep == 1 ? ",2," : ",2");
+		ASSERT_EQ(parse(&d, line), sep == 2 ? 0 : -EINVAL);
+	}
+	ASSERT_EQ(json_str(&d, json_path(&d, 0, "k", NULL), buf, sizeof(buf)), -ENAMETOOLONG);
+	json_doc_finish(&d);
+}
+
+/* Long strings are hidden from jsmn: their tokens must still point into the line. */
+TEST(long_strings_keep_offsets)
+{
+	struct json_doc d;
+	char big[300], line[1024], buf[512];
+	uint64_t v = 0;
+	int got[3];
+	static const char *const keys[] = {"after", "a_key_that_is_long_enough_to_be_skipped", "zz"};
+
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	big[10] = '\\';
+	big[11] = '"'; /* an escaped quote inside the long string */
+	snprintf(line, sizeof(line),
+		 "{\"t\":\"%s\",\"m\":{\"content\":[{\"text\":\"%s \\\"usage\\\":{}\"}],"
+		 "\"usage\":{\"x\":7}},\"a_key_that_is_long_enough_to_be_skipped\":\"0123456789"
+		 "abcdefghij\",\"after\":42}",
+		 big, big);
+	json_doc_init(&d);
+	ASSERT_EQ(parse(&d, line), 0);
+	ASSERT_EQ(json_u64(&d, json_path(&d, 0, "m", "usage", "x", NULL), &v), 1);
+	ASSERT_UINT_EQ(v, 7);
+	json_get_many(&d, 0, keys, 3, got);
+	ASSERT_EQ(json_u64(&d, got[0], &v), 1);
+	ASSERT_UINT_EQ(v, 42);
+	ASSERT_EQ(json_str(&d, got[1], buf, sizeof(buf)), 20);
+	ASSERT_STR_EQ(buf, "0123456789abcdefghij");
+	ASSERT_EQ(got[2], -1);
+	ASSERT_EQ(json_str(&d, json_get(&d, 0, "t"), buf, sizeof(buf)), (int)strlen(big) - 1);
+	ASSERT_EQ(buf[10], '"');
+	ASSERT_EQ(buf[11], 'x');
+	/* text that looks like a field, inside a long string, is not one */
+	ASSERT_EQ(json_get(&d, json_path(&d, 0, "m", NULL), "text"), -1);
+	json_doc_finish(&d);
+}
+
+/* An escaped key anywhere switches lookups to decoded comparison. */
+TEST(escaped_keys_many)
+{
+	struct json_doc d;
+	static const char *const keys[] = {"type", "usage", "id"};
+	int got[3];
+
+	json_doc_init(&d);
+	ASSERT_EQ(parse(&d, "{\"id\":1,\"typ\\u0065\":2,\"usage\":3,\"id\":4}"), 0);
+	json_get_many(&d, 0, keys, 3, got);
+	ASSERT_EQ(got[0], 4);
+	ASSERT_EQ(got[1], 6);
+	ASSERT_EQ(got[2], 8); /* the last of a duplicated key */
+	json_doc_finish(&d);
+}
+
 int
 main(void)
 {
@@ -104,5 +203,8 @@ main(void)
 	RUN(lookups_ignore_text_in_strings);
 	RUN(escapes_and_keys);
 	RUN(many_tokens);
+	RUN(strict);
+	RUN(long_strings_keep_offsets);
+	RUN(escaped_keys_many);
 	return 0;
 }
