@@ -327,6 +327,29 @@ scan_walk_codex(struct scan *s, const char *home, uint16_t origin, scan_file_cb 
 
 /* ---- reading ---- */
 
+/*
+ * am_event_id for tool and key. Streaming writes several lines per
+ * response, one after another, so the previous id is kept and reused.
+ */
+static void
+event_id(struct scan *s, enum event_tool tool, const char *key, uint8_t ret_id[16])
+{
+	size_t n = strlen(key);
+
+	if (s->last_key_len != n || s->last_tool != tool || memcmp(s->last_key, key, n) != 0 ||
+	    n == 0) {
+		am_event_id(event_tool_name(tool), key, n, s->last_id);
+		if (n < sizeof(s->last_key)) {
+			memcpy(s->last_key, key, n);
+			s->last_key_len = n;
+			s->last_tool = tool;
+		} else {
+			s->last_key_len = 0;
+		}
+	}
+	memcpy(ret_id, s->last_id, 16);
+}
+
 static bool
 cloud_model(const char *m)
 {
@@ -391,7 +414,7 @@ claude_line(struct scan *s, const char *path, const char *rel, uint16_t origin, 
 	s->stat[SCAN_USAGE_LINES]++;
 	memset(&obs, 0, sizeof(obs));
 	obs.tool = EVENT_TOOL_CLAUDE;
-	am_event_id(event_tool_name(EVENT_TOOL_CLAUDE), key, strlen(key), obs.id);
+	event_id(s, EVENT_TOOL_CLAUDE, key, obs.id);
 	obs.ts_ms = o->ts_ms;
 	memcpy(obs.tok, o->tok, sizeof(obs.tok));
 	obs.model = o->model;
@@ -461,7 +484,7 @@ codex_line(struct scan *s, const char *path, uint16_t origin, const char *line, 
 	}
 	memset(&obs, 0, sizeof(obs));
 	obs.tool = EVENT_TOOL_CODEX;
-	am_event_id(event_tool_name(EVENT_TOOL_CODEX), o.key, strlen(o.key), obs.id);
+	event_id(s, EVENT_TOOL_CODEX, o.key, obs.id);
 	obs.ts_ms = o.ts_ms;
 	memcpy(obs.tok, o.tok, sizeof(obs.tok));
 	obs.model = cur->codex.model;

@@ -79,6 +79,11 @@ struct scan {
 	/* identities of files and directories already visited */
 	uint64_t *seen;     /* pairs (dev, ino), open addressing; 0,0 = empty */
 	size_t n_seen, cap_seen;
+	/* the last event id computed, reused for the next snapshot of the same response */
+	enum event_tool last_tool;
+	size_t last_key_len;
+	char last_key[512];
+	uint8_t last_id[16];
 	/* the file being read, for warnings */
 	const char *cur_path;
 	unsigned cur_warnings;
