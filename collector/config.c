@@ -33,6 +33,8 @@ static const struct option options[] = {
 	  "how long a device token lookup is cached (revocation delay)" },
 	{ "database.group_max_batches", OPT_UINT, "8", OFF(group_max_batches), 1, 64,
 	  "small concurrent batches written in one transaction" },
+	{ "database.group_max_events", OPT_UINT, "1000", OFF(group_max_events), 1, 1000000,
+	  "events in one grouped transaction (a larger batch still goes alone)" },
 	{ "database.max_pending_batches", OPT_UINT, "64", OFF(max_pending_batches), 1, 100000,
 	  "batches waiting for a connection before 429" },
 	{ "database.pool_size", OPT_UINT, "3", OFF(db_pool_size), 1, 16,

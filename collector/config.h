@@ -14,6 +14,7 @@ struct config {
 	uint64_t db_pool_size;        /* [database] pool_size */
 	uint64_t max_pending_batches; /* [database] max_pending_batches */
 	uint64_t group_max_batches;   /* [database] group_max_batches */
+	uint64_t group_max_events;    /* [database] group_max_events */
 	uint64_t device_cache_ms;     /* [database] device_cache_ms */
 	uint64_t db_timeout_ms;       /* [database] timeout_ms: one request's DB work */
 	char *listen_tls;             /* [listen] tls, "host:port" */

@@ -17,7 +17,6 @@
 #include "writepath.h"
 
 #define GROUP_MAX 64
-#define GROUP_MAX_EVENTS 10000
 #define RETRY_AFTER_DB 2
 #define RETRY_AFTER_BUSY 1
 
@@ -473,6 +472,9 @@ group_build(struct ingest *ing)
 	struct ingest_item **pp = &ing->head, *prev = NULL;
 	size_t events = 0;
 	unsigned max = (unsigned)ing->col->cfg->group_max_batches;
+	/* Grouping saves per-transaction cost for small batches; for large ones it
+	 * only makes acknowledgements wait for each other. */
+	size_t max_events = (size_t)ing->col->cfg->group_max_events;
 
 	if (g == NULL) {
 		return NULL;
@@ -484,7 +486,7 @@ group_build(struct ingest *ing)
 	while (*pp != NULL && g->n < max) {
 		struct ingest_item *item = *pp;
 		if (item->kind != ITEM_BATCH ||
-		    (g->n > 0 && events + item->batch->n_events > GROUP_MAX_EVENTS)) {
+		    (g->n > 0 && events + item->batch->n_events > max_events)) {
 			prev = item;
 			pp = &item->next;
 			continue;

@@ -44,6 +44,27 @@ def cpu_of(pids):
     return total / TICK
 
 
+class Sampler(threading.Thread):
+    """CPU of processes that may exit before the end: the last value seen per pid."""
+
+    def __init__(self, pids_fn):
+        super().__init__(daemon=True)
+        self.pids_fn, self.seen, self.stop = pids_fn, {}, threading.Event()
+
+    def run(self):
+        while not self.stop.is_set():
+            for pid in self.pids_fn():
+                v = cpu_of([pid])
+                if v > 0:
+                    self.seen[pid] = v
+            time.sleep(0.05)
+
+    def total(self):
+        self.stop.set()
+        self.join()
+        return sum(self.seen.values())
+
+
 def self_cpu():
     t = os.times()
     return t.user + t.system
@@ -130,15 +151,14 @@ def run_sessions(files_per_session, app):
         for f in fs:
             args += ["-f", f]
         procs.append(subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
-    time.sleep(0.05)
-    pids = backends(w, app)
-    c0 = cpu_of(pids)
+    sampler = Sampler(lambda: backends(w, app))
+    sampler.start()
     for p in procs:
         _, err = p.communicate()
         if p.returncode != 0:
             h.fail("psql: " + err.decode())
     wall = time.perf_counter() - t0
-    return wall, cpu_of(pids) - c0
+    return wall, sampler.total()
 
 
 split = [scripts[i::POOL] for i in range(POOL)]
