@@ -94,54 +94,45 @@ RETURNS TABLE (team_id int, active_people bigint, new_people bigint, returning_p
 	       retained_people bigint, churned_people bigint)
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
+	v_tab text := CASE p_kind WHEN 'week' THEN 'activity_weekly' ELSE 'activity_monthly' END;
+	v_col text := CASE p_kind WHEN 'week' THEN 'week' ELSE 'month' END;
 	v_prev date := CASE p_kind WHEN 'week' THEN p_period - 7
 				   ELSE (p_period - interval '1 month')::date END;
 BEGIN
-	IF p_kind = 'week' THEN
-		RETURN QUERY
-		WITH cur AS (SELECT a.team_id, a.person_key FROM aimeter.activity_weekly a
-			      WHERE a.week = p_period AND a.tool = '*'),
-		     prev AS (SELECT a.team_id, a.person_key FROM aimeter.activity_weekly a
-			       WHERE a.week = v_prev AND a.tool = '*'),
-		     before AS (SELECT DISTINCT a.person_key FROM aimeter.activity_weekly a
-				 WHERE a.week < p_period AND a.tool = '*'
-				   AND a.person_key IN (SELECT person_key FROM cur))
-		SELECT x.team_id, sum(x.act)::bigint, sum(x.nw)::bigint, sum(x.ret)::bigint,
-		       sum(x.kept)::bigint, sum(x.churn)::bigint
-		  FROM (SELECT c.team_id, 1 AS act,
-			       (NOT EXISTS (SELECT 1 FROM before b WHERE b.person_key = c.person_key))::int AS nw,
-			       (EXISTS (SELECT 1 FROM before b WHERE b.person_key = c.person_key)
-				AND NOT EXISTS (SELECT 1 FROM prev p WHERE p.person_key = c.person_key))::int AS ret,
-			       (EXISTS (SELECT 1 FROM prev p WHERE p.person_key = c.person_key))::int AS kept,
-			       0 AS churn
-			  FROM cur c
-			UNION ALL
-			SELECT p.team_id, 0, 0, 0, 0, 1 FROM prev p
-			 WHERE NOT EXISTS (SELECT 1 FROM cur c WHERE c.person_key = p.person_key)) x
-		 GROUP BY x.team_id;
-	ELSE
-		RETURN QUERY
-		WITH cur AS (SELECT a.team_id, a.person_key FROM aimeter.activity_monthly a
-			      WHERE a.month = p_period AND a.tool = '*'),
-		     prev AS (SELECT a.team_id, a.person_key FROM aimeter.activity_monthly a
-			       WHERE a.month = v_prev AND a.tool = '*'),
-		     before AS (SELECT DISTINCT a.person_key FROM aimeter.activity_monthly a
-				 WHERE a.month < p_period AND a.tool = '*'
-				   AND a.person_key IN (SELECT person_key FROM cur))
-		SELECT x.team_id, sum(x.act)::bigint, sum(x.nw)::bigint, sum(x.ret)::bigint,
-		       sum(x.kept)::bigint, sum(x.churn)::bigint
-		  FROM (SELECT c.team_id, 1 AS act,
-			       (NOT EXISTS (SELECT 1 FROM before b WHERE b.person_key = c.person_key))::int AS nw,
-			       (EXISTS (SELECT 1 FROM before b WHERE b.person_key = c.person_key)
-				AND NOT EXISTS (SELECT 1 FROM prev p WHERE p.person_key = c.person_key))::int AS ret,
-			       (EXISTS (SELECT 1 FROM prev p WHERE p.person_key = c.person_key))::int AS kept,
-			       0 AS churn
-			  FROM cur c
-			UNION ALL
-			SELECT p.team_id, 0, 0, 0, 0, 1 FROM prev p
-			 WHERE NOT EXISTS (SELECT 1 FROM cur c WHERE c.person_key = p.person_key)) x
-		 GROUP BY x.team_id;
-	END IF;
+	-- Joins, not correlated subqueries: linear in the people of two periods.
+	RETURN QUERY EXECUTE format($q$
+	WITH cur AS MATERIALIZED (
+		SELECT a.team_id, a.person_key FROM aimeter.%1$I a WHERE a.%2$I = $1 AND a.tool = '*'
+	), prev AS MATERIALIZED (
+		SELECT a.team_id, a.person_key FROM aimeter.%1$I a WHERE a.%2$I = $2 AND a.tool = '*'
+	), cur_p AS (
+		SELECT DISTINCT person_key FROM cur
+	), prev_p AS (
+		SELECT DISTINCT person_key FROM prev
+	), before AS (
+		SELECT DISTINCT a.person_key
+		  FROM aimeter.%1$I a JOIN cur_p c ON c.person_key = a.person_key
+		 WHERE a.%2$I < $1 AND a.tool = '*'
+	), x AS (
+		SELECT c.team_id, count(*) AS act,
+		       count(*) FILTER (WHERE b.person_key IS NULL) AS nw,
+		       count(*) FILTER (WHERE b.person_key IS NOT NULL AND pp.person_key IS NULL) AS ret,
+		       count(*) FILTER (WHERE pp.person_key IS NOT NULL) AS kept,
+		       0::bigint AS churn
+		  FROM cur c
+		  LEFT JOIN before b ON b.person_key = c.person_key
+		  LEFT JOIN prev_p pp ON pp.person_key = c.person_key
+		 GROUP BY c.team_id
+		UNION ALL
+		SELECT p.team_id, 0, 0, 0, 0, count(*)
+		  FROM prev p LEFT JOIN cur_p c ON c.person_key = p.person_key
+		 WHERE c.person_key IS NULL
+		 GROUP BY p.team_id
+	)
+	SELECT x.team_id, sum(x.act)::bigint, sum(x.nw)::bigint, sum(x.ret)::bigint,
+	       sum(x.kept)::bigint, sum(x.churn)::bigint
+	  FROM x GROUP BY x.team_id
+	$q$, v_tab, v_col) USING p_period, v_prev;
 END
 $$;
 
