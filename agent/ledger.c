@@ -14,6 +14,13 @@ ledger_init(struct ledger *l)
 	memset(l, 0, sizeof(*l));
 }
 
+static void
+pool_finish(struct ledger_pool *p)
+{
+	free(p->strs);
+	free(p->slots);
+}
+
 void
 ledger_finish(struct ledger *l)
 {
@@ -25,8 +32,9 @@ ledger_finish(struct ledger *l)
 	}
 	free(l->blocks);
 	free(l->slots);
-	free(l->strs);
-	free(l->str_slots);
+	pool_finish(&l->small);
+	pool_finish(&l->models);
+	pool_finish(&l->big);
 	for (size_t i = 0; i < l->n_chunks; i++) {
 		free(l->chunks[i]);
 	}
@@ -87,28 +95,30 @@ arena_dup(struct ledger *l, const char *s, size_t n)
 }
 
 static int
-str_rehash(struct ledger *l, size_t n_slots)
+pool_rehash(struct ledger_pool *p, size_t n_slots)
 {
 	uint32_t *slots = calloc(n_slots, sizeof(*slots));
 
 	if (slots == NULL) {
 		return -ENOMEM;
 	}
-	for (size_t i = 1; i < l->n_strs; i++) {
-		size_t j = hash_bytes(l->strs[i], strlen(l->strs[i])) & (n_slots - 1);
+	for (size_t i = 1; i < p->n_strs; i++) {
+		size_t j = hash_bytes(p->strs[i], strlen(p->strs[i])) & (n_slots - 1);
 		while (slots[j] != 0) {
 			j = (j + 1) & (n_slots - 1);
 		}
 		slots[j] = (uint32_t)i;
 	}
-	free(l->str_slots);
-	l->str_slots = slots;
-	l->n_str_slots = n_slots;
+	free(p->slots);
+	p->slots = slots;
+	p->n_slots = n_slots;
 	return 0;
 }
 
-int
-ledger_intern(struct ledger *l, const char *s, uint32_t *ret_idx)
+/* Intern s in pool p, whose indexes start at base and stay below end. */
+static int
+pool_intern(struct ledger *l, struct ledger_pool *p, uint32_t base, uint64_t end, const char *s,
+	    uint32_t *ret_idx)
 {
 	size_t n, j;
 	char *copy;
@@ -117,50 +127,100 @@ ledger_intern(struct ledger *l, const char *s, uint32_t *ret_idx)
 		*ret_idx = 0;
 		return 0;
 	}
-	if (l->n_strs == 0) {
-		l->strs = malloc(64 * sizeof(*l->strs));
-		if (l->strs == NULL) {
+	if (p->n_strs == 0) {
+		p->strs = malloc(64 * sizeof(*p->strs));
+		if (p->strs == NULL) {
 			return -ENOMEM;
 		}
-		l->cap_strs = 64;
-		l->strs[0] = (char *)"";
-		l->n_strs = 1;
+		p->cap_strs = 64;
+		p->strs[0] = (char *)"";
+		p->n_strs = 1;
 	}
-	if ((l->n_strs + 1) * 2 > l->n_str_slots &&
-	    str_rehash(l, l->n_str_slots ? l->n_str_slots * 2 : 128) < 0) {
+	if ((p->n_strs + 1) * 2 > p->n_slots &&
+	    pool_rehash(p, p->n_slots ? p->n_slots * 2 : 64) < 0) {
 		return -ENOMEM;
 	}
 	n = strlen(s);
-	j = hash_bytes(s, n) & (l->n_str_slots - 1);
-	while (l->str_slots[j] != 0) {
-		if (strcmp(l->strs[l->str_slots[j]], s) == 0) {
-			*ret_idx = l->str_slots[j];
+	j = hash_bytes(s, n) & (p->n_slots - 1);
+	while (p->slots[j] != 0) {
+		if (strcmp(p->strs[p->slots[j]], s) == 0) {
+			*ret_idx = base + p->slots[j] - (base > 0 ? 1 : 0);
 			return 0;
 		}
-		j = (j + 1) & (l->n_str_slots - 1);
+		j = (j + 1) & (p->n_slots - 1);
 	}
-	if (l->n_strs == l->cap_strs) {
-		char **strs = realloc(l->strs, l->cap_strs * 2 * sizeof(*strs));
+	/* the small pool's indexes start at 1, the others at base */
+	if ((uint64_t)base + p->n_strs - (base > 0 ? 1 : 0) >= end) {
+		return -E2BIG;
+	}
+	if (p->n_strs == p->cap_strs) {
+		char **strs = realloc(p->strs, p->cap_strs * 2 * sizeof(*strs));
 		if (strs == NULL) {
 			return -ENOMEM;
 		}
-		l->strs = strs;
-		l->cap_strs *= 2;
+		p->strs = strs;
+		p->cap_strs *= 2;
 	}
 	copy = arena_dup(l, s, n);
 	if (copy == NULL) {
 		return -ENOMEM;
 	}
-	l->strs[l->n_strs] = copy;
-	l->str_slots[j] = (uint32_t)l->n_strs;
-	*ret_idx = (uint32_t)l->n_strs++;
+	p->strs[p->n_strs] = copy;
+	p->slots[j] = (uint32_t)p->n_strs;
+	*ret_idx = base + (uint32_t)p->n_strs - (base > 0 ? 1 : 0);
+	p->n_strs++;
 	return 0;
+}
+
+int
+ledger_intern(struct ledger *l, const char *s, uint32_t *ret_idx)
+{
+	return pool_intern(l, &l->big, LEDGER_MODEL_END, (uint64_t)UINT32_MAX + 1, s, ret_idx);
+}
+
+static int
+intern_model(struct ledger *l, const char *s, uint16_t *ret)
+{
+	uint32_t idx;
+	int r = pool_intern(l, &l->models, LEDGER_SMALL_END, LEDGER_MODEL_END, s, &idx);
+
+	if (r == 0) {
+		*ret = (uint16_t)idx;
+	}
+	return r;
+}
+
+static int
+intern_small(struct ledger *l, const char *s, uint8_t *ret)
+{
+	uint32_t idx;
+	int r = pool_intern(l, &l->small, 0, LEDGER_SMALL_END, s, &idx);
+
+	if (r == 0) {
+		*ret = (uint8_t)idx;
+	}
+	return r;
+}
+
+static const char *
+pool_str(const struct ledger_pool *p, uint32_t i)
+{
+	return i < p->n_strs ? p->strs[i] : "";
 }
 
 const char *
 ledger_str(const struct ledger *l, uint32_t idx)
 {
-	return idx < l->n_strs ? l->strs[idx] : "";
+	if (idx == 0) {
+		return "";
+	}
+	if (idx < LEDGER_SMALL_END) {
+		return pool_str(&l->small, idx);
+	}
+	if (idx < LEDGER_MODEL_END) {
+		return pool_str(&l->models, idx - LEDGER_SMALL_END + 1);
+	}
+	return pool_str(&l->big, idx - LEDGER_MODEL_END + 1);
 }
 
 /* ---- records ---- */
@@ -211,28 +271,44 @@ ledger_find(const struct ledger *l, const uint8_t id[16])
 	return NULL;
 }
 
+/* All strings of o into r, or none of them. 0, -ENOMEM or -E2BIG. */
 static int
 set_strings(struct ledger *l, struct ledger_rec *r, const struct ledger_obs *o)
 {
-	if (ledger_intern(l, o->model, &r->model) < 0 ||
-	    ledger_intern(l, o->session, &r->session) < 0 ||
-	    ledger_intern(l, o->project, &r->project) < 0 ||
-	    ledger_intern(l, o->speed, &r->speed) < 0 || ledger_intern(l, o->tier, &r->tier) < 0) {
-		return -ENOMEM;
+	uint32_t session = 0, project = 0;
+	uint16_t model = 0;
+	uint8_t speed = 0, tier = 0;
+	int e;
+
+	if ((e = intern_model(l, o->model, &model)) < 0 ||
+	    (e = ledger_intern(l, o->session, &session)) < 0 ||
+	    (e = ledger_intern(l, o->project, &project)) < 0 ||
+	    (e = intern_small(l, o->speed, &speed)) < 0 || (e = intern_small(l, o->tier, &tier)) < 0) {
+		return e;
 	}
+	r->model = model;
+	r->session = session;
+	r->project = project;
+	r->speed = speed;
+	r->tier = tier;
 	r->origin = o->origin;
 	return 0;
 }
 
-static void
+static int
 take(struct ledger *l, struct ledger_rec *r, const struct ledger_obs *o)
 {
+	int e = set_strings(l, r, o);
+
+	if (e < 0) {
+		return e; /* the record stays as it was */
+	}
 	r->ts_ms = o->ts_ms;
 	for (int b = 0; b < EVENT_BUCKET_MAX; b++) {
 		r->tok[b] = (uint32_t)(o->tok[b] < LEDGER_TOK_MAX ? o->tok[b] : LEDGER_TOK_MAX);
 	}
-	(void)set_strings(l, r, o); /* on ENOMEM a field stays as it was */
 	r->flags = (uint8_t)((r->flags & ~LEDGER_SIDECHAIN) | (o->sidechain ? LEDGER_SIDECHAIN : 0));
+	return 0;
 }
 
 /*
@@ -258,7 +334,7 @@ merge_claude(struct ledger *l, struct ledger_rec *r, const struct ledger_obs *o)
 		return;
 	}
 	if (!o->sidechain && rec_side) {
-		take(l, r, o); /* main-line copy beats what sidechain copies said */
+		(void)take(l, r, o); /* main-line copy beats sidechain copies; on error r stays */
 		return;
 	}
 	for (int b = 0; b < EVENT_BUCKET_MAX; b++) {
@@ -267,7 +343,7 @@ merge_claude(struct ledger *l, struct ledger_rec *r, const struct ledger_obs *o)
 		}
 	}
 	if (earlier(l, r, o)) {
-		uint32_t speed = r->speed, tier = r->tier;
+		uint8_t speed = r->speed, tier = r->tier;
 		r->ts_ms = o->ts_ms;
 		(void)set_strings(l, r, o);
 		/* speed and tier may sit only on some snapshots: keep any value seen */
@@ -279,18 +355,24 @@ merge_claude(struct ledger *l, struct ledger_rec *r, const struct ledger_obs *o)
 		}
 	} else {
 		if (r->speed == 0 && o->speed != NULL && o->speed[0] != '\0') {
-			(void)ledger_intern(l, o->speed, &r->speed);
+			uint8_t v;
+			if (intern_small(l, o->speed, &v) == 0) {
+				r->speed = v;
+			}
 		}
 		if (r->tier == 0 && o->tier != NULL && o->tier[0] != '\0') {
-			(void)ledger_intern(l, o->tier, &r->tier);
+			uint8_t v;
+			if (intern_small(l, o->tier, &v) == 0) {
+				r->tier = v;
+			}
 		}
 	}
 }
 
 static uint64_t
-codex_size32(const uint32_t *tok)
+codex_size32(const struct ledger_rec *r)
 {
-	return (uint64_t)tok[EVENT_INPUT] + tok[EVENT_CACHE_READ] + tok[EVENT_OUTPUT];
+	return (uint64_t)r->tok[EVENT_INPUT] + r->tok[EVENT_CACHE_READ] + r->tok[EVENT_OUTPUT];
 }
 
 static uint64_t
@@ -302,11 +384,11 @@ codex_size(const uint64_t *tok)
 static void
 merge_codex(struct ledger *l, struct ledger_rec *r, const struct ledger_obs *o)
 {
-	uint64_t a = codex_size32(r->tok), b = codex_size(o->tok);
+	uint64_t a = codex_size32(r), b = codex_size(o->tok);
 
 	if (b < a || (b == a && strcmp(o->session ? o->session : "",
 				       ledger_str(l, r->session)) < 0)) {
-		take(l, r, o);
+		(void)take(l, r, o); /* on error r stays as it was */
 	}
 }
 
@@ -330,7 +412,7 @@ ledger_add(struct ledger *l, const struct ledger_obs *obs, struct ledger_rec **r
 	if ((l->n + 1) * 2 > l->n_slots && rec_rehash(l, l->n_slots ? l->n_slots * 2 : 1024) < 0) {
 		return -ENOMEM;
 	}
-	if (l->n % LEDGER_BLOCK == 0) {
+	if (l->n / LEDGER_BLOCK >= l->n_blocks) {
 		struct ledger_rec **blocks = realloc(l->blocks, (l->n_blocks + 1) * sizeof(*blocks));
 		if (blocks == NULL) {
 			return -ENOMEM;
@@ -346,7 +428,10 @@ ledger_add(struct ledger *l, const struct ledger_obs *obs, struct ledger_rec **r
 	memset(r, 0, sizeof(*r));
 	memcpy(r->id, obs->id, 16);
 	r->tool = (uint8_t)obs->tool;
-	take(l, r, obs);
+	int e = take(l, r, obs);
+	if (e < 0) {
+		return e; /* not added: the slot is reused by the next event */
+	}
 	size_t j = id_hash(r->id) & (l->n_slots - 1);
 	while (l->slots[j] != 0) {
 		j = (j + 1) & (l->n_slots - 1);
@@ -357,3 +442,5 @@ ledger_add(struct ledger *l, const struct ledger_obs *obs, struct ledger_rec **r
 	}
 	return 1;
 }
+
+_Static_assert(sizeof(struct ledger_rec) == 68, "ledger records are 68 bytes");

@@ -27,20 +27,36 @@
 #define LEDGER_SETTLED 0x04u   /* final: may be handed out */
 
 /*
- * 80 bytes: buckets are 32-bit because one response or one Codex delta never
+ * 68 bytes: buckets are 32-bit because one response or one Codex delta never
  * comes near 2^32 tokens; readers reject larger values as bad lines
- * (LEDGER_TOK_MAX), so what is kept is always exact.
+ * (LEDGER_TOK_MAX), so what is kept is always exact. Strings are indexes
+ * into three pools told apart by range, so ledger_str takes any of them:
+ * speed and service tier below LEDGER_SMALL_END (8 bits), models below
+ * LEDGER_MODEL_END (16 bits), sessions and projects from there on. A new
+ * event whose model, speed or tier would not fit is refused (-E2BIG).
  */
 #define LEDGER_TOK_MAX UINT32_MAX
+#define LEDGER_SMALL_END 256u
+#define LEDGER_MODEL_END 65536u
 
 struct ledger_rec {
 	uint8_t id[16];
 	int64_t ts_ms;
 	uint32_t tok[EVENT_BUCKET_MAX];
-	uint32_t model, session, project, speed, tier; /* interned strings */
-	uint16_t origin;                               /* caller's index: user, billing */
-	uint8_t tool;                                  /* enum event_tool */
+	uint32_t session, project; /* interned: LEDGER_MODEL_END and up, or 0 */
+	uint16_t model;            /* interned: LEDGER_SMALL_END and up, or 0 */
+	uint8_t speed, tier;       /* interned: below LEDGER_SMALL_END */
+	uint16_t origin;           /* caller's index: user, billing */
+	uint8_t tool;              /* enum event_tool */
 	uint8_t flags;
+} __attribute__((packed, aligned(4)));
+
+/* A string pool: one of the three index ranges. */
+struct ledger_pool {
+	char **strs; /* strs[0] is "" */
+	size_t n_strs, cap_strs;
+	uint32_t *slots;
+	size_t n_slots;
 };
 
 /* One observation of an event: a Claude line or a Codex token_count. */
@@ -60,11 +76,8 @@ struct ledger {
 	size_t n;
 	uint32_t *slots; /* open addressing: record index + 1, 0 = empty */
 	size_t n_slots;
-	/* string pool */
-	char **strs;
-	size_t n_strs, cap_strs;
-	uint32_t *str_slots;
-	size_t n_str_slots;
+	/* string pools: speed and tier, models, the rest */
+	struct ledger_pool small, models, big;
 	char *arena; /* current arena chunk */
 	size_t arena_used, arena_cap;
 	char **chunks;
@@ -81,7 +94,8 @@ void ledger_finish(struct ledger *l);
 /*
  * ledger_add(l, obs, ret_rec): merge one observation. *ret_rec (may be NULL)
  * points at the record (stable until finish). Returns 1 for a new event, 0
- * for a merge into a known one, -ENOMEM.
+ * for a merge into a known one, -ENOMEM, or -E2BIG for a new event whose
+ * model, speed or tier pool is full (hostile input only).
  */
 int ledger_add(struct ledger *l, const struct ledger_obs *obs, struct ledger_rec **ret_rec);
 
@@ -91,10 +105,10 @@ struct ledger_rec *ledger_find(const struct ledger *l, const uint8_t id[16]);
 /* ledger_at(l, i): the i-th record in insertion order (i < l->n). */
 struct ledger_rec *ledger_at(const struct ledger *l, size_t i);
 
-/* ledger_str(l, idx): an interned string (idx 0 is ""). */
+/* ledger_str(l, idx): an interned string of any pool (idx 0 is ""). */
 const char *ledger_str(const struct ledger *l, uint32_t idx);
 
-/* ledger_intern(l, s, ret_idx): intern s. Returns 0 or -ENOMEM. */
+/* ledger_intern(l, s, ret_idx): intern s as a session or project. Returns 0 or -ENOMEM. */
 int ledger_intern(struct ledger *l, const char *s, uint32_t *ret_idx);
 
 #endif

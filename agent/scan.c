@@ -431,6 +431,7 @@ claude_line(struct scan *s, const char *path, const char *rel, uint16_t origin, 
 	obs.origin = cloud_model(o->model) ? (uint16_t)(s->origins[origin].cloud_origin - 1)
 					   : origin;
 	if (ledger_add(&s->ledger, &obs, &rec) < 0) {
+		s->stat[SCAN_BAD_LINES]++; /* out of memory, or a string pool is full */
 		return;
 	}
 	if (s->settle_all) {
@@ -500,6 +501,7 @@ codex_line(struct scan *s, const char *path, uint16_t origin, const char *line, 
 	obs.project = project_label(s->project, cur->codex.remote, cur->codex.cwd);
 	obs.origin = origin;
 	if (ledger_add(&s->ledger, &obs, &rec) < 0) {
+		s->stat[SCAN_BAD_LINES]++; /* out of memory, or a string pool is full */
 		return;
 	}
 	rec->flags |= LEDGER_SETTLED; /* cumulative totals are final when written */
