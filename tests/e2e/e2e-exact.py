@@ -16,6 +16,13 @@ try:
     a = h.Agent(c, logs)
     a.start()
     h.wait_totals(c, want, agent=a)
+    # SIGHUP reloads the configuration; the agent keeps running and idle.
+    import signal
+    import time
+    a.proc.send_signal(signal.SIGHUP)
+    time.sleep(1.5)
+    if a.proc.poll() is not None or "configuration reloaded" not in a.log():
+        h.fail("SIGHUP did not reload:\n" + a.log()[-2000:])
     a.stop()
     st = a.status()
     if st.get("spooled events") != "0":
@@ -35,7 +42,6 @@ try:
     h.log("scan uses the enrolled project key: %d labels match" % len(local))
     # A restart reads nothing new and sends nothing new.
     a.start()
-    import time
     time.sleep(3)
     a.stop()
     if c.totals() != want:
