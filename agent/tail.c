@@ -14,6 +14,11 @@
 
 #define STATE_FILE "files.state"
 #define SEEN_FILE "seen.bin"
+#define SEEN_MAGIC "AMSEEN2\n" /* then records: 16-byte id, event time (ms, int64 LE) */
+#define SEEN_MAGIC_LEN 8
+#define SEEN_REC 24
+#define SEEN_WINDOW_MS (60LL * 86400 * 1000)
+#define SEEN_FILE_MAX (1LL << 32)
 #define STATE_MAGIC "aimeter-agent-state 1"
 #define FP_BYTES 4096
 
@@ -391,6 +396,7 @@ struct seen {
 	uint8_t (*ids)[16];
 	size_t n_slots, n;
 	bool loaded;
+	int64_t cutoff_ms; /* ids of events before this are forgotten */
 	FILE *append;
 };
 
@@ -433,27 +439,158 @@ seen_put(struct seen *s, const uint8_t id[16])
 	return 1;
 }
 
+static void
+put_le64(uint8_t *p, int64_t v)
+{
+	for (int i = 0; i < 8; i++) {
+		p[i] = (uint8_t)((uint64_t)v >> (8 * i));
+	}
+}
+
+static int64_t
+get_le64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++) {
+		v |= (uint64_t)p[i] << (8 * i);
+	}
+	return (int64_t)v;
+}
+
+/* Replace the seen file with the records in buf (after the magic): write, fsync, rename. */
 static int
-seen_load(struct seen *s, const char *dir)
+seen_rewrite(const char *dir, const uint8_t *recs, size_t n)
+{
+	char path[4200], tmp[4200];
+	FILE *f;
+	int fd, e = 0;
+
+	snprintf(path, sizeof(path), "%s/" SEEN_FILE, dir);
+	snprintf(tmp, sizeof(tmp), "%s/" SEEN_FILE ".tmp", dir);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || (f = fdopen(fd, "w")) == NULL) {
+		e = -errno;
+		if (fd >= 0) {
+			close(fd);
+		}
+		return e;
+	}
+	if (fwrite(SEEN_MAGIC, SEEN_MAGIC_LEN, 1, f) != 1 ||
+	    (n > 0 && fwrite(recs, SEEN_REC, n, f) != n) || fflush(f) != 0 || fsync(fileno(f)) != 0) {
+		e = -EIO;
+	}
+	if (fclose(f) != 0 && e == 0) {
+		e = -EIO;
+	}
+	if (e == 0 && rename(tmp, path) != 0) {
+		e = -errno;
+	}
+	if (e < 0) {
+		unlink(tmp);
+	}
+	return e;
+}
+
+/*
+ * Load the ids handed out whose event time is within SEEN_WINDOW_MS of the
+ * newest event time known (in the file or about to be handed out,
+ * emit_max_ms), but never later than now_ms: a wrong clock or a timestamp
+ * in the future cannot make it forget recent ids. Older ones are dropped,
+ * and the file is rewritten without them once they are a quarter of it, so
+ * it stays about one window's worth of events long. A file of the first
+ * format (bare 16-byte ids, no times) is kept whole for one window.
+ */
+static int
+seen_load(struct seen *s, const char *dir, int64_t now_ms, int64_t emit_max_ms)
 {
 	char path[4200];
-	uint8_t id[16];
+	uint8_t *buf = NULL;
+	size_t n = 0, kept = 0;
+	bool legacy = false;
+	int64_t anchor = emit_max_ms;
+	struct stat st;
 	FILE *f;
+	int r = 0;
 
 	s->loaded = true;
 	snprintf(path, sizeof(path), "%s/" SEEN_FILE, dir);
 	f = fopen(path, "re");
 	if (f != NULL) {
-		while (fread(id, 16, 1, f) == 1) {
-			if (seen_put(s, id) < 0) {
-				fclose(f);
-				return -ENOMEM;
+		char magic[SEEN_MAGIC_LEN];
+		if (fstat(fileno(f), &st) < 0 || st.st_size > SEEN_FILE_MAX) {
+			fclose(f);
+			return -EFBIG;
+		}
+		legacy = st.st_size > 0 && (fread(magic, SEEN_MAGIC_LEN, 1, f) != 1 ||
+					    memcmp(magic, SEEN_MAGIC, SEEN_MAGIC_LEN) != 0);
+		if (legacy) {
+			rewind(f);
+		}
+		buf = malloc((size_t)st.st_size / 16 * SEEN_REC + SEEN_REC);
+		if (buf == NULL) {
+			fclose(f);
+			return -ENOMEM;
+		}
+		for (uint8_t *rec = buf;; rec = buf + n * SEEN_REC) {
+			if (legacy ? fread(rec, 16, 1, f) != 1 : fread(rec, SEEN_REC, 1, f) != 1) {
+				break;
 			}
+			if (!legacy && get_le64(rec + 16) > anchor) {
+				anchor = get_le64(rec + 16);
+			}
+			n++;
 		}
 		fclose(f);
 	}
+	if (anchor == INT64_MIN || anchor > now_ms) {
+		anchor = now_ms;
+	}
+	s->cutoff_ms = anchor - SEEN_WINDOW_MS;
+	for (size_t i = 0; i < n; i++) {
+		uint8_t *rec = buf + i * SEEN_REC;
+		if (legacy) {
+			put_le64(rec + 16, anchor); /* no time known: one window from now */
+		}
+		if (get_le64(rec + 16) < s->cutoff_ms) {
+			continue;
+		}
+		if (seen_put(s, rec) < 0) {
+			free(buf);
+			return -ENOMEM;
+		}
+		memmove(buf + kept * SEEN_REC, rec, SEEN_REC);
+		kept++;
+	}
+	if (f == NULL || n == 0 || legacy || (n - kept) * 4 >= n) {
+		if (n > kept || n == 0 || legacy) {
+			r = seen_rewrite(dir, buf, kept);
+		}
+	}
+	free(buf);
+	if (r < 0) {
+		return r;
+	}
 	s->append = fopen(path, "ae");
 	return s->append != NULL ? 0 : -errno;
+}
+
+/* Remember id (event time ts_ms) as handed out. 1 when new, 0 when known, <0 on error. */
+static int
+seen_add_id(struct seen *s, const uint8_t id[16], int64_t ts_ms)
+{
+	uint8_t rec[SEEN_REC];
+	int r = seen_put(s, id);
+
+	if (r <= 0) {
+		return r;
+	}
+	if (ts_ms < s->cutoff_ms) {
+		return 1; /* would be dropped on the next load: not written */
+	}
+	memcpy(rec, id, 16);
+	put_le64(rec + 16, ts_ms);
+	return fwrite(rec, SEEN_REC, 1, s->append) == 1 ? 1 : -EIO;
 }
 
 /* ---- the pass ---- */
@@ -765,24 +902,33 @@ tail_pass(struct scan *s, const struct scan_root *roots, size_t n, const char *s
 			t.dirty = true;
 		}
 	}
+	/* the newest event about to be handed out anchors the seen window */
+	int64_t emit_max_ms = INT64_MIN;
+	for (size_t i = 0; i < s->ledger.n; i++) {
+		const struct ledger_rec *rec = ledger_at(&s->ledger, i);
+		if ((rec->flags & LEDGER_SETTLED) && !(rec->flags & LEDGER_EMITTED) &&
+		    rec->ts_ms > emit_max_ms) {
+			emit_max_ms = rec->ts_ms;
+		}
+	}
 	/* hand out what became final, once */
 	for (size_t i = 0; i < s->ledger.n; i++) {
 		struct ledger_rec *rec = ledger_at(&s->ledger, i);
 		if (!(rec->flags & LEDGER_SETTLED) || (rec->flags & LEDGER_EMITTED)) {
 			continue;
 		}
-		if (!seen.loaded && (r = seen_load(&seen, state_dir)) < 0) {
+		if (!seen.loaded && (r = seen_load(&seen, state_dir, now_ms, emit_max_ms)) < 0) {
 			goto out;
 		}
 		rec->flags |= LEDGER_EMITTED;
 		t.dirty = true;
-		if (seen_put(&seen, rec->id) == 1) {
+		r = seen_add_id(&seen, rec->id, rec->ts_ms);
+		if (r < 0) {
+			goto out;
+		}
+		if (r == 1) {
 			if (emit != NULL) {
 				tail_emit_jsonl(s, rec, team_hint, emit);
-			}
-			if (fwrite(rec->id, 16, 1, seen.append) != 1) {
-				r = -EIO;
-				goto out;
 			}
 			t.st.emitted++;
 		}

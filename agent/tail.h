@@ -14,8 +14,13 @@
  * Claude responses stay pending until settled: a later line of their file
  * belongs to another response, or the file has been quiet for the settle
  * time. Pending responses are saved with the state, so they survive a
- * restart. The ids handed out are remembered (seen file) so a copy read
- * later is not handed out again. State files are replaced atomically
+ * restart. The ids handed out are remembered (seen file, with each event's
+ * time) so a copy read later is not handed out again, for events up to 60
+ * days older than the newest one handed out (but not later than the clock):
+ * older ids are forgotten, which bounds the file.
+ * A copy of an event older than that, read again (a replaced file, a
+ * resumed session copying old history), is handed out again; the
+ * collector keeps the first row per event id, so it does not count twice. State files are replaced atomically
  * (write, fsync, rename, fsync the directory).
  */
 #ifndef AM_AGENT_TAIL_H

@@ -162,11 +162,76 @@ TEST(many_unchanged)
 	ASSERT_EQ(system(cmd), 0);
 }
 
+static long
+file_size(const char *path)
+{
+	struct stat stt;
+	return stat(path, &stt) == 0 ? (long)stt.st_size : -1;
+}
+
+/* seen.bin keeps ids for 60 days of event time, then forgets them. */
+TEST(seen_window)
+{
+	struct tail_stats st;
+	char seen[256], copy[256], cmd[1024];
+	static const uint8_t legacy_id[16] = {1, 2, 3};
+	FILE *f;
+
+	snprintf(dir, sizeof(dir), "/tmp/am-seen-XXXXXX");
+	ASSERT_NOT_NULL(mkdtemp(dir));
+	snprintf(root, sizeof(root), "%s/claude", dir);
+	snprintf(state, sizeof(state), "%s/state", dir);
+	snprintf(file, sizeof(file), "%s/projects/p/a.jsonl", root);
+	snprintf(seen, sizeof(seen), "%s/seen.bin", state);
+	snprintf(cmd, sizeof(cmd), "mkdir -p '%s/projects/p' '%s'", root, state);
+	ASSERT_EQ(system(cmd), 0);
+	roots[0].tool = EVENT_TOOL_CLAUDE;
+	snprintf(roots[0].path, sizeof(roots[0].path), "%s", root);
+	roots[0].origin = 0;
+	/* a seen file of the first format: bare ids, kept for a window from now */
+	f = fopen(seen, "w");
+	ASSERT_NOT_NULL(f);
+	ASSERT_EQ(fwrite(legacy_id, 16, 1, f), 1);
+	fclose(f);
+
+	append(line("msg_old", 5, "2026-01-01T00:00:00.000Z"));
+	ASSERT_EQ(pass(mtime_ms() + 1000, 0, &st, NULL, NULL, 0), 1);
+	ASSERT_EQ(file_size(seen), 8 + 2 * 24); /* magic, the legacy id, the new one */
+
+	/* a copy in another file, within the window: not handed out again */
+	snprintf(copy, sizeof(copy), "%s/projects/p/b.jsonl", root);
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", file, copy);
+	ASSERT_EQ(system(cmd), 0);
+	ASSERT_EQ(pass(mtime_ms() + 1000, 0, &st, NULL, NULL, 0), 0);
+
+	/* the clock alone (now months later) does not age ids: only newer events do */
+	snprintf(copy, sizeof(copy), "%s/projects/p/c.jsonl", root);
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", file, copy);
+	ASSERT_EQ(system(cmd), 0);
+	ASSERT_EQ(pass(mtime_ms() + 1000, 0, &st, NULL, NULL, 0), 0);
+
+	/* an event 61 days newer: msg_old and the legacy id are forgotten, the
+	 * file is rewritten with the new id only; a copy of msg_old read now is
+	 * handed out again (the collector drops it by event id) */
+	append(line("msg_new", 6, "2026-03-03T00:00:00.000Z"));
+	ASSERT_EQ(pass(mtime_ms() + 1000, 0, &st, NULL, NULL, 0), 1);
+	ASSERT_EQ(file_size(seen), 8 + 24);
+	snprintf(copy, sizeof(copy), "%s/projects/p/d.jsonl", root);
+	snprintf(cmd, sizeof(cmd), "head -n 1 '%s' > '%s'", file, copy);
+	ASSERT_EQ(system(cmd), 0);
+	ASSERT_EQ(pass(mtime_ms() + 1000, 0, &st, NULL, NULL, 0), 1);
+	ASSERT_EQ(file_size(seen), 8 + 24); /* too old to be written */
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	ASSERT_EQ(system(cmd), 0);
+}
+
 int
 main(void)
 {
 	log_init("test-agent-tail", LOG_LEVEL_ERROR);
 	RUN(incremental);
 	RUN(many_unchanged);
+	RUN(seen_window);
 	return 0;
 }
