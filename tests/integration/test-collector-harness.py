@@ -6,6 +6,7 @@ with the openssl CLI, the aimeter-collector binary over TLS, and batches made
 by test-collector-tool (protobuf + zstd), whose events are a pure function of
 (seed, batch, index) so a test knows the truth independently.
 """
+import atexit
 import hashlib
 import http.client
 import os
@@ -23,6 +24,16 @@ COLLECTOR = os.environ["AM_COLLECTOR"]
 CTL = os.environ["AM_CTL"]
 TOOL = os.environ["AM_TOOL"]
 SECRET = "test-enrollment-secret-0123456789"
+_running = []
+
+
+@atexit.register
+def _kill_leftovers():
+    """A failed check exits at once: never leave a collector behind."""
+    for p in _running:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
 
 
 def fail(msg):
@@ -149,6 +160,7 @@ class Collector:
         self.logf = open(self.log_path, "w")
         self.proc = subprocess.Popen([COLLECTOR, "-c", self.conf_path], stderr=self.logf,
                                      stdout=self.logf, env=e)
+        _running.append(self.proc)
         self.port = self.plain_port = None
         deadline = time.time() + 20
         while time.time() < deadline:
