@@ -70,6 +70,15 @@ CREATE TABLE aimeter.activity_monthly (
 	PRIMARY KEY (month, team_id, tool, person_key)
 );
 CREATE INDEX ON aimeter.activity_monthly (person_key, tool, month);
+-- First and last active day per person and tool (tool '*': any), kept with
+-- the activity; "new" in the adoption flows is a first day in the period.
+CREATE TABLE aimeter.activity_seen (
+	person_key bytea NOT NULL,
+	tool text NOT NULL,
+	first_day date NOT NULL,
+	last_day date NOT NULL,
+	PRIMARY KEY (person_key, tool)
+);
 -- What retention leaves of folded per-person activity: team counts only.
 CREATE TABLE aimeter.activity_team_archive (
 	period_kind text NOT NULL CHECK (period_kind IN ('week', 'month')),
@@ -96,6 +105,12 @@ BEGIN
 		SELECT day, team_id, tool, person_key FROM src ORDER BY 1, 2, 3, 4
 		ON CONFLICT DO NOTHING
 		RETURNING a.*
+	), seen AS (
+		INSERT INTO aimeter.activity_seen AS x
+		SELECT person_key, tool, min(day), max(day) FROM new GROUP BY 1, 2 ORDER BY 1, 2
+		ON CONFLICT (person_key, tool) DO UPDATE
+			SET first_day = least(x.first_day, excluded.first_day),
+			    last_day = greatest(x.last_day, excluded.last_day)
 	), wk AS (
 		INSERT INTO aimeter.activity_weekly AS w
 		SELECT date_trunc('week', day)::date, team_id, tool, person_key, count(*)

@@ -99,7 +99,7 @@ DECLARE
 	v_prev date := CASE p_kind WHEN 'week' THEN p_period - 7
 				   ELSE (p_period - interval '1 month')::date END;
 BEGIN
-	-- Joins, not correlated subqueries: linear in the people of two periods.
+	-- Joins over two periods' people and their first day: linear in them.
 	RETURN QUERY EXECUTE format($q$
 	WITH cur AS MATERIALIZED (
 		SELECT a.team_id, a.person_key FROM aimeter.%1$I a WHERE a.%2$I = $1 AND a.tool = '*'
@@ -109,18 +109,14 @@ BEGIN
 		SELECT DISTINCT person_key FROM cur
 	), prev_p AS (
 		SELECT DISTINCT person_key FROM prev
-	), before AS (
-		SELECT DISTINCT a.person_key
-		  FROM aimeter.%1$I a JOIN cur_p c ON c.person_key = a.person_key
-		 WHERE a.%2$I < $1 AND a.tool = '*'
 	), x AS (
 		SELECT c.team_id, count(*) AS act,
-		       count(*) FILTER (WHERE b.person_key IS NULL) AS nw,
-		       count(*) FILTER (WHERE b.person_key IS NOT NULL AND pp.person_key IS NULL) AS ret,
+		       count(*) FILTER (WHERE s.first_day IS NULL OR s.first_day >= $1) AS nw,
+		       count(*) FILTER (WHERE s.first_day < $1 AND pp.person_key IS NULL) AS ret,
 		       count(*) FILTER (WHERE pp.person_key IS NOT NULL) AS kept,
 		       0::bigint AS churn
 		  FROM cur c
-		  LEFT JOIN before b ON b.person_key = c.person_key
+		  LEFT JOIN aimeter.activity_seen s ON s.person_key = c.person_key AND s.tool = '*'
 		  LEFT JOIN prev_p pp ON pp.person_key = c.person_key
 		 GROUP BY c.team_id
 		UNION ALL
@@ -188,7 +184,11 @@ BEGIN
 		SELECT m.team_id FROM aimeter.memberships m
 		 WHERE m.valid_from <= v_end AND (m.valid_to IS NULL OR v_end < m.valid_to)
 	), hc AS (
-		SELECT tt.team_id, aimeter.team_headcount(tt.team_id, v_end) AS n FROM teams tt
+		SELECT tt.team_id, coalesce(m.n, 0) AS n
+		  FROM teams tt
+		  LEFT JOIN (SELECT mb.team_id, count(*) AS n FROM aimeter.memberships mb
+			      WHERE mb.valid_from <= v_end AND (mb.valid_to IS NULL OR v_end < mb.valid_to)
+			      GROUP BY mb.team_id) m ON m.team_id = tt.team_id
 	)
 	SELECT t.name, hc.n, coalesce(f.active_people, 0),
 	       round(coalesce(f.active_people, 0)::numeric / nullif(hc.n, 0), 4),
@@ -234,11 +234,9 @@ HAVING greatest(count(DISTINCT a.person_key),
 -- Admin only (schema aimeter): first and last seen per person and tool,
 -- by person key. Reading identities goes through aimeter.reveal() (audited).
 CREATE VIEW aimeter.person_tool_seen AS
-SELECT a.person_key, a.tool, min(a.day) AS first_seen, max(a.day) AS last_seen,
-       count(*) AS active_days
-  FROM aimeter.activity_daily a
- WHERE a.tool <> '*'
- GROUP BY a.person_key, a.tool;
+SELECT s.person_key, s.tool, s.first_day AS first_seen, s.last_day AS last_seen
+  FROM aimeter.activity_seen s
+ WHERE s.tool <> '*';
 
 -- aimeter.reveal(person_key, reason): the person's primary identity, audited.
 CREATE FUNCTION aimeter.reveal(p_person_key bytea, p_reason text)

@@ -360,6 +360,11 @@ BEGIN
 				ORDER BY d.day, d.tool, d.model)
 			FROM aimeter.usage_daily d JOIN aimeter.teams t ON t.team_id = d.team_id
 			WHERE d.person_key = ANY (k.keys)), '[]'),
+		'first_last_seen', coalesce((SELECT jsonb_agg(jsonb_build_object(
+				'tool', s.tool, 'first_seen', s.first_day, 'last_seen', s.last_day)
+				ORDER BY s.tool)
+			FROM aimeter.activity_seen s
+			WHERE s.person_key = ANY (k.keys) AND s.tool <> '*'), '[]'),
 		'activity_days', coalesce((SELECT jsonb_agg(jsonb_build_object(
 				'day', a.day, 'team', t.name, 'tool', a.tool) ORDER BY a.day, a.tool)
 			FROM aimeter.activity_daily a JOIN aimeter.teams t ON t.team_id = a.team_id
@@ -406,6 +411,7 @@ BEGIN
 	DELETE FROM aimeter.activity_daily WHERE person_key = ANY (k.keys);
 	DELETE FROM aimeter.activity_weekly WHERE person_key = ANY (k.keys);
 	DELETE FROM aimeter.activity_monthly WHERE person_key = ANY (k.keys);
+	DELETE FROM aimeter.activity_seen WHERE person_key = ANY (k.keys);
 
 	INSERT INTO aimeter.erased_identities (identity_hmac, erased_at)
 	SELECT x, now() FROM unnest(k.keys) x
@@ -504,6 +510,10 @@ BEGIN
 	DELETE FROM aimeter.activity_monthly WHERE month < v_person_cut;
 	DELETE FROM aimeter.activity_weekly WHERE week + 7 <= v_person_cut;
 	DELETE FROM aimeter.activity_daily WHERE day < v_person_cut;
+	-- First and last seen survive only for people active since the cutoff,
+	-- and no earlier than it.
+	DELETE FROM aimeter.activity_seen WHERE last_day < v_person_cut;
+	UPDATE aimeter.activity_seen SET first_day = v_person_cut WHERE first_day < v_person_cut;
 
 	PERFORM aimeter.audit('retention_apply', NULL,
 			      jsonb_build_object('raw_months', v_raw, 'person_months', v_person,
