@@ -75,6 +75,14 @@ int config_env(struct agent_config *cfg);
  */
 void config_resolve(struct agent_config *cfg, const char *home, bool is_root);
 
+/*
+ * config_can_read_all(): whether this process may read every user's files,
+ * as all_users needs: it is root, or (Linux) its effective capability set
+ * holds CAP_DAC_READ_SEARCH, as under the packaged unit, which runs the
+ * agent as an unprivileged user with that one capability.
+ */
+bool config_can_read_all(void);
+
 /* config_print(cfg, f): every key and its value, secrets masked (for -n). */
 void config_print(const struct agent_config *cfg, void *file);
 

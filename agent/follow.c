@@ -543,7 +543,7 @@ collect_roots(struct follow *f, const struct agent_config *cfg)
 	const char *home = getenv("HOME");
 
 	f->n_roots = 0;
-	if (cfg->all_users && geteuid() == 0) {
+	if (cfg->all_users && config_can_read_all()) {
 		setpwent();
 		while ((pw = getpwent()) != NULL && f->n_roots + 4 < MAX_ROOTS) {
 			struct stat st;

@@ -71,7 +71,8 @@ usage(FILE *f)
 		"  --claude-dir DIR   a Claude config root (holds projects/); repeatable\n"
 		"  --codex-dir DIR    a CODEX_HOME; repeatable\n"
 		"     (when either is given, only the roots given are read)\n"
-		"  --all-users        every user's home from the password database (root)\n"
+		"  --all-users        every user's home from the password database (root or\n"
+		"                     CAP_DAC_READ_SEARCH)\n"
 		"  --user NAME        the identity to report (fixed policy)\n"
 		"  -c FILE            configuration file (default " CONFIG_PATH ")\n"
 		"\n"
@@ -288,8 +289,9 @@ collect_roots(struct scan *s, const struct cli *c, const struct agent_config *cf
 
 	*n = 0;
 	if (c->all_users || (cfg->all_users && c->n_claude == 0 && c->n_codex == 0)) {
-		if (geteuid() != 0) {
-			log_warnx("--all-users needs root; reading only the current user");
+		if (!config_can_read_all()) {
+			log_warnx("--all-users needs root or CAP_DAC_READ_SEARCH; reading only the "
+				  "current user");
 		} else {
 			setpwent();
 			while ((pw = getpwent()) != NULL && *n + 4 < MAX_ROOTS) {

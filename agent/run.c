@@ -113,16 +113,24 @@ load_config(struct agent *a, struct agent_config *cfg)
 	if (a->all_users) {
 		cfg->all_users = true;
 	}
-	if (cfg->all_users && geteuid() != 0) {
-		log_warnx("--all-users (all_users = true) needs root");
+	if (cfg->all_users && !config_can_read_all()) {
+		log_warnx("--all-users (all_users = true) needs root or CAP_DAC_READ_SEARCH");
 		errors++;
 	}
 	config_resolve(cfg, home, geteuid() == 0);
-	if (cfg->server_url[0] == '\0') {
-		log_warnx("no collector URL configured ([server] url or AIMETER_SERVER_URL)");
-		errors++;
-	}
 	return errors;
+}
+
+/*
+ * Without a collector URL the agent neither enrolls nor reads (labels need
+ * the key enrollment hands out): it stays up, idle, so that a fresh install
+ * waits for device management instead of failing and restarting.
+ */
+static void
+note_no_url(void)
+{
+	log_warnx("no collector URL configured ([server] url or AIMETER_SERVER_URL); waiting "
+		  "idle until one is set and the agent restarted or sent SIGHUP");
 }
 
 static void
@@ -313,7 +321,9 @@ agent_pass(struct agent *a)
 	}
 	follow_out_finish(&out);
 	sync_watches(a);
-	ship_kick(a->ship);
+	if (a->ship != NULL) {
+		ship_kick(a->ship);
+	}
 }
 
 static void
@@ -416,7 +426,9 @@ signal_cb(uv_signal_t *h, int signum)
 	case SIGUSR1:
 		log_info("flush requested");
 		agent_pass(a);
-		ship_flush(a->ship);
+		if (a->ship != NULL) {
+			ship_flush(a->ship);
+		}
 		break;
 	case SIGHUP: {
 		struct agent_config *cfg = malloc(sizeof(*cfg));
@@ -435,6 +447,11 @@ signal_cb(uv_signal_t *h, int signum)
 		/* The shipper is rebuilt; the spool and the reading state stay. */
 		ship_close(a->ship);
 		a->ship = NULL;
+		if (a->cfg.server_url[0] == '\0') {
+			/* Reading, if it runs, goes on into the spool. */
+			note_no_url();
+			break;
+		}
 		if (make_ship(a, &ship) < 0) {
 			log_warnx("could not apply the new collector settings; stopping");
 			agent_stop(a, 1);
@@ -443,10 +460,9 @@ signal_cb(uv_signal_t *h, int signum)
 		a->ship = ship;
 		log_info("configuration reloaded (changes to sources and identity apply at the next start)");
 		if (ship_enrolled(ship)) {
-			ship_kick(ship);
-		} else {
-			ship_kick(ship); /* enrolls first */
+			start_reading(a);
 		}
+		ship_kick(ship); /* enrolls first if need be */
 		break;
 	}
 	default:
@@ -460,7 +476,7 @@ usage(FILE *f)
 	fprintf(f, "usage: aimeter-agent run [-c FILE] [--all-users] [-n] [-v]\n"
 		   "\n"
 		   "  -c, --config FILE  configuration file (default " CONFIG_PATH ")\n"
-		   "      --all-users    read every user's logs (root only)\n"
+		   "      --all-users    read every user's logs (root or CAP_DAC_READ_SEARCH)\n"
 		   "  -n                 check the configuration and exit\n"
 		   "  -v                 debug logging\n");
 }
@@ -529,6 +545,9 @@ run_main(int argc, char **argv)
 		return 1;
 	}
 	if (check) {
+		if (a->cfg.server_url[0] == '\0') {
+			log_warnx("no collector URL configured: the agent would wait for one");
+		}
 		config_print(&a->cfg, stdout);
 		free(a);
 		return 0;
@@ -573,10 +592,12 @@ run_main(int argc, char **argv)
 		log_warnx("could not start the event loop: %s", uv_strerror(r));
 		goto out;
 	}
-	r = make_ship(a, &a->ship);
-	if (r < 0) {
-		uv_loop_close(&a->loop);
-		goto out;
+	if (a->cfg.server_url[0] != '\0') {
+		r = make_ship(a, &a->ship);
+		if (r < 0) {
+			uv_loop_close(&a->loop);
+			goto out;
+		}
 	}
 	uv_timer_init(&a->loop, &a->pass_timer);
 	uv_timer_init(&a->loop, &a->rescan_timer);
@@ -589,12 +610,15 @@ run_main(int argc, char **argv)
 	}
 	log_info("aimeter-agent %s running; state in \"%s\", collector \"%s\"", AM_VERSION,
 		 a->cfg.state_dir, a->cfg.server_url);
-	if (ship_enrolled(a->ship)) {
+	if (a->ship == NULL) {
+		note_no_url();
+	} else if (ship_enrolled(a->ship)) {
 		start_reading(a);
+		ship_kick(a->ship);
 	} else {
 		log_info("not enrolled yet; enrolling before reading");
+		ship_kick(a->ship);
 	}
-	ship_kick(a->ship);
 
 	uv_run(&a->loop, UV_RUN_DEFAULT);
 	r = uv_loop_close(&a->loop);
