@@ -115,7 +115,7 @@ TEST(strict)
 		"[ 1 , 2 ]", "{ \"a\" : 1 , \"b\" : [ ] }\t", "\t[\r\n]", "[\"x\\ty\\r\"]",
 		"[{},[],\"\",0,-0.5,1e3]",
 	};
-	char buf[8];
+	char buf[8], line[256];
 	int sep = 0;
 
 	json_doc_init(&d);
@@ -134,7 +134,6 @@ TEST(strict)
 	ASSERT_EQ(json_parse(&d, "[1]\0", 4), -EINVAL);
 	/* every separator position, one at a time, in a long line */
 	for (sep = 0; sep < 3; sep++) {
-		char line[256];
 		snprintf(line, sizeof(line), "{\"k\":\"%s\"%s\"n\":[1%s]}",
 			 "a long string value that jsmn never sees", sep == 0 ? ",," : ",",
 			 sep == 1 ? ",2," : ",2");
