@@ -36,6 +36,7 @@ struct ingest_item {
 	am_batch *batch;
 	uint8_t token_hash[32];
 	char device_id[40];
+	char device_team[128]; /* for events without a team hint; "" for none */
 	uint32_t inserted, duplicates;
 	struct ingest_reject *rejects; /* room for n_events */
 	size_t n_rejects;
@@ -61,8 +62,8 @@ struct group {
 	struct writepath_buf batches, events;
 };
 
-static const char auth_sql[] = "SELECT device_id::text FROM aimeter.devices"
-			       " WHERE token_hash = $1 AND revoked_at IS NULL";
+static const char auth_sql[] = "SELECT device_id::text, coalesce(team_hint, '')"
+			       " FROM aimeter.devices WHERE token_hash = $1 AND revoked_at IS NULL";
 static const char enroll_sql[] =
 	"SELECT aimeter.enroll_device($1, $2, $3, $4, $5)::text,"
 	" (SELECT project_label_key FROM aimeter.settings LIMIT 1)";
@@ -124,8 +125,8 @@ utf8_valid(const char *s)
 }
 
 int
-ingest_format_events(const uint8_t *key, size_t key_len, const am_batch *batch, int batch_idx,
-		     struct writepath_buf *out)
+ingest_format_events(const uint8_t *key, size_t key_len, const char *device_team,
+		     const am_batch *batch, int batch_idx, struct writepath_buf *out)
 {
 	for (size_t i = 0; i < batch->n_events; i++) {
 		const am_usage_event *e = batch->events[i];
@@ -138,7 +139,12 @@ ingest_format_events(const uint8_t *key, size_t key_len, const am_batch *batch, 
 		    identity_hmac(key, key_len, e->user, mac) == 0) {
 			hmac = mac;
 		}
-		r = writepath_format_event(out, batch_idx, (int)i, e, hmac, NULL);
+		/* The agent's own hint wins; the enrollment secret's team fills a gap. */
+		const char *team = device_team != NULL && device_team[0] != '\0' &&
+						   (e->team_hint == NULL || e->team_hint[0] == '\0') ?
+					   device_team :
+					   NULL;
+		r = writepath_format_event(out, batch_idx, (int)i, e, hmac, team);
 		if (r < 0) {
 			return r;
 		}
@@ -290,20 +296,20 @@ cache_slot(struct ingest *ing, const uint8_t hash[32])
 	return &ing->cache[h % INGEST_CACHE_SLOTS];
 }
 
-static const char *
+static const struct ingest_cache_entry *
 cache_get(struct ingest *ing, const uint8_t hash[32])
 {
 	struct ingest_cache_entry *e = cache_slot(ing, hash);
 
 	if (e->expires_ns != 0 && e->expires_ns > now_ns() &&
 	    memcmp(e->token_hash, hash, 32) == 0) {
-		return e->device_id;
+		return e;
 	}
 	return NULL;
 }
 
 static void
-cache_put(struct ingest *ing, const uint8_t hash[32], const char *device_id)
+cache_put(struct ingest *ing, const uint8_t hash[32], const char *device_id, const char *team_hint)
 {
 	struct ingest_cache_entry *e = cache_slot(ing, hash);
 	uint64_t ttl = ing->col->cfg->device_cache_ms;
@@ -313,6 +319,7 @@ cache_put(struct ingest *ing, const uint8_t hash[32], const char *device_id)
 	}
 	memcpy(e->token_hash, hash, 32);
 	snprintf(e->device_id, sizeof(e->device_id), "%s", device_id);
+	snprintf(e->team_hint, sizeof(e->team_hint), "%s", team_hint);
 	e->expires_ns = now_ns() + ttl * 1000000ull;
 }
 
@@ -512,8 +519,8 @@ group_build(struct ingest *ing)
 		    writepath_format_batch(&g->batches, (int)i, item->device_id, b->batch_id.data,
 					   b->batch_id.len, b->n_events,
 					   b->spool_dropped_events) < 0 ||
-		    ingest_format_events(ing->person_key, ing->person_key_len, b, (int)i,
-					 &g->events) < 0) {
+		    ingest_format_events(ing->person_key, ing->person_key_len, item->device_team, b,
+					 (int)i, &g->events) < 0) {
 			goto nomem;
 		}
 	}
@@ -563,7 +570,8 @@ auth_done(struct db_job *job, int status)
 		goto gone;
 	}
 	snprintf(item->device_id, sizeof(item->device_id), "%s", PQgetvalue(r, 0, 0));
-	cache_put(ing, item->token_hash, item->device_id);
+	snprintf(item->device_team, sizeof(item->device_team), "%s", PQgetvalue(r, 0, 1));
+	cache_put(ing, item->token_hash, item->device_id, item->device_team);
 	db_job_clear(job);
 	if (item->conn == NULL) {
 		goto gone_cleared; /* nobody to answer; the agent retries */
@@ -678,7 +686,8 @@ ingest_batch(struct ingest *ing, struct conn *c)
 	struct am_batch_limits lim = am_batch_default_limits;
 	struct am_batch_status st;
 	struct ingest_item *item;
-	const char *token, *cached;
+	const struct ingest_cache_entry *cached;
+	const char *token;
 	am_batch *batch = NULL;
 
 	if (!media_type_is(req->content_type, "application/x-protobuf")) {
@@ -727,7 +736,8 @@ ingest_batch(struct ingest *ing, struct conn *c)
 	cached = cache_get(ing, item->token_hash);
 	if (cached != NULL) {
 		item->kind = ITEM_BATCH;
-		snprintf(item->device_id, sizeof(item->device_id), "%s", cached);
+		snprintf(item->device_id, sizeof(item->device_id), "%s", cached->device_id);
+		snprintf(item->device_team, sizeof(item->device_team), "%s", cached->team_hint);
 	} else {
 		item->kind = ITEM_AUTH;
 		item->values[0] = (const char *)item->token_hash;
@@ -903,10 +913,9 @@ ingest_enroll(struct ingest *ing, struct conn *c)
 
 /* ---- setup ------------------------------------------------------------------ */
 
+/* A secret revoked with aimeterctl enroll-token revoke stays revoked (0005). */
 static const char register_sql[] =
-	"INSERT INTO aimeter.enrollment_secrets (secret_hash, label)"
-	" VALUES ($1, 'aimeter-collector [enrollment] secret_file')"
-	" ON CONFLICT (secret_hash) DO NOTHING";
+	"SELECT aimeter.register_enrollment_secret($1, 'collector [enrollment] secret_file')";
 
 static void
 register_done(struct db_job *job, int status)

@@ -27,6 +27,7 @@ struct ingest_item;
 struct ingest_cache_entry {
 	uint8_t token_hash[32];
 	char device_id[40];
+	char team_hint[128]; /* of the enrollment secret (aimeterctl enroll-token --team) */
 	uint64_t expires_ns; /* 0: empty */
 };
 
@@ -91,12 +92,14 @@ struct ingest_reject {
 struct writepath_buf;
 
 /*
- * ingest_format_events(key, key_len, batch, batch_idx, out):
+ * ingest_format_events(key, key_len, device_team, batch, batch_idx, out):
  * Append the am_stage COPY rows of batch's events to out (writepath.h does
- * the escaping), each user identity replaced by its HMAC under key. Also the
- * fuzz target's last stage. Returns 0 or -ENOBUFS.
+ * the escaping), each user identity replaced by its HMAC under key, and
+ * device_team (the enrollment secret's team; NULL or "" for none) as the
+ * team hint of events that carry none. Also the fuzz target's last stage.
+ * Returns 0 or -ENOBUFS.
  */
-int ingest_format_events(const uint8_t *key, size_t key_len, const am_batch *batch,
-			 int batch_idx, struct writepath_buf *out);
+int ingest_format_events(const uint8_t *key, size_t key_len, const char *device_team,
+			 const am_batch *batch, int batch_idx, struct writepath_buf *out);
 
 #endif
