@@ -24,8 +24,15 @@ struct ctl_opts {
 	const char *key_file; /* person-key file, or NULL for AIMETER_PERSON_KEY_FILE */
 };
 
-/* ctl_connect(opts): a connection, or NULL after printing why. */
+/*
+ * ctl_connect(opts): a connection, or NULL after printing why. As root with
+ * neither --db nor PG* connection variables: the local socket as the
+ * postgres user (peer authentication), database aimeter.
+ */
 PGconn *ctl_connect(const struct ctl_opts *opts);
+
+/* ctl_connect_to(opts, dbname): the same, to database dbname (NULL: the default). */
+PGconn *ctl_connect_to(const struct ctl_opts *opts, const char *dbname);
 
 /* ctl_exec(conn, sql): run a command; prints the error and returns -1 on failure. */
 int ctl_exec(PGconn *conn, const char *sql);
@@ -76,5 +83,20 @@ int cmd_report(int argc, char **argv);
 int cmd_reattribute(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_device(int argc, char **argv); /* device.c (collector) */
+
+/* cmd-enroll-token.c, cmd-init.c (issue 8) */
+int cmd_enroll_token(int argc, char **argv);
+int cmd_init(int argc, char **argv);
+
+/*
+ * ctl_enroll_token_create(conn, expires_s, team, label, ret_secret, size,
+ * ret_id, id_size): make an enrollment secret, store only its SHA-256 in
+ * aimeter.enrollment_secrets, valid for expires_s seconds (0: no expiry),
+ * for team (NULL: none). ret_secret gets the secret (at least 64 bytes),
+ * ret_id its short id (hash prefix, at least 16 bytes). Returns 0 or -1
+ * after printing why.
+ */
+int ctl_enroll_token_create(PGconn *conn, long long expires_s, const char *team, const char *label,
+			    char *ret_secret, size_t size, char *ret_id, size_t id_size);
 
 #endif

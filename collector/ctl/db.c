@@ -1,8 +1,10 @@
 /* db.c: connection and file helpers for aimeterctl; see ctl.h. */
 #include <errno.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ctl.h"
 
@@ -14,11 +16,69 @@ notice_cb(void *arg, const char *message)
 	(void)message;
 }
 
-PGconn *
-ctl_connect(const struct ctl_opts *opts)
+/*
+ * As root with no --db and no PG* connection variables, connect as
+ * `sudo -u postgres psql aimeter` would: the local socket as the postgres
+ * user (peer authentication). Only the effective uid changes, only around
+ * connect(), which is when the server reads the peer's credentials.
+ */
+static bool
+local_admin(const struct ctl_opts *opts, uid_t *ret_uid)
 {
-	PGconn *conn = PQconnectdb(opts->db != NULL ? opts->db : "");
+	static const char *const vars[] = { "PGHOST", "PGHOSTADDR", "PGUSER", "PGDATABASE",
+					    "PGSERVICE" };
+	struct passwd *pw;
 
+	if (opts->db != NULL || geteuid() != 0) {
+		return false;
+	}
+	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+		if (getenv(vars[i]) != NULL) {
+			return false;
+		}
+	}
+	pw = getpwnam("postgres");
+	if (pw == NULL) {
+		return false;
+	}
+	*ret_uid = pw->pw_uid;
+	return true;
+}
+
+PGconn *
+ctl_connect_to(const struct ctl_opts *opts, const char *dbname)
+{
+	const char *keys[4], *vals[4];
+	int n = 0;
+	uid_t uid;
+	bool as_pg = local_admin(opts, &uid);
+	PGconn *conn;
+
+	keys[n] = "dbname";
+	vals[n++] = opts->db != NULL ? opts->db : "";
+	if (as_pg) {
+		keys[n] = "user";
+		vals[n++] = "postgres";
+		keys[n] = "dbname";
+		vals[n++] = dbname != NULL ? dbname : "aimeter";
+	} else if (dbname != NULL) {
+		keys[n] = "dbname";
+		vals[n++] = dbname;
+	}
+	keys[n] = NULL;
+	vals[n] = NULL;
+	if (as_pg && seteuid(uid) < 0) {
+		fprintf(stderr, "aimeterctl: could not switch to the postgres user: %s\n",
+			strerror(errno));
+		return NULL;
+	}
+	conn = PQconnectdbParams(keys, vals, 1);
+	if (as_pg && seteuid(0) < 0) {
+		/* Cannot happen for a process that started as root; never go on half-privileged. */
+		fprintf(stderr, "aimeterctl: could not switch back to root: %s\n", strerror(errno));
+		PQfinish(conn);
+		return NULL;
+	}
 	if (PQstatus(conn) != CONNECTION_OK) {
 		fprintf(stderr, "aimeterctl: could not connect to the database: %s",
 			PQerrorMessage(conn));
@@ -27,6 +87,12 @@ ctl_connect(const struct ctl_opts *opts)
 	}
 	PQsetNoticeProcessor(conn, notice_cb, NULL);
 	return conn;
+}
+
+PGconn *
+ctl_connect(const struct ctl_opts *opts)
+{
+	return ctl_connect_to(opts, NULL);
 }
 
 int

@@ -34,6 +34,8 @@ usage(FILE *f)
 		   "  export focus --month YYYY-MM    FOCUS cost and usage CSV\n"
 		   "  person export|forget IDENTITY   GDPR access and erasure\n"
 		   "  retention apply                 drop and fold old data\n"
+		   "  init --server-name NAME         set up this server: database, keys, TLS\n"
+		   "  enroll-token create|list|revoke enrollment secrets for agents\n"
 		   "\n"
 		   "Every command takes --help, --db CONNINFO (default: libpq's PG* variables).\n"
 		   "Exit status: 0 input processed (even with rejects), 1 nothing applied or\n"
@@ -146,6 +148,7 @@ main(int argc, char **argv)
 		{ "initiative", cmd_initiative },   { "month", cmd_month },
 		{ "export", cmd_export },	    { "person", cmd_person },
 		{ "retention", cmd_retention },
+		{ "init", cmd_init },		    { "enroll-token", cmd_enroll_token }, /* issue 8 */
 	};
 
 	if (argc < 2) {
