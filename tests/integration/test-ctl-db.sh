@@ -233,6 +233,29 @@ unassigned,0,0.000000,0.000000,0"
 expect "daily rollup matches raw events" \
 	"$(q "SELECT (SELECT sum(cost) FROM aimeter.usage_daily) = (SELECT sum(cost) FROM aimeter.usage_events)
 	      AND (SELECT count(*) FROM aimeter.usage_daily WHERE team_id = 0) = 0")" t
+# Per-person activity (0100) moves with the rollups: nobody counts in the old team too.
+expect "activity after reattribute: only what usage_daily backs" \
+	"$(q "SELECT count(*) FROM ((SELECT day, team_id, tool, person_key FROM aimeter.activity_daily
+	      EXCEPT SELECT day, team_id, tool, person_key FROM aimeter.usage_daily WHERE person_key <> ''
+	      EXCEPT SELECT day, team_id, '*', person_key FROM aimeter.usage_daily WHERE person_key <> '')
+	     UNION ALL
+	     (SELECT day, team_id, tool, person_key FROM aimeter.usage_daily WHERE person_key <> ''
+	      UNION SELECT day, team_id, '*', person_key FROM aimeter.usage_daily WHERE person_key <> ''
+	      EXCEPT SELECT day, team_id, tool, person_key FROM aimeter.activity_daily)) x")" 0
+expect "activity of erin's old team is gone" \
+	"$(q "SELECT count(*) FROM aimeter.activity_daily WHERE team_id = 0")$(q "SELECT count(*) FROM aimeter.activity_monthly WHERE team_id = 0")$(q "SELECT count(*) FROM aimeter.activity_weekly WHERE team_id = 0")" 000
+expect "monthly and weekly activity follow the daily" \
+	"$(q "SELECT count(*) FROM (SELECT date_trunc('month', day)::date AS p, team_id, tool, person_key, count(*)::int AS n
+	      FROM aimeter.activity_daily GROUP BY 1, 2, 3, 4) d
+	      FULL JOIN aimeter.activity_monthly m ON (m.month, m.team_id, m.tool, m.person_key) = (d.p, d.team_id, d.tool, d.person_key)
+	     WHERE m.active_days IS DISTINCT FROM d.n")/$(q "SELECT count(*) FROM (SELECT date_trunc('week', day)::date AS p, team_id, tool, person_key, count(*)::int AS n
+	      FROM aimeter.activity_daily GROUP BY 1, 2, 3, 4) d
+	      FULL JOIN aimeter.activity_weekly w ON (w.week, w.team_id, w.tool, w.person_key) = (d.p, d.team_id, d.tool, d.person_key)
+	     WHERE w.active_days IS DISTINCT FROM d.n")" 0/0
+expect "first and last seen follow the daily" \
+	"$(q "SELECT count(*) FROM (SELECT person_key, tool, min(day) AS f, max(day) AS l FROM aimeter.activity_daily GROUP BY 1, 2) d
+	      FULL JOIN aimeter.activity_seen s USING (person_key, tool)
+	     WHERE (s.first_day, s.last_day) IS DISTINCT FROM (d.f, d.l)")" 0
 
 echo "$fails failed"
 [ "$fails" -eq 0 ]
