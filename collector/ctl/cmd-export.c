@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "options.h"
 #include "rep.h"
 
 #define TS(col) "to_char(\"" col "\" AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS \"" col "\""
@@ -94,37 +95,29 @@ export_focus(const struct ctl_opts *opts, const char *first)
 	return rc;
 }
 
+static const char help[] =
+	"usage: aimeterctl export focus --month YYYY-MM [options]\n\n"
+	"Writes the FOCUS cost and usage rows billed in the month (usage\n"
+	"per token class, corrections, seat amortisation and purchases) as\n"
+	"CSV to stdout. See docs/reports-finance.md for the columns.\n\n"
+	"options:\n"
+	"  --month YYYY-MM         the billing (accounting) month\n" CTL_COMMON_HELP;
+
 int
 cmd_export(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		CTL_COMMON_LONGOPTS,
-		{ "month", required_argument, NULL, 'm' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct ctl_opts opts = { 0 };
 	const char *month = NULL;
+	const struct options_entry entries[] = {
+		{ "month", 0, &month, NULL },
+		{ NULL, 0, NULL, NULL },
+	};
+	const struct options_spec spec = { help, entries, NULL, 1, false };
 	char first[11];
-	int c;
+	int rc = options_parse(&spec, argc, argv, &opts);
 
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		if (ctl_common_option(&opts, c, optarg)) {
-			continue;
-		}
-		if (c == 'm') {
-			month = optarg;
-			continue;
-		}
-		if (c == 'h') {
-			printf("usage: aimeterctl export focus --month YYYY-MM [options]\n\n"
-			       "Writes the FOCUS cost and usage rows billed in the month (usage\n"
-			       "per token class, corrections, seat amortisation and purchases) as\n"
-			       "CSV to stdout. See docs/reports-finance.md for the columns.\n\n"
-			       "options:\n"
-			       "  --month YYYY-MM         the billing (accounting) month\n" CTL_COMMON_HELP);
-			return CTL_OK;
-		}
-		return CTL_USAGE;
+	if (rc != OPTIONS_CONTINUE) {
+		return rc;
 	}
 	if (optind + 1 != argc || strcmp(argv[optind], "focus") != 0) {
 		fprintf(stderr, "aimeterctl: usage: aimeterctl export focus --month YYYY-MM\n");

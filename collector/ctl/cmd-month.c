@@ -13,54 +13,40 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "options.h"
+#include "print.h"
 #include "rep.h"
+
+static const char help[] =
+	"usage: aimeterctl month close YYYY-MM\n"
+	"       aimeterctl month reopen YYYY-MM --reason TEXT\n"
+	"       aimeterctl month status [--format FMT]\n\n"
+	"close: freezes a finished UTC month (usage, seat amortisation and\n"
+	"corrections booked in it) as a snapshot with a content hash. Late\n"
+	"events for a closed month are booked as corrections in the next open\n"
+	"month with their service day; the closed month's reports never change.\n"
+	"reopen: exceptional, needs a reason, and is logged.\n\n"
+	"options:\n"
+	"  --reason TEXT           why the month is reopened (reopen)\n"
+	"  --format FMT            table (default), csv or json (status)\n" CTL_COMMON_HELP;
 
 int
 cmd_month(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		CTL_COMMON_LONGOPTS,
-		{ "reason", required_argument, NULL, 'r' },
-		{ "format", required_argument, NULL, 'f' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct ctl_opts opts = { 0 };
 	const char *reason = NULL, *what;
+	enum print_format f = PRINT_TABLE;
+	const struct options_entry entries[] = {
+		{ "reason", 0, &reason, NULL },
+		{ NULL, 0, NULL, NULL },
+	};
+	const struct options_spec spec = { help, entries, &f, 1, false };
 	char first[11];
 	const char *params[2] = { first, NULL };
-	enum rep_format f = REP_TABLE;
-	int c;
+	int rc = options_parse(&spec, argc, argv, &opts);
 
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		if (ctl_common_option(&opts, c, optarg)) {
-			continue;
-		}
-		switch (c) {
-		case 'r':
-			reason = optarg;
-			break;
-		case 'f':
-			if (rep_parse_format(optarg, &f) < 0) {
-				return CTL_USAGE;
-			}
-			break;
-		case 'h':
-			printf("usage: aimeterctl month close YYYY-MM\n"
-			       "       aimeterctl month reopen YYYY-MM --reason TEXT\n"
-			       "       aimeterctl month status [--format FMT]\n\n"
-			       "close: freezes a finished UTC month (usage, seat amortisation and\n"
-			       "corrections booked in it) as a snapshot with a content hash. Late\n"
-			       "events for a closed month are booked as corrections in the next open\n"
-			       "month with their service day; the closed month's reports never change.\n"
-			       "reopen: exceptional, needs a reason, and is logged.\n\n"
-			       "options:\n"
-			       "  --reason TEXT           why the month is reopened (reopen)\n"
-			       "  --format FMT            table (default), csv or json (status)\n"
-			       CTL_COMMON_HELP);
-			return CTL_OK;
-		default:
-			return CTL_USAGE;
-		}
+	if (rc != OPTIONS_CONTINUE) {
+		return rc;
 	}
 	if (optind >= argc) {
 		fprintf(stderr, "aimeterctl: month needs close, reopen or status; see --help\n");
@@ -68,24 +54,24 @@ cmd_month(int argc, char **argv)
 	}
 	what = argv[optind];
 	if (strcmp(what, "status") == 0 && optind + 1 == argc) {
-		return rep_run(&opts,
-			       "SELECT to_char(p.month, 'YYYY-MM') AS month, p.status, p.line_count,"
-			       " p.content_hash,"
-			       " aimeter.ledger_hash(p.month, p.status = 'closed') AS snapshot_hash,"
-			       " aimeter.ledger_hash(p.month, true) AS live_hash,"
-			       " to_char(p.closed_at, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS closed_at"
-			       " FROM aimeter.accounting_periods p ORDER BY p.month",
-			       0, NULL, f);
+		return print_query(&opts,
+			           "SELECT to_char(p.month, 'YYYY-MM') AS month, p.status, p.line_count,"
+			           " p.content_hash,"
+			           " aimeter.ledger_hash(p.month, p.status = 'closed') AS snapshot_hash,"
+			           " aimeter.ledger_hash(p.month, true) AS live_hash,"
+			           " to_char(p.closed_at, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS closed_at"
+			           " FROM aimeter.accounting_periods p ORDER BY p.month",
+			           0, NULL, f);
 	}
 	if (optind + 2 != argc || rep_parse_month(argv[optind + 1], first) < 0) {
 		fprintf(stderr, "aimeterctl: usage: aimeterctl month close|reopen YYYY-MM\n");
 		return CTL_USAGE;
 	}
 	if (strcmp(what, "close") == 0) {
-		return rep_run(&opts,
-			       "SELECT to_char($1::date, 'YYYY-MM') AS closed,"
-			       " aimeter.month_close($1::date) AS content_hash",
-			       1, params, f);
+		return print_query(&opts,
+			           "SELECT to_char($1::date, 'YYYY-MM') AS closed,"
+			           " aimeter.month_close($1::date) AS content_hash",
+			           1, params, f);
 	}
 	if (strcmp(what, "reopen") == 0) {
 		if (reason == NULL || reason[0] == '\0') {
@@ -93,10 +79,10 @@ cmd_month(int argc, char **argv)
 			return CTL_USAGE;
 		}
 		params[1] = reason;
-		return rep_run(&opts,
-			       "SELECT to_char($1::date, 'YYYY-MM') AS reopened,"
-			       " aimeter.month_reopen($1::date, $2) AS previous_hash",
-			       2, params, f);
+		return print_query(&opts,
+			           "SELECT to_char($1::date, 'YYYY-MM') AS reopened,"
+			           " aimeter.month_reopen($1::date, $2) AS previous_hash",
+			           2, params, f);
 	}
 	fprintf(stderr, "aimeterctl: unknown month command \"%s\"\n", what);
 	return CTL_USAGE;

@@ -12,48 +12,40 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "options.h"
+#include "print.h"
 #include "rep.h"
+
+static const char help[] =
+	"usage: aimeterctl person export IDENTITY [options]\n"
+	"       aimeterctl person forget IDENTITY --yes [options]\n\n"
+	"export: prints everything stored about the person with this\n"
+	"identity (email or login) as JSON: identities, memberships, seat\n"
+	"assignments, events, rollups, activity.\n"
+	"forget: erases the person: identities removed, their person key\n"
+	"replaced by a random one in events and rollups (team totals do not\n"
+	"change), and events of their identities dated before now refused\n"
+	"from then on. Cannot be undone; needs --yes.\n"
+	"Both are written to the audit log.\n\n"
+	"options:\n"
+	"  -y, --yes               confirm an erasure\n" CTL_COMMON_HELP;
 
 int
 cmd_person(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		CTL_COMMON_LONGOPTS,
-		{ "yes", no_argument, NULL, 'y' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct ctl_opts opts = { 0 };
+	bool yes = false, forget;
+	const struct options_entry entries[] = {
+		{ "yes", 'y', NULL, &yes },
+		{ NULL, 0, NULL, NULL },
+	};
+	const struct options_spec spec = { help, entries, NULL, 1, false };
 	char hex[67];
 	const char *params[1] = { hex };
-	bool yes = false, forget;
-	PGconn *conn;
-	PGresult *r;
-	int c;
+	int rc = options_parse(&spec, argc, argv, &opts);
 
-	while ((c = getopt_long(argc, argv, "hy", longopts, NULL)) != -1) {
-		if (ctl_common_option(&opts, c, optarg)) {
-			continue;
-		}
-		if (c == 'y') {
-			yes = true;
-			continue;
-		}
-		if (c == 'h') {
-			printf("usage: aimeterctl person export IDENTITY [options]\n"
-			       "       aimeterctl person forget IDENTITY --yes [options]\n\n"
-			       "export: prints everything stored about the person with this\n"
-			       "identity (email or login) as JSON: identities, memberships, seat\n"
-			       "assignments, events, rollups, activity.\n"
-			       "forget: erases the person: identities removed, their person key\n"
-			       "replaced by a random one in events and rollups (team totals do not\n"
-			       "change), and events of their identities dated before now refused\n"
-			       "from then on. Cannot be undone; needs --yes.\n"
-			       "Both are written to the audit log.\n\n"
-			       "options:\n"
-			       "  -y, --yes               confirm an erasure\n" CTL_COMMON_HELP);
-			return CTL_OK;
-		}
-		return CTL_USAGE;
+	if (rc != OPTIONS_CONTINUE) {
+		return rc;
 	}
 	if (optind + 2 != argc ||
 	    (strcmp(argv[optind], "export") != 0 && strcmp(argv[optind], "forget") != 0)) {
@@ -68,20 +60,8 @@ cmd_person(int argc, char **argv)
 	if (rep_identity_hex(&opts, argv[optind + 1], hex) < 0) {
 		return CTL_FAIL;
 	}
-	conn = ctl_connect(&opts);
-	if (conn == NULL) {
-		return CTL_FAIL;
-	}
-	r = ctl_query(conn,
-		      forget ? "SELECT jsonb_pretty(aimeter.person_forget($1::bytea))" :
-			       "SELECT jsonb_pretty(aimeter.person_export($1::bytea))",
-		      1, params);
-	if (r == NULL) {
-		PQfinish(conn);
-		return CTL_FAIL;
-	}
-	printf("%s\n", PQgetvalue(r, 0, 0));
-	PQclear(r);
-	PQfinish(conn);
-	return CTL_OK;
+	return print_value(&opts,
+			   forget ? "SELECT jsonb_pretty(aimeter.person_forget($1::bytea))" :
+				    "SELECT jsonb_pretty(aimeter.person_export($1::bytea))",
+			   1, params, "");
 }

@@ -14,11 +14,11 @@
  */
 #include <getopt.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "csv.h"
 #include "identity.h"
+#include "import.h"
+#include "options.h"
 #include "rep.h"
 
 static const char *const sub_cols[] = { "subscription", "vendor", "plan", "tool",
@@ -107,73 +107,72 @@ static const char asg_apply[] =
 static int
 import(const struct ctl_opts *opts, const char *path)
 {
-	struct csv_reader r;
-	char *buf = NULL, err[256], line_s[16], norm[1024];
-	size_t len = 0, ncols;
+	struct import im;
+	struct csv_reader *r = &im.csv;
+	char err[256], line_s[16], norm[1024];
+	size_t ncols;
 	int idx[11], got, rc = CTL_FAIL;
 	bool subs;
-	PGconn *conn = NULL;
 	PGresult *res = NULL;
 
-	if (ctl_read_file(path, &buf, &len) < 0) {
-		return CTL_FAIL;
-	}
-	csv_init(&r, buf, len);
-	got = csv_next(&r, err, sizeof(err));
-	if (got <= 0) {
-		fprintf(stderr, "%s:%u: %s\n", path, r.line, got < 0 ? err : "empty file");
+	if (import_read(&im, path) < 0) {
 		goto out;
 	}
-	subs = csv_column(&r, "vendor") >= 0;
+	got = csv_next(r, err, sizeof(err));
+	if (got <= 0) {
+		fprintf(stderr, "%s:%u: %s\n", path, r->line, got < 0 ? err : "empty file");
+		goto out;
+	}
+	subs = csv_column(r, "vendor") >= 0;
 	ncols = subs ? 11 : 4;
 	for (size_t i = 0; i < ncols; i++) {
-		idx[i] = csv_column(&r, subs ? sub_cols[i] : asg_cols[i]);
+		idx[i] = csv_column(r, subs ? sub_cols[i] : asg_cols[i]);
 		/* invoice_ref is optional */
 		if (idx[i] < 0 && !(subs && i == 10)) {
 			fprintf(stderr,
-				"%s:%u: the header is %s\n", path, r.line,
+				"%s:%u: the header is %s\n", path, r->line,
 				subs ? "subscription,vendor,plan,tool,seats,price_per_seat,currency,"
 				       "term_start,term_end,cost_center[,invoice_ref]" :
 				       "subscription,identity,valid_from,valid_to");
 			goto out;
 		}
 	}
-	conn = ctl_connect(opts);
-	if (conn == NULL) {
+	/* Connect only for a file that looks right. */
+	if (import_connect(&im, opts) < 0) {
 		goto out;
 	}
-	if (ctl_exec(conn, "BEGIN") < 0 ||
-	    ctl_exec(conn, subs ? "CREATE TEMP TABLE am_seats (line int, name text, vendor text,"
-				  " plan text, tool text, seats text, price_per_seat text,"
-				  " currency text, term_start text, term_end text,"
-				  " cost_center text, invoice_ref text) ON COMMIT DROP" :
-				  "CREATE TEMP TABLE am_seats (line int, name text, identity text,"
-				  " valid_from text, valid_to text) ON COMMIT DROP") < 0 ||
-	    ctl_exec(conn, "CREATE FUNCTION pg_temp.am_valid_date(s text) RETURNS boolean"
-			   " LANGUAGE plpgsql AS $$ BEGIN PERFORM s::date; RETURN true;"
-			   " EXCEPTION WHEN others THEN RETURN false; END $$") < 0) {
+	if (ctl_exec(im.conn, "BEGIN") < 0 ||
+	    ctl_exec(im.conn, subs ? "CREATE TEMP TABLE am_seats (line int, name text, vendor text,"
+				     " plan text, tool text, seats text, price_per_seat text,"
+				     " currency text, term_start text, term_end text,"
+				     " cost_center text, invoice_ref text) ON COMMIT DROP" :
+				     "CREATE TEMP TABLE am_seats (line int, name text, identity text,"
+				     " valid_from text, valid_to text) ON COMMIT DROP") < 0 ||
+	    ctl_exec(im.conn, "CREATE FUNCTION pg_temp.am_valid_date(s text) RETURNS boolean"
+			      " LANGUAGE plpgsql AS $$ BEGIN PERFORM s::date; RETURN true;"
+			      " EXCEPTION WHEN others THEN RETURN false; END $$") < 0) {
 		goto out;
 	}
-	while ((got = csv_next(&r, err, sizeof(err))) != 0) {
+	/* Rows may be short (no header width from import_header): missing fields are "". */
+	while ((got = import_next_row(&im)) != 0) {
 		const char *p[12];
 
 		if (got < 0) {
-			fprintf(stderr, "%s:%u: %s\n", path, r.line, err);
 			goto out;
 		}
-		snprintf(line_s, sizeof(line_s), "%u", r.line);
+		snprintf(line_s, sizeof(line_s), "%u", r->line);
 		p[0] = line_s;
 		for (size_t i = 0; i < ncols; i++) {
-			p[i + 1] = idx[i] >= 0 && (size_t)idx[i] < r.n_fields ? r.fields[idx[i]] : "";
+			p[i + 1] = idx[i] >= 0 && (size_t)idx[i] < r->n_fields ? r->fields[idx[i]] : "";
 		}
 		if (!subs) {
 			if (identity_normalize(p[2], norm, sizeof(norm)) <= 0) {
-				fprintf(stderr, "%s:%u: identity is empty or too long\n", path, r.line);
+				fprintf(stderr, "%s:%u: identity is empty or too long\n", path, r->line);
 				goto out;
 			}
 			p[2] = norm;
 		}
-		res = ctl_query(conn,
+		res = ctl_query(im.conn,
 				subs ? "INSERT INTO am_seats VALUES ($1, $2, $3, $4, $5, $6, $7, $8,"
 				       " $9, $10, $11, $12)" :
 				       "INSERT INTO am_seats VALUES ($1, $2, $3, $4, $5)",
@@ -184,7 +183,7 @@ import(const struct ctl_opts *opts, const char *path)
 		PQclear(res);
 		res = NULL;
 	}
-	res = ctl_query(conn, subs ? sub_check : asg_check, 0, NULL);
+	res = ctl_query(im.conn, subs ? sub_check : asg_check, 0, NULL);
 	if (res == NULL || print_errors(res, path)) {
 		if (res != NULL) {
 			fprintf(stderr, "aimeterctl: nothing imported\n");
@@ -192,8 +191,8 @@ import(const struct ctl_opts *opts, const char *path)
 		goto out;
 	}
 	PQclear(res);
-	res = ctl_query(conn, subs ? sub_apply : asg_apply, 0, NULL);
-	if (res == NULL || ctl_exec(conn, "COMMIT") < 0) {
+	res = ctl_query(im.conn, subs ? sub_apply : asg_apply, 0, NULL);
+	if (res == NULL || ctl_exec(im.conn, "COMMIT") < 0) {
 		goto out;
 	}
 	if (subs) {
@@ -206,35 +205,27 @@ import(const struct ctl_opts *opts, const char *path)
 	rc = CTL_OK;
 out:
 	PQclear(res);
-	if (conn != NULL) {
-		PQfinish(conn);
-	}
-	csv_finish(&r);
-	free(buf);
+	import_close(&im);
 	return rc;
 }
+
+static const char help[] =
+	"usage: aimeterctl seats import FILE.csv [options]\n\n"
+	"Imports seat subscriptions or seat assignments (told apart by the\n"
+	"header; see docs/reports-finance.md). One transaction: a bad row\n"
+	"and nothing is applied. Utilisation and cost: `aimeterctl report\n"
+	"seats` and `report seat-cost`.\n\n"
+	"options:\n" CTL_COMMON_HELP;
 
 int
 cmd_seats(int argc, char **argv)
 {
-	static const struct option longopts[] = { CTL_COMMON_LONGOPTS, { NULL, 0, NULL, 0 } };
 	struct ctl_opts opts = { 0 };
-	int c;
+	const struct options_spec spec = { help, NULL, NULL, 1, false };
+	int rc = options_parse(&spec, argc, argv, &opts);
 
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		if (ctl_common_option(&opts, c, optarg)) {
-			continue;
-		}
-		if (c == 'h') {
-			printf("usage: aimeterctl seats import FILE.csv [options]\n\n"
-			       "Imports seat subscriptions or seat assignments (told apart by the\n"
-			       "header; see docs/reports-finance.md). One transaction: a bad row\n"
-			       "and nothing is applied. Utilisation and cost: `aimeterctl report\n"
-			       "seats` and `report seat-cost`.\n\n"
-			       "options:\n" CTL_COMMON_HELP);
-			return CTL_OK;
-		}
-		return CTL_USAGE;
+	if (rc != OPTIONS_CONTINUE) {
+		return rc;
 	}
 	if (optind + 2 != argc || strcmp(argv[optind], "import") != 0) {
 		fprintf(stderr, "aimeterctl: usage: aimeterctl seats import FILE.csv\n");

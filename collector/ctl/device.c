@@ -3,17 +3,20 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ctl.h"
+#include "options.h"
+
+static const char help[] =
+	"usage: aimeterctl device list [options]\n"
+	"       aimeterctl device revoke DEVICE_ID [options]\n\n"
+	"Lists enrolled devices, or revokes one: its token gets 401 from then on\n"
+	"(after the collector's [database] device_cache_ms), and the agent keeps\n"
+	"its data until it enrolls again.\n\n"
+	"options:\n" CTL_COMMON_HELP;
 
 static int
 device_usage(FILE *f)
 {
-	fprintf(f, "usage: aimeterctl device list [options]\n"
-		   "       aimeterctl device revoke DEVICE_ID [options]\n\n"
-		   "Lists enrolled devices, or revokes one: its token gets 401 from then on\n"
-		   "(after the collector's [database] device_cache_ms), and the agent keeps\n"
-		   "its data until it enrolls again.\n\n"
-		   "options:\n" CTL_COMMON_HELP);
+	fputs(help, f);
 	return f == stdout ? CTL_OK : CTL_USAGE;
 }
 
@@ -71,11 +74,12 @@ device_revoke(PGconn *conn, const char *id)
 int
 cmd_device(int argc, char **argv)
 {
-	static const struct option longopts[] = { CTL_COMMON_LONGOPTS, { NULL, 0, NULL, 0 } };
+	/* Options follow the subcommand; a bad one prints the help too. */
+	const struct options_spec spec = { help, NULL, NULL, 2, true };
 	struct ctl_opts opts = { 0 };
 	const char *sub;
 	PGconn *conn;
-	int c, rc;
+	int rc;
 
 	if (argc < 2) {
 		return device_usage(stderr);
@@ -84,12 +88,9 @@ cmd_device(int argc, char **argv)
 	if (strcmp(sub, "-h") == 0 || strcmp(sub, "--help") == 0) {
 		return device_usage(stdout);
 	}
-	optind = 2;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		if (ctl_common_option(&opts, c, optarg)) {
-			continue;
-		}
-		return device_usage(c == 'h' ? stdout : stderr);
+	rc = options_parse(&spec, argc, argv, &opts);
+	if (rc != OPTIONS_CONTINUE) {
+		return rc;
 	}
 	if (strcmp(sub, "list") == 0 && optind == argc) {
 		conn = ctl_connect(&opts);

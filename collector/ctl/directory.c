@@ -16,30 +16,17 @@
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "csv.h"
-#include "ctl.h"
-
-static bool
-is_date(const char *s)
-{
-	if (strlen(s) != 10) {
-		return false;
-	}
-	for (int i = 0; i < 10; i++) {
-		if (i == 4 || i == 7 ? s[i] != '-' : (s[i] < '0' || s[i] > '9')) {
-			return false;
-		}
-	}
-	return true;
-}
+#include "identity.h"
+#include "import.h"
+#include "options.h"
+#include "rep.h"
 
 static int
 check_period(const char *path, unsigned line, const char *from, const char *to)
 {
-	if ((from[0] != '\0' && !is_date(from)) || (to[0] != '\0' && !is_date(to))) {
+	if ((from[0] != '\0' && !rep_is_date(from)) || (to[0] != '\0' && !rep_is_date(to))) {
 		fprintf(stderr, "%s:%u: valid_from and valid_to are YYYY-MM-DD or empty\n", path,
 			line);
 		return -1;
@@ -51,24 +38,15 @@ check_period(const char *path, unsigned line, const char *from, const char *to)
 	return 0;
 }
 
-static void
-hex32(const uint8_t *p, char out[67])
-{
-	static const char hex[] = "0123456789abcdef";
-
-	out[0] = '\\';
-	out[1] = 'x';
-	for (int i = 0; i < 32; i++) {
-		out[2 + 2 * i] = hex[p[i] >> 4];
-		out[3 + 2 * i] = hex[p[i] & 15];
-	}
-	out[66] = '\0';
-}
-
-/* Print every row of r as "path:line: <fmt with column 1 and 2>". True if any. */
+/*
+ * refuse(conn, path, sql, what): run a check whose rows (line, name[,
+ * detail]) are errors; print each as "path:line: what "name" detail".
+ * True if there were any, or the check failed.
+ */
 static bool
-report_rows(PGresult *r, const char *path, const char *what)
+refuse(PGconn *conn, const char *path, const char *sql, const char *what)
 {
+	PGresult *r = ctl_query(conn, sql, 0, NULL);
 	int n = r != NULL ? PQntuples(r) : 0;
 
 	for (int i = 0; i < n; i++) {
@@ -76,86 +54,87 @@ report_rows(PGresult *r, const char *path, const char *what)
 			PQgetvalue(r, i, 1), PQnfields(r) > 2 ? " " : "",
 			PQnfields(r) > 2 ? PQgetvalue(r, i, 2) : "");
 	}
-	return n > 0;
+	bool bad = r == NULL || n > 0;
+
+	PQclear(r);
+	return bad;
+}
+
+/* "" for an empty field: SQL NULL, so the column's default or open end applies. */
+static const char *
+or_null(const char *field)
+{
+	return field[0] != '\0' ? field : NULL;
 }
 
 static int
-stage_memberships(PGconn *conn, const char *path, struct csv_reader *r, const uint8_t *key,
-		  size_t key_len)
+stage_memberships(struct import *im, const uint8_t *key, size_t key_len)
 {
+	struct csv_reader *r = &im->csv;
 	int ci = csv_column(r, "identity"), ct = csv_column(r, "team"),
 	    cc = csv_column(r, "cost_center"), cf = csv_column(r, "valid_from"),
 	    cto = csv_column(r, "valid_to"), cp = csv_column(r, "person");
-	size_t n_header = r->n_fields;
-	char err[256], line_s[16], ih[67], pk[67], norm_id[1024], norm_p[1024];
-	uint8_t mac[32];
+	char line_s[16], ih[67], pk[67], norm_id[1024], norm_p[1024];
+	uint8_t mac[AM_IDENTITY_HMAC_LEN];
 	int got;
 
 	if (ct < 0 || cc < 0 || cf < 0 || cto < 0) {
 		fprintf(stderr, "%s:%u: the header is identity,team,cost_center,valid_from,valid_to\n",
-			path, r->line);
+			im->path, r->line);
 		return -1;
 	}
-	if (ctl_exec(conn, "CREATE TEMP TABLE am_dir (line int, identity text, identity_hmac bytea,"
-			   " person text, person_key bytea, team text, cost_center text,"
-			   " valid_from date, valid_to date) ON COMMIT DROP") < 0) {
+	if (ctl_exec(im->conn, "CREATE TEMP TABLE am_dir (line int, identity text,"
+			       " identity_hmac bytea, person text, person_key bytea, team text,"
+			       " cost_center text, valid_from date, valid_to date) ON COMMIT DROP") < 0) {
 		return -1;
 	}
-	while ((got = csv_next(r, err, sizeof(err))) != 0) {
-		const char *id, *person, *p[9];
-		PGresult *res;
+	while ((got = import_next_row(im)) != 0) {
+		const char *id, *person;
 
 		if (got < 0) {
-			fprintf(stderr, "%s:%u: %s\n", path, r->line, err);
-			return -1;
-		}
-		if (r->n_fields != n_header) {
-			fprintf(stderr, "%s:%u: %zu fields where the header has %zu\n", path, r->line,
-				r->n_fields, n_header);
 			return -1;
 		}
 		id = r->fields[ci];
 		person = cp >= 0 && r->fields[cp][0] != '\0' ? r->fields[cp] : id;
 		if (identity_normalize(id, norm_id, sizeof(norm_id)) <= 0 ||
 		    identity_normalize(person, norm_p, sizeof(norm_p)) <= 0) {
-			fprintf(stderr, "%s:%u: identity is empty or too long\n", path, r->line);
+			fprintf(stderr, "%s:%u: identity is empty or too long\n", im->path, r->line);
 			return -1;
 		}
 		if (r->fields[ct][0] == '\0') {
-			fprintf(stderr, "%s:%u: team is empty\n", path, r->line);
+			fprintf(stderr, "%s:%u: team is empty\n", im->path, r->line);
 			return -1;
 		}
-		if (check_period(path, r->line, r->fields[cf], r->fields[cto]) < 0) {
+		if (check_period(im->path, r->line, r->fields[cf], r->fields[cto]) < 0) {
 			return -1;
 		}
 		snprintf(line_s, sizeof(line_s), "%u", r->line);
 		if (identity_hmac(key, key_len, norm_id, mac) < 0) {
 			return -1;
 		}
-		hex32(mac, ih);
+		rep_hmac_hex(mac, ih);
 		if (identity_hmac(key, key_len, norm_p, mac) < 0) {
 			return -1;
 		}
-		hex32(mac, pk);
-		p[0] = line_s;
-		p[1] = norm_id;
-		p[2] = ih;
-		p[3] = norm_p;
-		p[4] = pk;
-		p[5] = r->fields[ct];
-		p[6] = r->fields[cc][0] != '\0' ? r->fields[cc] : NULL;
-		p[7] = r->fields[cf][0] != '\0' ? r->fields[cf] : NULL;
-		p[8] = r->fields[cto][0] != '\0' ? r->fields[cto] : NULL;
-		res = PQexecParams(conn,
-				   "INSERT INTO am_dir VALUES ($1, $2, $3, $4, $5, $6, $7, "
-				   "coalesce($8::date, '-infinity'), $9)",
-				   9, NULL, p, NULL, NULL, 0);
-		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-			fprintf(stderr, "%s:%u: %s", path, r->line, PQerrorMessage(conn));
-			PQclear(res);
-			return -1;
+		rep_hmac_hex(mac, pk);
+		{
+			const char *p[9] = { line_s,
+					     norm_id,
+					     ih,
+					     norm_p,
+					     pk,
+					     r->fields[ct],
+					     or_null(r->fields[cc]),
+					     or_null(r->fields[cf]),
+					     or_null(r->fields[cto]) };
+
+			if (import_insert_row(im,
+					      "INSERT INTO am_dir VALUES ($1, $2, $3, $4, $5, $6, $7, "
+					      "coalesce($8::date, '-infinity'), $9)",
+					      9, p) < 0) {
+				return -1;
+			}
 		}
-		PQclear(res);
 	}
 	return 0;
 }
@@ -163,55 +142,35 @@ stage_memberships(PGconn *conn, const char *path, struct csv_reader *r, const ui
 static int
 apply_memberships(PGconn *conn, const char *path, bool create_missing)
 {
-	PGresult *r;
-	bool bad;
-
 	/* One identity, one person. */
-	r = ctl_query(conn,
-		      "SELECT min(a.line)::text, a.identity, 'belongs to two people in this file'"
-		      "  FROM am_dir a GROUP BY a.identity HAVING count(DISTINCT a.person) > 1",
-		      0, NULL);
-	bad = r == NULL || report_rows(r, path, "identity");
-	PQclear(r);
-	if (bad) {
+	if (refuse(conn, path,
+		   "SELECT min(a.line)::text, a.identity, 'belongs to two people in this file'"
+		   "  FROM am_dir a GROUP BY a.identity HAVING count(DISTINCT a.person) > 1",
+		   "identity") ||
+	    refuse(conn, path,
+		   "SELECT b.line::text, b.person, 'has periods that overlap line ' || a.line"
+		   "  FROM am_dir a JOIN am_dir b ON a.person = b.person AND a.line < b.line"
+		   " WHERE daterange(a.valid_from, a.valid_to) && daterange(b.valid_from, b.valid_to)"
+		   "   AND (a.team, a.cost_center, a.valid_from, a.valid_to) IS DISTINCT FROM"
+		   "       (b.team, b.cost_center, b.valid_from, b.valid_to)"
+		   " ORDER BY b.line",
+		   "person")) {
 		return -1;
 	}
-	r = ctl_query(conn,
-		      "SELECT b.line::text, b.person, 'has periods that overlap line ' || a.line"
-		      "  FROM am_dir a JOIN am_dir b ON a.person = b.person AND a.line < b.line"
-		      " WHERE daterange(a.valid_from, a.valid_to) && daterange(b.valid_from, b.valid_to)"
-		      "   AND (a.team, a.cost_center, a.valid_from, a.valid_to) IS DISTINCT FROM"
-		      "       (b.team, b.cost_center, b.valid_from, b.valid_to)"
-		      " ORDER BY b.line",
-		      0, NULL);
-	bad = r == NULL || report_rows(r, path, "person");
-	PQclear(r);
-	if (bad) {
+	if (!create_missing &&
+	    (refuse(conn, path,
+		    "SELECT min(d.line)::text, d.team, '(use --create-missing to create it)'"
+		    "  FROM am_dir d WHERE NOT EXISTS (SELECT 1 FROM aimeter.teams t"
+		    "  WHERE t.name = d.team) GROUP BY d.team ORDER BY 1",
+		    "unknown team") ||
+	     refuse(conn, path,
+		    "SELECT min(d.line)::text, d.cost_center,"
+		    " '(use --create-missing to create it)'"
+		    "  FROM am_dir d WHERE d.cost_center IS NOT NULL AND NOT EXISTS"
+		    "  (SELECT 1 FROM aimeter.cost_centers c WHERE c.code = d.cost_center)"
+		    " GROUP BY d.cost_center ORDER BY 1",
+		    "unknown cost centre"))) {
 		return -1;
-	}
-	if (!create_missing) {
-		r = ctl_query(conn,
-			      "SELECT min(d.line)::text, d.team, '(use --create-missing to create it)'"
-			      "  FROM am_dir d WHERE NOT EXISTS (SELECT 1 FROM aimeter.teams t"
-			      "  WHERE t.name = d.team) GROUP BY d.team ORDER BY 1",
-			      0, NULL);
-		bad = r == NULL || report_rows(r, path, "unknown team");
-		PQclear(r);
-		if (bad) {
-			return -1;
-		}
-		r = ctl_query(conn,
-			      "SELECT min(d.line)::text, d.cost_center,"
-			      " '(use --create-missing to create it)'"
-			      "  FROM am_dir d WHERE d.cost_center IS NOT NULL AND NOT EXISTS"
-			      "  (SELECT 1 FROM aimeter.cost_centers c WHERE c.code = d.cost_center)"
-			      " GROUP BY d.cost_center ORDER BY 1",
-			      0, NULL);
-		bad = r == NULL || report_rows(r, path, "unknown cost centre");
-		PQclear(r);
-		if (bad) {
-			return -1;
-		}
 	}
 	return ctl_exec(
 		conn,
@@ -236,61 +195,51 @@ apply_memberships(PGconn *conn, const char *path, bool create_missing)
 }
 
 static int
-stage_teams(PGconn *conn, const char *path, struct csv_reader *r)
+stage_teams(struct import *im)
 {
+	struct csv_reader *r = &im->csv;
 	int ct = csv_column(r, "team"), cpa = csv_column(r, "parent"),
 	    cc = csv_column(r, "cost_center"), cf = csv_column(r, "valid_from"),
 	    cto = csv_column(r, "valid_to");
-	size_t n_header = r->n_fields;
-	char err[256], line_s[16];
+	char line_s[16];
 	int got;
 
 	if (cpa < 0 || cc < 0 || cf < 0 || cto < 0) {
 		fprintf(stderr, "%s:%u: the header is team,parent,cost_center,valid_from,valid_to\n",
-			path, r->line);
+			im->path, r->line);
 		return -1;
 	}
-	if (ctl_exec(conn, "CREATE TEMP TABLE am_dir (line int, team text, parent text,"
-			   " cost_center text, valid_from date, valid_to date) ON COMMIT DROP") < 0) {
+	if (ctl_exec(im->conn, "CREATE TEMP TABLE am_dir (line int, team text, parent text,"
+			       " cost_center text, valid_from date, valid_to date) ON COMMIT DROP") < 0) {
 		return -1;
 	}
-	while ((got = csv_next(r, err, sizeof(err))) != 0) {
-		const char *p[6];
-		PGresult *res;
-
+	while ((got = import_next_row(im)) != 0) {
 		if (got < 0) {
-			fprintf(stderr, "%s:%u: %s\n", path, r->line, err);
-			return -1;
-		}
-		if (r->n_fields != n_header) {
-			fprintf(stderr, "%s:%u: %zu fields where the header has %zu\n", path, r->line,
-				r->n_fields, n_header);
 			return -1;
 		}
 		if (r->fields[ct][0] == '\0' || strcmp(r->fields[ct], "unassigned") == 0) {
-			fprintf(stderr, "%s:%u: team is empty or reserved\n", path, r->line);
+			fprintf(stderr, "%s:%u: team is empty or reserved\n", im->path, r->line);
 			return -1;
 		}
-		if (check_period(path, r->line, r->fields[cf], r->fields[cto]) < 0) {
+		if (check_period(im->path, r->line, r->fields[cf], r->fields[cto]) < 0) {
 			return -1;
 		}
 		snprintf(line_s, sizeof(line_s), "%u", r->line);
-		p[0] = line_s;
-		p[1] = r->fields[ct];
-		p[2] = r->fields[cpa][0] != '\0' ? r->fields[cpa] : NULL;
-		p[3] = r->fields[cc][0] != '\0' ? r->fields[cc] : NULL;
-		p[4] = r->fields[cf][0] != '\0' ? r->fields[cf] : NULL;
-		p[5] = r->fields[cto][0] != '\0' ? r->fields[cto] : NULL;
-		res = PQexecParams(conn,
-				   "INSERT INTO am_dir VALUES ($1, $2, $3, $4, "
-				   "coalesce($5::date, '-infinity'), $6)",
-				   6, NULL, p, NULL, NULL, 0);
-		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-			fprintf(stderr, "%s:%u: %s", path, r->line, PQerrorMessage(conn));
-			PQclear(res);
-			return -1;
+		{
+			const char *p[6] = { line_s,
+					     r->fields[ct],
+					     or_null(r->fields[cpa]),
+					     or_null(r->fields[cc]),
+					     or_null(r->fields[cf]),
+					     or_null(r->fields[cto]) };
+
+			if (import_insert_row(im,
+					      "INSERT INTO am_dir VALUES ($1, $2, $3, $4, "
+					      "coalesce($5::date, '-infinity'), $6)",
+					      6, p) < 0) {
+				return -1;
+			}
 		}
-		PQclear(res);
 	}
 	return 0;
 }
@@ -298,43 +247,28 @@ stage_teams(PGconn *conn, const char *path, struct csv_reader *r)
 static int
 apply_teams(PGconn *conn, const char *path, bool create_missing)
 {
-	PGresult *r;
-	bool bad;
-
-	r = ctl_query(conn,
-		      "SELECT b.line::text, b.team, 'has periods that overlap line ' || a.line"
-		      "  FROM am_dir a JOIN am_dir b ON a.team = b.team AND a.line < b.line"
-		      " WHERE daterange(a.valid_from, a.valid_to) && daterange(b.valid_from, b.valid_to)"
-		      "   AND a.cost_center IS NOT NULL AND b.cost_center IS NOT NULL"
-		      " ORDER BY b.line",
-		      0, NULL);
-	bad = r == NULL || report_rows(r, path, "team");
-	PQclear(r);
-	if (bad) {
+	if (refuse(conn, path,
+		   "SELECT b.line::text, b.team, 'has periods that overlap line ' || a.line"
+		   "  FROM am_dir a JOIN am_dir b ON a.team = b.team AND a.line < b.line"
+		   " WHERE daterange(a.valid_from, a.valid_to) && daterange(b.valid_from, b.valid_to)"
+		   "   AND a.cost_center IS NOT NULL AND b.cost_center IS NOT NULL"
+		   " ORDER BY b.line",
+		   "team") ||
+	    refuse(conn, path,
+		   "SELECT min(line)::text, team, 'has two parents in this file' FROM am_dir"
+		   " GROUP BY team HAVING count(DISTINCT coalesce(parent, '')) > 1",
+		   "team")) {
 		return -1;
 	}
-	r = ctl_query(conn,
-		      "SELECT min(line)::text, team, 'has two parents in this file' FROM am_dir"
-		      " GROUP BY team HAVING count(DISTINCT coalesce(parent, '')) > 1",
-		      0, NULL);
-	bad = r == NULL || report_rows(r, path, "team");
-	PQclear(r);
-	if (bad) {
+	if (!create_missing &&
+	    refuse(conn, path,
+		   "SELECT min(d.line)::text, d.parent, '(use --create-missing to create it)'"
+		   "  FROM am_dir d WHERE d.parent IS NOT NULL"
+		   "   AND NOT EXISTS (SELECT 1 FROM aimeter.teams t WHERE t.name = d.parent)"
+		   "   AND NOT EXISTS (SELECT 1 FROM am_dir e WHERE e.team = d.parent)"
+		   " GROUP BY d.parent ORDER BY 1",
+		   "unknown parent team")) {
 		return -1;
-	}
-	if (!create_missing) {
-		r = ctl_query(conn,
-			      "SELECT min(d.line)::text, d.parent, '(use --create-missing to create it)'"
-			      "  FROM am_dir d WHERE d.parent IS NOT NULL"
-			      "   AND NOT EXISTS (SELECT 1 FROM aimeter.teams t WHERE t.name = d.parent)"
-			      "   AND NOT EXISTS (SELECT 1 FROM am_dir e WHERE e.team = d.parent)"
-			      " GROUP BY d.parent ORDER BY 1",
-			      0, NULL);
-		bad = r == NULL || report_rows(r, path, "unknown parent team");
-		PQclear(r);
-		if (bad) {
-			return -1;
-		}
 	}
 	/* A teams file defines its teams and cost centres. */
 	return ctl_exec(
@@ -356,108 +290,81 @@ apply_teams(PGconn *conn, const char *path, bool create_missing)
 }
 
 static int
-import_directory(PGconn *conn, const struct ctl_opts *opts, const char *path, const char *buf,
-		 size_t len, bool create_missing)
+import_directory(struct import *im, const struct ctl_opts *opts, bool create_missing)
 {
-	struct csv_reader r;
-	char err[256];
+	struct csv_reader *r = &im->csv;
 	uint8_t key[256];
 	size_t key_len = 0;
-	int got, rc = -1;
 	bool teams;
 
-	csv_init(&r, buf, len);
-	got = csv_next(&r, err, sizeof(err));
-	if (got <= 0) {
-		fprintf(stderr, "%s:%u: %s\n", path, r.line ? r.line : 1,
-			got < 0 ? err : "no header row");
-		goto out;
+	if (import_header(im) < 0) {
+		return -1;
 	}
-	teams = csv_column(&r, "identity") < 0 && csv_column(&r, "team") >= 0 &&
-		csv_column(&r, "parent") >= 0;
-	if (!teams && csv_column(&r, "identity") < 0) {
+	teams = csv_column(r, "identity") < 0 && csv_column(r, "team") >= 0 &&
+		csv_column(r, "parent") >= 0;
+	if (!teams && csv_column(r, "identity") < 0) {
 		fprintf(stderr, "%s:%u: the header is identity,team,cost_center,valid_from,valid_to "
 				"or team,parent,cost_center,valid_from,valid_to\n",
-			path, r.line);
-		goto out;
+			im->path, r->line);
+		return -1;
 	}
 	if (!teams && ctl_person_key(opts, key, &key_len) < 0) {
-		goto out;
+		return -1;
 	}
-	if (ctl_exec(conn, "BEGIN") < 0) {
-		goto out;
+	if (ctl_exec(im->conn, "BEGIN") < 0) {
+		return -1;
 	}
-	if (teams ? stage_teams(conn, path, &r) < 0 ||
-			    apply_teams(conn, path, create_missing) < 0 :
-		    stage_memberships(conn, path, &r, key, key_len) < 0 ||
-			    apply_memberships(conn, path, create_missing) < 0) {
-		fprintf(stderr, "%s: nothing imported\n", path);
-		/* Already failing; the rollback's own error adds nothing. */
-		(void)ctl_exec(conn, "ROLLBACK");
-		goto out;
+	if (teams ? stage_teams(im) < 0 || apply_teams(im->conn, im->path, create_missing) < 0 :
+		    stage_memberships(im, key, key_len) < 0 ||
+			    apply_memberships(im->conn, im->path, create_missing) < 0) {
+		import_abort(im);
+		return -1;
 	}
-	if (ctl_exec(conn, "COMMIT") < 0) {
-		goto out;
+	if (ctl_exec(im->conn, "COMMIT") < 0) {
+		return -1;
 	}
-	printf("%s: %s imported\n", path, teams ? "teams" : "memberships");
-	rc = 0;
-out:
-	csv_finish(&r);
-	return rc;
+	printf("%s: %s imported\n", im->path, teams ? "teams" : "memberships");
+	return 0;
 }
+
+static const char help[] =
+	"usage: aimeterctl directory import [options] FILE.csv\n\n"
+	"Memberships: header identity,team,cost_center,valid_from,valid_to\n"
+	"(optional column person groups several identities into one\n"
+	"person); one row per period [valid_from, valid_to), dates UTC,\n"
+	"empty valid_to = open, cost_center overrides the team's. The file\n"
+	"replaces the memberships of each person it names; overlapping\n"
+	"periods are refused. Needs the person key.\n"
+	"Teams: header team,parent,cost_center,valid_from,valid_to.\n"
+	"Nothing is applied when any row is wrong.\n\n"
+	"options:\n"
+	"  --create-missing        create unknown teams and cost centres\n" CTL_COMMON_HELP;
 
 int
 cmd_directory(int argc, char **argv)
 {
-	static const struct option longopts[] = { CTL_COMMON_LONGOPTS,
-						  { "create-missing", no_argument, NULL, 'c' },
-						  { NULL, 0, NULL, 0 } };
 	struct ctl_opts opts = { 0 };
 	bool create_missing = false;
-	char *buf = NULL;
-	size_t len = 0;
-	PGconn *conn;
-	int c, rc;
+	const struct options_entry entries[] = {
+		{ "create-missing", 0, NULL, &create_missing },
+		{ NULL, 0, NULL, NULL },
+	};
+	const struct options_spec spec = { help, entries, NULL, 1, false };
+	struct import im;
+	int rc = options_parse(&spec, argc, argv, &opts);
 
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		if (ctl_common_option(&opts, c, optarg)) {
-			continue;
-		}
-		if (c == 'c') {
-			create_missing = true;
-			continue;
-		}
-		if (c == 'h') {
-			printf("usage: aimeterctl directory import [options] FILE.csv\n\n"
-			       "Memberships: header identity,team,cost_center,valid_from,valid_to\n"
-			       "(optional column person groups several identities into one\n"
-			       "person); one row per period [valid_from, valid_to), dates UTC,\n"
-			       "empty valid_to = open, cost_center overrides the team's. The file\n"
-			       "replaces the memberships of each person it names; overlapping\n"
-			       "periods are refused. Needs the person key.\n"
-			       "Teams: header team,parent,cost_center,valid_from,valid_to.\n"
-			       "Nothing is applied when any row is wrong.\n\n"
-			       "options:\n"
-			       "  --create-missing        create unknown teams and cost centres\n" CTL_COMMON_HELP);
-			return CTL_OK;
-		}
-		return CTL_USAGE;
+	if (rc != OPTIONS_CONTINUE) {
+		return rc;
 	}
 	if (optind + 2 != argc || strcmp(argv[optind], "import") != 0) {
 		fprintf(stderr, "aimeterctl: usage: aimeterctl directory import [--create-missing] "
 				"FILE.csv; see --help\n");
 		return CTL_USAGE;
 	}
-	if (ctl_read_file(argv[optind + 1], &buf, &len) < 0) {
-		return CTL_FAIL;
-	}
-	conn = ctl_connect(&opts);
-	if (conn == NULL) {
-		free(buf);
-		return CTL_FAIL;
-	}
-	rc = import_directory(conn, &opts, argv[optind + 1], buf, len, create_missing);
-	PQfinish(conn);
-	free(buf);
-	return rc < 0 ? CTL_FAIL : CTL_OK;
+	rc = import_open(&im, &opts, argv[optind + 1]) < 0 ||
+			     import_directory(&im, &opts, create_missing) < 0 ?
+		     CTL_FAIL :
+		     CTL_OK;
+	import_close(&im);
+	return rc;
 }

@@ -12,7 +12,8 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 
-#include "ctl.h"
+#include "import.h"
+#include "options.h"
 #include "writepath.h"
 
 /* Events per transaction: big enough to amortise, small enough to bound memory. */
@@ -338,49 +339,38 @@ out:
 	return rc;
 }
 
+static const char help[] =
+	"usage: aimeterctl ingest [options] FILE|-\n\n"
+	"Loads usage events, one JSON object a line, exactly as\n"
+	"`aimeter-agent scan --format jsonl` prints them, through the\n"
+	"collector's write path: duplicates are dropped by event id,\n"
+	"invalid events are rejected with a reason (aimeterctl report\n"
+	"rejected) and the rest goes in. Identities are hashed with the\n"
+	"person key. Prints inserted, duplicate and rejected counts.\n\n"
+	"options:\n" CTL_COMMON_HELP;
+
 int
 cmd_ingest(int argc, char **argv)
 {
-	static const struct option longopts[] = { CTL_COMMON_LONGOPTS, { NULL, 0, NULL, 0 } };
 	struct ctl_opts opts = { 0 };
+	const struct options_spec spec = { help, NULL, NULL, 1, false };
 	struct totals t = { 0 };
-	char *buf = NULL;
-	size_t len = 0;
-	PGconn *conn;
-	int c, rc;
+	struct import im;
+	int rc = options_parse(&spec, argc, argv, &opts);
 
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		if (ctl_common_option(&opts, c, optarg)) {
-			continue;
-		}
-		if (c == 'h') {
-			printf("usage: aimeterctl ingest [options] FILE|-\n\n"
-			       "Loads usage events, one JSON object a line, exactly as\n"
-			       "`aimeter-agent scan --format jsonl` prints them, through the\n"
-			       "collector's write path: duplicates are dropped by event id,\n"
-			       "invalid events are rejected with a reason (aimeterctl report\n"
-			       "rejected) and the rest goes in. Identities are hashed with the\n"
-			       "person key. Prints inserted, duplicate and rejected counts.\n\n"
-			       "options:\n" CTL_COMMON_HELP);
-			return CTL_OK;
-		}
-		return CTL_USAGE;
+	if (rc != OPTIONS_CONTINUE) {
+		return rc;
 	}
 	if (optind + 1 != argc) {
 		fprintf(stderr, "aimeterctl: ingest needs one FILE (or - for stdin); see --help\n");
 		return CTL_USAGE;
 	}
-	if (ctl_read_file(argv[optind], &buf, &len) < 0) {
+	if (import_open(&im, &opts, argv[optind]) < 0) {
+		import_close(&im);
 		return CTL_FAIL;
 	}
-	conn = ctl_connect(&opts);
-	if (conn == NULL) {
-		free(buf);
-		return CTL_FAIL;
-	}
-	rc = ingest_buffer(conn, &opts, argv[optind], buf, len, &t);
-	PQfinish(conn);
-	free(buf);
+	rc = ingest_buffer(im.conn, &opts, im.path, im.buf, im.len, &t);
+	import_close(&im);
 	printf("inserted %ld, duplicates %ld, rejected %ld\n", t.inserted, t.duplicates,
 	       t.rejected + t.malformed);
 	if (rc < 0 || t.events == 0) {

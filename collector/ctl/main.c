@@ -6,6 +6,7 @@
 #include "am_config.h"
 #include "ctl.h"
 #include "migrate.h"
+#include "options.h"
 #include "rep.h"
 
 static void
@@ -46,30 +47,26 @@ usage(FILE *f)
 		   "  -V, --version  show the version\n");
 }
 
+static const char migrate_help[] =
+	"usage: aimeterctl migrate [options]\n\n"
+	"Applies the schema migrations built into this binary that the\n"
+	"database lacks, in order; safe to run on every deploy and from\n"
+	"several hosts at once (an advisory lock serialises runs).\n"
+	"Run it as the database owner (a superuser): the write-path\n"
+	"functions it creates are SECURITY DEFINER.\n\n"
+	"options:\n" CTL_COMMON_HELP;
+
 int
 cmd_migrate(int argc, char **argv)
 {
-	static const struct option longopts[] = { CTL_COMMON_LONGOPTS, { NULL, 0, NULL, 0 } };
+	const struct options_spec spec = { migrate_help, NULL, NULL, 1, false };
 	struct ctl_opts opts = { 0 };
 	char err[1024];
-	int c, applied = 0, rc;
+	int applied = 0, rc = options_parse(&spec, argc, argv, &opts);
 	PGconn *conn;
 
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		if (ctl_common_option(&opts, c, optarg)) {
-			continue;
-		}
-		if (c == 'h') {
-			printf("usage: aimeterctl migrate [options]\n\n"
-			       "Applies the schema migrations built into this binary that the\n"
-			       "database lacks, in order; safe to run on every deploy and from\n"
-			       "several hosts at once (an advisory lock serialises runs).\n"
-			       "Run it as the database owner (a superuser): the write-path\n"
-			       "functions it creates are SECURITY DEFINER.\n\n"
-			       "options:\n" CTL_COMMON_HELP);
-			return CTL_OK;
-		}
-		return CTL_USAGE;
+	if (rc != OPTIONS_CONTINUE) {
+		return rc;
 	}
 	if (optind != argc) {
 		fprintf(stderr, "aimeterctl: migrate takes no arguments; see --help\n");
@@ -93,28 +90,25 @@ cmd_migrate(int argc, char **argv)
 	return CTL_OK;
 }
 
+static const char check_help[] =
+	"usage: aimeterctl check [options]\n\n"
+	"Reports rows in the default partition of usage_events (there\n"
+	"should be none: partitions are made on demand). Exit 1 if any.\n\n"
+	"options:\n" CTL_COMMON_HELP;
+
 int
 cmd_check(int argc, char **argv)
 {
-	static const struct option longopts[] = { CTL_COMMON_LONGOPTS, { NULL, 0, NULL, 0 } };
+	const struct options_spec spec = { check_help, NULL, NULL, 1, false };
 	struct ctl_opts opts = { 0 };
 	PGresult *r;
 	PGconn *conn;
-	int c, rc = CTL_OK;
+	int rc = options_parse(&spec, argc, argv, &opts);
 
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		if (ctl_common_option(&opts, c, optarg)) {
-			continue;
-		}
-		if (c == 'h') {
-			printf("usage: aimeterctl check [options]\n\n"
-			       "Reports rows in the default partition of usage_events (there\n"
-			       "should be none: partitions are made on demand). Exit 1 if any.\n\n"
-			       "options:\n" CTL_COMMON_HELP);
-			return CTL_OK;
-		}
-		return CTL_USAGE;
+	if (rc != OPTIONS_CONTINUE) {
+		return rc;
 	}
+	rc = CTL_OK;
 	conn = ctl_connect(&opts);
 	if (conn == NULL) {
 		return CTL_FAIL;
