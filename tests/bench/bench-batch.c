@@ -13,29 +13,13 @@
 #include <zlib.h>
 
 #include "batch.h"
+#include "bench-util.h"
 #include "event_id.h"
 
 #define N_EVENTS 1000
 
 static const char *const models[] = { "claude-sonnet-4-5-20250929", "claude-opus-4-5-20251101",
 				      "claude-haiku-4-5-20251001", "gpt-5.1-codex", "gpt-5.2" };
-
-static double
-now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static uint64_t
-rnd(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
-}
 
 struct fixture {
 	am_batch batch;
@@ -62,7 +46,7 @@ build(struct fixture *f)
 	f->batch.batch_id.len = 16;
 	for (int i = 0; i < 8; i++) {
 		snprintf(f->sessions[i], sizeof(f->sessions[i]), "%08x-1c4b-4f3e-9a51-%012llx",
-			 (unsigned)rnd(&s), (unsigned long long)(rnd(&s) & 0xffffffffffffull));
+			 (unsigned)bench_rnd(&s), (unsigned long long)(bench_rnd(&s) & 0xffffffffffffull));
 	}
 	for (int i = 0; i < 4; i++) {
 		uint8_t id[16];
@@ -74,14 +58,14 @@ build(struct fixture *f)
 	for (int i = 0; i < N_EVENTS; i++) {
 		am_usage_event *e = &f->ev[i];
 		char key[40];
-		int m = (int)(rnd(&s) % 5);
+		int m = (int)(bench_rnd(&s) % 5);
 
 		aimeter__v1__usage_event__init(e);
-		snprintf(key, sizeof(key), "msg_%016llx", (unsigned long long)rnd(&s));
+		snprintf(key, sizeof(key), "msg_%016llx", (unsigned long long)bench_rnd(&s));
 		am_event_id("claude-code", key, strlen(key), f->ids[i]);
 		e->event_id.data = f->ids[i];
 		e->event_id.len = 16;
-		e->ts_ms = 1789461000000 + i * 4000 + (int64_t)(rnd(&s) % 3000);
+		e->ts_ms = 1789461000000 + i * 4000 + (int64_t)(bench_rnd(&s) % 3000);
 		e->tool = (char *)(m >= 3 ? "codex" : "claude-code");
 		e->model = (char *)models[m];
 		e->session = f->sessions[i / 125];
@@ -89,12 +73,12 @@ build(struct fixture *f)
 		e->user = (char *)"dana.kowalski@example.com";
 		e->team_hint = (char *)"payments";
 		e->billing_mode = AIMETER__V1__BILLING_MODE__BILLING_MODE_SUBSCRIPTION;
-		e->input_tokens = rnd(&s) % 50;
-		e->output_tokens = 50 + rnd(&s) % 4000;
-		e->cache_write_5m_tokens = rnd(&s) % 4 == 0 ? rnd(&s) % 20000 : 0;
-		e->cache_read_tokens = 20000 + rnd(&s) % 150000;
-		e->reasoning_tokens = m >= 3 ? rnd(&s) % 500 : 0;
-		e->web_search_requests = rnd(&s) % 50 == 0 ? 1 : 0;
+		e->input_tokens = bench_rnd(&s) % 50;
+		e->output_tokens = 50 + bench_rnd(&s) % 4000;
+		e->cache_write_5m_tokens = bench_rnd(&s) % 4 == 0 ? bench_rnd(&s) % 20000 : 0;
+		e->cache_read_tokens = 20000 + bench_rnd(&s) % 150000;
+		e->reasoning_tokens = m >= 3 ? bench_rnd(&s) % 500 : 0;
+		e->web_search_requests = bench_rnd(&s) % 50 == 0 ? 1 : 0;
 		e->speed = (char *)"standard";
 		e->service_tier = (char *)"standard";
 		f->ptr[i] = e;
@@ -149,16 +133,16 @@ main(int argc, char **argv)
 	}
 	build(f);
 
-	t0 = now();
+	t0 = bench_now();
 	for (int r = 0; r < rounds; r++) {
 		free(wire);
 		if (am_batch_encode(&f->batch, &wire, &wire_len) != 0) {
 			return 1;
 		}
 	}
-	t_enc = (now() - t0) / rounds;
+	t_enc = (bench_now() - t0) / rounds;
 
-	t0 = now();
+	t0 = bench_now();
 	for (int r = 0; r < rounds; r++) {
 		am_batch *b;
 		struct am_batch_status st;
@@ -168,15 +152,15 @@ main(int argc, char **argv)
 		}
 		am_batch_free(b);
 	}
-	t_dec = (now() - t0) / rounds;
+	t_dec = (bench_now() - t0) / rounds;
 
-	t0 = now();
+	t0 = bench_now();
 	for (int r = 0; r < rounds; r++) {
 		json_len = to_json(f, json, json_cap);
 	}
-	t_json = (now() - t0) / rounds;
+	t_json = (bench_now() - t0) / rounds;
 
-	t0 = now();
+	t0 = bench_now();
 	for (int r = 0; r < rounds; r++) {
 		uLongf n = compressBound(json_len);
 		/* gzip's default level, as HTTP clients use it. */
@@ -185,16 +169,16 @@ main(int argc, char **argv)
 		}
 		gz_len = n;
 	}
-	t_gz = (now() - t0) / rounds;
+	t_gz = (bench_now() - t0) / rounds;
 
-	t0 = now();
+	t0 = bench_now();
 	for (int r = 0; r < rounds; r++) {
 		uLongf n = json_cap;
 		if (uncompress((Bytef *)json, &n, gz, gz_len) != Z_OK) {
 			return 1;
 		}
 	}
-	t_gunzip = (now() - t0) / rounds;
+	t_gunzip = (bench_now() - t0) / rounds;
 
 	printf("batch of %d realistic events, %d rounds\n", N_EVENTS, rounds);
 	printf("%-28s %14s %14s %12s\n", "format", "encode ev/s", "decode ev/s", "bytes/event");
