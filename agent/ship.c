@@ -2,6 +2,8 @@
 #include "ship.h"
 
 #include <curl/curl.h>
+#include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -94,6 +96,7 @@ struct ship {
 };
 
 static void ship_maybe_send(struct ship *s);
+static int multi_open(struct ship *s);
 
 static int64_t
 now_ms(void)
@@ -113,6 +116,120 @@ random_u64(void)
 		v = (uint64_t)now_ms() * 6364136223846793005ull + (uint64_t)getpid();
 	}
 	return v;
+}
+
+/*
+ * libcurl is opened with dlopen when there is something to send and closed
+ * again when the agent has been idle for a while. Debian's libcurl pulls in
+ * about 25 libraries (GnuTLS, Kerberos, LDAP, RTMP, SSH...) for protocols
+ * the agent never speaks; mapped, they cost about 3.5 MB of resident pages
+ * and their relocated data, all the time, for an upload a minute at most.
+ * Only the functions below are used, called through this table.
+ */
+static struct curl_lib {
+	void *dl;
+	CURL *(*easy_init)(void);
+	CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+	void (*easy_cleanup)(CURL *);
+	const char *(*easy_strerror)(CURLcode);
+	CURLM *(*multi_init)(void);
+	CURLMcode (*multi_setopt)(CURLM *, CURLMoption, ...);
+	CURLMcode (*multi_add_handle)(CURLM *, CURL *);
+	CURLMcode (*multi_remove_handle)(CURLM *, CURL *);
+	CURLMcode (*multi_socket_action)(CURLM *, curl_socket_t, int, int *);
+	CURLMcode (*multi_assign)(CURLM *, curl_socket_t, void *);
+	CURLMsg *(*multi_info_read)(CURLM *, int *);
+	CURLMcode (*multi_cleanup)(CURLM *);
+	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+	void (*slist_free_all)(struct curl_slist *);
+	CURLcode (*global_init)(long);
+	void (*global_cleanup)(void);
+} lib;
+
+#define CURL_SYM(f) {"curl_" #f, offsetof(struct curl_lib, f)}
+static const struct {
+	const char *name;
+	size_t offset;
+} curl_syms[] = {
+	CURL_SYM(easy_init),	     CURL_SYM(easy_setopt),	    CURL_SYM(easy_getinfo),
+	CURL_SYM(easy_cleanup),	     CURL_SYM(easy_strerror),	    CURL_SYM(multi_init),
+	CURL_SYM(multi_setopt),	     CURL_SYM(multi_add_handle),    CURL_SYM(multi_remove_handle),
+	CURL_SYM(multi_socket_action), CURL_SYM(multi_assign),	    CURL_SYM(multi_info_read),
+	CURL_SYM(multi_cleanup),     CURL_SYM(slist_append),	    CURL_SYM(slist_free_all),
+	CURL_SYM(global_init),	     CURL_SYM(global_cleanup),
+};
+
+/* Open libcurl and initialise it; 0 or a negative errno (logged). */
+static int
+curl_lib_open(void)
+{
+	if (lib.dl != NULL) {
+		return 0;
+	}
+	/*
+	 * GnuTLS (loaded for librtmp and libldap, never used) otherwise
+	 * initialises itself and p11-kit in its constructor at every load.
+	 */
+	(void)setenv("GNUTLS_NO_IMPLICIT_INIT", "1", 0); /* only a saving, ignoring */
+	lib.dl = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+	if (lib.dl == NULL) {
+		log_warnx("could not load libcurl: %s", dlerror());
+		return -ELIBACC;
+	}
+	for (size_t i = 0; i < sizeof(curl_syms) / sizeof(curl_syms[0]); i++) {
+		void *f = dlsym(lib.dl, curl_syms[i].name);
+		if (f == NULL) {
+			log_warnx("could not find %s in libcurl: %s", curl_syms[i].name, dlerror());
+			goto fail;
+		}
+		memcpy((char *)&lib + curl_syms[i].offset, &f, sizeof(f));
+	}
+	if (lib.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		log_warnx("could not initialise libcurl");
+		goto fail;
+	}
+	return 0;
+fail:
+	(void)dlclose(lib.dl); /* nothing of it is in use, ignoring */
+	memset(&lib, 0, sizeof(lib));
+	return -ELIBACC;
+}
+
+/* True when this thread is the process's only one. */
+static bool
+single_threaded(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	int n = 0;
+
+	if (d == NULL) {
+		return false;
+	}
+	while ((e = readdir(d)) != NULL) {
+		n += e->d_name[0] != '.';
+	}
+	closedir(d);
+	return n == 1;
+}
+
+/*
+ * Close libcurl when no handle of it is left. A resolver thread that curl
+ * abandoned after a timeout may still run its code, so with other threads
+ * alive it stays open until the next idle period.
+ */
+static void
+curl_lib_close(void)
+{
+	if (lib.dl == NULL || !single_threaded()) {
+		return;
+	}
+	lib.global_cleanup();
+	if (dlclose(lib.dl) != 0) {
+		log_warnx("could not unload libcurl: %s, ignoring", dlerror());
+	}
+	memset(&lib, 0, sizeof(lib));
 }
 
 /* --- status file for `aimeter-agent status` ----------------------------------------- */
@@ -242,13 +359,13 @@ check_multi_info(struct ship *s)
 	CURLMsg *msg;
 	int pending;
 
-	while ((msg = curl_multi_info_read(s->multi, &pending)) != NULL) {
+	while ((msg = lib.multi_info_read(s->multi, &pending)) != NULL) {
 		if (msg->msg != CURLMSG_DONE) {
 			continue;
 		}
 		struct xfer *x = NULL;
 		CURLcode code = msg->data.result;
-		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+		lib.easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
 		xfer_done(x, code);
 	}
 }
@@ -269,7 +386,7 @@ sock_poll_cb(uv_poll_t *p, int status, int events)
 	if (events & UV_WRITABLE) {
 		flags |= CURL_CSELECT_OUT;
 	}
-	curl_multi_socket_action(s->multi, k->fd, flags, &running);
+	lib.multi_socket_action(s->multi, k->fd, flags, &running);
 	check_multi_info(s);
 }
 
@@ -299,7 +416,7 @@ curl_socket_cb(CURL *easy, curl_socket_t fd, int action, void *userp, void *sock
 			k->next = s->socks;
 			s->socks = k;
 			s->open_handles++;
-			curl_multi_assign(s->multi, fd, k);
+			lib.multi_assign(s->multi, fd, k);
 		}
 		if (action != CURL_POLL_OUT) {
 			events |= UV_READABLE;
@@ -314,7 +431,7 @@ curl_socket_cb(CURL *easy, curl_socket_t fd, int action, void *userp, void *sock
 			uv_poll_stop(&k->poll);
 			sock_unlink(s, k);
 			uv_close((uv_handle_t *)&k->poll, sock_close_cb);
-			curl_multi_assign(s->multi, fd, NULL);
+			lib.multi_assign(s->multi, fd, NULL);
 		}
 		break;
 	default:
@@ -329,7 +446,7 @@ curl_timer_cb(uv_timer_t *t)
 	struct ship *s = container_of(t, struct ship, curl_timer);
 	int running;
 
-	curl_multi_socket_action(s->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	lib.multi_socket_action(s->multi, CURL_SOCKET_TIMEOUT, 0, &running);
 	check_multi_info(s);
 }
 
@@ -408,11 +525,13 @@ xfer_free(struct xfer *x)
 	}
 	if (x->easy != NULL) {
 		if (x->ship != NULL && x->ship->multi != NULL) {
-			curl_multi_remove_handle(x->ship->multi, x->easy);
+			lib.multi_remove_handle(x->ship->multi, x->easy);
 		}
-		curl_easy_cleanup(x->easy);
+		lib.easy_cleanup(x->easy);
 	}
-	curl_slist_free_all(x->headers);
+	if (x->headers != NULL) {
+		lib.slist_free_all(x->headers);
+	}
 	free(x->body);
 	spool_peek_free(&x->peek);
 	free(x);
@@ -424,26 +543,31 @@ xfer_start(struct ship *s, struct xfer *x, const char *path)
 	char url[4200], auth[ENROLL_TOKEN_MAX + 32];
 	struct curl_slist *h;
 	CURL *e;
+	int r;
 
 	x->ship = s;
-	x->easy = e = curl_easy_init();
+	r = multi_open(s);
+	if (r < 0) {
+		return r;
+	}
+	x->easy = e = lib.easy_init();
 	if (e == NULL) {
 		return -ENOMEM;
 	}
 	snprintf(url, sizeof(url), "%s%s", s->url, path);
-	h = curl_slist_append(NULL, "Content-Type: application/x-protobuf");
+	h = lib.slist_append(NULL, "Content-Type: application/x-protobuf");
 	if (h != NULL && x->kind == XFER_BATCH) {
-		struct curl_slist *h2 = curl_slist_append(h, "Content-Encoding: zstd");
+		struct curl_slist *h2 = lib.slist_append(h, "Content-Encoding: zstd");
 		h = h2;
 		if (h != NULL) {
 			snprintf(auth, sizeof(auth), "Authorization: Bearer %s", s->creds.token);
-			h2 = curl_slist_append(h, auth);
+			h2 = lib.slist_append(h, auth);
 			explicit_bzero(auth, sizeof(auth));
 			h = h2;
 		}
 	}
 	if (h != NULL) {
-		h = curl_slist_append(h, "Expect:"); /* no 100-continue round trip */
+		h = lib.slist_append(h, "Expect:"); /* no 100-continue round trip */
 	}
 	if (h == NULL) {
 		/* curl_slist_append frees nothing on failure: the list leaks only on OOM paths */
@@ -451,32 +575,32 @@ xfer_start(struct ship *s, struct xfer *x, const char *path)
 	}
 	x->headers = h;
 
-	if (curl_easy_setopt(e, CURLOPT_URL, url) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https") != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK ||
-	    (s->ca_file != NULL && curl_easy_setopt(e, CURLOPT_CAINFO, s->ca_file) != CURLE_OK) ||
-	    (s->pin != NULL && curl_easy_setopt(e, CURLOPT_PINNEDPUBLICKEY, s->pin) != CURLE_OK) ||
-	    curl_easy_setopt(e, CURLOPT_POST, 1L) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_POSTFIELDS, x->body) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)x->body_len) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_USERAGENT, "aimeter-agent/" AM_VERSION) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 10000L) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 120000L) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, xfer_write_cb) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_WRITEDATA, x) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, xfer_header_cb) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_HEADERDATA, x) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, xfer_progress_cb) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_XFERINFODATA, x) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_PRIVATE, x) != CURLE_OK) {
+	if (lib.easy_setopt(e, CURLOPT_URL, url) != CURLE_OK ||
+	    lib.easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https") != CURLE_OK ||
+	    lib.easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK ||
+	    lib.easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK ||
+	    (s->ca_file != NULL && lib.easy_setopt(e, CURLOPT_CAINFO, s->ca_file) != CURLE_OK) ||
+	    (s->pin != NULL && lib.easy_setopt(e, CURLOPT_PINNEDPUBLICKEY, s->pin) != CURLE_OK) ||
+	    lib.easy_setopt(e, CURLOPT_POST, 1L) != CURLE_OK ||
+	    lib.easy_setopt(e, CURLOPT_POSTFIELDS, x->body) != CURLE_OK ||
+	    lib.easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)x->body_len) != CURLE_OK ||
+	    lib.easy_setopt(e, CURLOPT_HTTPHEADER, x->headers) != CURLE_OK ||
+	    lib.easy_setopt(e, CURLOPT_USERAGENT, "aimeter-agent/" AM_VERSION) != CURLE_OK ||
+	    lib.easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf) != CURLE_OK ||
+	    lib.easy_setopt(e, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
+	    lib.easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 10000L) != CURLE_OK ||
+	    lib.easy_setopt(e, CURLOPT_TIMEOUT_MS, 120000L) != CURLE_OK ||
+	    lib.easy_setopt(e, CURLOPT_WRITEFUNCTION, xfer_write_cb) != CURLE_OK ||
+	    lib.easy_setopt(e, CURLOPT_WRITEDATA, x) != CURLE_OK ||
+	    lib.easy_setopt(e, CURLOPT_HEADERFUNCTION, xfer_header_cb) != CURLE_OK ||
+	    lib.easy_setopt(e, CURLOPT_HEADERDATA, x) != CURLE_OK ||
+	    lib.easy_setopt(e, CURLOPT_XFERINFOFUNCTION, xfer_progress_cb) != CURLE_OK ||
+	    lib.easy_setopt(e, CURLOPT_XFERINFODATA, x) != CURLE_OK ||
+	    lib.easy_setopt(e, CURLOPT_NOPROGRESS, 0L) != CURLE_OK ||
+	    lib.easy_setopt(e, CURLOPT_PRIVATE, x) != CURLE_OK) {
 		return -ENOMEM;
 	}
-	if (curl_multi_add_handle(s->multi, e) != CURLM_OK) {
+	if (lib.multi_add_handle(s->multi, e) != CURLM_OK) {
 		return -ENOMEM;
 	}
 	s->inflight = x;
@@ -693,12 +817,12 @@ xfer_done(struct xfer *x, CURLcode code)
 	if (code != CURLE_OK) {
 		note_error(s, "could not %s \"%s\": %s%s%s",
 			   x->kind == XFER_ENROLL ? "enroll with" : "send a batch to", s->url,
-			   curl_easy_strerror(code), x->errbuf[0] ? ": " : "", x->errbuf);
+			   lib.easy_strerror(code), x->errbuf[0] ? ": " : "", x->errbuf);
 		xfer_free(x);
 		backoff(s);
 		return;
 	}
-	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
+	lib.easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
 	if (x->kind == XFER_ENROLL) {
 		enroll_done(s, x, status);
 	} else {
@@ -758,29 +882,43 @@ start_batch(struct ship *s)
 	return 1;
 }
 
-static CURLM *
-multi_create(struct ship *s)
+/* Open libcurl and the multi handle if they are not open. */
+static int
+multi_open(struct ship *s)
 {
-	CURLM *m = curl_multi_init();
+	CURLM *m;
+	int r;
 
-	if (m == NULL) {
-		return NULL;
+	if (s->multi != NULL) {
+		return 0;
 	}
-	curl_multi_setopt(m, CURLMOPT_SOCKETFUNCTION, curl_socket_cb);
-	curl_multi_setopt(m, CURLMOPT_SOCKETDATA, s);
-	curl_multi_setopt(m, CURLMOPT_TIMERFUNCTION, curl_timer_fn);
-	curl_multi_setopt(m, CURLMOPT_TIMERDATA, s);
-	return m;
+	r = curl_lib_open();
+	if (r < 0) {
+		return r;
+	}
+	m = lib.multi_init();
+	if (m == NULL) {
+		return -ENOMEM;
+	}
+	lib.multi_setopt(m, CURLMOPT_SOCKETFUNCTION, curl_socket_cb);
+	lib.multi_setopt(m, CURLMOPT_SOCKETDATA, s);
+	lib.multi_setopt(m, CURLMOPT_TIMERFUNCTION, curl_timer_fn);
+	lib.multi_setopt(m, CURLMOPT_TIMERDATA, s);
+	s->multi = m;
+	return 0;
 }
 
 /* Close curl's sockets and its multi handle (the polls stop first). */
 static void
 multi_destroy(struct ship *s)
 {
+	if (s->multi == NULL) {
+		return;
+	}
 	for (struct sock *k = s->socks; k != NULL; k = k->next) {
 		uv_poll_stop(&k->poll);
 	}
-	curl_multi_cleanup(s->multi);
+	lib.multi_cleanup(s->multi);
 	s->multi = NULL;
 	while (s->socks != NULL) {
 		struct sock *k = s->socks;
@@ -791,25 +929,21 @@ multi_destroy(struct ship *s)
 }
 
 /*
- * Idle for a while with nothing to send: close the kept-alive connection and
- * its TLS state and hand freed heap back, so an idle agent stays small. The
- * next batch connects again (once a minute at most, by batch_age).
+ * Idle for a while with nothing to send: close the kept-alive connection, its
+ * TLS state and libcurl, and hand freed heap back, so an idle agent stays
+ * small. The next batch loads libcurl and connects again (once a minute at
+ * most, by batch_age).
  */
 static void
 ship_idle_cb(uv_timer_t *t)
 {
 	struct ship *s = container_of(t, struct ship, idle_timer);
-	CURLM *m;
 
 	if (s->state != SHIP_IDLE || s->inflight != NULL || spool_pending(s->spool)) {
 		return;
 	}
-	m = multi_create(s);
-	if (m == NULL) {
-		return; /* keep the old one */
-	}
 	multi_destroy(s);
-	s->multi = m;
+	curl_lib_close();
 	malloc_trim(0);
 }
 
@@ -924,6 +1058,7 @@ ship_close(struct ship *s)
 	}
 	/* Stop watching before curl closes its sockets, then close what is left. */
 	multi_destroy(s);
+	curl_lib_close();
 	explicit_bzero(&s->creds, sizeof(s->creds));
 	free_strings(s);
 	uv_close((uv_handle_t *)&s->curl_timer, timer_close_cb);
@@ -993,11 +1128,7 @@ ship_create(uv_loop_t *loop, struct spool *spool, const struct ship_options *o,
 	s->backoff_base_ms = o->backoff_base_ms ? o->backoff_base_ms : 1000;
 	s->backoff_cap_ms = o->backoff_cap_ms ? o->backoff_cap_ms : 300000;
 
-	s->multi = multi_create(s);
-	if (s->multi == NULL) {
-		r = -ENOMEM;
-		goto fail;
-	}
+	/* libcurl and the multi handle open with the first transfer (multi_open). */
 	uv_timer_init(loop, &s->curl_timer);
 	uv_timer_init(loop, &s->wake_timer);
 	uv_timer_init(loop, &s->idle_timer);
