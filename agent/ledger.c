@@ -32,6 +32,9 @@ ledger_finish(struct ledger *l)
 	}
 	free(l->blocks);
 	free(l->slots);
+	free(l->wide);
+	free(l->shapes);
+	free(l->shape_slots);
 	pool_finish(&l->small);
 	pool_finish(&l->models);
 	pool_finish(&l->big);
@@ -225,10 +228,23 @@ ledger_str(const struct ledger *l, uint32_t idx)
 
 /* ---- records ---- */
 
+static size_t
+rec_size(const struct ledger *l)
+{
+	return l->compact ? LEDGER_CREC_SIZE : sizeof(struct ledger_rec);
+}
+
+/* The bytes of record i; the id is always its first 16 bytes. */
+static unsigned char *
+rec_ptr(const struct ledger *l, size_t i)
+{
+	return l->blocks[i / LEDGER_BLOCK] + (i % LEDGER_BLOCK) * rec_size(l);
+}
+
 struct ledger_rec *
 ledger_at(const struct ledger *l, size_t i)
 {
-	return &l->blocks[i / LEDGER_BLOCK][i % LEDGER_BLOCK];
+	return (struct ledger_rec *)(void *)rec_ptr(l, i);
 }
 
 static int
@@ -240,7 +256,7 @@ rec_rehash(struct ledger *l, size_t n_slots)
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < l->n; i++) {
-		size_t j = id_hash(ledger_at(l, i)->id) & (n_slots - 1);
+		size_t j = id_hash(rec_ptr(l, i)) & (n_slots - 1);
 		while (slots[j] != 0) {
 			j = (j + 1) & (n_slots - 1);
 		}
@@ -252,23 +268,340 @@ rec_rehash(struct ledger *l, size_t n_slots)
 	return 0;
 }
 
-struct ledger_rec *
-ledger_find(const struct ledger *l, const uint8_t id[16])
+/* Index + 1 of the record with this id, or 0. */
+static size_t
+find_index(const struct ledger *l, const uint8_t id[16])
 {
 	size_t j;
 
+	/* the lines of one response come one after another */
+	if (l->last != 0 && memcmp(rec_ptr(l, l->last - 1), id, 16) == 0) {
+		return l->last;
+	}
 	if (l->n_slots == 0) {
-		return NULL;
+		return 0;
 	}
 	j = id_hash(id) & (l->n_slots - 1);
 	while (l->slots[j] != 0) {
-		struct ledger_rec *r = ledger_at(l, l->slots[j] - 1);
-		if (memcmp(r->id, id, 16) == 0) {
-			return r;
+		if (memcmp(rec_ptr(l, l->slots[j] - 1), id, 16) == 0) {
+			return l->slots[j];
 		}
 		j = (j + 1) & (l->n_slots - 1);
 	}
-	return NULL;
+	return 0;
+}
+
+struct ledger_rec *
+ledger_find(const struct ledger *l, const uint8_t id[16])
+{
+	size_t i = find_index(l, id);
+
+	return i != 0 ? ledger_at(l, i - 1) : NULL;
+}
+
+/* ---- compact records ---- */
+
+#define C_TS 16
+#define C_TOK 21
+#define C_SESSION 40
+#define C_SHAPE 43
+#define C_FLAGS 45
+#define CFLAG_WIDE 0x80u
+#define C24_MAX 0xFFFFFFu
+#define C_TS_MAX ((1LL << 40) - 1)
+#define SHAPE_MAX 65535u
+
+_Static_assert(C_FLAGS + 1 == LEDGER_CREC_SIZE, "compact layout adds up");
+_Static_assert(EVENT_WEB_SEARCH == EVENT_BUCKET_MAX - 1, "the 8-bit bucket is the last");
+_Static_assert((LEDGER_SIDECHAIN | LEDGER_EMITTED | LEDGER_SETTLED) < CFLAG_WIDE, "flag bits");
+
+static void
+put_le(unsigned char *p, uint64_t v, int n)
+{
+	for (int i = 0; i < n; i++) {
+		p[i] = (unsigned char)(v >> (8 * i));
+	}
+}
+
+static uint64_t
+get_le(const unsigned char *p, int n)
+{
+	uint64_t v = 0;
+
+	for (int i = n - 1; i >= 0; i--) {
+		v = v << 8 | p[i];
+	}
+	return v;
+}
+
+static bool
+shape_eq(const struct ledger_shape *a, const struct ledger_shape *b)
+{
+	return a->project == b->project && a->model == b->model && a->origin == b->origin &&
+	       a->speed == b->speed && a->tier == b->tier && a->tool == b->tool;
+}
+
+static size_t
+shape_hash(const struct ledger_shape *sh)
+{
+	uint64_t h = sh->project;
+
+	h = h * 0x9e3779b97f4a7c15ull ^ ((uint64_t)sh->model << 32 | (uint64_t)sh->origin << 16 |
+					  (uint64_t)sh->speed << 8 | sh->tier);
+	h = (h ^ sh->tool) * 0x9e3779b97f4a7c15ull;
+	return (size_t)(h >> 20);
+}
+
+static int
+shape_rehash(struct ledger *l, size_t n_slots)
+{
+	uint16_t *slots = calloc(n_slots, sizeof(*slots));
+
+	if (slots == NULL) {
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < l->n_shapes; i++) {
+		size_t j = shape_hash(&l->shapes[i]) & (n_slots - 1);
+		while (slots[j] != 0) {
+			j = (j + 1) & (n_slots - 1);
+		}
+		slots[j] = (uint16_t)(i + 1);
+	}
+	free(l->shape_slots);
+	l->shape_slots = slots;
+	l->n_shape_slots = n_slots;
+	return 0;
+}
+
+/* The index of the shape of r, interned. 0, -ENOMEM, or -E2BIG when the table is full. */
+static int
+shape_intern(struct ledger *l, const struct ledger_rec *r, uint16_t *ret_idx)
+{
+	struct ledger_shape sh = {r->project, r->model, r->origin, r->speed, r->tier, r->tool};
+	size_t j;
+
+	if ((l->n_shapes + 1) * 2 > l->n_shape_slots &&
+	    shape_rehash(l, l->n_shape_slots ? l->n_shape_slots * 2 : 64) < 0) {
+		return -ENOMEM;
+	}
+	j = shape_hash(&sh) & (l->n_shape_slots - 1);
+	while (l->shape_slots[j] != 0) {
+		if (shape_eq(&l->shapes[l->shape_slots[j] - 1], &sh)) {
+			*ret_idx = (uint16_t)(l->shape_slots[j] - 1);
+			return 0;
+		}
+		j = (j + 1) & (l->n_shape_slots - 1);
+	}
+	if (l->n_shapes >= SHAPE_MAX) {
+		return -E2BIG;
+	}
+	if (l->n_shapes == l->cap_shapes) {
+		size_t cap = l->cap_shapes ? l->cap_shapes * 2 : 64;
+		struct ledger_shape *shapes = realloc(l->shapes, cap * sizeof(*shapes));
+		if (shapes == NULL) {
+			return -ENOMEM;
+		}
+		l->shapes = shapes;
+		l->cap_shapes = cap;
+	}
+	l->shapes[l->n_shapes] = sh;
+	l->shape_slots[j] = (uint16_t)(l->n_shapes + 1);
+	*ret_idx = (uint16_t)l->n_shapes++;
+	return 0;
+}
+
+static void
+unpack(const struct ledger *l, const unsigned char *p, struct ledger_rec *ret)
+{
+	const struct ledger_shape *sh;
+	uint32_t session;
+
+	if (p[C_FLAGS] & CFLAG_WIDE) {
+		*ret = l->wide[get_le(p + C_TOK, 4)];
+		ret->flags = (uint8_t)(p[C_FLAGS] & ~CFLAG_WIDE);
+		return;
+	}
+	memcpy(ret->id, p, 16);
+	ret->ts_ms = LEDGER_TS_BASE + (int64_t)get_le(p + C_TS, 5);
+	for (int b = 0; b < EVENT_WEB_SEARCH; b++) {
+		ret->tok[b] = (uint32_t)get_le(p + C_TOK + 3 * b, 3);
+	}
+	ret->tok[EVENT_WEB_SEARCH] = p[C_TOK + 3 * EVENT_WEB_SEARCH];
+	session = (uint32_t)get_le(p + C_SESSION, 3);
+	ret->session = session != 0 ? session - 1 + LEDGER_MODEL_END : 0;
+	sh = &l->shapes[get_le(p + C_SHAPE, 2)];
+	ret->project = sh->project;
+	ret->model = sh->model;
+	ret->origin = sh->origin;
+	ret->speed = sh->speed;
+	ret->tier = sh->tier;
+	ret->tool = sh->tool;
+	ret->flags = p[C_FLAGS];
+}
+
+/*
+ * Store r into the compact record p (zeroed for a new record). A record
+ * that does not fit, or that once did not, is kept whole aside. 0 or
+ * -ENOMEM (p unchanged).
+ */
+static int
+pack(struct ledger *l, const struct ledger_rec *r, unsigned char *p)
+{
+	uint16_t shape = 0;
+	bool fits = r->ts_ms >= LEDGER_TS_BASE && r->ts_ms - LEDGER_TS_BASE <= C_TS_MAX &&
+		    r->tok[EVENT_WEB_SEARCH] <= 0xFF &&
+		    (r->session == 0 || r->session - LEDGER_MODEL_END + 1 <= C24_MAX);
+
+	for (int b = 0; b < EVENT_WEB_SEARCH && fits; b++) {
+		fits = r->tok[b] <= C24_MAX;
+	}
+	if (p[C_FLAGS] & CFLAG_WIDE) {
+		l->wide[get_le(p + C_TOK, 4)] = *r;
+		p[C_FLAGS] = (uint8_t)(r->flags | CFLAG_WIDE);
+		return 0;
+	}
+	if (fits && shape_intern(l, r, &shape) == 0) {
+		memcpy(p, r->id, 16);
+		put_le(p + C_TS, (uint64_t)(r->ts_ms - LEDGER_TS_BASE), 5);
+		for (int b = 0; b < EVENT_WEB_SEARCH; b++) {
+			put_le(p + C_TOK + 3 * b, r->tok[b], 3);
+		}
+		p[C_TOK + 3 * EVENT_WEB_SEARCH] = (unsigned char)r->tok[EVENT_WEB_SEARCH];
+		put_le(p + C_SESSION, r->session != 0 ? r->session - LEDGER_MODEL_END + 1 : 0, 3);
+		put_le(p + C_SHAPE, shape, 2);
+		p[C_FLAGS] = r->flags;
+		return 0;
+	}
+	if (l->n_wide == l->cap_wide) {
+		size_t cap = l->cap_wide ? l->cap_wide * 2 : 16;
+		struct ledger_rec *wide = realloc(l->wide, cap * sizeof(*wide));
+		if (wide == NULL) {
+			return -ENOMEM;
+		}
+		l->wide = wide;
+		l->cap_wide = cap;
+	}
+	l->wide[l->n_wide] = *r;
+	memcpy(p, r->id, 16);
+	memset(p + 16, 0, LEDGER_CREC_SIZE - 16);
+	put_le(p + C_TOK, l->n_wide++, 4);
+	p[C_FLAGS] = (uint8_t)(r->flags | CFLAG_WIDE);
+	return 0;
+}
+
+void
+ledger_set_compact(struct ledger *l)
+{
+	if (l->n == 0 && l->n_blocks == 0) {
+		l->compact = true;
+	}
+}
+
+void
+ledger_get(const struct ledger *l, size_t i, struct ledger_rec *ret)
+{
+	if (l->compact) {
+		unpack(l, rec_ptr(l, i), ret);
+	} else {
+		*ret = *ledger_at(l, i);
+	}
+}
+
+/* ---- sorting in place ---- */
+
+static int64_t
+rec_ts(const struct ledger *l, const unsigned char *p)
+{
+	if (!l->compact) {
+		return ((const struct ledger_rec *)(const void *)p)->ts_ms;
+	}
+	if (p[C_FLAGS] & CFLAG_WIDE) {
+		return l->wide[get_le(p + C_TOK, 4)].ts_ms;
+	}
+	return LEDGER_TS_BASE + (int64_t)get_le(p + C_TS, 5);
+}
+
+static int
+rec_cmp(const struct ledger *l, const unsigned char *a, const unsigned char *b)
+{
+	int64_t x = rec_ts(l, a), y = rec_ts(l, b);
+
+	if (x != y) {
+		return x < y ? -1 : 1;
+	}
+	return memcmp(a, b, 16);
+}
+
+static void
+rec_swap(const struct ledger *l, size_t i, size_t j)
+{
+	unsigned char t[sizeof(struct ledger_rec)];
+	unsigned char *a = rec_ptr(l, i), *b = rec_ptr(l, j);
+	size_t n = rec_size(l);
+
+	memcpy(t, a, n);
+	memcpy(a, b, n);
+	memcpy(b, t, n);
+}
+
+/* Quicksort of [lo, hi] (Hoare, median of three), the smaller side first. */
+static void
+sort_range(const struct ledger *l, size_t lo, size_t hi)
+{
+	unsigned char pivot[sizeof(struct ledger_rec)];
+
+	while (hi > lo + 12) {
+		size_t mid = lo + (hi - lo) / 2, i = lo, j = hi;
+		if (rec_cmp(l, rec_ptr(l, mid), rec_ptr(l, lo)) < 0) {
+			rec_swap(l, mid, lo);
+		}
+		if (rec_cmp(l, rec_ptr(l, hi), rec_ptr(l, lo)) < 0) {
+			rec_swap(l, hi, lo);
+		}
+		if (rec_cmp(l, rec_ptr(l, hi), rec_ptr(l, mid)) < 0) {
+			rec_swap(l, hi, mid);
+		}
+		/* lo <= pivot <= hi now: both bound the scans below */
+		memcpy(pivot, rec_ptr(l, mid), rec_size(l));
+		for (;;) {
+			do {
+				i++;
+			} while (rec_cmp(l, rec_ptr(l, i), pivot) < 0);
+			do {
+				j--;
+			} while (rec_cmp(l, pivot, rec_ptr(l, j)) < 0);
+			if (i >= j) {
+				break;
+			}
+			rec_swap(l, i, j);
+		}
+		/* [lo, j] <= pivot <= [j + 1, hi] */
+		if (j - lo < hi - j) {
+			sort_range(l, lo, j);
+			lo = j + 1;
+		} else {
+			sort_range(l, j + 1, hi);
+			hi = j;
+		}
+	}
+	for (size_t i = lo + 1; i <= hi; i++) {
+		for (size_t k = i; k > lo && rec_cmp(l, rec_ptr(l, k), rec_ptr(l, k - 1)) < 0; k--) {
+			rec_swap(l, k, k - 1);
+		}
+	}
+}
+
+void
+ledger_sort(struct ledger *l)
+{
+	/* record numbers change: the index goes (ledger_add would rebuild it) */
+	free(l->slots);
+	l->slots = NULL;
+	l->n_slots = 0;
+	l->last = 0;
+	if (l->n > 1) {
+		sort_range(l, 0, l->n - 1);
+	}
 }
 
 /* All strings of o into r, or none of them. 0, -ENOMEM or -E2BIG. */
@@ -392,18 +725,42 @@ merge_codex(struct ledger *l, struct ledger_rec *r, const struct ledger_obs *o)
 	}
 }
 
+static void
+merge(struct ledger *l, struct ledger_rec *r, const struct ledger_obs *o)
+{
+	if (o->tool == EVENT_TOOL_CLAUDE) {
+		merge_claude(l, r, o);
+	} else {
+		merge_codex(l, r, o);
+	}
+}
+
 int
 ledger_add(struct ledger *l, const struct ledger_obs *obs, struct ledger_rec **ret_rec)
 {
-	struct ledger_rec *r = ledger_find(l, obs->id);
+	size_t i = find_index(l, obs->id);
+	struct ledger_rec *r, tmp;
+	unsigned char *p;
 
-	if (r != NULL) {
+	if (ret_rec != NULL) {
+		*ret_rec = NULL;
+	}
+	if (i != 0) {
 		l->copies_merged++;
-		if (obs->tool == EVENT_TOOL_CLAUDE) {
-			merge_claude(l, r, obs);
-		} else {
-			merge_codex(l, r, obs);
+		l->last = i;
+		if (l->compact) {
+			struct ledger_rec before;
+			p = rec_ptr(l, i - 1);
+			unpack(l, p, &tmp);
+			before = tmp;
+			merge(l, &tmp, obs);
+			if (memcmp(&before, &tmp, sizeof(tmp)) != 0) {
+				(void)pack(l, &tmp, p); /* on error the record stays as it was */
+			}
+			return 0;
 		}
+		r = ledger_at(l, i - 1);
+		merge(l, r, obs);
 		if (ret_rec != NULL) {
 			*ret_rec = r;
 		}
@@ -413,18 +770,19 @@ ledger_add(struct ledger *l, const struct ledger_obs *obs, struct ledger_rec **r
 		return -ENOMEM;
 	}
 	if (l->n / LEDGER_BLOCK >= l->n_blocks) {
-		struct ledger_rec **blocks = realloc(l->blocks, (l->n_blocks + 1) * sizeof(*blocks));
+		unsigned char **blocks = realloc(l->blocks, (l->n_blocks + 1) * sizeof(*blocks));
 		if (blocks == NULL) {
 			return -ENOMEM;
 		}
 		l->blocks = blocks;
-		l->blocks[l->n_blocks] = malloc(LEDGER_BLOCK * sizeof(struct ledger_rec));
+		l->blocks[l->n_blocks] = malloc(LEDGER_BLOCK * rec_size(l));
 		if (l->blocks[l->n_blocks] == NULL) {
 			return -ENOMEM;
 		}
 		l->n_blocks++;
 	}
-	r = ledger_at(l, l->n);
+	p = rec_ptr(l, l->n);
+	r = l->compact ? &tmp : ledger_at(l, l->n);
 	memset(r, 0, sizeof(*r));
 	memcpy(r->id, obs->id, 16);
 	r->tool = (uint8_t)obs->tool;
@@ -432,12 +790,19 @@ ledger_add(struct ledger *l, const struct ledger_obs *obs, struct ledger_rec **r
 	if (e < 0) {
 		return e; /* not added: the slot is reused by the next event */
 	}
+	if (l->compact) {
+		memset(p, 0, LEDGER_CREC_SIZE);
+		if ((e = pack(l, r, p)) < 0) {
+			return e;
+		}
+	}
 	size_t j = id_hash(r->id) & (l->n_slots - 1);
 	while (l->slots[j] != 0) {
 		j = (j + 1) & (l->n_slots - 1);
 	}
 	l->slots[j] = (uint32_t)(++l->n);
-	if (ret_rec != NULL) {
+	l->last = l->n;
+	if (ret_rec != NULL && !l->compact) {
 		*ret_rec = r;
 	}
 	return 1;

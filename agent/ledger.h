@@ -12,6 +12,12 @@
  * The result does not depend on the order files are read in.
  *
  * Strings are interned: a record holds small indexes into the ledger's pool.
+ *
+ * Two layouts: by default records are struct ledger_rec, handed out by
+ * pointer (ledger_at, ledger_find) to the incremental readers. A compact
+ * ledger (ledger_set_compact, the one-shot scan) packs each record into
+ * LEDGER_CREC_SIZE bytes and hands out copies only (ledger_get); merges
+ * unpack, apply exactly the same rules, and pack again.
  */
 #ifndef AM_AGENT_LEDGER_H
 #define AM_AGENT_LEDGER_H
@@ -70,12 +76,37 @@ struct ledger_obs {
 	bool sidechain;
 };
 
+/*
+ * Compact record, 46 bytes: id (16), time as 40-bit milliseconds since
+ * LEDGER_TS_BASE (5), buckets as six 24-bit values and an 8-bit web search
+ * count (19), session index (24 bits), shape (16 bits: an interned tuple of
+ * tool, model, project, speed, tier and origin), flags (1). A record whose
+ * values do not fit is "wide": its bucket bytes hold the index of a whole
+ * struct ledger_rec kept aside, so nothing is ever rounded.
+ */
+#define LEDGER_CREC_SIZE 46
+#define LEDGER_TS_BASE 1577836800000LL /* 2020-01-01T00:00:00Z */
+
+struct ledger_shape {
+	uint32_t project;
+	uint16_t model, origin;
+	uint8_t speed, tier, tool;
+};
+
 struct ledger {
-	struct ledger_rec **blocks; /* records in blocks of LEDGER_BLOCK; stable addresses */
+	unsigned char **blocks; /* records in blocks of LEDGER_BLOCK; stable addresses */
 	size_t n_blocks;
 	size_t n;
 	uint32_t *slots; /* open addressing: record index + 1, 0 = empty */
 	size_t n_slots;
+	size_t last;     /* index + 1 of the record found or added last, or 0 */
+	bool compact;    /* compact records (see ledger_set_compact) */
+	struct ledger_rec *wide; /* compact: records that do not fit 46 bytes */
+	size_t n_wide, cap_wide;
+	struct ledger_shape *shapes; /* compact: interned shapes */
+	size_t n_shapes, cap_shapes;
+	uint16_t *shape_slots; /* shape index + 1, 0 = empty */
+	size_t n_shape_slots;
 	/* string pools: speed and tier, models, the rest */
 	struct ledger_pool small, models, big;
 	char *arena; /* current arena chunk */
@@ -98,6 +129,24 @@ void ledger_finish(struct ledger *l);
  * model, speed or tier pool is full (hostile input only).
  */
 int ledger_add(struct ledger *l, const struct ledger_obs *obs, struct ledger_rec **ret_rec);
+
+/*
+ * ledger_set_compact(l): store records in LEDGER_CREC_SIZE bytes from now on
+ * (only while l is empty; a no-op otherwise). A compact ledger never hands
+ * out pointers: ledger_add sets *ret_rec to NULL, ledger_find and ledger_at
+ * must not be called; read records with ledger_get.
+ */
+void ledger_set_compact(struct ledger *l);
+
+/* ledger_get(l, i, ret): a copy of the i-th record (i < l->n), in either layout. */
+void ledger_get(const struct ledger *l, size_t i, struct ledger_rec *ret);
+
+/*
+ * ledger_sort(l): order the records by time, then id, in place, and drop
+ * the id index: afterwards only ledger_get, ledger_at and ledger_str may be
+ * used. Sorting in place needs no memory beyond the table's.
+ */
+void ledger_sort(struct ledger *l);
 
 /* ledger_find(l, id): the record with this id, or NULL. */
 struct ledger_rec *ledger_find(const struct ledger *l, const uint8_t id[16]);

@@ -394,20 +394,6 @@ setup_project(struct project *p, const struct agent_config *cfg)
 
 /* ---- scan ---- */
 
-static const struct ledger *order_ledger; /* for order_cmp: qsort has no context */
-
-static int
-order_cmp(const void *a, const void *b)
-{
-	const struct ledger_rec *x = ledger_at(order_ledger, *(const uint32_t *)a);
-	const struct ledger_rec *y = ledger_at(order_ledger, *(const uint32_t *)b);
-
-	if (x->ts_ms != y->ts_ms) {
-		return x->ts_ms < y->ts_ms ? -1 : 1;
-	}
-	return memcmp(x->id, y->id, 16);
-}
-
 static void
 print_table_row(const struct scan *s, const struct ledger_rec *r)
 {
@@ -443,40 +429,33 @@ full_scan(struct scan *s, const struct cli *c, const struct agent_config *cfg)
 static int
 cmd_scan(const struct cli *c, const struct agent_config *cfg, struct scan *s)
 {
-	uint32_t *ord; /* record numbers: 4 bytes per event, not a copy */
+	struct ledger_rec r;
 	size_t n = 0;
 	bool table = c->format != NULL && strcmp(c->format, "table") == 0;
 
+	/* 46-byte records; sorted in place below, so no order array either */
+	ledger_set_compact(&s->ledger);
 	if (full_scan(s, c, cfg) < 0) {
 		return 1;
 	}
-	ord = malloc((s->ledger.n ? s->ledger.n : 1) * sizeof(*ord));
-	if (ord == NULL) {
-		log_warnx("out of memory");
-		return 1;
-	}
-	for (size_t i = 0; i < s->ledger.n; i++) {
-		const struct ledger_rec *r = ledger_at(&s->ledger, i);
-		if (r->ts_ms >= c->since_ms) {
-			ord[n++] = (uint32_t)i;
-		}
-	}
-	order_ledger = &s->ledger;
-	qsort(ord, n, sizeof(*ord), order_cmp);
+	ledger_sort(&s->ledger); /* by time, then event id */
 	if (table) {
 		printf("%-24s %-11s %-28s %-8s %-8s %9s %8s %9s %9s %10s %8s %3s\n", "time (UTC)",
 		       "tool", "model", "session", "project", "input", "output", "cache_w5m",
 		       "cache_w1h", "cache_read", "reason", "web");
 	}
-	for (size_t i = 0; i < n; i++) {
-		const struct ledger_rec *r = ledger_at(&s->ledger, ord[i]);
+	for (size_t i = 0; i < s->ledger.n; i++) {
+		ledger_get(&s->ledger, i, &r);
+		if (r.ts_ms < c->since_ms) {
+			continue;
+		}
+		n++;
 		if (table) {
-			print_table_row(s, r);
+			print_table_row(s, &r);
 		} else {
-			tail_emit_jsonl(s, r, cfg->team_hint, stdout);
+			tail_emit_jsonl(s, &r, cfg->team_hint, stdout);
 		}
 	}
-	free(ord);
 	if (table) {
 		printf("%zu events\n", n);
 	}

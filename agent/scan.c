@@ -435,8 +435,10 @@ claude_line(struct scan *s, const char *path, const char *rel, uint16_t origin, 
 		return;
 	}
 	if (s->settle_all) {
-		rec->flags |= LEDGER_SETTLED;
-	} else if (cur->has_open && memcmp(cur->open_id, rec->id, 16) != 0) {
+		if (rec != NULL) { /* a compact ledger holds no flags to set: all is final */
+			rec->flags |= LEDGER_SETTLED;
+		}
+	} else if (cur->has_open && memcmp(cur->open_id, obs.id, 16) != 0) {
 		/* a later line of this file belongs to another response: the open one is final */
 		struct ledger_rec *prev = ledger_find(&s->ledger, cur->open_id);
 		if (prev != NULL) {
@@ -444,7 +446,7 @@ claude_line(struct scan *s, const char *path, const char *rel, uint16_t origin, 
 		}
 	}
 	cur->has_open = true;
-	memcpy(cur->open_id, rec->id, 16);
+	memcpy(cur->open_id, obs.id, 16);
 }
 
 static void
@@ -504,7 +506,9 @@ codex_line(struct scan *s, const char *path, uint16_t origin, const char *line, 
 		s->stat[SCAN_BAD_LINES]++; /* out of memory, or a string pool is full */
 		return;
 	}
-	rec->flags |= LEDGER_SETTLED; /* cumulative totals are final when written */
+	if (rec != NULL) {
+		rec->flags |= LEDGER_SETTLED; /* cumulative totals are final when written */
+	}
 }
 
 int
