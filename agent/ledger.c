@@ -1,6 +1,7 @@
 /* ledger.c: the event table and its merge rules; see ledger.h. */
 #include "ledger.h"
 
+#include <endian.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -311,6 +312,11 @@ ledger_find(const struct ledger *l, const uint8_t id[16])
 #define C_TS_MAX ((1LL << 40) - 1)
 #define SHAPE_MAX 65535u
 
+_Static_assert(C_SHAPE == C_SESSION + 3 && C_FLAGS == C_SHAPE + 2,
+	       "session, shape and flags end a record");
+_Static_assert(C_TOK + 3 * (EVENT_WEB_SEARCH - 1) + 8 <= LEDGER_CREC_SIZE,
+	       "8-byte loads stay inside a record");
+
 _Static_assert(C_FLAGS + 1 == LEDGER_CREC_SIZE, "compact layout adds up");
 _Static_assert(EVENT_WEB_SEARCH == EVENT_BUCKET_MAX - 1, "the 8-bit bucket is the last");
 _Static_assert((LEDGER_SIDECHAIN | LEDGER_EMITTED | LEDGER_SETTLED) < CFLAG_WIDE, "flag bits");
@@ -323,15 +329,14 @@ put_le(unsigned char *p, uint64_t v, int n)
 	}
 }
 
+/* n (< 8) little-endian bytes at p; the 8 bytes from p must lie in the record. */
 static uint64_t
 get_le(const unsigned char *p, int n)
 {
-	uint64_t v = 0;
+	uint64_t v;
 
-	for (int i = n - 1; i >= 0; i--) {
-		v = v << 8 | p[i];
-	}
-	return v;
+	memcpy(&v, p, sizeof(v));
+	return le64toh(v) & ((1ull << (8 * n)) - 1);
 }
 
 static bool
@@ -415,6 +420,7 @@ unpack(const struct ledger *l, const unsigned char *p, struct ledger_rec *ret)
 {
 	const struct ledger_shape *sh;
 	uint32_t session;
+	uint64_t tail;
 
 	if (p[C_FLAGS] & CFLAG_WIDE) {
 		*ret = l->wide[get_le(p + C_TOK, 4)];
@@ -427,9 +433,12 @@ unpack(const struct ledger *l, const unsigned char *p, struct ledger_rec *ret)
 		ret->tok[b] = (uint32_t)get_le(p + C_TOK + 3 * b, 3);
 	}
 	ret->tok[EVENT_WEB_SEARCH] = p[C_TOK + 3 * EVENT_WEB_SEARCH];
-	session = (uint32_t)get_le(p + C_SESSION, 3);
+	/* the last 8 bytes of the record: session, shape, flags */
+	memcpy(&tail, p + LEDGER_CREC_SIZE - 8, sizeof(tail));
+	tail = le64toh(tail) >> (8 * (C_SESSION - (LEDGER_CREC_SIZE - 8)));
+	session = (uint32_t)(tail & C24_MAX);
 	ret->session = session != 0 ? session - 1 + LEDGER_MODEL_END : 0;
-	sh = &l->shapes[get_le(p + C_SHAPE, 2)];
+	sh = &l->shapes[(tail >> 24) & 0xFFFF];
 	ret->project = sh->project;
 	ret->model = sh->model;
 	ret->origin = sh->origin;
@@ -461,13 +470,18 @@ pack(struct ledger *l, const struct ledger_rec *r, unsigned char *p)
 		return 0;
 	}
 	if (fits && shape_intern(l, r, &shape) == 0) {
+		/* wider stores, each field after the one it overlaps */
+		uint64_t ts = htole64((uint64_t)(r->ts_ms - LEDGER_TS_BASE));
+		uint32_t v;
 		memcpy(p, r->id, 16);
-		put_le(p + C_TS, (uint64_t)(r->ts_ms - LEDGER_TS_BASE), 5);
+		memcpy(p + C_TS, &ts, sizeof(ts));
 		for (int b = 0; b < EVENT_WEB_SEARCH; b++) {
-			put_le(p + C_TOK + 3 * b, r->tok[b], 3);
+			v = htole32(r->tok[b]);
+			memcpy(p + C_TOK + 3 * b, &v, sizeof(v));
 		}
 		p[C_TOK + 3 * EVENT_WEB_SEARCH] = (unsigned char)r->tok[EVENT_WEB_SEARCH];
-		put_le(p + C_SESSION, r->session != 0 ? r->session - LEDGER_MODEL_END + 1 : 0, 3);
+		v = htole32(r->session != 0 ? r->session - LEDGER_MODEL_END + 1 : 0);
+		memcpy(p + C_SESSION, &v, sizeof(v));
 		put_le(p + C_SHAPE, shape, 2);
 		p[C_FLAGS] = r->flags;
 		return 0;
@@ -526,10 +540,20 @@ rec_cmp(const struct ledger *l, const unsigned char *a, const unsigned char *b)
 {
 	int64_t x = rec_ts(l, a), y = rec_ts(l, b);
 
+	uint64_t u, v;
+
 	if (x != y) {
 		return x < y ? -1 : 1;
 	}
-	return memcmp(a, b, 16);
+	/* ids as memcmp orders them: two big-endian halves */
+	for (int k = 0; k < 16; k += 8) {
+		memcpy(&u, a + k, sizeof(u));
+		memcpy(&v, b + k, sizeof(v));
+		if (u != v) {
+			return be64toh(u) < be64toh(v) ? -1 : 1;
+		}
+	}
+	return 0;
 }
 
 static void
