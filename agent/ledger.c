@@ -58,14 +58,37 @@ hash_bytes(const void *p, size_t n)
 	return h;
 }
 
+/*
+ * The id index: open addressing with linear probing over any number of
+ * slots (not a power of two), filled up to 80%. A slot holds the record
+ * index + 1 in its low SLOT_IDX_BITS and 6 more bits of the id's hash above
+ * them, so a probe touches a record only when those bits agree.
+ */
+#define SLOT_IDX_BITS 26
+#define SLOT_IDX_MASK ((1u << SLOT_IDX_BITS) - 1)
+#define SLOT_MIN 1024
+
 static uint64_t
 id_hash(const uint8_t id[16])
 {
 	uint64_t h;
 
-	/* Event ids are SHA-256 output: any 8 bytes are a good hash. */
+	/* Event ids are SHA-256 output, but tests make up ids: mix anyway. */
 	memcpy(&h, id, sizeof(h));
-	return h;
+	return h * 0x9e3779b97f4a7c15ull;
+}
+
+/* The home slot of hash h among n slots, and its tag bits. */
+static size_t
+slot_home(uint64_t h, size_t n)
+{
+	return (size_t)(((h >> 32) * (uint64_t)n) >> 32);
+}
+
+static uint32_t
+slot_tag(uint64_t h)
+{
+	return (uint32_t)((h >> 20) & 0x3f) << SLOT_IDX_BITS;
 }
 
 /* ---- strings ---- */
@@ -257,11 +280,12 @@ rec_rehash(struct ledger *l, size_t n_slots)
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < l->n; i++) {
-		size_t j = id_hash(rec_ptr(l, i)) & (n_slots - 1);
+		uint64_t h = id_hash(rec_ptr(l, i));
+		size_t j = slot_home(h, n_slots);
 		while (slots[j] != 0) {
-			j = (j + 1) & (n_slots - 1);
+			j = j + 1 < n_slots ? j + 1 : 0;
 		}
-		slots[j] = (uint32_t)(i + 1);
+		slots[j] = (uint32_t)(i + 1) | slot_tag(h);
 	}
 	free(l->slots);
 	l->slots = slots;
@@ -273,6 +297,8 @@ rec_rehash(struct ledger *l, size_t n_slots)
 static size_t
 find_index(const struct ledger *l, const uint8_t id[16])
 {
+	uint64_t h;
+	uint32_t tag;
 	size_t j;
 
 	/* the lines of one response come one after another */
@@ -282,12 +308,16 @@ find_index(const struct ledger *l, const uint8_t id[16])
 	if (l->n_slots == 0) {
 		return 0;
 	}
-	j = id_hash(id) & (l->n_slots - 1);
+	h = id_hash(id);
+	tag = slot_tag(h);
+	j = slot_home(h, l->n_slots);
 	while (l->slots[j] != 0) {
-		if (memcmp(rec_ptr(l, l->slots[j] - 1), id, 16) == 0) {
-			return l->slots[j];
+		uint32_t v = l->slots[j];
+		if ((v & ~SLOT_IDX_MASK) == tag &&
+		    memcmp(rec_ptr(l, (v & SLOT_IDX_MASK) - 1), id, 16) == 0) {
+			return v & SLOT_IDX_MASK;
 		}
-		j = (j + 1) & (l->n_slots - 1);
+		j = j + 1 < l->n_slots ? j + 1 : 0;
 	}
 	return 0;
 }
@@ -790,8 +820,18 @@ ledger_add(struct ledger *l, const struct ledger_obs *obs, struct ledger_rec **r
 		}
 		return 0;
 	}
-	if ((l->n + 1) * 2 > l->n_slots && rec_rehash(l, l->n_slots ? l->n_slots * 2 : 1024) < 0) {
-		return -ENOMEM;
+	if (l->n + 1 >= SLOT_IDX_MASK) {
+		return -ENOMEM; /* 2^26 events: the index has no room for more */
+	}
+	if ((l->n + 1) * 5 > l->n_slots * 4) {
+		/* grow by half: the index stays between 53% and 80% full */
+		size_t want = l->n_slots + l->n_slots / 2 > SLOT_MIN ? l->n_slots + l->n_slots / 2 : SLOT_MIN;
+		if (want * 4 < (l->n + 1) * 5) {
+			want = (l->n + 1) * 2; /* after ledger_sort dropped the index */
+		}
+		if (rec_rehash(l, want) < 0) {
+			return -ENOMEM;
+		}
 	}
 	if (l->n / LEDGER_BLOCK >= l->n_blocks) {
 		unsigned char **blocks = realloc(l->blocks, (l->n_blocks + 1) * sizeof(*blocks));
@@ -820,11 +860,12 @@ ledger_add(struct ledger *l, const struct ledger_obs *obs, struct ledger_rec **r
 			return e;
 		}
 	}
-	size_t j = id_hash(r->id) & (l->n_slots - 1);
+	uint64_t h = id_hash(r->id);
+	size_t j = slot_home(h, l->n_slots);
 	while (l->slots[j] != 0) {
-		j = (j + 1) & (l->n_slots - 1);
+		j = j + 1 < l->n_slots ? j + 1 : 0;
 	}
-	l->slots[j] = (uint32_t)(++l->n);
+	l->slots[j] = (uint32_t)(++l->n) | slot_tag(h);
 	l->last = l->n;
 	if (ret_rec != NULL && !l->compact) {
 		*ret_rec = r;

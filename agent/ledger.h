@@ -97,7 +97,7 @@ struct ledger {
 	unsigned char **blocks; /* records in blocks of LEDGER_BLOCK; stable addresses */
 	size_t n_blocks;
 	size_t n;
-	uint32_t *slots; /* open addressing: record index + 1, 0 = empty */
+	uint32_t *slots; /* open addressing: record index + 1 and hash bits, 0 = empty */
 	size_t n_slots;
 	size_t last;     /* index + 1 of the record found or added last, or 0 */
 	bool compact;    /* compact records (see ledger_set_compact) */
@@ -125,8 +125,9 @@ void ledger_finish(struct ledger *l);
 /*
  * ledger_add(l, obs, ret_rec): merge one observation. *ret_rec (may be NULL)
  * points at the record (stable until finish). Returns 1 for a new event, 0
- * for a merge into a known one, -ENOMEM, or -E2BIG for a new event whose
- * model, speed or tier pool is full (hostile input only).
+ * for a merge into a known one, -ENOMEM (also past 2^26 - 2 events), or
+ * -E2BIG for a new event whose model, speed or tier pool is full (hostile
+ * input only). In a compact ledger *ret_rec is always NULL.
  */
 int ledger_add(struct ledger *l, const struct ledger_obs *obs, struct ledger_rec **ret_rec);
 
