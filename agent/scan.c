@@ -138,23 +138,37 @@ scan_warn(struct scan *s, const char *path, const char *fmt, ...)
 
 /* ---- visited identities ---- */
 
+/* The home slot of (d, i) among cap slots: a mixed hash, reduced without a division. */
+static size_t
+seen_home(uint64_t d, uint64_t i, size_t cap)
+{
+	uint64_t h = (d * 0x9e3779b97f4a7c15ull ^ i) * 0xbf58476d1ce4e5b9ull;
+
+	return (size_t)(((h >> 32) * (uint64_t)cap) >> 32);
+}
+
+/*
+ * Remember (dev, ino); false when it was already there. Open addressing,
+ * up to 80% full, growing by half: 16 bytes a slot, so the table stays
+ * near 20-30 bytes per file instead of 32-64.
+ */
 static bool
 seen_add(struct scan *s, dev_t dev, ino_t ino)
 {
 	uint64_t d = (uint64_t)dev + 1, i = (uint64_t)ino;
 	size_t j;
 
-	if ((s->n_seen + 1) * 2 > s->cap_seen) {
-		size_t cap = s->cap_seen ? s->cap_seen * 2 : 1024;
+	if ((s->n_seen + 1) * 5 > s->cap_seen * 4) {
+		size_t cap = s->cap_seen > 1024 ? s->cap_seen + s->cap_seen / 2 : 2048;
 		uint64_t *n = calloc(cap * 2, sizeof(*n));
 		if (n == NULL) {
 			return true; /* cannot remember: read it (dedup by id still holds) */
 		}
 		for (size_t k = 0; k < s->cap_seen; k++) {
 			if (s->seen[2 * k] != 0) {
-				size_t m = (s->seen[2 * k] * 31 + s->seen[2 * k + 1]) & (cap - 1);
+				size_t m = seen_home(s->seen[2 * k], s->seen[2 * k + 1], cap);
 				while (n[2 * m] != 0) {
-					m = (m + 1) & (cap - 1);
+					m = m + 1 < cap ? m + 1 : 0;
 				}
 				n[2 * m] = s->seen[2 * k];
 				n[2 * m + 1] = s->seen[2 * k + 1];
@@ -164,12 +178,12 @@ seen_add(struct scan *s, dev_t dev, ino_t ino)
 		s->seen = n;
 		s->cap_seen = cap;
 	}
-	j = (d * 31 + i) & (s->cap_seen - 1);
+	j = seen_home(d, i, s->cap_seen);
 	while (s->seen[2 * j] != 0) {
 		if (s->seen[2 * j] == d && s->seen[2 * j + 1] == i) {
 			return false;
 		}
-		j = (j + 1) & (s->cap_seen - 1);
+		j = j + 1 < s->cap_seen ? j + 1 : 0;
 	}
 	s->seen[2 * j] = d;
 	s->seen[2 * j + 1] = i;
