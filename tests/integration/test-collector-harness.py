@@ -122,7 +122,8 @@ def setup(name):
     make_ca(w, "otherca")
     make_server_cert(w, "ca", "server")
     with open(w.p("person.key"), "wb") as f:
-        f.write(os.urandom(32))
+        # Hex text: a raw key ending in a newline byte would be trimmed to 31.
+        f.write(os.urandom(32).hex().encode())
     os.chmod(w.p("person.key"), 0o600)
     with open(w.p("secret"), "w") as f:
         f.write(SECRET + "\n")
