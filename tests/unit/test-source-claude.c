@@ -116,6 +116,50 @@ TEST(resumed_copy)
 	fx_done(&s);
 }
 
+/*
+ * A copy in another project directory (a session resumed from another cwd)
+ * is the same event as the original, whichever directory is read first and
+ * in either ledger layout: buckets are the largest seen, the time and
+ * session the earliest copy's.
+ */
+TEST(copy_across_project_dirs)
+{
+	for (int compact = 0; compact < 2; compact++) {
+		struct scan s;
+		struct ledger_rec r;
+		char root[4096];
+		uint8_t id[16];
+		size_t i;
+
+		project_init(&fx_project, PROJECT_KEYED_HASH, (const uint8_t *)"test-key", 8);
+		ASSERT_EQ(scan_init(&s, &fx_project), 0);
+		ASSERT_EQ(scan_add_origin(&s, "dana", "subscription"), 0);
+		s.settle_all = true;
+		if (compact) {
+			ledger_set_compact(&s.ledger);
+		}
+		snprintf(root, sizeof(root), "%s/claude/cross-project", AM_FIXTURES);
+		scan_walk_claude(&s, root, 0, scan_read_all_cb, NULL);
+		ASSERT_EQ(s.ledger.n, 2);
+		ledger_sort(&s.ledger);
+		am_event_id("claude-code", "msg_X", 5, id);
+		for (i = 0; i < s.ledger.n; i++) {
+			ledger_get(&s.ledger, i, &r);
+			if (memcmp(r.id, id, 16) == 0) {
+				break;
+			}
+		}
+		ASSERT_LT(i, s.ledger.n);
+		ASSERT_EQ(i, 0); /* sorted by time: msg_X at 10:00:00 comes first */
+		ASSERT_UINT_EQ(r.tok[EVENT_OUTPUT], 480);
+		ASSERT_UINT_EQ(r.tok[EVENT_WEB_SEARCH], 2);
+		ASSERT_EQ(r.ts_ms, TS("2026-09-14T10:00:00.000Z"));
+		ASSERT_STR_EQ(ledger_str(&s.ledger, r.session), "s-orig");
+		ASSERT_STR_EQ(ledger_str(&s.ledger, r.speed), "fast");
+		fx_done(&s);
+	}
+}
+
 /* A sidechain replay of a seen message.id never adds, even with bigger numbers. */
 TEST(sidechain_replay)
 {
@@ -320,6 +364,7 @@ main(void)
 	RUN(null_fields);
 	RUN(no_message_id);
 	RUN(resumed_copy);
+	RUN(copy_across_project_dirs);
 	RUN(sidechain_replay);
 	RUN(sidechain_read_first);
 	RUN(subagent_files);
