@@ -495,17 +495,6 @@ run_main(int argc, char **argv)
 	bool check = false;
 	int c, r, code = 1;
 
-	/*
-	 * Debian's libcurl pulls in GnuTLS (through librtmp and libldap), whose
-	 * constructor initialises itself and p11-kit at load: about 2 MB of
-	 * resident pages and a module scan for a library the agent never uses.
-	 * GNUTLS_NO_IMPLICIT_INIT only works before the load, so set it and
-	 * exec once more (same pid, so systemd and launchd see nothing).
-	 */
-	if (getenv("GNUTLS_NO_IMPLICIT_INIT") == NULL && setenv("GNUTLS_NO_IMPLICIT_INIT", "1", 1) == 0) {
-		execv("/proc/self/exe", argv - 1); /* argv[-1] is "aimeter-agent" */
-		/* no /proc: carry on with GnuTLS initialised */
-	}
 	a = calloc(1, sizeof(*a));
 	if (a == NULL) {
 		fatalx("out of memory");
