@@ -37,8 +37,13 @@ for f in /usr/bin/aimeter-agent /usr/lib/systemd/system/aimeter-agent.service \
 	/usr/lib/sysusers.d/aimeter-agent.conf /etc/aimeter/agent.conf /etc/aimeter/agent.conf.d; do
 	grep -qx "$f" <<<"$files" || bad "rpm: $f missing"
 done
-rpm -qp --configfiles "$agent_rpm" | grep -qx /etc/aimeter/agent.conf || bad "rpm: agent.conf is not %config"
-rpm -qp --requires "$agent_rpm" | grep -qx systemd || bad "rpm: does not require systemd"
+# Capture before grep -q: it exits at the first match, and under pipefail
+# the writer's SIGPIPE would fail the check now and then.
+configfiles=$(rpm -qp --configfiles "$agent_rpm")
+requires=$(rpm -qp --requires "$agent_rpm")
+grep -qx /etc/aimeter/agent.conf <<<"$configfiles" || bad "rpm: agent.conf is not %config"
+grep -qx systemd <<<"$requires" || bad "rpm: does not require systemd"
+grep -qx 'libcurl.so.4()(64bit)' <<<"$requires" || bad "rpm: does not require libcurl (dlopened)"
 # The secret is a %ghost: owned, never shipped with content.
 rpm -qp --qf '[%{FILENAMES} %{FILEFLAGS:fflags} %{FILEMODES:perms}\n]' "$agent_rpm" |
 	grep -q '^/etc/aimeter/enrollment-secret [a-z]*g[a-z]* -rw-------$' ||
@@ -54,7 +59,12 @@ for deb in "$agent_deb" "$collector_deb"; do
 		shellcheck -s sh "$d/$s" || bad "$pkg: shellcheck $s"
 	done
 	grep -q 'systemd-sysusers' "$d/postinst" || bad "$pkg: postinst does not create the user"
-	dpkg-deb -f "$deb" Depends | grep -q 'systemd' || bad "$pkg: does not depend on systemd"
+	depends=$(dpkg-deb -f "$deb" Depends)
+	grep -q 'systemd' <<<"$depends" || bad "$pkg: does not depend on systemd"
+	if [ "$pkg" = aimeter-agent ]; then
+		# dlopened while sending, so dpkg-shlibdeps cannot find it.
+		grep -q 'libcurl4' <<<"$depends" || bad "$pkg: does not depend on libcurl4"
+	fi
 	list=$(dpkg-deb -c "$deb" | awk '{print $1, $6}')
 	case $pkg in
 	aimeter-agent) want="./usr/bin/aimeter-agent ./etc/aimeter/agent.conf ./etc/aimeter/agent.conf.d/" ;;
