@@ -202,58 +202,13 @@ lookup(const struct price_book *b, const char *model, int64_t ts_ms)
 	return best;
 }
 
-void
-price_normalize(const char *model, char *ret_buf, size_t size)
-{
-	static const char *const prefixes[] = {"global.anthropic.", "us.anthropic.", "eu.anthropic.",
-					       "jp.anthropic.",     "au.anthropic.", "apac.anthropic.",
-					       "anthropic.",        "anthropic/",    "vertex_ai/",
-					       "bedrock/",          "openai/",       "azure/"};
-	const char *m = model;
-	char *p;
-	size_t n;
-
-	if (strncmp(m, "openrouter/", 11) == 0 && strchr(m + 11, '/') != NULL) {
-		m = strchr(m + 11, '/') + 1;
-	}
-	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
-		if (strncmp(m, prefixes[i], strlen(prefixes[i])) == 0) {
-			m += strlen(prefixes[i]);
-			break;
-		}
-	}
-	snprintf(ret_buf, size, "%s", m);
-	if ((p = strchr(ret_buf, '[')) != NULL) {
-		*p = '\0'; /* "[1m]" */
-	}
-	if ((p = strchr(ret_buf, '@')) != NULL) {
-		*p = '-'; /* vertex "claude-opus-4-1@20250805" */
-	}
-	n = strlen(ret_buf);
-	if ((p = strstr(ret_buf, "-v")) != NULL && strchr(p, ':') != NULL) {
-		*p = '\0'; /* bedrock "-v1:0" */
-		n = strlen(ret_buf);
-	}
-	if (n > 5 && strcmp(ret_buf + n - 5, "-fast") == 0) {
-		ret_buf[n - 5] = '\0';
-	}
-}
-
 const struct price_row *
 price_lookup(const struct price_book *b, const char *model, int64_t ts_ms)
 {
-	const struct price_row *r;
-	char norm[256];
-
 	if (model == NULL || model[0] == '\0') {
 		return NULL;
 	}
-	r = lookup(b, model, ts_ms);
-	if (r != NULL) {
-		return r;
-	}
-	price_normalize(model, norm, sizeof(norm));
-	return strcmp(norm, model) != 0 ? lookup(b, norm, ts_ms) : NULL;
+	return lookup(b, model, ts_ms);
 }
 
 /* tokens x rate, scaled by num/den, rounded half up. */

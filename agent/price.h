@@ -69,18 +69,15 @@ void price_book_finish(struct price_book *b);
 int price_book_builtin(struct price_book *ret_book);
 
 /*
- * price_lookup(b, model, ts_ms): the row for model at time ts_ms: the raw
- * name first, else its normalised form (price_normalize), or NULL.
+ * price_lookup(b, model, ts_ms): the row for the raw model name at time
+ * ts_ms, or NULL (unpriced). Exactly the database's rule (case-sensitive
+ * glob, longest pattern wins, latest effective row): the local report must
+ * show what finance will see, so a name the book does not match, such as a
+ * Bedrock "us.anthropic.claude-..." id, is unpriced here too until the
+ * book has a pattern for it.
  */
 const struct price_row *price_lookup(const struct price_book *b, const char *model, int64_t ts_ms);
 
-/*
- * price_normalize(model, ret_buf, size): strip provider prefixes
- * ("anthropic.", "us.anthropic.", "vertex_ai/", "openrouter/x/"), Bedrock
- * version suffixes ("-v1:0"), "@" versions (to "-"), context suffixes
- * ("[1m]") and a "-fast" suffix, so that a glob for the plain name matches.
- */
-void price_normalize(const char *model, char *ret_buf, size_t size);
 
 /*
  * price_cost(row, tok, speed, ret_pico): the cost of one event under row.
