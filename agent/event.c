@@ -186,3 +186,17 @@ event_json_string(FILE *f, const char *s)
 	}
 	putc('"', f);
 }
+
+bool
+event_plausible(int64_t ts_ms, const uint64_t tok[EVENT_BUCKET_MAX])
+{
+	if (ts_ms < EVENT_TS_MIN_MS || ts_ms >= EVENT_TS_MAX_MS) {
+		return false;
+	}
+	for (int b = 0; b < EVENT_BUCKET_MAX; b++) {
+		if (tok[b] > EVENT_TOKENS_MAX) {
+			return false;
+		}
+	}
+	return true;
+}

@@ -24,6 +24,22 @@ enum event_bucket {
 	EVENT_BUCKET_MAX
 };
 
+/*
+ * Bounds no real call crosses; a usage line outside them is dropped (and
+ * counted) by the agent, so that one user's corrupt or hostile line never
+ * travels in a batch with other users' events. The time must be after the
+ * epoch (the wire wants ts_ms > 0) and before 2100: a fixed bound, so a
+ * scan's output does not depend on the clock. 10^9 tokens in one bucket of
+ * one call is 500 times the largest context window sold today (2M), yet a
+ * day of such calls still sums far inside 64 bits.
+ */
+#define EVENT_TS_MIN_MS 1LL
+#define EVENT_TS_MAX_MS 4102444800000LL /* 2100-01-01T00:00:00Z */
+#define EVENT_TOKENS_MAX 1000000000ull
+
+/* event_plausible(ts_ms, tok): whether a call at ts_ms with counts tok is within the bounds. */
+bool event_plausible(int64_t ts_ms, const uint64_t tok[EVENT_BUCKET_MAX]);
+
 /* event_tool_name(tool): "claude-code" or "codex". */
 const char *event_tool_name(enum event_tool tool);
 

@@ -490,9 +490,14 @@ add_list(struct follow *f, enum event_tool tool, const char *list, uint16_t orig
 	}
 }
 
+/*
+ * The roots of one user. own (all-users mode, else NULL): whose files they
+ * must be; what lies below the home directory (or below a configured root
+ * outside it) is opened under that rule, the home itself is trusted.
+ */
 static int
 user_roots(struct follow *f, const struct agent_config *cfg, const char *login, const char *home,
-	   bool env_ok)
+	   bool env_ok, const struct passwd *own)
 {
 	size_t first = f->n_roots;
 	char list[8192];
@@ -517,14 +522,19 @@ user_roots(struct follow *f, const struct agent_config *cfg, const char *login, 
 	for (size_t i = first; i < f->n_roots; i++) {
 		char account[256];
 		const char *who = login;
+		const struct owned *own_rule = NULL;
+		if (own != NULL) {
+			scan_root_own(&f->roots[i], own->pw_uid, home);
+			own_rule = &f->roots[i].owned;
+		}
 		const char *billing = f->roots[i].tool == EVENT_TOOL_CLAUDE
-					      ? origin_claude_billing(f->roots[i].path)
-					      : origin_codex_billing(f->roots[i].path);
+					      ? origin_claude_billing(f->roots[i].path, own_rule)
+					      : origin_codex_billing(f->roots[i].path, own_rule);
 		if (cfg->identity_policy == IDENTITY_FIXED && cfg->identity[0] != '\0') {
 			who = cfg->identity;
 		} else if (cfg->identity_policy == IDENTITY_TOOL_ACCOUNT &&
 			   f->roots[i].tool == EVENT_TOOL_CLAUDE &&
-			   origin_claude_account(f->roots[i].path, account, sizeof(account)) == 0) {
+			   origin_claude_account(f->roots[i].path, own_rule, account, sizeof(account)) == 0) {
 			who = account; /* that one field of the tool's own account file */
 		}
 		int o = scan_add_origin(&f->scan, who, billing);
@@ -553,7 +563,7 @@ collect_roots(struct follow *f, const struct agent_config *cfg)
 			}
 			/* another user's environment is not ours: home defaults only */
 			int r = user_roots(f, cfg, pw->pw_name, pw->pw_dir,
-					   home != NULL && strcmp(pw->pw_dir, home) == 0);
+					   home != NULL && strcmp(pw->pw_dir, home) == 0, pw);
 			if (r < 0) {
 				endpwent();
 				return r;
@@ -566,7 +576,7 @@ collect_roots(struct follow *f, const struct agent_config *cfg)
 	if (home == NULL || home[0] == '\0') {
 		home = pw != NULL ? pw->pw_dir : "/";
 	}
-	return user_roots(f, cfg, pw != NULL ? pw->pw_name : "unknown", home, true);
+	return user_roots(f, cfg, pw != NULL ? pw->pw_name : "unknown", home, true, NULL);
 }
 
 /* --- directories to watch --------------------------------------------------------------------- */
@@ -635,12 +645,12 @@ read_file(struct follow *f, struct fstate *fs, const char *path, const char *rel
 {
 	struct scan *s = &f->scan;
 	bool zst = strlen(path) > 4 && strcmp(path + strlen(path) - 4, ".zst") == 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	int fd = scan_open(s, path);
 	struct stat now;
 	size_t first_rec = s->ledger.n;
 
 	if (fd < 0) {
-		return; /* vanished or unreadable: the next pass decides */
+		return; /* vanished, unreadable or refused (counted): the next pass decides */
 	}
 	if (!from_start && !zst &&
 	    (fingerprint(fd, 0, fs->head_len) != fs->head_fp ||

@@ -219,7 +219,8 @@ add_list(struct scan_root *roots, size_t *n, enum event_tool tool, const char *l
  */
 static int
 user_roots(struct scan *s, const struct cli *c, const struct agent_config *cfg,
-	   const char *login, const char *home, bool env_ok, struct scan_root *roots, size_t *n)
+	   const char *login, const char *home, bool env_ok, const struct passwd *own,
+	   struct scan_root *roots, size_t *n)
 {
 	char list[8192];
 	const char *e;
@@ -260,16 +261,21 @@ user_roots(struct scan *s, const struct cli *c, const struct agent_config *cfg,
 	for (size_t i = first; i < *n; i++) {
 		char account[256];
 		const char *who = login;
+		const struct owned *own_rule = NULL;
+		if (own != NULL) { /* all-users mode: see scan_root_own */
+			scan_root_own(&roots[i], own->pw_uid, home);
+			own_rule = &roots[i].owned;
+		}
 		const char *billing = roots[i].tool == EVENT_TOOL_CLAUDE
-					      ? origin_claude_billing(roots[i].path)
-					      : origin_codex_billing(roots[i].path);
+					      ? origin_claude_billing(roots[i].path, own_rule)
+					      : origin_codex_billing(roots[i].path, own_rule);
 		if (c->user != NULL) {
 			who = c->user;
 		} else if (cfg->identity_policy == IDENTITY_FIXED && cfg->identity[0] != '\0') {
 			who = cfg->identity;
 		} else if (cfg->identity_policy == IDENTITY_TOOL_ACCOUNT &&
 			   roots[i].tool == EVENT_TOOL_CLAUDE &&
-			   origin_claude_account(roots[i].path, account, sizeof(account)) == 0) {
+			   origin_claude_account(roots[i].path, own_rule, account, sizeof(account)) == 0) {
 			who = account;
 		}
 		int o = scan_add_origin(s, who, billing);
@@ -304,7 +310,7 @@ collect_roots(struct scan *s, const struct cli *c, const struct agent_config *cf
 				/* another user's environment is not ours: home defaults only */
 				if (user_roots(s, c, cfg, pw->pw_name, pw->pw_dir,
 					       strcmp(pw->pw_dir, getenv("HOME") ? getenv("HOME") : "") == 0,
-					       roots, n) < 0) {
+					       pw, roots, n) < 0) {
 					endpwent();
 					return -ENOMEM;
 				}
@@ -318,7 +324,8 @@ collect_roots(struct scan *s, const struct cli *c, const struct agent_config *cf
 	if (home == NULL || home[0] == '\0') {
 		home = pw != NULL ? pw->pw_dir : "/";
 	}
-	return user_roots(s, c, cfg, pw != NULL ? pw->pw_name : "unknown", home, true, roots, n);
+	return user_roots(s, c, cfg, pw != NULL ? pw->pw_name : "unknown", home, true, NULL, roots,
+			  n);
 }
 
 static int

@@ -13,16 +13,17 @@
 
 /* Read a small JSON file (at most 4 MiB) and parse it into doc; buf is returned to free. */
 static char *
-load_json(const char *path, struct json_doc *doc)
+load_json(const char *path, const struct owned *o, struct json_doc *doc)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	static const struct owned lenient;
 	struct stat st;
+	int fd = owned_open(path, o != NULL ? o : &lenient, O_RDONLY, &st);
 	char *buf = NULL;
 
 	if (fd < 0) {
 		return NULL;
 	}
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+	if (S_ISREG(st.st_mode) && st.st_size > 0 &&
 	    st.st_size < (4 << 20) && (buf = malloc((size_t)st.st_size)) != NULL) {
 		if (read(fd, buf, (size_t)st.st_size) != st.st_size ||
 		    json_parse(doc, buf, (size_t)st.st_size) < 0) {
@@ -36,25 +37,25 @@ load_json(const char *path, struct json_doc *doc)
 
 /* The account file beside a root: <root>/.claude.json, or ~/.claude.json for ~/.claude. */
 static char *
-load_account(const char *root, struct json_doc *doc)
+load_account(const char *root, const struct owned *o, struct json_doc *doc)
 {
 	char path[4200];
 	char *buf;
 	size_t n = strlen(root);
 
 	snprintf(path, sizeof(path), "%s/.claude.json", root);
-	if ((buf = load_json(path, doc)) != NULL) {
+	if ((buf = load_json(path, o, doc)) != NULL) {
 		return buf;
 	}
 	if (n >= 8 && strcmp(root + n - 8, "/.claude") == 0) {
 		snprintf(path, sizeof(path), "%.*s/.claude.json", (int)(n - 8), root);
-		return load_json(path, doc);
+		return load_json(path, o, doc);
 	}
 	return NULL;
 }
 
 const char *
-origin_claude_billing(const char *root)
+origin_claude_billing(const char *root, const struct owned *o)
 {
 	struct json_doc doc;
 	char path[4200], *buf;
@@ -67,11 +68,11 @@ origin_claude_billing(const char *root)
 	}
 	json_doc_init(&doc);
 	snprintf(path, sizeof(path), "%s/.credentials.json", root);
-	if ((buf = load_json(path, &doc)) != NULL && json_get(&doc, 0, "claudeAiOauth") >= 0) {
+	if ((buf = load_json(path, o, &doc)) != NULL && json_get(&doc, 0, "claudeAiOauth") >= 0) {
 		mode = "subscription";
 	}
 	free(buf);
-	if (strcmp(mode, "unknown") == 0 && (buf = load_account(root, &doc)) != NULL) {
+	if (strcmp(mode, "unknown") == 0 && (buf = load_account(root, o, &doc)) != NULL) {
 		if (json_type(&doc, json_get(&doc, 0, "oauthAccount")) == JSON_OBJECT) {
 			mode = "subscription";
 		} else if (json_type(&doc, json_get(&doc, 0, "primaryApiKey")) == JSON_STRING) {
@@ -87,7 +88,7 @@ origin_claude_billing(const char *root)
 }
 
 const char *
-origin_codex_billing(const char *home)
+origin_codex_billing(const char *home, const struct owned *o)
 {
 	struct json_doc doc;
 	char path[4200], *buf;
@@ -95,7 +96,7 @@ origin_codex_billing(const char *home)
 
 	json_doc_init(&doc);
 	snprintf(path, sizeof(path), "%s/auth.json", home);
-	if ((buf = load_json(path, &doc)) != NULL) {
+	if ((buf = load_json(path, o, &doc)) != NULL) {
 		if (json_type(&doc, json_get(&doc, 0, "OPENAI_API_KEY")) == JSON_STRING) {
 			mode = "api";
 		} else if (json_type(&doc, json_get(&doc, 0, "tokens")) == JSON_OBJECT) {
@@ -108,14 +109,14 @@ origin_codex_billing(const char *home)
 }
 
 int
-origin_claude_account(const char *root, char *ret_buf, size_t size)
+origin_claude_account(const char *root, const struct owned *o, char *ret_buf, size_t size)
 {
 	struct json_doc doc;
 	char *buf;
 	int r = -ENOENT;
 
 	json_doc_init(&doc);
-	if ((buf = load_account(root, &doc)) != NULL) {
+	if ((buf = load_account(root, o, &doc)) != NULL) {
 		if (json_str(&doc, json_path(&doc, 0, "oauthAccount", "emailAddress", NULL), ret_buf,
 			     size) > 0) {
 			r = 0;

@@ -14,13 +14,21 @@
 
 #include <stddef.h>
 
-/* origin_claude_billing(root): "subscription", "api", "cloud" or "unknown". */
-const char *origin_claude_billing(const char *root);
+#include "owned.h"
 
-/* origin_codex_billing(home): "subscription", "api" or "unknown". */
-const char *origin_codex_billing(const char *home);
+/*
+ * The account files are opened under o (see owned.h; NULL: as usual), so in
+ * all-users mode a user cannot lend themselves another user's account or
+ * billing mode with a symbolic link.
+ */
 
-/* origin_claude_account(root, ret_buf, size): the account email. 0 or -ENOENT. */
-int origin_claude_account(const char *root, char *ret_buf, size_t size);
+/* origin_claude_billing(root, o): "subscription", "api", "cloud" or "unknown". */
+const char *origin_claude_billing(const char *root, const struct owned *o);
+
+/* origin_codex_billing(home, o): "subscription", "api" or "unknown". */
+const char *origin_codex_billing(const char *home, const struct owned *o);
+
+/* origin_claude_account(root, o, ret_buf, size): the account email. 0 or -ENOENT. */
+int origin_claude_account(const char *root, const struct owned *o, char *ret_buf, size_t size);
 
 #endif

@@ -93,6 +93,9 @@ scan_stat_name(enum scan_stat st)
 		"unreadable files or directories",
 		"corrupt .zst files",
 		"symlink loops or repeated directories",
+		"symbolic links not followed (all-users mode)",
+		"files or directories owned by another user (all-users mode)",
+		"usage lines with an implausible timestamp or token count",
 	};
 	return (unsigned)st < SCAN_STAT_MAX ? names[st] : "unknown";
 }
@@ -195,8 +198,7 @@ seen_add(struct scan *s, dev_t dev, ino_t ino)
 
 struct walk {
 	struct scan *s;
-	enum event_tool tool;
-	uint16_t origin;
+	const struct scan_root *root;
 	scan_file_cb *cb;
 	void *ctx;
 	size_t root_len; /* rel = path + root_len + 1 */
@@ -220,24 +222,42 @@ wanted(enum event_tool tool, const char *name)
 	       (ends_with(name, ".jsonl") || ends_with(name, ".jsonl.zst"));
 }
 
+/* Count and warn about an entry that could not be opened (r < 0); ENOENT is silent. */
 static void
-walk_dir(struct walk *w, char *path, size_t len, size_t cap, int depth)
+refused(struct scan *s, const char *path, const struct owned *o, int r, const char *what)
+{
+	if (r == -ENOENT) {
+		return; /* gone since the listing: nothing to read */
+	}
+	if (r == -ELOOP && o->strict) {
+		s->stat[SCAN_UNSAFE]++;
+		scan_warn(s, path, "symbolic link not followed in all-users mode");
+	} else if (r == -ELOOP) {
+		s->stat[SCAN_LOOPS]++;
+		scan_warn(s, path, "symlink loop");
+	} else if (r == -EPERM && o->strict) {
+		s->stat[SCAN_FOREIGN]++;
+		scan_warn(s, path, "%s not owned by uid %u", what, (unsigned)o->uid);
+	} else {
+		s->stat[SCAN_UNREADABLE]++;
+		scan_warn(s, path, "could not open %s: %s", what, strerror(-r));
+	}
+}
+
+/* Walk the directory open at dfd (taken over and closed), whose path is path[0..len). */
+static void
+walk_dir(struct walk *w, int dfd, char *path, size_t len, size_t cap, int depth)
 {
 	struct scan *s = w->s;
+	const struct owned *o = &w->root->owned;
 	DIR *d;
 	struct dirent *de;
 
-	if (depth > WALK_MAX_DEPTH) {
-		s->stat[SCAN_LOOPS]++;
-		scan_warn(s, path, "directory nesting too deep");
-		return;
-	}
-	d = opendir(path);
+	d = fdopendir(dfd);
 	if (d == NULL) {
-		if (errno != ENOENT || depth > 0) {
-			s->stat[SCAN_UNREADABLE]++;
-			scan_warn(s, path, "could not open directory: %s", strerror(errno));
-		}
+		s->stat[SCAN_UNREADABLE]++;
+		scan_warn(s, path, "could not open directory: %s", strerror(errno));
+		close(dfd);
 		return;
 	}
 	while ((errno = 0, de = readdir(d)) != NULL) {
@@ -255,16 +275,16 @@ walk_dir(struct walk *w, char *path, size_t len, size_t cap, int depth)
 		memcpy(path + len + 1, de->d_name, n + 1);
 		bool is_dir = de->d_type == DT_DIR;
 		bool is_reg = de->d_type == DT_REG;
-		if (de->d_type == DT_UNKNOWN || de->d_type == DT_LNK || is_dir ||
-		    (is_reg && wanted(w->tool, de->d_name))) {
-			if (stat(path, &st) < 0) {
-				if (errno == ELOOP) {
-					s->stat[SCAN_LOOPS]++;
-					scan_warn(s, path, "symlink loop");
-				} else if (errno != ENOENT) {
-					s->stat[SCAN_UNREADABLE]++;
-					scan_warn(s, path, "could not stat: %s", strerror(errno));
-				}
+		if (de->d_type == DT_UNKNOWN || de->d_type == DT_LNK ||
+		    (is_reg && wanted(w->root->tool, de->d_name))) {
+			/* strict: the entry itself; lenient: what a link points at, as stat(2) */
+			if (fstatat(dirfd(d), de->d_name, &st, o->strict ? AT_SYMLINK_NOFOLLOW : 0) < 0) {
+				refused(s, path, o, -errno, "entry");
+				path[len] = '\0';
+				continue;
+			}
+			if (S_ISLNK(st.st_mode)) {
+				refused(s, path, o, -ELOOP, "entry");
 				path[len] = '\0';
 				continue;
 			}
@@ -272,15 +292,33 @@ walk_dir(struct walk *w, char *path, size_t len, size_t cap, int depth)
 			is_reg = S_ISREG(st.st_mode);
 		}
 		if (is_dir) {
-			if (!seen_add(s, st.st_dev, st.st_ino)) {
+			int cfd = -ELOOP;
+			if (depth >= WALK_MAX_DEPTH) {
+				s->stat[SCAN_LOOPS]++;
+				scan_warn(s, path, "directory nesting too deep");
+			} else if ((cfd = owned_openat(dirfd(d), de->d_name, o, O_RDONLY | O_DIRECTORY,
+						       &st)) < 0) {
+				refused(s, path, o, cfd, "directory");
+			} else if (!seen_add(s, st.st_dev, st.st_ino)) {
 				s->stat[SCAN_LOOPS]++; /* a loop, or a second way in */
+				close(cfd);
 			} else {
-				walk_dir(w, path, len + 1 + n, cap, depth + 1);
+				walk_dir(w, cfd, path, len + 1 + n, cap, depth + 1);
 			}
-		} else if (is_reg && wanted(w->tool, de->d_name)) {
-			if (st.st_mtime * 1000LL + 999 >= s->since_ms &&
-			    seen_add(s, st.st_dev, st.st_ino)) {
-				w->cb(s, w->ctx, w->tool, path, path + w->root_len + 1, w->origin, &st);
+		} else if (is_reg && wanted(w->root->tool, de->d_name)) {
+			if (o->strict && st.st_uid != o->uid) {
+				/* not remembered as seen: its owner's own walk still reads it */
+				refused(s, path, o, -EPERM, "file");
+			} else if (st.st_mtime * 1000LL + 999 >= s->since_ms &&
+				   seen_add(s, st.st_dev, st.st_ino)) {
+				s->offer.active = true;
+				s->offer.dirfd = dirfd(d);
+				s->offer.path = path;
+				s->offer.name = path + len + 1;
+				s->offer.owned = o;
+				w->cb(s, w->ctx, w->root->tool, path, path + w->root_len + 1,
+				      w->root->origin, &st);
+				s->offer.active = false;
 			}
 		}
 		path[len] = '\0';
@@ -293,50 +331,130 @@ walk_dir(struct walk *w, char *path, size_t len, size_t cap, int depth)
 }
 
 static void
-walk_root(struct scan *s, enum event_tool tool, const char *root, const char *sub,
-	  uint16_t origin, scan_file_cb *cb, void *ctx)
+walk_root(struct scan *s, const struct scan_root *root, const char *parent, const char *sub,
+	  scan_file_cb *cb, void *ctx)
 {
 	char *path = malloc(PATH_MAX_WALK);
-	struct walk w = {s, tool, origin, cb, ctx, strlen(root)};
+	struct walk w = {s, root, cb, ctx, strlen(parent)};
 	struct stat st;
 	size_t len;
+	int fd;
 
 	if (path == NULL) {
 		return;
 	}
-	while (w.root_len > 1 && root[w.root_len - 1] == '/') {
+	while (w.root_len > 1 && parent[w.root_len - 1] == '/') {
 		w.root_len--;
 	}
-	len = (size_t)snprintf(path, PATH_MAX_WALK, "%.*s/%s", (int)w.root_len, root, sub);
-	if (len < PATH_MAX_WALK && stat(path, &st) == 0 && S_ISDIR(st.st_mode) &&
-	    seen_add(s, st.st_dev, st.st_ino)) {
-		walk_dir(&w, path, len, PATH_MAX_WALK, 0);
+	len = (size_t)snprintf(path, PATH_MAX_WALK, "%.*s/%s", (int)w.root_len, parent, sub);
+	if (len >= PATH_MAX_WALK) {
+		free(path);
+		return;
+	}
+	fd = owned_open(path, &root->owned, O_RDONLY | O_DIRECTORY, &st);
+	if (fd < 0) {
+		if (fd != -ENOTDIR && fd != -EINVAL) { /* not there, or not a directory: no logs */
+			refused(s, path, &root->owned, fd, "directory");
+		}
+	} else if (!seen_add(s, st.st_dev, st.st_ino)) {
+		close(fd);
+	} else {
+		walk_dir(&w, fd, path, len, PATH_MAX_WALK, 0);
 	}
 	free(path);
+}
+
+static void
+walk_claude(struct scan *s, const struct scan_root *root, scan_file_cb *cb, void *ctx)
+{
+	char projects[PATH_MAX_WALK + 16];
+	struct stat st;
+
+	snprintf(projects, sizeof(projects), "%s/projects", root->path);
+	if (!root->owned.strict && stat(projects, &st) < 0 && ends_with(root->path, "/projects")) {
+		/* the root given is projects/ itself: keys stay relative to its parent */
+		char parent[PATH_MAX_WALK];
+		snprintf(parent, sizeof(parent), "%.*s", (int)(strlen(root->path) - 9), root->path);
+		walk_root(s, root, parent, "projects", cb, ctx);
+		return;
+	}
+	walk_root(s, root, root->path, "projects", cb, ctx);
+}
+
+static void
+walk_codex(struct scan *s, const struct scan_root *root, scan_file_cb *cb, void *ctx)
+{
+	walk_root(s, root, root->path, "sessions", cb, ctx);
+	walk_root(s, root, root->path, "archived_sessions", cb, ctx);
 }
 
 void
 scan_walk_claude(struct scan *s, const char *root, uint16_t origin, scan_file_cb *cb, void *ctx)
 {
-	char projects[PATH_MAX_WALK];
-	struct stat st;
+	static struct scan_root r; /* too large for the stack of a deep caller */
 
-	snprintf(projects, sizeof(projects), "%s/projects", root);
-	if (stat(projects, &st) < 0 && ends_with(root, "/projects")) {
-		/* the root given is projects/ itself: keys stay relative to its parent */
-		char parent[PATH_MAX_WALK];
-		snprintf(parent, sizeof(parent), "%.*s", (int)(strlen(root) - 9), root);
-		walk_root(s, EVENT_TOOL_CLAUDE, parent, "projects", origin, cb, ctx);
-		return;
-	}
-	walk_root(s, EVENT_TOOL_CLAUDE, root, "projects", origin, cb, ctx);
+	memset(&r, 0, sizeof(r));
+	r.tool = EVENT_TOOL_CLAUDE;
+	snprintf(r.path, sizeof(r.path), "%s", root);
+	r.origin = origin;
+	walk_claude(s, &r, cb, ctx);
 }
 
 void
 scan_walk_codex(struct scan *s, const char *home, uint16_t origin, scan_file_cb *cb, void *ctx)
 {
-	walk_root(s, EVENT_TOOL_CODEX, home, "sessions", origin, cb, ctx);
-	walk_root(s, EVENT_TOOL_CODEX, home, "archived_sessions", origin, cb, ctx);
+	static struct scan_root r;
+
+	memset(&r, 0, sizeof(r));
+	r.tool = EVENT_TOOL_CODEX;
+	snprintf(r.path, sizeof(r.path), "%s", home);
+	r.origin = origin;
+	walk_codex(s, &r, cb, ctx);
+}
+
+void
+scan_root_own(struct scan_root *root, uid_t uid, const char *home)
+{
+	size_t n = strlen(home);
+
+	while (n > 1 && home[n - 1] == '/') {
+		n--;
+	}
+	root->owned.strict = true;
+	root->owned.uid = uid;
+	if (n > 1 && strncmp(root->path, home, n) == 0 && root->path[n] == '/') {
+		root->owned.trusted_len = n;
+	} else {
+		n = strlen(root->path);
+		while (n > 1 && root->path[n - 1] == '/') {
+			n--;
+		}
+		root->owned.trusted_len = n;
+	}
+}
+
+int
+scan_open(struct scan *s, const char *path)
+{
+	static const struct owned lenient;
+	const struct owned *o = &lenient;
+	struct stat st;
+	int fd;
+
+	if (s->offer.active && s->offer.path == path) {
+		o = s->offer.owned;
+		fd = owned_openat(s->offer.dirfd, s->offer.name, o, O_RDONLY, &st);
+	} else {
+		fd = owned_open(path, o, O_RDONLY, &st);
+	}
+	if (fd >= 0 && o->strict && !S_ISREG(st.st_mode)) {
+		close(fd); /* replaced by something else since the walk saw a file */
+		fd = -EINVAL;
+	}
+	if (fd < 0) {
+		refused(s, path, o, fd, "file");
+	}
+	return fd;
 }
 
 /* ---- reading ---- */
@@ -421,6 +539,12 @@ claude_line(struct scan *s, const char *path, const char *rel, uint16_t origin, 
 	default:
 		return;
 	}
+	if (!event_plausible(o->ts_ms, o->tok)) {
+		s->stat[SCAN_IMPLAUSIBLE]++;
+		scan_warn(s, path, "usage line with a timestamp or token count no call has at byte %llu",
+			  (unsigned long long)off);
+		return;
+	}
 	if (claude_dedup_key(o, rel, off, key, sizeof(key)) < 0) {
 		s->stat[SCAN_BAD_LINES]++;
 		return;
@@ -493,6 +617,12 @@ codex_line(struct scan *s, const char *path, uint16_t origin, const char *line, 
 		s->stat[SCAN_CODEX_REPLAY]++;
 		return;
 	default:
+		return;
+	}
+	if (!event_plausible(o.ts_ms, o.tok)) {
+		s->stat[SCAN_IMPLAUSIBLE]++;
+		scan_warn(s, path, "token_count line with a timestamp or count no call has at byte %llu",
+			  (unsigned long long)off);
 		return;
 	}
 	s->stat[SCAN_USAGE_LINES]++;
@@ -597,13 +727,9 @@ scan_read_all_cb(struct scan *s, void *ctx, enum event_tool tool, const char *pa
 
 	(void)ctx;
 	(void)st;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	fd = scan_open(s, path);
 	if (fd < 0) {
-		if (errno != ENOENT) { /* deleted since the walk saw it: nothing to read */
-			s->stat[SCAN_UNREADABLE]++;
-			scan_warn(s, path, "could not open: %s", strerror(errno));
-		}
-		return;
+		return; /* counted by scan_open; deleted since the walk saw it is fine */
 	}
 	memset(&cur, 0, sizeof(cur));
 	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL); /* a hint only */
@@ -616,9 +742,9 @@ scan_walk_all(struct scan *s, const struct scan_root *roots, size_t n, scan_file
 {
 	for (size_t i = 0; i < n; i++) {
 		if (roots[i].tool == EVENT_TOOL_CLAUDE) {
-			scan_walk_claude(s, roots[i].path, roots[i].origin, cb, ctx);
+			walk_claude(s, &roots[i], cb, ctx);
 		} else {
-			scan_walk_codex(s, roots[i].path, roots[i].origin, cb, ctx);
+			walk_codex(s, &roots[i], cb, ctx);
 		}
 	}
 }

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 
 #include "event.h"
+#include "owned.h"
 #include "json.h"
 #include "ledger.h"
 #include "project.h"
@@ -45,6 +46,9 @@ enum scan_stat {
 	SCAN_UNREADABLE,     /* files or directories that could not be opened or read */
 	SCAN_CORRUPT_ZSTD,   /* .zst files that did not decompress */
 	SCAN_LOOPS,          /* symlink loops and repeated directories skipped */
+	SCAN_UNSAFE,         /* symbolic links not followed (all-users mode) */
+	SCAN_FOREIGN,        /* files or directories owned by another user (all-users mode) */
+	SCAN_IMPLAUSIBLE,    /* usage lines with a timestamp or count no call can have */
 	SCAN_STAT_MAX
 };
 
@@ -87,6 +91,13 @@ struct scan {
 	/* the file being read, for warnings */
 	const char *cur_path;
 	unsigned cur_warnings;
+	/* the file a walk offers to its callback, for scan_open */
+	struct {
+		bool active;
+		int dirfd;
+		const char *path, *name;
+		const struct owned *owned;
+	} offer;
 };
 
 /* Called for every candidate file a walk finds. */
@@ -122,16 +133,40 @@ void scan_walk_codex(struct scan *s, const char *home, uint16_t origin, scan_fil
 int scan_read(struct scan *s, enum event_tool tool, const char *path, const char *rel,
 	      uint16_t origin, int fd, bool zstd, struct scan_cursor *cur);
 
-/* A root to walk: a Claude config root or a CODEX_HOME, and whose it is. */
+/*
+ * A root to walk: a Claude config root or a CODEX_HOME, and whose it is.
+ * owned.strict (all-users mode): nothing below the home directory is
+ * followed if it is a symbolic link or read if another user owns it (see
+ * owned.h); such entries are skipped and counted (SCAN_UNSAFE,
+ * SCAN_FOREIGN). A zeroed owned (a user reading their own files) follows
+ * links as the tools themselves would.
+ */
 struct scan_root {
 	enum event_tool tool;
 	char path[4096];
 	uint16_t origin;
+	struct owned owned;
 };
+
+/*
+ * scan_root_own(root, uid, home): make root strict (all-users mode): its
+ * files must be uid's, and nothing is followed below home, or below the
+ * root itself when it lies outside home (configured by the administrator).
+ */
+void scan_root_own(struct scan_root *root, uid_t uid, const char *home);
 
 /* scan_walk_all(s, roots, n, cb, ctx): walk every root in order. */
 void scan_walk_all(struct scan *s, const struct scan_root *roots, size_t n, scan_file_cb *cb,
 		   void *ctx);
+
+/*
+ * scan_open(s, path): open a file a walk offers to its scan_file_cb: from
+ * the directory the walk holds open (the path is not resolved again),
+ * under the root's ownership rule. Outside a callback, path as it is.
+ * Refusals and failures other than ENOENT are counted and warned about.
+ * Returns a descriptor or a negative errno.
+ */
+int scan_open(struct scan *s, const char *path);
 
 /* scan_read_all_cb: a scan_file_cb that reads each file whole (one-shot scan). */
 void scan_read_all_cb(struct scan *s, void *ctx, enum event_tool tool, const char *path,

@@ -601,15 +601,11 @@ read_file(struct tail *t, struct file_state *fs, const char *path, const char *r
 {
 	struct scan *s = t->s;
 	bool zst = strlen(path) > 4 && strcmp(path + strlen(path) - 4, ".zst") == 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	int fd = scan_open(s, path); /* counts and warns on failure */
 	struct stat now;
 
 	if (fd < 0) {
-		if (errno != ENOENT) {
-			s->stat[SCAN_UNREADABLE]++;
-			scan_warn(s, path, "could not open: %s", strerror(errno));
-		}
-		fs->visited = errno != ENOENT;
+		fs->visited = fd != -ENOENT;
 		return;
 	}
 	if (!from_start && !zst) {
