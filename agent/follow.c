@@ -678,7 +678,7 @@ read_file(struct follow *f, struct fstate *fs, const char *path, const char *rel
 		if (cx->cwd[0] != '\0' || cx->remote[0] != '\0') {
 			fs->ctx_lost = false;
 			snprintf(fs->label, sizeof(fs->label), "%s",
-				 project_label(&f->project, cx->remote, cx->cwd));
+				 project_label(&f->project, cx->remote, cx->cwd, scan_offer_owned(s)));
 		} else if (fs->ctx_lost && fs->label[0] != '\0') {
 			/* Resumed after a restart: the label stands in for cwd and remote. */
 			uint32_t idx;

@@ -108,7 +108,7 @@ trim(char *s)
 
 /* The url of [remote "origin"], else of the first remote, from a git config file. */
 static int
-config_remote(const char *path, char *ret_buf, size_t size)
+config_remote(const char *path, const struct owned *o, char *ret_buf, size_t size)
 {
 	FILE *f = fopen(path, "re");
 	char line[2048];
@@ -117,6 +117,10 @@ config_remote(const char *path, char *ret_buf, size_t size)
 
 	if (f == NULL) {
 		return -errno;
+	}
+	if (o != NULL && owned_check(o, fileno(f)) < 0) {
+		fclose(f);
+		return -EPERM;
 	}
 	while (fgets(line, sizeof(line), f) != NULL) {
 		char *s = trim(line);
@@ -149,7 +153,7 @@ config_remote(const char *path, char *ret_buf, size_t size)
 }
 
 int
-project_git_remote(const char *dir, char *ret_buf, size_t size)
+project_git_remote(const char *dir, const struct owned *o, char *ret_buf, size_t size)
 {
 	char cur[4096], path[4200];
 
@@ -164,12 +168,13 @@ project_git_remote(const char *dir, char *ret_buf, size_t size)
 			if (S_ISDIR(st.st_mode)) {
 				snprintf(path, sizeof(path), "%s/.git/config",
 					 strcmp(cur, "/") == 0 ? "" : cur);
-				return config_remote(path, ret_buf, size);
+				return config_remote(path, o, ret_buf, size);
 			}
 			/* A worktree or submodule: ".git" names the git dir. */
 			FILE *f = fopen(path, "re");
 			char line[4096];
-			if (f != NULL && fgets(line, sizeof(line), f) != NULL &&
+			if (f != NULL && (o == NULL || owned_check(o, fileno(f)) == 0) &&
+			    fgets(line, sizeof(line), f) != NULL &&
 			    strncmp(line, "gitdir:", 7) == 0) {
 				char *g = trim(line + 7), common[4200];
 				fclose(f);
@@ -179,10 +184,10 @@ project_git_remote(const char *dir, char *ret_buf, size_t size)
 				/* worktrees keep the config in the common dir */
 				snprintf(common, sizeof(common), "%s/../../config", g);
 				snprintf(path, sizeof(path), "%s/config", g);
-				if (config_remote(path, ret_buf, size) == 0) {
+				if (config_remote(path, o, ret_buf, size) == 0) {
 					return 0;
 				}
-				return config_remote(common, ret_buf, size);
+				return config_remote(common, o, ret_buf, size);
 			}
 			if (f != NULL) {
 				fclose(f);
@@ -233,7 +238,8 @@ basename_of(const char *s, char *ret_buf, size_t size)
 }
 
 static void
-compute(struct project *p, const char *remote, const char *cwd, char *ret, size_t size)
+compute(struct project *p, const char *remote, const char *cwd, const struct owned *o, char *ret,
+	size_t size)
 {
 	char found[2048], stripped[2048];
 	const char *subject;
@@ -245,7 +251,7 @@ compute(struct project *p, const char *remote, const char *cwd, char *ret, size_
 		return;
 	}
 	if ((remote == NULL || remote[0] == '\0') && cwd != NULL && cwd[0] != '\0' &&
-	    project_git_remote(cwd, found, sizeof(found)) == 0) {
+	    project_git_remote(cwd, o, found, sizeof(found)) == 0) {
 		remote = found;
 	}
 	stripped[0] = '\0';
@@ -277,13 +283,18 @@ compute(struct project *p, const char *remote, const char *cwd, char *ret, size_
 }
 
 const char *
-project_label(struct project *p, const char *remote, const char *cwd)
+project_label(struct project *p, const char *remote, const char *cwd, const struct owned *o)
 {
 	char key[4200], label[PROJECT_LABEL_MAX];
 	size_t j;
 	struct project_cache_entry *e;
 
-	snprintf(key, sizeof(key), "%s\n%s", remote ? remote : "", cwd ? cwd : "");
+	if (o != NULL && !o->strict) {
+		o = NULL;
+	}
+	/* strict: cached per user, as the git files it may read differ */
+	snprintf(key, sizeof(key), "%s%u\n%s\n%s", o != NULL ? "u" : "", o != NULL ? (unsigned)o->uid : 0,
+		 remote ? remote : "", cwd ? cwd : "");
 	if ((p->n + 1) * 2 > p->n_slots) {
 		size_t n_slots = p->n_slots ? p->n_slots * 2 : 64;
 		struct project_cache_entry **slots = calloc(n_slots, sizeof(*slots));
@@ -310,7 +321,7 @@ project_label(struct project *p, const char *remote, const char *cwd)
 		}
 		j = (j + 1) & (p->n_slots - 1);
 	}
-	compute(p, remote, cwd, label, sizeof(label));
+	compute(p, remote, cwd, o, label, sizeof(label));
 	e = calloc(1, sizeof(*e));
 	if (e == NULL || (e->key = strdup(key)) == NULL || (e->label = strdup(label)) == NULL) {
 		if (e != NULL) {

@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "owned.h"
+
 enum project_policy {
 	PROJECT_KEYED_HASH,
 	PROJECT_BASENAME,
@@ -47,18 +49,25 @@ void project_finish(struct project *p);
 int project_policy_parse(const char *s, enum project_policy *ret);
 
 /*
- * project_label(p, remote, cwd): the label for a session whose repository
+ * project_label(p, remote, cwd, o): the label for a session whose repository
  * remote is remote (may be NULL or "": then looked up from cwd's git
- * config) and whose working directory is cwd. Returns a string owned by p
- * (valid until finish), "" when there is nothing to label.
+ * config) and whose working directory is cwd. o (NULL: anyone's): in
+ * all-users mode cwd comes from a user's own log, so the git files read for
+ * it must belong to that user (o->uid), or a user could label their events
+ * with another user's repository. Returns a string owned by p (valid until
+ * finish), "" when there is nothing to label.
  */
-const char *project_label(struct project *p, const char *remote, const char *cwd);
+const char *project_label(struct project *p, const char *remote, const char *cwd,
+			  const struct owned *o);
 
 /* project_strip_credentials(url, ret_buf, size): drop "user:password@" from a URL. */
 void project_strip_credentials(const char *url, char *ret_buf, size_t size);
 
-/* project_git_remote(dir, ret_buf, size): the remote of the repository holding dir. 0 or -ENOENT. */
-int project_git_remote(const char *dir, char *ret_buf, size_t size);
+/*
+ * project_git_remote(dir, o, ret_buf, size): the remote of the repository
+ * holding dir, from git files that o allows (NULL: any). 0 or -ENOENT.
+ */
+int project_git_remote(const char *dir, const struct owned *o, char *ret_buf, size_t size);
 
 /*
  * project_key_load_or_create(path, ret_key, ret_len): read a key file (0600,

@@ -412,6 +412,12 @@ scan_walk_codex(struct scan *s, const char *home, uint16_t origin, scan_file_cb 
 	walk_codex(s, &r, cb, ctx);
 }
 
+const struct owned *
+scan_offer_owned(const struct scan *s)
+{
+	return s->offer.active ? s->offer.owned : NULL;
+}
+
 void
 scan_root_own(struct scan_root *root, uid_t uid, const char *home)
 {
@@ -562,7 +568,7 @@ claude_line(struct scan *s, const char *path, const char *rel, uint16_t origin, 
 	} else {
 		obs.session = o->session;
 	}
-	obs.project = project_label(s->project, NULL, o->cwd);
+	obs.project = project_label(s->project, NULL, o->cwd, scan_offer_owned(s));
 	obs.speed = o->speed;
 	obs.tier = o->tier;
 	obs.sidechain = o->sidechain;
@@ -644,7 +650,8 @@ codex_line(struct scan *s, const char *path, uint16_t origin, const char *line, 
 		}
 	}
 	obs.session = cur->codex.session;
-	obs.project = project_label(s->project, cur->codex.remote, cur->codex.cwd);
+	obs.project = project_label(s->project, cur->codex.remote, cur->codex.cwd,
+				    scan_offer_owned(s));
 	obs.origin = origin;
 	if (ledger_add(&s->ledger, &obs, &rec) < 0) {
 		s->stat[SCAN_BAD_LINES]++; /* out of memory, or a string pool is full */

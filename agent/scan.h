@@ -168,6 +168,9 @@ void scan_walk_all(struct scan *s, const struct scan_root *roots, size_t n, scan
  */
 int scan_open(struct scan *s, const char *path);
 
+/* scan_offer_owned(s): the ownership rule of the file being offered, or NULL outside a walk. */
+const struct owned *scan_offer_owned(const struct scan *s);
+
 /* scan_read_all_cb: a scan_file_cb that reads each file whole (one-shot scan). */
 void scan_read_all_cb(struct scan *s, void *ctx, enum event_tool tool, const char *path,
 		      const char *rel, uint16_t origin, const struct stat *st);

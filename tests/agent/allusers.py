@@ -9,7 +9,9 @@ A's home holds, besides A's own log:
   /etc/shadow, pa/link.jsonl -> B's transcript (a file link inside a project),
   pa/foreign.jsonl owned by B, fdir/ (a directory owned by B, A's file inside),
   ~/.claude.json -> B's account file (identity policy tool-account), and in its
-  own log a pre-1970 timestamp and a 2e9-token count among good lines.
+  own log a pre-1970 timestamp and a 2e9-token count among good lines, and
+  B's repository as working directory (policy git-remote: B's remote must not
+  become A's project label).
 C: ~/.claude -> B's ~/.claude.
 
 Expected, from `scan --all-users --format jsonl` and from `collect` (the
@@ -34,12 +36,13 @@ if os.geteuid() != 0:
 tag = "%04d" % (os.getpid() % 10000)
 names = {k: "amt%s%s" % (k.lower(), tag) for k in "ABC"}
 base = tempfile.mkdtemp(prefix="am-allusers-")
+REMOTE = "https://git.example.com/b/secret.git"
 os.chmod(base, 0o755)
 
 
-def line(msg_id, ts, out_tokens, user_tag):
+def line(msg_id, ts, out_tokens, user_tag, cwd=None):
     return json.dumps({
-        "type": "assistant", "sessionId": "s-" + user_tag, "cwd": "/work/" + user_tag,
+        "type": "assistant", "sessionId": "s-" + user_tag, "cwd": cwd or "/work/" + user_tag,
         "uuid": "u-" + msg_id, "timestamp": ts,
         "message": {"model": "claude-sonnet-4-5", "id": msg_id, "usage": {
             "input_tokens": 10, "output_tokens": out_tokens, "cache_read_input_tokens": 100,
@@ -90,8 +93,12 @@ try:
     mkdir(hb + "/.claude/projects", ub, gb)
     mkdir(hb + "/.claude/projects/pb", ub, gb)
     b_events = {"msg_b%d" % i: 1000 + i for i in range(5)}
+    repo = hb + "/repo"
+    mkdir(repo, ub, gb)
+    mkdir(repo + "/.git", ub, gb)
+    write(repo + "/.git/config", '[remote "origin"]\n\turl = %s\n' % REMOTE, ub, gb)
     write(hb + "/.claude/projects/pb/s.jsonl",
-          "".join(line(m, "2026-09-14T10:0%d:00.000Z" % i, o, "b")
+          "".join(line(m, "2026-09-14T10:0%d:00.000Z" % i, o, "b", repo)
                   for i, (m, o) in enumerate(b_events.items())), ub, gb)
     write(hb + "/.claude.json", json.dumps({"oauthAccount": {"emailAddress": "b@example.com"}}),
           ub, gb)
@@ -102,7 +109,8 @@ try:
     mkdir(pa, ua, ga)
     mkdir(pa + "/pa", ua, ga)
     a_events = {"msg_a%d" % i: 2000 + i for i in range(4)}
-    text = line("msg_a0", "2026-09-15T10:00:00.000Z", a_events["msg_a0"], "a")
+    # A's lines claim B's repository as their working directory
+    text = line("msg_a0", "2026-09-15T10:00:00.000Z", a_events["msg_a0"], "a", repo)
     text += line("msg_bad_ts", "1969-12-31T23:59:59.000Z", 7, "a")
     text += line("msg_a1", "2026-09-15T10:01:00.000Z", a_events["msg_a1"], "a")
     text += line("msg_bad_count", "2026-09-15T10:02:00.000Z", 2000000000, "a")
@@ -125,7 +133,7 @@ try:
 
     conf = os.path.join(base, "agent.conf")
     with open(conf, "w") as f:
-        f.write("[identity]\npolicy = tool-account\n")
+        f.write("[identity]\npolicy = tool-account\n[project]\nlabel_policy = git-remote\n")
     env = dict(os.environ, HOME=base, AIMETER_STATE_DIR=os.path.join(base, "state"))
     for k in list(env):
         if k.startswith("CLAUDE_") or k == "CODEX_HOME":
@@ -154,6 +162,9 @@ try:
               "%s: events attributed to someone else: %r" % (label, sorted(got)))
         check(all(e["session"] == "s-b" for e in b) and all(e["session"] == "s-a" for e in a),
               "%s: nothing read through a link or from a foreign file" % label)
+        check(all(e["project"] == REMOTE for e in b), "%s: B's project label" % label)
+        check(all(e["project"] != REMOTE for e in a),
+              "%s: A labelled events with B's repository: %r" % (label, [e["project"] for e in a]))
         for what in ("symbolic links not followed (all-users mode)",
                      "files or directories owned by another user (all-users mode)",
                      "usage lines with an implausible timestamp or token count"):
