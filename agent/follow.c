@@ -79,6 +79,8 @@ struct follow {
 
 	char **dirs;
 	size_t n_dirs, cap_dirs;
+
+	uint64_t links_last, foreign_last; /* skipped by the last pass */
 };
 
 /* --- helpers --------------------------------------------------------------------------- */
@@ -865,7 +867,10 @@ follow_pass(struct follow *f, int64_t now_ms, struct follow_out *out)
 			 f->roots[i].tool == EVENT_TOOL_CLAUDE ? "projects" : "sessions");
 		add_dir(f, d);
 	}
+	uint64_t links0 = s->stat[SCAN_UNSAFE], foreign0 = s->stat[SCAN_FOREIGN];
 	scan_walk_all(s, f->roots, f->n_roots, follow_file_cb, f);
+	f->links_last = s->stat[SCAN_UNSAFE] - links0;
+	f->foreign_last = s->stat[SCAN_FOREIGN] - foreign0;
 
 	for (size_t i = 0; i < f->n_files; i++) {
 		struct fstate *fs = &f->files[i];
@@ -913,6 +918,14 @@ follow_pass(struct follow *f, int64_t now_ms, struct follow_out *out)
 		follow_out_finish(out);
 	}
 	return r;
+}
+
+void
+follow_get_skips(const struct follow *f, struct follow_skips *ret)
+{
+	ret->links = f->links_last;
+	ret->foreign = f->foreign_last;
+	ret->implausible = f->scan.stat[SCAN_IMPLAUSIBLE];
 }
 
 void

@@ -56,6 +56,16 @@ int follow_reload_key(struct follow *f, const struct agent_config *cfg);
 int follow_pass(struct follow *f, int64_t now_ms, struct follow_out *ret_out);
 void follow_out_finish(struct follow_out *out);
 
+/*
+ * What the readers skipped: links not followed and files owned by another
+ * user (all-users mode) in the last pass (the same ones are met again each
+ * pass), and usage lines dropped as implausible since the start.
+ */
+struct follow_skips {
+	uint64_t links, foreign, implausible;
+};
+void follow_get_skips(const struct follow *f, struct follow_skips *ret);
+
 /* follow_commit(f) after the pass's record is durable; follow_abort(f) if not. */
 void follow_commit(struct follow *f);
 void follow_abort(struct follow *f);

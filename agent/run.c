@@ -58,6 +58,7 @@ struct agent {
 	uv_timer_t rescan_timer; /* periodic pass for what events miss */
 	struct watch *watches;
 	size_t n_watches;
+	struct follow_skips skips; /* as last written to the reader status file */
 	bool reading;  /* enrolled: passes may run */
 	bool stopping;
 	int exit_code;
@@ -272,6 +273,35 @@ sync_watches(struct agent *a)
 	}
 }
 
+/*
+ * The readers' skips for `aimeter-agent status`, written when they change:
+ * a hostile or broken home shows there, not only in the rate-limited log.
+ */
+static void
+write_reader_status(struct agent *a)
+{
+	struct follow_skips now;
+	char path[PATH_MAX], tmp[PATH_MAX + 8];
+	FILE *f;
+
+	follow_get_skips(a->follow, &now);
+	if (memcmp(&now, &a->skips, sizeof(now)) == 0) {
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/reader-status", a->cfg.state_dir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "w");
+	if (f == NULL) {
+		return; /* informational only */
+	}
+	fprintf(f, "links_skipped %" PRIu64 "\nforeign_skipped %" PRIu64
+		   "\nimplausible_dropped %" PRIu64 "\n",
+		now.links, now.foreign, now.implausible);
+	if (fclose(f) == 0 && rename(tmp, path) == 0) {
+		a->skips = now;
+	}
+}
+
 static void
 agent_pass(struct agent *a)
 {
@@ -315,6 +345,7 @@ agent_pass(struct agent *a)
 		}
 	}
 	follow_commit(a->follow);
+	write_reader_status(a);
 	if (out.next_settle_ms > 0) {
 		int64_t delay = out.next_settle_ms - now;
 		schedule_pass(a, delay < 100 ? 100 : (uint64_t)delay);

@@ -94,6 +94,37 @@ daemon_pid(const char *state_dir, const struct status_file *sf)
 	return r == -EBUSY ? sf->pid : 0;
 }
 
+/* The readers' skips (run.c write_reader_status), when the daemon has written them. */
+static void
+print_reader_status(const char *state_dir)
+{
+	char path[PATH_MAX], line[200], key[64];
+	unsigned long long links = 0, foreign = 0, implausible = 0, v;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/reader-status", state_dir);
+	f = fopen(path, "r");
+	if (f == NULL) {
+		return;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, "%63s %llu", key, &v) != 2) {
+			continue;
+		}
+		if (strcmp(key, "links_skipped") == 0) {
+			links = v;
+		} else if (strcmp(key, "foreign_skipped") == 0) {
+			foreign = v;
+		} else if (strcmp(key, "implausible_dropped") == 0) {
+			implausible = v;
+		}
+	}
+	fclose(f);
+	printf("links not followed:  %llu (last pass, all-users mode)\n", links);
+	printf("foreign-owned skips: %llu (last pass, all-users mode)\n", foreign);
+	printf("implausible lines:   %llu dropped since the daemon started\n", implausible);
+}
+
 static void
 format_age(int64_t ms, char *buf, size_t size)
 {
@@ -216,6 +247,7 @@ status_main(int argc, char **argv)
 		printf("quarantined batches: %" PRIu64 " (%" PRIu64 " events)\n",
 		       st.quarantined_batches, st.quarantined_events);
 	}
+	print_reader_status(cfg->state_dir);
 	if (sf.last_success_ms > 0) {
 		format_age(now_ms() - sf.last_success_ms, age, sizeof(age));
 		printf("last success:        %s ago\n", age);
