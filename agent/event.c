@@ -200,3 +200,25 @@ event_plausible(int64_t ts_ms, const uint64_t tok[EVENT_BUCKET_MAX])
 	}
 	return true;
 }
+
+const char *
+event_printable(const char *s, char *ret_buf, size_t size)
+{
+	size_t n = 0;
+
+	if (size == 0) {
+		return ret_buf;
+	}
+	for (const unsigned char *p = (const unsigned char *)s; *p != '\0' && n + 1 < size; p++) {
+		if (*p < 0x20 || *p == 0x7f) {
+			ret_buf[n++] = '?';
+		} else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+			ret_buf[n++] = '?'; /* U+0080..U+009F, the C1 controls */
+			p++;
+		} else {
+			ret_buf[n++] = (char)*p;
+		}
+	}
+	ret_buf[n] = '\0';
+	return ret_buf;
+}

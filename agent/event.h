@@ -59,6 +59,14 @@ void event_ts_format(int64_t ms, char ret_buf[32]);
 /* event_days_from_civil(y, m, d): days since 1970-01-01 (proleptic Gregorian). */
 int64_t event_days_from_civil(int64_t y, unsigned m, unsigned d);
 
+/*
+ * event_printable(s, ret_buf, size): s for a terminal or a log, with C0
+ * and C1 control characters and DEL replaced by '?': model names, sessions
+ * and paths come from users' files, and in all-users mode one user must not
+ * drive the administrator's terminal. Returns ret_buf.
+ */
+const char *event_printable(const char *s, char *ret_buf, size_t size);
+
 /* event_json_string(f, s): write s as a JSON string literal. */
 void event_json_string(FILE *f, const char *s);
 

@@ -404,12 +404,14 @@ setup_project(struct project *p, const struct agent_config *cfg)
 static void
 print_table_row(const struct scan *s, const struct ledger_rec *r)
 {
-	char ts[32];
+	char ts[32], model[256], session[256], project[256];
 
 	event_ts_format(r->ts_ms, ts);
 	printf("%-24s %-11s %-28.28s %-8.8s %-8.8s %9llu %8llu %9llu %9llu %10llu %8llu %3llu\n", ts,
-	       event_tool_name((enum event_tool)r->tool), ledger_str(&s->ledger, r->model),
-	       ledger_str(&s->ledger, r->session), ledger_str(&s->ledger, r->project),
+	       event_tool_name((enum event_tool)r->tool),
+	       event_printable(ledger_str(&s->ledger, r->model), model, sizeof(model)),
+	       event_printable(ledger_str(&s->ledger, r->session), session, sizeof(session)),
+	       event_printable(ledger_str(&s->ledger, r->project), project, sizeof(project)),
 	       (unsigned long long)r->tok[EVENT_INPUT], (unsigned long long)r->tok[EVENT_OUTPUT],
 	       (unsigned long long)r->tok[EVENT_CACHE_WRITE_5M],
 	       (unsigned long long)r->tok[EVENT_CACHE_WRITE_1H],

@@ -189,7 +189,10 @@ print_row(const struct scan *s, FILE *out, const struct row *r, bool json, bool 
 		fprintf(out, "]}%s\n", last ? "" : ",");
 		return;
 	}
-	fprintf(out, "%-36.36s %7llu %12llu %10llu %12llu %12llu %13llu %6llu", r->key,
+	char key[sizeof(r->key)];
+
+	fprintf(out, "%-36.36s %7llu %12llu %10llu %12llu %12llu %13llu %6llu",
+		event_printable(r->key, key, sizeof(key)),
 		(unsigned long long)r->events, (unsigned long long)r->tok[EVENT_INPUT],
 		(unsigned long long)r->tok[EVENT_OUTPUT],
 		(unsigned long long)r->tok[EVENT_CACHE_WRITE_5M],
@@ -323,7 +326,10 @@ report_print(const struct scan *s, const struct price_book *book, enum report_ki
 		if (total.n_unpriced_models > 0) {
 			fprintf(out, "\nunpriced models:");
 			for (size_t i = 0; i < total.n_unpriced_models; i++) {
-				fprintf(out, " %s", ledger_str(&s->ledger, total.unpriced_models[i]));
+				char m[256];
+				fprintf(out, " %s",
+					event_printable(ledger_str(&s->ledger, total.unpriced_models[i]),
+							m, sizeof(m)));
 			}
 			fputc('\n', out);
 		}

@@ -133,10 +133,14 @@ scan_warn(struct scan *s, const char *path, const char *fmt, ...)
 	if (s->warnings > SCAN_WARN_MAX) {
 		return;
 	}
+	char shown[PATH_MAX_WALK];
+
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	log_warnx("%s in \"%s\", skipping", msg, path != NULL ? path : "?");
+	/* a file name is the user's text: no control characters into the log */
+	log_warnx("%s in \"%s\", skipping", msg,
+		  path != NULL ? event_printable(path, shown, sizeof(shown)) : "?");
 }
 
 /* ---- visited identities ---- */

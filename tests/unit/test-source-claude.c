@@ -342,6 +342,125 @@ TEST(roots_symlinks_and_loops)
 	ASSERT_EQ(system(cmd), 0);
 }
 
+/* Writes a one-project Claude root under dir holding text; returns its path in ret. */
+static void
+write_root(const char *dir, const char *text, char *ret, size_t size)
+{
+	char path[4200];
+	FILE *f;
+
+	snprintf(ret, size, "%s/root", dir);
+	snprintf(path, sizeof(path), "mkdir -p %s/projects/p", ret);
+	ASSERT_EQ(system(path), 0);
+	snprintf(path, sizeof(path), "%s/projects/p/s.jsonl", ret);
+	f = fopen(path, "w");
+	ASSERT_NOT_NULL(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+#define LINE(id, ts, out)                                                                         \
+	"{\"type\":\"assistant\",\"timestamp\":\"" ts "\",\"message\":{\"model\":\"m\",\"id\":\"" id \
+	"\",\"usage\":{\"input_tokens\":1,\"output_tokens\":" out "}}}\n"
+
+/* A time before 1970 or from 2100 on, or a bucket over 10^9, drops that line only. */
+TEST(implausible_lines)
+{
+	char dir[] = "/tmp/am-implausible-XXXXXX", root[4200], cmd[4300];
+	struct scan s;
+
+	ASSERT_NOT_NULL(mkdtemp(dir));
+	write_root(dir,
+		   LINE("ok1", "2026-09-14T10:00:00Z", "5")
+		   LINE("pre1970", "1969-12-31T23:59:59.999Z", "5")
+		   LINE("epoch", "1970-01-01T00:00:00Z", "5")
+		   LINE("y2100", "2100-01-01T00:00:00Z", "5")
+		   LINE("max", "2026-09-14T10:01:00Z", "1000000000")
+		   LINE("over", "2026-09-14T10:02:00Z", "1000000001")
+		   LINE("ok2", "2026-09-14T10:03:00Z", "6"),
+		   root, sizeof(root));
+	project_init(&fx_project, PROJECT_KEYED_HASH, (const uint8_t *)"k", 1);
+	ASSERT_EQ(scan_init(&s, &fx_project), 0);
+	ASSERT_EQ(scan_add_origin(&s, "dana", "api"), 0);
+	s.settle_all = true;
+	scan_walk_claude(&s, root, 0, scan_read_all_cb, NULL);
+	ASSERT_EQ(s.ledger.n, 3);
+	ASSERT_NOT_NULL(fx_event(&s, EVENT_TOOL_CLAUDE, "ok1"));
+	ASSERT_NOT_NULL(fx_event(&s, EVENT_TOOL_CLAUDE, "ok2"));
+	ASSERT_UINT_EQ(fx_event(&s, EVENT_TOOL_CLAUDE, "max")->tok[EVENT_OUTPUT], 1000000000);
+	ASSERT_EQ(s.stat[SCAN_IMPLAUSIBLE], 4);
+	fx_done(&s);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	ASSERT_EQ(system(cmd), 0);
+}
+
+/*
+ * A strict root (all-users mode) as another uid: nothing is read, the
+ * refusal is counted; as its own uid, a link inside is skipped and counted
+ * while the real file is read. (Real users: tests/agent/allusers.py.)
+ */
+TEST(strict_root)
+{
+	char dir[] = "/tmp/am-strict-XXXXXX", cmd[13000];
+	static struct scan_root root;
+	struct scan s;
+
+	ASSERT_NOT_NULL(mkdtemp(dir));
+	write_root(dir, LINE("own", "2026-09-14T10:00:00Z", "5"), root.path, sizeof(root.path));
+	snprintf(cmd, sizeof(cmd), "ln -s %s/projects/p/s.jsonl %s/projects/p/l.jsonl && "
+		 "ln -s / %s/projects/slash", root.path, root.path, root.path);
+	ASSERT_EQ(system(cmd), 0);
+	root.tool = EVENT_TOOL_CLAUDE;
+	project_init(&fx_project, PROJECT_KEYED_HASH, (const uint8_t *)"k", 1);
+
+	scan_root_own(&root, geteuid() + 1, dir);
+	ASSERT_EQ(root.owned.trusted_len, strlen(dir));
+	ASSERT_EQ(scan_init(&s, &fx_project), 0);
+	ASSERT_EQ(scan_add_origin(&s, "dana", "api"), 0);
+	s.settle_all = true;
+	scan_walk_all(&s, &root, 1, scan_read_all_cb, NULL);
+	ASSERT_EQ(s.ledger.n, 0);
+	ASSERT_EQ(s.stat[SCAN_FOREIGN], 1); /* root/ itself: nothing below is looked at */
+	fx_done(&s);
+
+	project_init(&fx_project, PROJECT_KEYED_HASH, (const uint8_t *)"k", 1);
+	scan_root_own(&root, geteuid(), dir);
+	ASSERT_EQ(scan_init(&s, &fx_project), 0);
+	ASSERT_EQ(scan_add_origin(&s, "dana", "api"), 0);
+	s.settle_all = true;
+	scan_walk_all(&s, &root, 1, scan_read_all_cb, NULL);
+	ASSERT_EQ(s.ledger.n, 1);
+	ASSERT_EQ(s.stat[SCAN_FILES], 1);
+	ASSERT_EQ(s.stat[SCAN_UNSAFE], 2);
+	ASSERT_EQ(s.stat[SCAN_FOREIGN], 0);
+	fx_done(&s);
+
+	/* the same tree, lenient: the file link is a second way to one file, read once */
+	project_init(&fx_project, PROJECT_KEYED_HASH, (const uint8_t *)"k", 1);
+	memset(&root.owned, 0, sizeof(root.owned));
+	ASSERT_EQ(scan_init(&s, &fx_project), 0);
+	ASSERT_EQ(scan_add_origin(&s, "dana", "api"), 0);
+	s.settle_all = true;
+	snprintf(cmd, sizeof(cmd), "rm %s/projects/slash", root.path);
+	ASSERT_EQ(system(cmd), 0);
+	scan_walk_all(&s, &root, 1, scan_read_all_cb, NULL);
+	ASSERT_EQ(s.ledger.n, 1);
+	ASSERT_EQ(s.stat[SCAN_UNSAFE], 0);
+	fx_done(&s);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	ASSERT_EQ(system(cmd), 0);
+}
+
+/* Text from users' files reaches a terminal without control characters. */
+TEST(printable)
+{
+	char buf[64];
+
+	ASSERT_STR_EQ(event_printable("claude-\x1b[2Jx\x7f\xc2\x9b\xc3\xa9", buf, sizeof(buf)),
+		      "claude-?[2Jx??\xc3\xa9");
+	ASSERT_STR_EQ(event_printable("abcdef", buf, 4), "abc");
+}
+
 /* Golden event id: changing the id function would double-count every re-scan. */
 TEST(event_id_golden)
 {
@@ -359,6 +478,9 @@ main(void)
 {
 	log_init("test-source-claude", LOG_LEVEL_ERROR);
 	RUN(streaming_snapshots);
+	RUN(implausible_lines);
+	RUN(strict_root);
+	RUN(printable);
 	RUN(content_block_split);
 	RUN(no_request_id);
 	RUN(null_fields);
