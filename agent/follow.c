@@ -897,6 +897,12 @@ follow_pass(struct follow *f, int64_t now_ms, struct follow_out *out)
 	for (size_t i = 0; i < s->ledger.n; i++) {
 		struct ledger_rec *rec = ledger_at(&s->ledger, i);
 		if ((rec->flags & LEDGER_SETTLED) && !(rec->flags & LEDGER_EMITTED)) {
+			if (!ledger_rec_plausible(rec)) {
+				/* from a damaged state blob: never into a batch with others' events */
+				rec->flags |= LEDGER_EMITTED;
+				s->stat[SCAN_IMPLAUSIBLE]++;
+				continue;
+			}
 			r = settled_push(f, i);
 			if (r < 0) {
 				return r;

@@ -874,3 +874,14 @@ ledger_add(struct ledger *l, const struct ledger_obs *obs, struct ledger_rec **r
 }
 
 _Static_assert(sizeof(struct ledger_rec) == 68, "ledger records are 68 bytes");
+
+bool
+ledger_rec_plausible(const struct ledger_rec *rec)
+{
+	uint64_t tok[EVENT_BUCKET_MAX];
+
+	for (int b = 0; b < EVENT_BUCKET_MAX; b++) {
+		tok[b] = rec->tok[b];
+	}
+	return event_plausible(rec->ts_ms, tok);
+}

@@ -161,4 +161,10 @@ const char *ledger_str(const struct ledger *l, uint32_t idx);
 /* ledger_intern(l, s, ret_idx): intern s as a session or project. Returns 0 or -ENOMEM. */
 int ledger_intern(struct ledger *l, const char *s, uint32_t *ret_idx);
 
+/*
+ * ledger_rec_plausible(rec): event_plausible for a record; the readers
+ * check every line, this catches records restored from a damaged state.
+ */
+bool ledger_rec_plausible(const struct ledger_rec *rec);
+
 #endif

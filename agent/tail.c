@@ -913,6 +913,13 @@ tail_pass(struct scan *s, const struct scan_root *roots, size_t n, const char *s
 		if (!(rec->flags & LEDGER_SETTLED) || (rec->flags & LEDGER_EMITTED)) {
 			continue;
 		}
+		if (!ledger_rec_plausible(rec)) {
+			/* a pending response from a damaged state file: dropped, counted */
+			rec->flags |= LEDGER_EMITTED;
+			s->stat[SCAN_IMPLAUSIBLE]++;
+			t.dirty = true;
+			continue;
+		}
 		if (!seen.loaded && (r = seen_load(&seen, state_dir, now_ms, emit_max_ms)) < 0) {
 			goto out;
 		}
