@@ -237,6 +237,22 @@ basename_of(const char *s, char *ret_buf, size_t size)
 	snprintf(ret_buf, size, "%.*s", (int)bl, b);
 }
 
+/* Cut s to PROJECT_LABEL_WIRE_MAX bytes without splitting a UTF-8 sequence. */
+static void
+cut_to_wire(char *s)
+{
+	size_t n = strlen(s);
+
+	if (n <= PROJECT_LABEL_WIRE_MAX) {
+		return;
+	}
+	n = PROJECT_LABEL_WIRE_MAX;
+	while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80) {
+		n--; /* s[n] continues a sequence: cut before the sequence starts */
+	}
+	s[n] = '\0';
+}
+
 static void
 compute(struct project *p, const char *remote, const char *cwd, const struct owned *o, char *ret,
 	size_t size)
@@ -265,9 +281,11 @@ compute(struct project *p, const char *remote, const char *cwd, const struct own
 	switch (p->policy) {
 	case PROJECT_BASENAME:
 		basename_of(subject, ret, size);
+		cut_to_wire(ret);
 		return;
 	case PROJECT_GIT_REMOTE:
 		snprintf(ret, size, "%s", stripped);
+		cut_to_wire(ret);
 		return;
 	default:
 		break;

@@ -27,6 +27,12 @@ enum project_policy {
 };
 
 #define PROJECT_LABEL_MAX 1024
+/*
+ * The collector refuses a whole batch holding a string over 256 bytes
+ * (proto/batch.c max_string), so a label (a long remote URL or directory
+ * name under the plain policies) is cut to this, at a UTF-8 boundary.
+ */
+#define PROJECT_LABEL_WIRE_MAX 256
 
 struct project_cache_entry;
 

@@ -461,6 +461,25 @@ TEST(printable)
 	ASSERT_STR_EQ(event_printable("abcdef", buf, 4), "abc");
 }
 
+/* A plain-policy label never exceeds the wire's string limit, and is cut between characters. */
+TEST(label_fits_the_wire)
+{
+	char remote[700] = "https://git.example.com/";
+	struct project p;
+	const char *l;
+
+	for (int i = 0; i < 300; i++) {
+		strcat(remote, "\xc3\xa9"); /* U+00E9, two bytes */
+	}
+	project_init(&p, PROJECT_GIT_REMOTE, NULL, 0);
+	l = project_label(&p, remote, "/w", NULL);
+	ASSERT_LE(strlen(l), PROJECT_LABEL_WIRE_MAX);
+	ASSERT_GE(strlen(l), PROJECT_LABEL_WIRE_MAX - 1);
+	ASSERT_EQ(strncmp(l, remote, strlen(l)), 0);
+	ASSERT_EQ((strlen(l) - 24) % 2, 0); /* whole characters only */
+	project_finish(&p);
+}
+
 /* Golden event id: changing the id function would double-count every re-scan. */
 TEST(event_id_golden)
 {
@@ -481,6 +500,7 @@ main(void)
 	RUN(implausible_lines);
 	RUN(strict_root);
 	RUN(printable);
+	RUN(label_fits_the_wire);
 	RUN(content_block_split);
 	RUN(no_request_id);
 	RUN(null_fields);
