@@ -757,6 +757,20 @@ batch_done(struct ship *s, struct xfer *x, long status)
 		ship_maybe_send(s);
 		return;
 	}
+	if (status == 400 && x->peek.n > 1 && x->resp_len > 6 && memcmp(x->resp, "event ", 6) == 0) {
+		/*
+		 * The collector names one event: halve until it is alone, so only
+		 * it is quarantined, never the other events (other users') that
+		 * shared its batch; about 2 log2(batch) extra requests per bad event.
+		 * Other 400s are faults of the batch as a whole.
+		 */
+		s->split_limit = x->peek.n / 2;
+		s->batch_id_valid = false;
+		log_info("collector refused one event of a batch of %zu; splitting it", x->peek.n);
+		s->state = SHIP_IDLE;
+		ship_maybe_send(s);
+		return;
+	}
 	switch (status) {
 	case 400:
 	case 415:

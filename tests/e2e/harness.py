@@ -297,10 +297,11 @@ class Recorder:
     """A TLS proxy in front of the collector that records every request body
     (zstd bodies decompressed) and can answer some batches itself."""
 
-    def __init__(self, cluster, answer=None):
+    def __init__(self, cluster, answer=None, answer_body=None):
         self.cluster = cluster
         self.bodies = []  # (path, status, decompressed body)
         self.answer = answer  # fn(batch_index) -> None or (status, body)
+        self.answer_body = answer_body  # fn(decompressed body) -> None or (status, body)
         self.batches = 0
         self.lock = threading.Lock()
         self.port = free_port()
@@ -326,6 +327,8 @@ class Recorder:
                         idx = rec.batches
                         rec.batches += 1
                         canned = rec.answer(idx) if rec.answer else None
+                        if canned is None and rec.answer_body:
+                            canned = rec.answer_body(plain)
                 if canned is not None:
                     status, rbody, hdrs = canned[0], canned[1], {}
                 else:
