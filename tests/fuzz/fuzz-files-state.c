@@ -88,10 +88,18 @@ clear_dir(const char *dir)
 	closedir(d);
 }
 
+static char dir[64];
+
+static void
+remove_state_dir(void)
+{
+	clear_dir(dir);
+	(void)rmdir(dir); /* a temporary directory: nothing to do if it fails */
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static char dir[64];
 	static struct scan_root roots[2];
 	static int64_t now_ms;
 	struct project project;
@@ -108,6 +116,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (mkdtemp(dir) == NULL) {
 			abort();
 		}
+		atexit(remove_state_dir);
 		roots[0].tool = EVENT_TOOL_CLAUDE;
 		snprintf(roots[0].path, sizeof(roots[0].path), FUZZ_ROOT "/claude");
 		roots[1].tool = EVENT_TOOL_CODEX;
