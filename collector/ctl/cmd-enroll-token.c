@@ -223,7 +223,7 @@ token_list(PGconn *conn)
 		" coalesce(to_char(s.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
 		" 'never'),"
 		" (SELECT count(*) FROM aimeter.devices d WHERE d.enrolled_with = s.secret_hash"
-		" AND d.revoked_at IS NULL), s.max_devices,"
+		" AND d.revoked_at IS NULL), s.max_devices, coalesce(s.secret_bits::text, '?'),"
 		" coalesce(s.team_hint, '-'), coalesce(s.label, '')"
 		" FROM aimeter.enrollment_secrets s ORDER BY s.created_at, 1",
 		0, NULL);
@@ -231,13 +231,14 @@ token_list(PGconn *conn)
 	if (r == NULL) {
 		return CTL_FAIL;
 	}
-	printf("%-8s  %-7s  %-20s  %-20s  %7s  %7s  %-16s  %s\n", "id", "status", "created",
-	       "expires", "active", "max", "team", "label");
+	/* bits "?": a secret whose strength was never declared (before migration 0107). */
+	printf("%-8s  %-7s  %-20s  %-20s  %7s  %7s  %4s  %-16s  %s\n", "id", "status", "created",
+	       "expires", "active", "max", "bits", "team", "label");
 	for (int i = 0; i < PQntuples(r); i++) {
-		printf("%-8s  %-7s  %-20s  %-20s  %7s  %7s  %-16s  %s\n", PQgetvalue(r, i, 0),
+		printf("%-8s  %-7s  %-20s  %-20s  %7s  %7s  %4s  %-16s  %s\n", PQgetvalue(r, i, 0),
 		       PQgetvalue(r, i, 1), PQgetvalue(r, i, 2), PQgetvalue(r, i, 3),
 		       PQgetvalue(r, i, 4), PQgetvalue(r, i, 5), PQgetvalue(r, i, 6),
-		       PQgetvalue(r, i, 7));
+		       PQgetvalue(r, i, 7), PQgetvalue(r, i, 8));
 	}
 	PQclear(r);
 	return CTL_OK;
