@@ -19,15 +19,19 @@
 
 #define SECRET_PREFIX "amenroll_"
 #define EXPIRES_MAX_S (3660LL * 86400) /* ten years */
+#define SECRET_BITS 264			   /* what create makes; the database wants >= 128 */
+#define MAX_DEVICES_MAX 1000000L	   /* migration 0107's check */
 
-enum { OPT_EXPIRES = 2000, OPT_TEAM, OPT_LABEL };
+enum { OPT_EXPIRES = 2000, OPT_TEAM, OPT_LABEL, OPT_MAX_DEVICES };
 
 static int
 usage(FILE *f)
 {
 	fprintf(f, "usage: aimeterctl enroll-token create [--expires DURATION] [--team TEAM]\n"
-		   "                                      [--label TEXT] [options]\n"
+		   "                                      [--label TEXT] [--max-devices N]\n"
+		   "                                      [options]\n"
 		   "       aimeterctl enroll-token list [options]\n"
+		   "       aimeterctl enroll-token set ID --max-devices N [options]\n"
 		   "       aimeterctl enroll-token revoke ID [options]\n\n"
 		   "Enrollment secrets: what device management gives each agent once. An\n"
 		   "agent exchanges it for a device token of its own; the database keeps\n"
@@ -35,12 +39,15 @@ usage(FILE *f)
 		   "shown again) and its id on stderr. Expired and revoked secrets are\n"
 		   "refused; revoking one leaves the devices enrolled with it enrolled\n"
 		   "(aimeterctl device revoke removes a device). The collector's\n"
-		   "[enrollment] secret_file, if set, is listed here too and can be revoked.\n\n"
+		   "[enrollment] secret_file, if set, is listed here too and can be revoked.\n"
+		   "A secret enrolls at most its cap of active devices (revoked ones do\n"
+		   "not count); set changes the cap, the secret_file's too.\n\n"
 		   "  --expires DURATION  lifetime: N followed by m, h, d or w (default 7d),\n"
 		   "                      or \"never\"\n"
 		   "  --team TEAM         team hint for the events of devices enrolled with it\n"
 		   "                      (their own [identity] team_hint wins)\n"
 		   "  --label TEXT        a note shown by list\n"
+		   "  --max-devices N     cap of active devices (1 to 1000000; default 1000)\n"
 		   "  ID                  the id list shows (8 or more hex digits)\n\n"
 		   "As root on the server, no --db is needed: aimeterctl connects over the\n"
 		   "local socket as the postgres user.\n\n"
@@ -90,16 +97,23 @@ parse_duration(const char *s, long long *ret_s)
 	return 0;
 }
 
-int
-ctl_enroll_token_create(PGconn *conn, long long expires_s, const char *team, const char *label,
-			char *ret_secret, size_t size, char *ret_id, size_t id_size)
+#define INSERT_SECRET(max_col, max_val)                                                         \
+	"INSERT INTO aimeter.enrollment_secrets (secret_hash, label, expires_at, team_hint,"    \
+	" secret_bits" max_col ") VALUES (decode($1, 'hex'), nullif($2, ''),"                   \
+	" CASE WHEN $3::bigint > 0 THEN now() + make_interval(secs => $3::bigint) END,"         \
+	" nullif($4, ''), $5::int" max_val ") RETURNING encode(substr(secret_hash, 1, 4), 'hex')"
+
+/* token_insert(...): ctl_enroll_token_create with a cap (0: the database's default). */
+static int
+token_insert(PGconn *conn, long long expires_s, const char *team, const char *label,
+	     long max_devices, char *ret_secret, size_t size, char *ret_id, size_t id_size)
 {
 	static const char b64url[] =
 		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 	static const char hex[] = "0123456789abcdef";
 	uint8_t rnd[33], hash[SHA256_DIGEST_LENGTH];
-	char secret[64], hash_hex[2 * SHA256_DIGEST_LENGTH + 1], secs[32];
-	const char *params[5];
+	char secret[64], hash_hex[2 * SHA256_DIGEST_LENGTH + 1], secs[32], bits[16], max[24];
+	const char *params[6];
 	size_t n = strlen(SECRET_PREFIX);
 	PGresult *r;
 	int rc = -1;
@@ -132,13 +146,16 @@ ctl_enroll_token_create(PGconn *conn, long long expires_s, const char *team, con
 	params[1] = label != NULL ? label : "";
 	params[2] = secs;
 	params[3] = team != NULL ? team : "";
+	snprintf(bits, sizeof(bits), "%d", SECRET_BITS);
+	snprintf(max, sizeof(max), "%ld", max_devices);
+	params[4] = bits;
+	params[5] = max;
+	/* Without --max-devices the column's default applies (migration 0107). */
 	r = ctl_query(conn,
-		      "INSERT INTO aimeter.enrollment_secrets (secret_hash, label, expires_at, team_hint)"
-		      " VALUES (decode($1, 'hex'), nullif($2, ''),"
-		      " CASE WHEN $3::bigint > 0 THEN now() + make_interval(secs => $3::bigint) END,"
-		      " nullif($4, ''))"
-		      " RETURNING encode(substr(secret_hash, 1, 4), 'hex')",
-		      4, params);
+		      max_devices > 0 ?
+			      INSERT_SECRET(", max_devices", ", $6::int") :
+			      INSERT_SECRET("", ""),
+		      max_devices > 0 ? 6 : 5, params);
 	if (r != NULL && PQntuples(r) == 1) {
 		snprintf(ret_id, id_size, "%s", PQgetvalue(r, 0, 0));
 		memcpy(ret_secret, secret, n + 1);
@@ -150,8 +167,16 @@ ctl_enroll_token_create(PGconn *conn, long long expires_s, const char *team, con
 	return rc;
 }
 
+int
+ctl_enroll_token_create(PGconn *conn, long long expires_s, const char *team, const char *label,
+			char *ret_secret, size_t size, char *ret_id, size_t id_size)
+{
+	return token_insert(conn, expires_s, team, label, 0, ret_secret, size, ret_id, id_size);
+}
+
 static int
-token_create(PGconn *conn, long long expires_s, const char *team, const char *label)
+token_create(PGconn *conn, long long expires_s, const char *team, const char *label,
+	     long max_devices)
 {
 	char secret[64], id[16];
 	const char *params[] = { team };
@@ -170,8 +195,8 @@ token_create(PGconn *conn, long long expires_s, const char *team, const char *la
 		}
 		PQclear(r);
 	}
-	if (ctl_enroll_token_create(conn, expires_s, team, label, secret, sizeof(secret), id,
-				    sizeof(id)) < 0) {
+	if (token_insert(conn, expires_s, team, label, max_devices, secret, sizeof(secret), id,
+			 sizeof(id)) < 0) {
 		return CTL_FAIL;
 	}
 	printf("%s\n", secret);
@@ -197,7 +222,8 @@ token_list(PGconn *conn)
 		" to_char(s.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
 		" coalesce(to_char(s.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
 		" 'never'),"
-		" (SELECT count(*) FROM aimeter.devices d WHERE d.enrolled_with = s.secret_hash),"
+		" (SELECT count(*) FROM aimeter.devices d WHERE d.enrolled_with = s.secret_hash"
+		" AND d.revoked_at IS NULL), s.max_devices, coalesce(s.secret_bits::text, '?'),"
 		" coalesce(s.team_hint, '-'), coalesce(s.label, '')"
 		" FROM aimeter.enrollment_secrets s ORDER BY s.created_at, 1",
 		0, NULL);
@@ -205,24 +231,24 @@ token_list(PGconn *conn)
 	if (r == NULL) {
 		return CTL_FAIL;
 	}
-	printf("%-8s  %-7s  %-20s  %-20s  %7s  %-16s  %s\n", "id", "status", "created", "expires",
-	       "devices", "team", "label");
+	/* bits "?": a secret whose strength was never declared (before migration 0107). */
+	printf("%-8s  %-7s  %-20s  %-20s  %7s  %7s  %4s  %-16s  %s\n", "id", "status", "created",
+	       "expires", "active", "max", "bits", "team", "label");
 	for (int i = 0; i < PQntuples(r); i++) {
-		printf("%-8s  %-7s  %-20s  %-20s  %7s  %-16s  %s\n", PQgetvalue(r, i, 0),
+		printf("%-8s  %-7s  %-20s  %-20s  %7s  %7s  %4s  %-16s  %s\n", PQgetvalue(r, i, 0),
 		       PQgetvalue(r, i, 1), PQgetvalue(r, i, 2), PQgetvalue(r, i, 3),
-		       PQgetvalue(r, i, 4), PQgetvalue(r, i, 5), PQgetvalue(r, i, 6));
+		       PQgetvalue(r, i, 4), PQgetvalue(r, i, 5), PQgetvalue(r, i, 6),
+		       PQgetvalue(r, i, 7), PQgetvalue(r, i, 8));
 	}
 	PQclear(r);
 	return CTL_OK;
 }
 
-static int
-token_revoke(PGconn *conn, const char *id)
+/* id_valid(id): 8 to 64 hex digits, as list shows; false after printing why. */
+static bool
+id_valid(const char *id)
 {
-	const char *params[] = { id };
-	PGresult *r;
 	size_t len = strlen(id);
-	int n, rc = CTL_FAIL;
 
 	for (size_t i = 0; i < len; i++) {
 		if (!isxdigit((unsigned char)id[i])) {
@@ -233,6 +259,51 @@ token_revoke(PGconn *conn, const char *id)
 		fprintf(stderr, "aimeterctl: \"%s\" is not an enrollment secret id (8 or more hex "
 				"digits, as list shows)\n",
 			id);
+		return false;
+	}
+	return true;
+}
+
+static int
+token_set(PGconn *conn, const char *id, long max_devices)
+{
+	char max[24];
+	const char *params[] = { id, max };
+	PGresult *r;
+	int rc = CTL_FAIL;
+
+	snprintf(max, sizeof(max), "%ld", max_devices);
+	/* Like revoke: the prefix must name one secret. */
+	r = ctl_query(conn,
+		      "WITH m AS (SELECT secret_hash FROM aimeter.enrollment_secrets"
+		      " WHERE starts_with(encode(secret_hash, 'hex'), lower($1)))"
+		      " UPDATE aimeter.enrollment_secrets s SET max_devices = $2::int"
+		      " FROM m WHERE s.secret_hash = m.secret_hash AND (SELECT count(*) FROM m) = 1"
+		      " RETURNING (SELECT count(*) FROM aimeter.devices d"
+		      " WHERE d.enrolled_with = s.secret_hash AND d.revoked_at IS NULL)",
+		      2, params);
+	if (r == NULL) {
+		return CTL_FAIL;
+	}
+	if (PQntuples(r) == 0) {
+		fprintf(stderr, "aimeterctl: no single enrollment secret with id \"%s\"\n", id);
+	} else {
+		printf("enrollment secret %s: at most %ld active devices (%s now)\n", id, max_devices,
+		       PQgetvalue(r, 0, 0));
+		rc = CTL_OK;
+	}
+	PQclear(r);
+	return rc;
+}
+
+static int
+token_revoke(PGconn *conn, const char *id)
+{
+	const char *params[] = { id };
+	PGresult *r;
+	int n, rc = CTL_FAIL;
+
+	if (!id_valid(id)) {
 		return CTL_USAGE;
 	}
 	/* A prefix must name one secret: revoking a guess is worse than asking again. */
@@ -268,12 +339,15 @@ cmd_enroll_token(int argc, char **argv)
 		{ "expires", required_argument, NULL, OPT_EXPIRES },
 		{ "team", required_argument, NULL, OPT_TEAM },
 		{ "label", required_argument, NULL, OPT_LABEL },
+		{ "max-devices", required_argument, NULL, OPT_MAX_DEVICES },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ctl_opts opts = { 0 };
 	const char *sub, *team = NULL, *label = NULL;
 	long long expires_s = 7 * 86400;
-	bool create;
+	long max_devices = 0;
+	bool create, set;
+	char *end;
 	PGconn *conn;
 	int c, rc;
 
@@ -285,6 +359,7 @@ cmd_enroll_token(int argc, char **argv)
 		return usage(stdout);
 	}
 	create = strcmp(sub, "create") == 0;
+	set = strcmp(sub, "set") == 0;
 	optind = 2;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		if (ctl_common_option(&opts, c, optarg)) {
@@ -312,6 +387,17 @@ cmd_enroll_token(int argc, char **argv)
 			}
 			label = optarg;
 			break;
+		case OPT_MAX_DEVICES:
+			errno = 0;
+			max_devices = strtol(optarg, &end, 10);
+			if ((!create && !set) || errno != 0 || end == optarg || *end != '\0' ||
+			    max_devices < 1 || max_devices > MAX_DEVICES_MAX) {
+				fprintf(stderr, "aimeterctl: --max-devices needs create or set and a "
+						"number from 1 to %ld\n",
+					MAX_DEVICES_MAX);
+				return CTL_USAGE;
+			}
+			break;
 		default:
 			return usage(c == 'h' ? stdout : stderr);
 		}
@@ -321,7 +407,17 @@ cmd_enroll_token(int argc, char **argv)
 		if (conn == NULL) {
 			return CTL_FAIL;
 		}
-		rc = create ? token_create(conn, expires_s, team, label) : token_list(conn);
+		rc = create ? token_create(conn, expires_s, team, label, max_devices) :
+			      token_list(conn);
+	} else if (set && optind + 1 == argc && max_devices > 0) {
+		if (!id_valid(argv[optind])) {
+			return CTL_USAGE;
+		}
+		conn = ctl_connect(&opts);
+		if (conn == NULL) {
+			return CTL_FAIL;
+		}
+		rc = token_set(conn, argv[optind], max_devices);
 	} else if (strcmp(sub, "revoke") == 0 && optind + 1 == argc) {
 		conn = ctl_connect(&opts);
 		if (conn == NULL) {

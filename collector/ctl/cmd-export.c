@@ -1,7 +1,7 @@
 /*
  * cmd-export.c: `aimeterctl export focus --month YYYY-MM`: the month's rows
  * of reporting.focus_cost_and_usage (billing period = accounting month) as
- * FOCUS CSV on stdout, date-times in ISO 8601 UTC. The export is audited.
+ * FOCUS CSV on stdout, date-times in ISO 8601 UTC. The export audits itself.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -9,11 +9,16 @@
 #include <string.h>
 
 #include "options.h"
+#include "print.h"
 #include "rep.h"
 
 #define TS(col) "to_char(\"" col "\" AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS \"" col "\""
 
-/* Column order: the mandatory set of the FOCUS spec first, then x_ columns. */
+/*
+ * Column order: the mandatory set of the FOCUS spec first, then x_ columns.
+ * reporting.export_focus orders the rows and writes the audit entry itself
+ * (migration 0107), so a reader cannot export without one nor write others.
+ */
 static const char focus_select[] =
 	"SELECT \"BilledCost\", \"EffectiveCost\", \"ListCost\", \"ContractedCost\","
 	" \"BillingCurrency\", \"BillingAccountId\", \"BillingAccountName\", " TS("BillingPeriodStart") ", "
@@ -26,25 +31,22 @@ static const char focus_select[] =
 	" \"SkuPriceDetails\", \"SubAccountId\", \"SubAccountName\", \"Tags\", \"x_Team\","
 	" \"x_CostCenter\", \"x_Tool\", \"x_BillingMode\", \"x_Source\", \"x_ServiceDay\","
 	" \"x_LineEvents\", \"x_LineUnpricedEvents\""
-	" FROM reporting.focus_cost_and_usage"
-	" WHERE \"BillingPeriodStart\" = '%s'::timestamp AT TIME ZONE 'UTC'"
-	" ORDER BY \"x_Source\", \"SubAccountId\", \"x_Team\", \"SkuId\", \"ChargePeriodStart\"";
+	" FROM reporting.export_focus($1::date)";
 
+/*
+ * Rows arrive one at a time (single-row mode), so a large month never sits
+ * whole in memory here; they print through the CSV printer every report
+ * uses, which neutralises formula-like text cells.
+ */
 static int
 export_focus(const struct ctl_opts *opts, const char *first)
 {
-	char sql[4096], count_s[32];
-	const char *params[2] = { first, count_s };
+	const char *params[1] = { first };
+	bool header = false;
 	PGconn *conn;
 	PGresult *r;
-	long rows = -1; /* the header */
-	char *buf = NULL;
-	int n, rc = CTL_OK;
+	int rc = CTL_OK;
 
-	/* first is "YYYY-MM-01", checked by the caller: safe to inline. */
-	snprintf(sql, sizeof(sql), "COPY (");
-	snprintf(sql + strlen(sql), sizeof(sql) - strlen(sql), focus_select, first);
-	snprintf(sql + strlen(sql), sizeof(sql) - strlen(sql), ") TO STDOUT WITH (FORMAT csv, HEADER)");
 	conn = ctl_connect(opts);
 	if (conn == NULL) {
 		return CTL_FAIL;
@@ -53,43 +55,33 @@ export_focus(const struct ctl_opts *opts, const char *first)
 		PQfinish(conn);
 		return CTL_FAIL;
 	}
-	r = PQexec(conn, sql);
-	if (PQresultStatus(r) != PGRES_COPY_OUT) {
+	if (!PQsendQueryParams(conn, focus_select, 1, NULL, params, NULL, NULL, 0) ||
+	    !PQsetSingleRowMode(conn)) {
 		fprintf(stderr, "aimeterctl: could not export: %s", PQerrorMessage(conn));
-		PQclear(r);
 		PQfinish(conn);
 		return CTL_FAIL;
 	}
-	PQclear(r);
-	while ((n = PQgetCopyData(conn, &buf, 0)) > 0) {
-		/* One CSV row per call; quoted fields never hold raw newlines here. */
-		fwrite(buf, 1, (size_t)n, stdout);
-		rows++;
-		PQfreemem(buf);
-	}
-	if (n == -2) {
-		fprintf(stderr, "aimeterctl: export failed: %s", PQerrorMessage(conn));
-		rc = CTL_FAIL;
-	}
 	while ((r = PQgetResult(conn)) != NULL) {
-		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-			fprintf(stderr, "aimeterctl: export failed: %s", PQerrorMessage(conn));
+		ExecStatusType st = PQresultStatus(r);
+
+		if (st == PGRES_SINGLE_TUPLE || st == PGRES_TUPLES_OK) {
+			/* The last, empty result still names the columns of an empty month. */
+			if (!header && rc == CTL_OK) {
+				print_csv_header(r);
+				header = true;
+			}
+			for (int i = 0; i < PQntuples(r) && rc == CTL_OK; i++) {
+				print_csv_row(r, i);
+			}
+		} else {
+			fprintf(stderr, "aimeterctl: export failed: %s", PQresultErrorMessage(r));
 			rc = CTL_FAIL;
 		}
 		PQclear(r);
 	}
-	if (fflush(stdout) != 0) {
+	if (fflush(stdout) != 0 || ferror(stdout)) {
 		fprintf(stderr, "aimeterctl: could not write the export\n");
 		rc = CTL_FAIL;
-	}
-	if (rc == CTL_OK) {
-		snprintf(count_s, sizeof(count_s), "%ld", rows);
-		r = ctl_query(conn,
-			      "SELECT reporting.log_export('focus', to_char($1::date, 'YYYY-MM'),"
-			      " jsonb_build_object('rows', $2::bigint))",
-			      2, params);
-		rc = r != NULL ? CTL_OK : CTL_FAIL;
-		PQclear(r);
 	}
 	PQfinish(conn);
 	return rc;

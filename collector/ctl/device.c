@@ -1,4 +1,8 @@
-/* device.c: aimeterctl device list|revoke: the agents enrolled with the collector. */
+/*
+ * device.c: aimeterctl device list|revoke|allow-reenroll: the agents
+ * enrolled with the collector. A revoked device's host stays out until
+ * allowed back (migration 0107), whatever enrollment secret it holds.
+ */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -7,10 +11,12 @@
 
 static const char help[] =
 	"usage: aimeterctl device list [options]\n"
-	"       aimeterctl device revoke DEVICE_ID [options]\n\n"
+	"       aimeterctl device revoke DEVICE_ID [options]\n"
+	"       aimeterctl device allow-reenroll DEVICE_ID|HOSTNAME [options]\n\n"
 	"Lists enrolled devices, or revokes one: its token gets 401 from then on\n"
-	"(after the collector's [database] device_cache_ms), and the agent keeps\n"
-	"its data until it enrolls again.\n\n"
+	"(collectors drop it from their caches at once), and the agent keeps its\n"
+	"data. Its host (the hostname it enrolled with) may not enroll again, with\n"
+	"any secret, until allow-reenroll lets it.\n\n"
 	"options:\n" CTL_COMMON_HELP;
 
 static int
@@ -71,6 +77,32 @@ device_revoke(PGconn *conn, const char *id)
 	return CTL_OK;
 }
 
+/* The revocation trigger (0107) records the host and notifies the collectors. */
+static int
+device_allow_reenroll(PGconn *conn, const char *device_or_host)
+{
+	const char *params[] = { device_or_host };
+	PGresult *r = ctl_query(conn, "SELECT regexp_replace(h, '[[:cntrl:]]', '?', 'g')"
+				" FROM aimeter.allow_reenroll($1) h ORDER BY 1", 1,
+				params);
+	int n;
+
+	if (r == NULL) {
+		return CTL_FAIL;
+	}
+	n = PQntuples(r);
+	for (int i = 0; i < n; i++) {
+		printf("host \"%s\" may enroll again\n", PQgetvalue(r, i, 0));
+	}
+	PQclear(r);
+	if (n == 0) {
+		fprintf(stderr, "aimeterctl: no blocked host of a revoked device \"%s\"\n",
+			device_or_host);
+		return CTL_FAIL;
+	}
+	return CTL_OK;
+}
+
 int
 cmd_device(int argc, char **argv)
 {
@@ -104,6 +136,12 @@ cmd_device(int argc, char **argv)
 			return CTL_FAIL;
 		}
 		rc = device_revoke(conn, argv[optind]);
+	} else if (strcmp(sub, "allow-reenroll") == 0 && optind + 1 == argc) {
+		conn = ctl_connect(&opts);
+		if (conn == NULL) {
+			return CTL_FAIL;
+		}
+		rc = device_allow_reenroll(conn, argv[optind]);
 	} else {
 		return device_usage(stderr);
 	}

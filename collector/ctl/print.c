@@ -1,4 +1,5 @@
 /* print.c: query results as a table, CSV or JSON; see print.h. */
+#include <ctype.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,14 +35,69 @@ is_json_type(Oid t)
 	return t == 114 || t == 3802; /* json, jsonb */
 }
 
-static void
-csv_field(const char *s)
+/* digits(s): past a run of at least one decimal digit, or NULL. */
+static const char *
+digits(const char *s)
 {
-	if (strpbrk(s, ",\"\r\n") == NULL) {
+	const char *p = s;
+
+	while (isdigit((unsigned char)*p)) {
+		p++;
+	}
+	return p > s ? p : NULL;
+}
+
+/* A decimal number as PostgreSQL prints one: -3.5, 12, 1e-05 (no hex, inf or nan). */
+static bool
+is_plain_number(const char *s)
+{
+	s += s[0] == '-';
+	s = digits(s);
+	if (s != NULL && s[0] == '.') {
+		s = digits(s + 1);
+	}
+	if (s != NULL && (s[0] == 'e' || s[0] == 'E')) {
+		s = digits(s + 1 + (s[1] == '+' || s[1] == '-'));
+	}
+	return s != NULL && s[0] == '\0';
+}
+
+/*
+ * A cell a spreadsheet would run as a formula (OWASP "CSV Injection"): it
+ * starts with = + - @, a tab or a CR, or their full-width forms (U+FF1D,
+ * U+FF0B, U+FF0D, U+FF20), and is not simply a number.
+ */
+static bool
+csv_formula_like(const char *s)
+{
+	static const char *const wide[] = { "\xef\xbc\x9d", "\xef\xbc\x8b", "\xef\xbc\x8d",
+					    "\xef\xbc\xa0" };
+
+	if (s[0] != '\0' && strchr("=+-@\t\r", s[0]) != NULL) {
+		return !is_plain_number(s);
+	}
+	for (size_t i = 0; i < sizeof(wide) / sizeof(wide[0]); i++) {
+		if (strncmp(s, wide[i], 3) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* csv_field(s, text): one cell; a text cell that looks like a formula gets a leading '. */
+static void
+csv_field(const char *s, bool text)
+{
+	bool neutralise = text && csv_formula_like(s);
+
+	if (!neutralise && strpbrk(s, ",\"\r\n") == NULL) {
 		fputs(s, stdout);
 		return;
 	}
 	putchar('"');
+	if (neutralise) {
+		putchar('\'');
+	}
 	for (; *s != '\0'; s++) {
 		if (*s == '"') {
 			putchar('"');
@@ -96,22 +152,33 @@ print_json(PGresult *r)
 	printf("%s]\n", rows > 0 ? "\n" : "");
 }
 
+void
+print_csv_header(PGresult *r)
+{
+	for (int j = 0; j < PQnfields(r); j++) {
+		printf("%s", j > 0 ? "," : "");
+		csv_field(PQfname(r, j), true);
+	}
+	putchar('\n');
+}
+
+void
+print_csv_row(PGresult *r, int i)
+{
+	for (int j = 0; j < PQnfields(r); j++) {
+		printf("%s", j > 0 ? "," : "");
+		/* Numbers stay numbers, -3.5 included; every other type is text. */
+		csv_field(PQgetvalue(r, i, j), !is_number_type(PQftype(r, j)));
+	}
+	putchar('\n');
+}
+
 static void
 print_csv(PGresult *r)
 {
-	int rows = PQntuples(r), cols = PQnfields(r);
-
-	for (int j = 0; j < cols; j++) {
-		printf("%s", j > 0 ? "," : "");
-		csv_field(PQfname(r, j));
-	}
-	putchar('\n');
-	for (int i = 0; i < rows; i++) {
-		for (int j = 0; j < cols; j++) {
-			printf("%s", j > 0 ? "," : "");
-			csv_field(PQgetvalue(r, i, j));
-		}
-		putchar('\n');
+	print_csv_header(r);
+	for (int i = 0; i < PQntuples(r); i++) {
+		print_csv_row(r, i);
 	}
 }
 

@@ -23,6 +23,15 @@ int print_parse_format(const char *s, enum print_format *ret);
 void print_result(PGresult *r, enum print_format f);
 
 /*
+ * print_csv_header(r), print_csv_row(r, i): the CSV of print_result, a row
+ * at a time (for results read in single-row mode). Text cells that a
+ * spreadsheet would take for a formula (a leading = + - @, tab or CR) get a
+ * leading ', as OWASP advises; numbers, negative ones included, do not.
+ */
+void print_csv_header(PGresult *r);
+void print_csv_row(PGresult *r, int i);
+
+/*
  * print_query(opts, sql, nparams, params, f): connect, run one query, print
  * its rows; returns CTL_OK or CTL_FAIL (after printing why).
  */

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The collector answering 400 for one batch: that batch is quarantined (a
 file and a log line), later batches flow. A 401 after the device's token is
-revoked: the data stays, the agent enrolls again, totals are exact."""
+revoked and the host allowed back: the data stays, the agent enrolls again,
+totals are exact."""
 import os
 import sys
 import time
@@ -64,6 +65,8 @@ try:
         time.sleep(0.3)
         if i == 2 and not revoked:
             h.psql(c.db, "UPDATE aimeter.devices SET revoked_at = now()")
+            # The host stays out until allowed (e2e-revoked.py); here it is.
+            h.psql(c.db, "SELECT aimeter.allow_reenroll(device_id::text) FROM aimeter.devices")
             revoked.append(i)
         return None
 

@@ -161,6 +161,10 @@ h.check(r.returncode == 0, "aimeterctl device revoke succeeds")
 bs, _, _ = h.mkbatches(w, "after-revoke", 1, 10, 5000)
 st, _, _ = good.post_batch(bs[0], token)
 h.check(st == 401, "a revoked token gets 401")
+# Issue 11: the revoked device's host stays out until an administrator allows it.
+r = subprocess.run([h.CTL, "device", "allow-reenroll", "host-a"], env=h.pg_env(w),
+                   capture_output=True, text=True)
+h.check(r.returncode == 0, "aimeterctl device allow-reenroll lets the revoked host back")
 device, token, _ = h.enroll(w, good, "host-a")
 good_still_served()
 

@@ -13,7 +13,10 @@ enroll-token: create prints the secret alone on stdout and stores only its
 hash; a device enrolls with it and gets the token's team as the team hint of
 its events; list shows it; a revoked or expired secret gets 401; the
 collector's [enrollment] secret_file works beside them, can be revoked, and
-stays revoked when the collector restarts.
+stays revoked when the collector restarts. Issue 11: created secrets are
+264 bits and the database refuses to register one under 128; the host of a
+revoked device stays out until allow-reenroll; a secret enrolls at most its
+cap of active devices.
 """
 import base64
 import hashlib
@@ -180,6 +183,51 @@ h.check(ctl("enroll-token", "create", "--expires", "3x", ok=False).returncode ==
         "a bad --expires is a usage error")
 h.check(ctl("enroll-token", "revoke", "00000000", ok=False).returncode == 1,
         "revoking an unknown id fails")
+
+# Issue 11: secrets of at least 128 bits, a cap per secret, revocation that sticks.
+h.check(h.psql(w, "SELECT secret_bits FROM aimeter.enrollment_secrets WHERE secret_hash ="
+               " sha256('%s'::bytea)" % tsecret) == "264", "created secrets carry 264 random bits")
+r = subprocess.run(["psql", "-XAtq", "-v", "ON_ERROR_STOP=1", "-c",
+                    "SELECT aimeter.register_enrollment_secret(sha256('short'::bytea), 'x', 64)"],
+                   env=h.pg_env(w), capture_output=True, text=True)
+h.check(r.returncode != 0 and "at least 128" in r.stderr
+        and h.psql(w, "SELECT count(*) FROM aimeter.enrollment_secrets"
+                      " WHERE secret_hash = sha256('short'::bytea)") == "0",
+        "the database refuses to register a secret under 128 bits")
+h.check(ctl("enroll-token", "create", "--max-devices", "0", ok=False).returncode == 2,
+        "a cap below 1 is a usage error")
+csecret = ctl("enroll-token", "create", "--max-devices", "2").stdout.strip()
+cid = hashlib.sha256(csecret.encode()).hexdigest()[:8]
+devs = lambda: h.psql(w, "SELECT count(*) FROM aimeter.devices")
+st, rdev, rtok = enroll_status(client, csecret, "Host-R")
+h.check(st == 200, "a device enrolls with a secret capped at 2")
+st, _, _ = client.post_batch(h.mkbatches(w, "rb", 1, 5, 9)[0][0], rtok)
+h.check(st == 200, "and ships")
+r = ctl("device", "revoke", rdev)
+n0 = devs()
+for host in ("Host-R", "host-r", "HOST-R"):
+    st, _, _ = enroll_status(client, csecret, host)
+    h.check(st not in (200, 503), "the host of a revoked device cannot enroll again (%s: %d)"
+            % (host, st))
+st, _, _ = enroll_status(client, esecret, "host-r")
+h.check(st == 401, "an expired secret still says so first")
+h.check(devs() == n0, "no device was added for the revoked host")
+st, _, _ = enroll_status(client, csecret, "host-r2")
+st2, _, _ = enroll_status(client, csecret, "host-r3")
+h.check(st == 200 and st2 == 200, "revoked devices leave the cap: two other hosts enroll")
+st, _, _ = enroll_status(client, csecret, "host-r4")
+h.check(st not in (200, 503) and devs() == str(int(n0) + 2),
+        "the third active device on a secret capped at 2 is refused (%d)" % st)
+row = [l for l in ctl("enroll-token", "list").stdout.splitlines() if l.startswith(cid)][0]
+h.check(re.search(r"\s2\s+2\s", row), "list shows 2 active of at most 2: " + row)
+h.check(ctl("device", "allow-reenroll", "nosuch-host", ok=False).returncode == 1,
+        "allow-reenroll of a host that is not blocked fails")
+r = ctl("device", "allow-reenroll", rdev)
+h.check('host "host-r" may enroll again' in r.stdout, "allow-reenroll by device id names the host")
+r = ctl("enroll-token", "set", cid, "--max-devices", "3")
+h.check("at most 3 active devices (2 now)" in r.stdout, "set raises the cap")
+st, _, _ = enroll_status(client, csecret, "host-R")
+h.check(st == 200, "once allowed, the host enrolls again")
 
 # The collector's own secret file: registered, listed, works, revocable, stays revoked.
 fid = hashlib.sha256(h.SECRET.encode()).hexdigest()[:8]

@@ -472,6 +472,41 @@ try:
     ok(r == "team-a", "the minimum group size is configuration", r)
     psql("UPDATE aimeter.settings SET min_group_size = 5")
 
+    # --- audit rows and CSV injection (issue 11) ----------------------------------------------------
+    ok(q1("SELECT has_table_privilege('aimeter_reader', 'aimeter.audit_log', 'INSERT')"
+          " OR has_table_privilege('aimeter_ingest', 'aimeter.audit_log', 'INSERT')"
+          " OR has_function_privilege('aimeter_reader', 'aimeter.audit(text, text, jsonb)',"
+          " 'EXECUTE')") == "f"
+       and psql("SELECT reporting.log_export('focus', 'x', '{}')", role="aimeter_reader",
+                check=False) is None
+       and psql("SELECT aimeter.audit('forged', NULL, NULL)", role="aimeter_reader",
+                check=False) is None,
+       "readers and the collector cannot write audit rows")
+    r = q1("SELECT actor || ':' || subject || ':' || (detail->>'rows')::int FROM aimeter.audit_log"
+           " WHERE action = 'export_focus' AND actor = 'am_rep_reader'")
+    ok(r is not None and re.fullmatch(r"am_rep_reader:2026-10:[1-9]\d*", r),
+       "the reader's export audited itself: who, which month, how many rows", r)
+    evil = ["=HYPERLINK(\"http://example.invalid/\",\"x\")", "+1+1", "-2+3+cmd", "@SUM(1)",
+            "\tx-model"]
+    ctl("ingest", write("evil.jsonl", jsonl([ev(A[0], "2026-10-21", model=m, mode="api")
+                                             for m in evil])))
+
+    def formula_cells(text):
+        return [c for row in csv.reader(io.StringIO(text)) for c in row
+                if c[:1] in ("=", "+", "@", "\t", "\r")
+                or (c[:1] == "-" and re.fullmatch(r"-\d+(\.\d+)?([eE][-+]?\d+)?", c) is None)]
+
+    out = ctl("report", "spend", "--month", "2026-10", "--by", "model", "--format", "csv").stdout
+    models = [row[0] for row in csv.reader(io.StringIO(out))]
+    ok(all("'" + m in models for m in evil) and not formula_cells(out),
+       "report CSV: formula-like models get a leading quote", models)
+    out = ctl("export", "focus", "--month", "2026-10").stdout
+    rows = list(csv.DictReader(io.StringIO(out)))
+    skus = {r["SkuId"] for r in rows}
+    ok(all("'" + m + ":Input Tokens" in skus for m in evil) and not formula_cells(out)
+       and all(re.fullmatch(r"-?\d+(\.\d+)?", r["BilledCost"]) for r in rows),
+       "FOCUS CSV: formula-like text neutralised, numbers left as numbers", sorted(skus)[:8])
+
     # --- GDPR: export and erasure ---------------------------------------------------------------------
     exp = json.loads(ctl("person", "export", "A5@example.com").stdout)
     ok(exp["person"]["label"] == A[4] and len(exp["usage_events"]) == len(a5_old)
