@@ -389,8 +389,10 @@ config_check(const struct config *cfg, const char *name)
 		log_warnx("%s: [identity] person_key_file is required", name);
 		problems++;
 	}
-	if (strcmp(cfg->log_level, "error") != 0 && strcmp(cfg->log_level, "warn") != 0 &&
-	    strcmp(cfg->log_level, "info") != 0 && strcmp(cfg->log_level, "debug") != 0) {
+	/* "level =" leaves NULL (an empty string option means none). */
+	if (cfg->log_level == NULL ||
+	    (strcmp(cfg->log_level, "error") != 0 && strcmp(cfg->log_level, "warn") != 0 &&
+	     strcmp(cfg->log_level, "info") != 0 && strcmp(cfg->log_level, "debug") != 0)) {
 		log_warnx("%s: [log] level must be error, warn, info or debug", name);
 		problems++;
 	}
@@ -401,7 +403,7 @@ void
 config_usage(void *f)
 {
 	for (size_t i = 0; i < N_OPTIONS; i++) {
-		fprintf(f, "  %-30s %s (default: %s)\n", options[i].key, options[i].help,
+		fprintf(f, "  %-35s %s (default: %s)\n", options[i].key, options[i].help,
 			options[i].def ? options[i].def : "none");
 	}
 }

@@ -77,6 +77,20 @@ TEST(connection_limits_and_metrics_listener)
 	config_destroy(cfg);
 }
 
+/* Found by fuzz-collector-config: "level =" left NULL and config_check dereferenced it. */
+TEST(empty_log_level)
+{
+	struct config *cfg = config_create();
+	static const char ini[] = "[log]\nlevel =\n";
+
+	ASSERT_NOT_NULL(cfg);
+	ASSERT_EQ(config_parse(cfg, "t.conf", ini, sizeof(ini) - 1), 0);
+	ASSERT_NULL(cfg->log_level);
+	/* No listener, no person key, and the level. */
+	ASSERT_EQ(config_check(cfg, "t.conf"), 3);
+	config_destroy(cfg);
+}
+
 TEST(secret_file_mode)
 {
 	char path[] = "/tmp/am-secret-XXXXXX", err[256];
@@ -101,6 +115,7 @@ main(void)
 	RUN(defaults_and_values);
 	RUN(every_error_counted);
 	RUN(connection_limits_and_metrics_listener);
+	RUN(empty_log_level);
 	RUN(secret_file_mode);
 	return 0;
 }
