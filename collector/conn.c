@@ -565,7 +565,7 @@ conn_parse(struct conn *c)
 		c->request_ns = uv_hrtime();
 		handled++;
 		timer_set(c, col->cfg->db_timeout_ms);
-		conn_update_reading(c);
+		/* Reading stops below if the request stays busy (no read can come in between). */
 		conn_dispatch(c);
 	}
 	if (c->in_len == 0) {
