@@ -65,7 +65,7 @@ static const struct option options[] = {
 	  "open client connections" },
 	{ "limits.max_connections_per_address", OPT_UINT, "128",
 	  OFF(max_connections_per_address), 1, 1000000,
-	  "open client connections from one IPv4 address or IPv6 /64" },
+	  "TLS connections from one IPv4 address or IPv6 /64 (plain: exempt)" },
 	{ "limits.max_events", OPT_UINT, "10000", OFF(max_events), 1, 1000000,
 	  "events in one batch" },
 	{ "limits.max_header_bytes", OPT_UINT, "16384", OFF(max_header_bytes), 256, 1u << 20,

@@ -748,6 +748,9 @@ admit(struct server *s, struct conn *c)
 		log_refused(col, c->peer, "at [limits] max_connections");
 		return false;
 	}
+	if (!c->is_tls) {
+		return true; /* [listen] plain: the peer is the TLS proxy, every client's address */
+	}
 	r = peers_add(&s->peers, &c->peer_key, (unsigned)col->cfg->max_connections_per_address);
 	if (r == 0) {
 		c->counted = true;
@@ -773,6 +776,7 @@ conn_accept(struct server *s, uv_stream_t *listener, bool is_tls, enum conn_role
 	}
 	c->server = s;
 	c->role = role;
+	c->is_tls = is_tls;
 	c->tcp.data = c;
 	c->timer.data = c;
 	c->state = CONN_IDLE;
@@ -806,7 +810,6 @@ conn_accept(struct server *s, uv_stream_t *listener, bool is_tls, enum conn_role
 	http_request_init(&c->req, col->cfg->max_header_bytes, col->cfg->max_body_bytes);
 	c->deadline = UINT64_MAX;
 	c->expires_ms = uv_now(&col->loop) + col->cfg->connection_lifetime_ms;
-	c->is_tls = is_tls;
 	if (is_tls) {
 		if (s->ssl_ctx == NULL || tls_conn_init(&c->tls, s->ssl_ctx) < 0) {
 			conn_close(c);
