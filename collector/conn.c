@@ -214,7 +214,7 @@ conn_send(struct conn *c, const char *data, size_t len)
 	return flush_tls(c);
 }
 
-/* The current state's timeout, then the limits that run beside it. */
+/* The current state's deadline passed (header, body, idle, database or linger). */
 static void
 state_timeout(struct conn *c)
 {
