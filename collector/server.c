@@ -185,13 +185,25 @@ start_metrics(struct server *s, const char *spec)
 		  spec);
 }
 
+/* A secret seed for the per-address table, so clients cannot aim at one chain. */
+static uint64_t
+hash_seed(void)
+{
+	uint64_t seed;
+
+	if (uv_random(NULL, NULL, &seed, sizeof(seed), 0, NULL) == 0) {
+		return seed;
+	}
+	return uv_hrtime() ^ ((uint64_t)getpid() << 32); /* weaker, still unknown remotely */
+}
+
 int
 server_start(struct server *s, struct collector *col)
 {
 	int r;
 
 	s->col = col;
-	peers_init(&s->peers, uv_hrtime() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)s);
+	peers_init(&s->peers, hash_seed());
 	if (col->cfg->listen_tls != NULL) {
 		if (server_reload_tls(s, col->cfg) < 0) {
 			return -EINVAL;
