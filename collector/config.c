@@ -13,7 +13,13 @@
 
 #include "log.h"
 
-enum opt_type { OPT_STRING, OPT_UINT, OPT_BOOL, OPT_TYPE_MAX };
+enum opt_type {
+	OPT_STRING,
+	OPT_LISTEN, /* a string where "" and "off" mean none (NULL) */
+	OPT_UINT,
+	OPT_BOOL,
+	OPT_TYPE_MAX
+};
 
 struct option {
 	const char *key; /* "section.name"; the table is sorted by it for bsearch */
@@ -47,6 +53,8 @@ static const struct option options[] = {
 	  "person-key file for identity hashing (mode 0600)" },
 	{ "limits.body_timeout_ms", OPT_UINT, "30000", OFF(body_timeout_ms), 10, 3600000,
 	  "time to receive a body after its headers" },
+	{ "limits.connection_lifetime_ms", OPT_UINT, "600000", OFF(connection_lifetime_ms), 1000,
+	  86400000, "longest a client connection stays open, busy or not" },
 	{ "limits.header_timeout_ms", OPT_UINT, "10000", OFF(header_timeout_ms), 10, 3600000,
 	  "time to receive headers (and the TLS handshake) from the first byte" },
 	{ "limits.idle_timeout_ms", OPT_UINT, "60000", OFF(idle_timeout_ms), 10, 3600000,
@@ -55,12 +63,19 @@ static const struct option options[] = {
 	  "largest request body (compressed)" },
 	{ "limits.max_connections", OPT_UINT, "1024", OFF(max_connections), 1, 1000000,
 	  "open client connections" },
+	{ "limits.max_connections_per_address", OPT_UINT, "128",
+	  OFF(max_connections_per_address), 1, 1000000,
+	  "TLS connections from one IPv4 address or IPv6 /64 (plain: exempt)" },
 	{ "limits.max_events", OPT_UINT, "10000", OFF(max_events), 1, 1000000,
 	  "events in one batch" },
 	{ "limits.max_header_bytes", OPT_UINT, "16384", OFF(max_header_bytes), 256, 1u << 20,
 	  "request line plus headers" },
 	{ "limits.shutdown_timeout_ms", OPT_UINT, "10000", OFF(shutdown_timeout_ms), 10, 3600000,
 	  "longest SIGTERM waits for in-flight work" },
+	{ "limits.write_stall_timeout_ms", OPT_UINT, "15000", OFF(write_stall_timeout_ms), 10,
+	  3600000, "a client that takes none of its queued responses for this long is closed" },
+	{ "listen.metrics", OPT_LISTEN, "127.0.0.1:9464", OFF(listen_metrics), 0, 0,
+	  "plaintext listener for GET /metrics, host:port; empty or \"off\": none" },
 	{ "listen.plain", OPT_STRING, NULL, OFF(listen_plain), 0, 0,
 	  "plaintext HTTP listener host:port (behind a TLS proxy)" },
 	{ "listen.reuseport", OPT_BOOL, "true", OFF(reuseport), 0, 0,
@@ -95,9 +110,12 @@ option_apply(struct config *cfg, const struct option *o, const char *value, char
 	char *field = (char *)cfg + o->offset;
 
 	switch (o->type) {
-	case OPT_STRING: {
+	case OPT_STRING:
+	case OPT_LISTEN: {
 		char *copy = NULL;
-		if (value != NULL && value[0] != '\0') {
+		bool none = value == NULL || value[0] == '\0' ||
+			    (o->type == OPT_LISTEN && strcasecmp(value, "off") == 0);
+		if (!none) {
 			copy = strdup(value);
 			if (copy == NULL) {
 				snprintf(err, errsz, "out of memory");
@@ -172,7 +190,7 @@ config_destroy(struct config *cfg)
 		return;
 	}
 	for (size_t i = 0; i < N_OPTIONS; i++) {
-		if (options[i].type == OPT_STRING) {
+		if (options[i].type == OPT_STRING || options[i].type == OPT_LISTEN) {
 			free(*(char **)((char *)cfg + options[i].offset));
 		}
 	}
@@ -371,8 +389,10 @@ config_check(const struct config *cfg, const char *name)
 		log_warnx("%s: [identity] person_key_file is required", name);
 		problems++;
 	}
-	if (strcmp(cfg->log_level, "error") != 0 && strcmp(cfg->log_level, "warn") != 0 &&
-	    strcmp(cfg->log_level, "info") != 0 && strcmp(cfg->log_level, "debug") != 0) {
+	/* "level =" leaves NULL (an empty string option means none). */
+	if (cfg->log_level == NULL ||
+	    (strcmp(cfg->log_level, "error") != 0 && strcmp(cfg->log_level, "warn") != 0 &&
+	     strcmp(cfg->log_level, "info") != 0 && strcmp(cfg->log_level, "debug") != 0)) {
 		log_warnx("%s: [log] level must be error, warn, info or debug", name);
 		problems++;
 	}
@@ -383,7 +403,7 @@ void
 config_usage(void *f)
 {
 	for (size_t i = 0; i < N_OPTIONS; i++) {
-		fprintf(f, "  %-30s %s (default: %s)\n", options[i].key, options[i].help,
+		fprintf(f, "  %-35s %s (default: %s)\n", options[i].key, options[i].help,
 			options[i].def ? options[i].def : "none");
 	}
 }

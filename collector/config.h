@@ -19,18 +19,22 @@ struct config {
 	uint64_t db_timeout_ms;       /* [database] timeout_ms: one request's DB work */
 	char *listen_tls;             /* [listen] tls, "host:port" */
 	char *listen_plain;           /* [listen] plain, "host:port" */
+	char *listen_metrics;         /* [listen] metrics, "host:port"; NULL: off */
 	bool reuseport;               /* [listen] reuseport */
 	char *tls_cert_file;          /* [tls] cert_file */
 	char *tls_key_file;           /* [tls] key_file */
 	char *enrollment_secret_file; /* [enrollment] secret_file */
 	char *person_key_file;        /* [identity] person_key_file */
 	uint64_t max_connections;     /* [limits] ... */
+	uint64_t max_connections_per_address;
 	uint64_t max_header_bytes;
 	uint64_t max_body_bytes;
 	uint64_t max_events;
 	uint64_t header_timeout_ms;
 	uint64_t body_timeout_ms;
 	uint64_t idle_timeout_ms;
+	uint64_t write_stall_timeout_ms;
+	uint64_t connection_lifetime_ms;
 	uint64_t shutdown_timeout_ms;
 	char *log_level;              /* [log] level: error, warn, info, debug */
 };

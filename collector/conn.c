@@ -2,6 +2,7 @@
 #include "conn.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 
 #define CONN_IN_MAX (256 * 1024) /* pipelined plaintext waiting while busy */
 #define CONN_LINGER_MS 5000      /* longest wait for a final response to drain */
+#define CONN_METRICS_MAX 16      /* scrapers; not counted in [limits] max_connections */
 
 struct conn_write {
 	uv_write_t req;
@@ -21,6 +23,8 @@ struct conn_write {
 };
 
 static void conn_parse(struct conn *c);
+static void conn_arm(struct conn *c);
+static void conn_update_reading(struct conn *c);
 static void conn_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
 static void conn_read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf);
 
@@ -28,6 +32,25 @@ static struct collector *
 col_of(struct conn *c)
 {
 	return c->server->col;
+}
+
+static uint64_t
+now_ms(struct conn *c)
+{
+	return uv_now(&col_of(c)->loop);
+}
+
+/* Responses waiting for the client: in write requests, or still inside OpenSSL. */
+static size_t
+output_queued(struct conn *c)
+{
+	return c->out_queued + (c->is_tls ? tls_conn_pending(&c->tls) : 0);
+}
+
+static bool
+output_full(struct conn *c)
+{
+	return output_queued(c) > CONN_OUT_MAX;
 }
 
 static void
@@ -67,7 +90,15 @@ conn_close(struct conn *c)
 		c->next->prev = c->prev;
 	}
 	c->prev = c->next = NULL;
-	s->nconns--;
+	if (c->role == CONN_ROLE_METRICS) {
+		s->nmetrics--;
+	} else {
+		s->nconns--;
+	}
+	if (c->counted) {
+		peers_remove(&s->peers, &c->peer_key);
+		c->counted = false;
+	}
 	col_of(c)->metrics.connections_open = s->nconns;
 	uv_read_stop((uv_stream_t *)&c->tcp);
 	uv_timer_stop(&c->timer);
@@ -76,14 +107,17 @@ conn_close(struct conn *c)
 	collector_maybe_finish(col_of(c));
 }
 
+static void conn_resume(struct conn *c);
+
 static void
 conn_write_cb(uv_write_t *req, int status)
 {
 	struct conn_write *w = container_of(req, struct conn_write, req);
 	struct conn *c = w->conn;
 
-	free(w);
 	c->writes--;
+	c->out_queued -= w->len;
+	free(w);
 	if (c->state == CONN_CLOSING) {
 		return;
 	}
@@ -91,17 +125,44 @@ conn_write_cb(uv_write_t *req, int status)
 		conn_close(c);
 		return;
 	}
+	c->progress_ms = now_ms(c);
 	if (c->writes == 0 && c->close_after && c->state != CONN_BUSY) {
 		conn_close(c);
+		return;
 	}
+	if (!output_full(c)) {
+		conn_resume(c); /* the client takes its responses again */
+	}
+}
+
+/* Hand w (w->len bytes) to libuv; takes ownership of w, freed in conn_write_cb. */
+static int
+queue_write(struct conn *c, struct conn_write *w)
+{
+	uv_buf_t buf = uv_buf_init(w->data, (unsigned)w->len);
+	bool was_empty = c->out_queued == 0;
+	int r;
+
+	w->conn = c;
+	r = uv_write(&w->req, (uv_stream_t *)&c->tcp, &buf, 1, conn_write_cb);
+	if (r < 0) {
+		free(w);
+		return r;
+	}
+	c->writes++;
+	c->out_queued += w->len;
+	if (was_empty) {
+		/* The write-stall clock starts now; it may be due before the state's. */
+		c->progress_ms = now_ms(c);
+		conn_arm(c);
+	}
+	return 0;
 }
 
 static int
 write_raw(struct conn *c, const char *data, size_t len)
 {
 	struct conn_write *w;
-	uv_buf_t buf;
-	int r;
 
 	if (len == 0) {
 		return 0;
@@ -110,17 +171,9 @@ write_raw(struct conn *c, const char *data, size_t len)
 	if (w == NULL) {
 		return -ENOMEM;
 	}
-	w->conn = c;
 	w->len = len;
 	memcpy(w->data, data, len);
-	buf = uv_buf_init(w->data, (unsigned)len);
-	r = uv_write(&w->req, (uv_stream_t *)&c->tcp, &buf, 1, conn_write_cb);
-	if (r < 0) {
-		free(w);
-		return r;
-	}
-	c->writes++;
-	return 0;
+	return queue_write(c, w);
 }
 
 /* Move everything OpenSSL wants sent onto the socket. */
@@ -131,21 +184,20 @@ flush_tls(struct conn *c)
 
 	while ((pending = tls_conn_pending(&c->tls)) > 0) {
 		struct conn_write *w = malloc(sizeof(*w) + pending);
-		uv_buf_t buf;
 		int r;
 
 		if (w == NULL) {
 			return -ENOMEM;
 		}
-		w->conn = c;
 		w->len = tls_conn_take_output(&c->tls, w->data, pending);
-		buf = uv_buf_init(w->data, (unsigned)w->len);
-		r = uv_write(&w->req, (uv_stream_t *)&c->tcp, &buf, 1, conn_write_cb);
-		if (r < 0) {
+		if (w->len == 0) {
 			free(w);
+			return -EIO;
+		}
+		r = queue_write(c, w);
+		if (r < 0) {
 			return r;
 		}
-		c->writes++;
 	}
 	return 0;
 }
@@ -162,13 +214,10 @@ conn_send(struct conn *c, const char *data, size_t len)
 	return flush_tls(c);
 }
 
+/* The current state's deadline passed (header, body, idle, database or linger). */
 static void
-timer_set(struct conn *c, uint64_t ms);
-
-static void
-conn_timer_cb(uv_timer_t *t)
+state_timeout(struct conn *c)
 {
-	struct conn *c = t->data;
 	struct collector *col = col_of(c);
 
 	if (c->close_after && c->state != CONN_BUSY) {
@@ -209,9 +258,107 @@ conn_timer_cb(uv_timer_t *t)
 }
 
 static void
+conn_timer_cb(uv_timer_t *t)
+{
+	struct conn *c = t->data;
+	struct collector *col = col_of(c);
+	uint64_t now = now_ms(c);
+
+	if (c->state == CONN_CLOSING) {
+		return;
+	}
+	if (c->out_queued > 0 && now >= c->progress_ms + col->cfg->write_stall_timeout_ms) {
+		/* Pipelined requests whose answers are never read: drop them all. */
+		col->metrics.write_stalls++;
+		conn_close(c);
+		return;
+	}
+	if (now >= c->expires_ms) {
+		col->metrics.lifetime_ends++;
+		c->expires_ms = UINT64_MAX;
+		if (c->state == CONN_IDLE || c->state == CONN_HANDSHAKE || c->close_after) {
+			conn_close(c);
+			return;
+		}
+		/* Mid-request: its own timeouts bound it; its response says close. */
+		c->retire = true;
+	}
+	if (now >= c->deadline) {
+		c->deadline = UINT64_MAX;
+		state_timeout(c);
+	}
+	if (c->resume_due && c->state != CONN_CLOSING) {
+		c->resume_due = false;
+		conn_resume(c);
+	}
+	conn_arm(c);
+}
+
+/* Start the timer for the earliest deadline: state, write stall, lifetime, resume. */
+static void
+conn_arm(struct conn *c)
+{
+	struct collector *col = col_of(c);
+	uint64_t now = now_ms(c), due = c->deadline;
+
+	if (c->state == CONN_CLOSING) {
+		return;
+	}
+	if (c->out_queued > 0 && c->progress_ms + col->cfg->write_stall_timeout_ms < due) {
+		due = c->progress_ms + col->cfg->write_stall_timeout_ms;
+	}
+	if (c->expires_ms < due) {
+		due = c->expires_ms;
+	}
+	if (c->resume_due) {
+		due = now;
+	}
+	if (due == UINT64_MAX) {
+		uv_timer_stop(&c->timer);
+		return;
+	}
+	uv_timer_start(&c->timer, conn_timer_cb, due > now ? due - now : 0, 0);
+}
+
+/* The current state's timeout: ms from now. */
+static void
 timer_set(struct conn *c, uint64_t ms)
 {
-	uv_timer_start(&c->timer, conn_timer_cb, ms, 0);
+	c->deadline = now_ms(c) + ms;
+	conn_arm(c);
+}
+
+/* Read only while a request can be taken: nothing buffered, output drained. */
+static void
+conn_update_reading(struct conn *c)
+{
+	bool want = c->state != CONN_CLOSING && c->state != CONN_BUSY && !c->close_after &&
+		    c->in_len == 0 && !c->resume_due && !output_full(c);
+
+	if (want && !c->reading) {
+		int r = uv_read_start((uv_stream_t *)&c->tcp, conn_alloc_cb, conn_read_cb);
+		if (r < 0) {
+			conn_close(c);
+			return;
+		}
+		c->reading = true;
+	} else if (!want && c->reading) {
+		uv_read_stop((uv_stream_t *)&c->tcp);
+		c->reading = false;
+	}
+}
+
+/* Something that held the connection back cleared: parse on, then read. */
+static void
+conn_resume(struct conn *c)
+{
+	if (c->state == CONN_CLOSING || c->parsing) {
+		return;
+	}
+	conn_parse(c);
+	if (c->state != CONN_CLOSING) {
+		conn_update_reading(c);
+	}
 }
 
 void
@@ -228,7 +375,8 @@ conn_respond(struct conn *c, int status, const char *content_type, const void *b
 	if (c->state == CONN_CLOSING) {
 		return;
 	}
-	keep = c->req.keep_alive && !c->close_after && !s->draining && !col->stopping;
+	keep = c->req.keep_alive && !c->close_after && !c->retire && !s->draining &&
+	       !col->stopping;
 	n = http_format_response(head, sizeof(head), status, content_type, len, retry_after, keep);
 	metrics_request(&col->metrics, c->endpoint, status);
 	out = n > 0 ? malloc((size_t)n + len) : NULL;
@@ -256,8 +404,7 @@ conn_respond(struct conn *c, int status, const char *content_type, const void *b
 				return;
 			}
 		}
-		uv_read_stop((uv_stream_t *)&c->tcp);
-		c->reading = false;
+		conn_update_reading(c);
 		if (c->writes == 0) {
 			conn_close(c);
 		} else {
@@ -268,10 +415,7 @@ conn_respond(struct conn *c, int status, const char *content_type, const void *b
 	http_request_next(&c->req);
 	c->state = CONN_IDLE;
 	timer_set(c, col->cfg->idle_timeout_ms);
-	conn_parse(c);
-	if (c->state == CONN_IDLE && !c->reading) {
-		c->reading = uv_read_start((uv_stream_t *)&c->tcp, conn_alloc_cb, conn_read_cb) == 0;
-	}
+	conn_resume(c);
 }
 
 static bool
@@ -282,12 +426,48 @@ path_is(const char *url, const char *path)
 }
 
 static void
+respond_metrics(struct conn *c)
+{
+	struct collector *col = col_of(c);
+	char *text;
+	size_t len;
+
+	if (metrics_format(&col->metrics, &text, &len) < 0) {
+		conn_respond(c, 503, "text/plain; charset=utf-8", "out of memory\n", 14, 1);
+		return;
+	}
+	conn_respond(c, 200, "text/plain; version=0.0.4; charset=utf-8", text, len, 0);
+	free(text);
+}
+
+/* The metrics listener answers GET /metrics and nothing else. */
+static void
+dispatch_metrics(struct conn *c)
+{
+	if (!path_is(c->req.url, "/metrics")) {
+		c->endpoint = METRICS_EP_OTHER;
+		conn_respond(c, 404, "text/plain; charset=utf-8", "not found\n", 10, 0);
+		return;
+	}
+	c->endpoint = METRICS_EP_METRICS;
+	if (c->req.method != HTTP_REQ_GET) {
+		conn_respond(c, 405, "text/plain; charset=utf-8", "method not allowed\n", 19, 0);
+		return;
+	}
+	respond_metrics(c);
+}
+
+static void
 conn_dispatch(struct conn *c)
 {
 	struct collector *col = col_of(c);
 	const char *url = c->req.url;
 	enum http_method_kind m = c->req.method;
 
+	if (c->role == CONN_ROLE_METRICS) {
+		dispatch_metrics(c);
+		return;
+	}
 	if (path_is(url, "/v1/batches")) {
 		c->endpoint = METRICS_EP_BATCHES;
 		if (m == HTTP_REQ_POST) {
@@ -318,22 +498,8 @@ conn_dispatch(struct conn *c)
 			}
 			return;
 		}
-	} else if (path_is(url, "/metrics")) {
-		c->endpoint = METRICS_EP_METRICS;
-		if (m == HTTP_REQ_GET) {
-			char *text;
-			size_t len;
-			if (metrics_format(&col->metrics, &text, &len) < 0) {
-				conn_respond(c, 503, "text/plain; charset=utf-8", "out of memory\n",
-					     14, 1);
-				return;
-			}
-			conn_respond(c, 200, "text/plain; version=0.0.4; charset=utf-8", text, len,
-				     0);
-			free(text);
-			return;
-		}
 	} else {
+		/* /metrics included: it has its own listener ([listen] metrics). */
 		c->endpoint = METRICS_EP_OTHER;
 		conn_respond(c, 404, "text/plain; charset=utf-8", "not found\n", 10, 0);
 		return;
@@ -341,20 +507,30 @@ conn_dispatch(struct conn *c)
 	conn_respond(c, 405, "text/plain; charset=utf-8", "method not allowed\n", 19, 0);
 }
 
-/* Parse buffered plaintext while no request is being handled. */
+/*
+ * Parse buffered plaintext while no request is being handled, the client
+ * takes its responses, and this burst has not had its share of the loop.
+ */
 static void
 conn_parse(struct conn *c)
 {
 	struct collector *col = col_of(c);
+	unsigned handled = 0;
 
 	if (c->parsing) {
 		return; /* the outer call goes on */
 	}
 	c->parsing = true;
 	while (c->in_len > 0 && (c->state == CONN_IDLE || c->state == CONN_HEADERS ||
-				 c->state == CONN_BODY) && !c->close_after) {
+				 c->state == CONN_BODY) && !c->close_after && !output_full(c)) {
 		enum http_feed_result r;
 		size_t used = 0;
+
+		if (c->state == CONN_IDLE && handled >= CONN_PIPELINE_BURST) {
+			c->resume_due = true; /* the rest on a later loop iteration */
+			conn_arm(c);
+			break;
+		}
 
 		if (c->state == CONN_IDLE) {
 			c->state = CONN_HEADERS;
@@ -387,17 +563,18 @@ conn_parse(struct conn *c)
 		/* One complete request: handle it before reading on. */
 		c->state = CONN_BUSY;
 		c->request_ns = uv_hrtime();
+		handled++;
 		timer_set(c, col->cfg->db_timeout_ms);
-		if (c->reading) {
-			uv_read_stop((uv_stream_t *)&c->tcp);
-			c->reading = false;
-		}
+		/* Reading stops below if the request stays busy (no read can come in between). */
 		conn_dispatch(c);
 	}
 	if (c->in_len == 0) {
 		c->in_off = 0;
 	}
 	c->parsing = false;
+	if (c->state != CONN_CLOSING) {
+		conn_update_reading(c);
+	}
 }
 
 static int
@@ -460,8 +637,7 @@ tls_failed(struct conn *c)
 		conn_close(c);
 		return;
 	}
-	uv_read_stop((uv_stream_t *)&c->tcp);
-	c->reading = false;
+	conn_update_reading(c);
 	timer_set(c, CONN_LINGER_MS);
 }
 
@@ -519,25 +695,77 @@ conn_read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 	}
 }
 
-static void
-peer_name(struct conn *c)
+/* The peer's address: its text for logs and its key for the per-address cap. */
+static int
+peer_identify(struct conn *c)
 {
 	struct sockaddr_storage ss;
 	int len = sizeof(ss);
 	char host[64] = "?";
+	int r;
 
-	if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) == 0) {
-		if (ss.ss_family == AF_INET6) {
-			uv_ip6_name((struct sockaddr_in6 *)&ss, host, sizeof(host));
-		} else {
-			uv_ip4_name((struct sockaddr_in *)&ss, host, sizeof(host));
-		}
+	r = uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len);
+	if (r < 0) {
+		return r;
+	}
+	if (ss.ss_family == AF_INET6) {
+		uv_ip6_name((struct sockaddr_in6 *)&ss, host, sizeof(host));
+	} else {
+		uv_ip4_name((struct sockaddr_in *)&ss, host, sizeof(host));
 	}
 	snprintf(c->peer, sizeof(c->peer), "%s", host);
+	return peers_key((struct sockaddr *)&ss, &c->peer_key);
+}
+
+/* Rate-limited: a flood of refused connections must not flood the log. */
+static void
+log_refused(struct collector *col, const char *peer, const char *why)
+{
+	static uint64_t last_log;
+	uint64_t now = uv_now(&col->loop);
+
+	if (last_log == 0 || now - last_log >= 10000) {
+		last_log = now;
+		log_warnx("refusing connections from %s: %s", peer, why);
+	}
+}
+
+/* May the accepted connection c stay? Counts it when it may. */
+static bool
+admit(struct server *s, struct conn *c)
+{
+	struct collector *col = s->col;
+	const char *why;
+	int r;
+
+	if (s->draining) {
+		return false;
+	}
+	if (c->role == CONN_ROLE_METRICS) {
+		return s->nmetrics < CONN_METRICS_MAX;
+	}
+	if (s->nconns >= col->cfg->max_connections) {
+		log_refused(col, c->peer, "at [limits] max_connections");
+		return false;
+	}
+	if (!c->is_tls) {
+		return true; /* [listen] plain: the peer is the TLS proxy, every client's address */
+	}
+	r = peers_add(&s->peers, &c->peer_key, (unsigned)col->cfg->max_connections_per_address);
+	if (r == 0) {
+		c->counted = true;
+		return true;
+	}
+	why = r == -EUSERS ? "at [limits] max_connections_per_address" : "out of memory";
+	if (r == -EUSERS) {
+		col->metrics.connections_refused_per_address++;
+	}
+	log_refused(col, c->peer, why);
+	return false;
 }
 
 void
-conn_accept(struct server *s, uv_stream_t *listener, bool is_tls)
+conn_accept(struct server *s, uv_stream_t *listener, bool is_tls, enum conn_role role)
 {
 	struct collector *col = s->col;
 	struct conn *c = calloc(1, sizeof(*c));
@@ -547,6 +775,8 @@ conn_accept(struct server *s, uv_stream_t *listener, bool is_tls)
 		return;
 	}
 	c->server = s;
+	c->role = role;
+	c->is_tls = is_tls;
 	c->tcp.data = c;
 	c->timer.data = c;
 	c->state = CONN_IDLE;
@@ -555,8 +785,8 @@ conn_accept(struct server *s, uv_stream_t *listener, bool is_tls)
 		return;
 	}
 	c->handles = 1;
-	if (uv_accept(listener, (uv_stream_t *)&c->tcp) < 0 || s->draining ||
-	    s->nconns >= col->cfg->max_connections) {
+	if (uv_accept(listener, (uv_stream_t *)&c->tcp) < 0 || peer_identify(c) < 0 ||
+	    !admit(s, c)) {
 		col->metrics.connections_refused++;
 		c->state = CONN_CLOSING;
 		uv_close((uv_handle_t *)&c->tcp, conn_close_cb);
@@ -569,13 +799,17 @@ conn_accept(struct server *s, uv_stream_t *listener, bool is_tls)
 		s->conns->prev = c;
 	}
 	s->conns = c;
-	s->nconns++;
+	if (role == CONN_ROLE_METRICS) {
+		s->nmetrics++;
+	} else {
+		s->nconns++;
+	}
 	col->metrics.connections_open = s->nconns;
 	col->metrics.connections_accepted++;
 	(void)uv_tcp_nodelay(&c->tcp, 1); /* small responses; failure only costs latency */
-	peer_name(c);
 	http_request_init(&c->req, col->cfg->max_header_bytes, col->cfg->max_body_bytes);
-	c->is_tls = is_tls;
+	c->deadline = UINT64_MAX;
+	c->expires_ms = uv_now(&col->loop) + col->cfg->connection_lifetime_ms;
 	if (is_tls) {
 		if (s->ssl_ctx == NULL || tls_conn_init(&c->tls, s->ssl_ctx) < 0) {
 			conn_close(c);
@@ -585,11 +819,7 @@ conn_accept(struct server *s, uv_stream_t *listener, bool is_tls)
 	}
 	/* The first request (and the handshake) must arrive within the header timeout. */
 	timer_set(c, col->cfg->header_timeout_ms);
-	if (uv_read_start((uv_stream_t *)&c->tcp, conn_alloc_cb, conn_read_cb) < 0) {
-		conn_close(c);
-		return;
-	}
-	c->reading = true;
+	conn_update_reading(c);
 }
 
 void

@@ -2,6 +2,13 @@
  * conn.h: one client connection: TLS (optional), HTTP framing, timers and
  * the request in progress. One request at a time: reading stops while a
  * request is handled, and pipelined bytes wait in a bounded buffer.
+ *
+ * Resources a client can make us hold are bounded: reading and parsing stop
+ * while more than CONN_OUT_MAX bytes of responses wait for the client, and
+ * a client that takes none of them for [limits] write_stall_timeout_ms is
+ * closed; at most CONN_PIPELINE_BURST pipelined requests are answered
+ * before other connections get their turn; every connection ends after
+ * [limits] connection_lifetime_ms.
  */
 #ifndef AM_COLLECTOR_CONN_H
 #define AM_COLLECTOR_CONN_H
@@ -13,7 +20,11 @@
 
 #include "http.h"
 #include "metrics.h"
+#include "peers.h"
 #include "tls.h"
+
+#define CONN_OUT_MAX (64 * 1024)  /* queued response bytes above which we stop reading */
+#define CONN_PIPELINE_BURST 16    /* requests answered in one go before yielding */
 
 struct server;
 struct ingest_item;
@@ -28,11 +39,19 @@ enum conn_state {
 	CONN_STATE_MAX
 };
 
+/* Which listener accepted the connection: what it may ask for. */
+enum conn_role {
+	CONN_ROLE_INGEST,  /* /v1/ endpoints, /healthz, /readyz */
+	CONN_ROLE_METRICS, /* /metrics only */
+	CONN_ROLE_MAX
+};
+
 struct conn {
 	uv_tcp_t tcp;
-	uv_timer_t timer;
+	uv_timer_t timer; /* the earliest of the deadlines below */
 	struct server *server;
 	struct conn *prev, *next; /* the server's list */
+	enum conn_role role;
 	bool is_tls;
 	struct tls_conn tls;
 	struct http_request req;
@@ -42,8 +61,16 @@ struct conn {
 	bool parsing;     /* inside conn_parse: do not re-enter */
 	bool close_after; /* close once the response is written */
 	bool reading;
+	bool resume_due;  /* a pipelining burst was cut short: go on from the timer */
+	bool retire;      /* lifetime over: the current response closes the connection */
+	bool counted;     /* peer_key is counted in the server's peers */
 	unsigned handles; /* open libuv handles; freed when 0 */
 	unsigned writes;  /* write requests in flight */
+	size_t out_queued;    /* bytes in those write requests */
+	uint64_t deadline;    /* loop ms: the current state's timeout; UINT64_MAX: none */
+	uint64_t progress_ms; /* loop ms: output last made progress (or was first queued) */
+	uint64_t expires_ms;  /* loop ms: end of the connection's lifetime */
+	struct peer_key peer_key;
 	struct ingest_item *item; /* the request in the database, if any */
 	enum metrics_endpoint endpoint;
 	uint64_t request_ns; /* when the request was complete */
@@ -51,10 +78,11 @@ struct conn {
 };
 
 /*
- * conn_accept(server, listener, is_tls): accept one pending connection from
- * listener. Over the connection limit it is accepted and closed at once.
+ * conn_accept(server, listener, is_tls, role): accept one pending connection
+ * from listener. Over the global or per-address connection limit it is
+ * accepted and closed at once.
  */
-void conn_accept(struct server *server, uv_stream_t *listener, bool is_tls);
+void conn_accept(struct server *server, uv_stream_t *listener, bool is_tls, enum conn_role role);
 
 /*
  * conn_respond(c, status, content_type, body, len, retry_after):

@@ -160,16 +160,40 @@ on_headers_complete(http_parser *p)
 			fail(r, 413, "request body too large");
 			return -1; /* 1 and 2 mean "skip body" */
 		}
+		/* Allocated in on_body as bytes arrive: a header alone costs nothing. */
 		r->body_expected = (size_t)p->content_length;
-		r->body = malloc(r->body_expected);
-		if (r->body == NULL) {
-			fail(r, 503, "out of memory");
-			return -1; /* 1 and 2 mean "skip body" */
-		}
 	} else if (r->method == HTTP_REQ_POST && !r->has_content_length) {
 		fail(r, 411, "POST needs Content-Length");
 		return -1; /* 1 and 2 mean "skip body" */
 	}
+	return 0;
+}
+
+/* Room for len more body bytes: doubling from HTTP_BODY_FIRST, never past Content-Length. */
+static int
+body_reserve(struct http_request *r, size_t len)
+{
+	size_t need = r->body_len + len, cap = r->body_cap;
+	uint8_t *grown;
+
+	if (need <= cap) {
+		return 0;
+	}
+	if (cap == 0) {
+		cap = HTTP_BODY_FIRST;
+	}
+	while (cap < need) {
+		cap *= 2;
+	}
+	if (cap > r->body_expected) {
+		cap = r->body_expected;
+	}
+	grown = realloc(r->body, cap);
+	if (grown == NULL) {
+		return -1;
+	}
+	r->body = grown;
+	r->body_cap = cap;
 	return 0;
 }
 
@@ -178,8 +202,11 @@ on_body(http_parser *p, const char *at, size_t len)
 {
 	struct http_request *r = req_of(p);
 
-	if (r->body == NULL || r->body_len + len > r->body_expected) {
+	if (r->body_len + len > r->body_expected) {
 		return fail(r, 400, "body longer than Content-Length");
+	}
+	if (body_reserve(r, len) < 0) {
+		return fail(r, 503, "out of memory");
 	}
 	memcpy(r->body + r->body_len, at, len);
 	r->body_len += len;
@@ -212,7 +239,7 @@ reset_message(struct http_request *r)
 {
 	free(r->body);
 	r->body = NULL;
-	r->body_len = r->body_expected = 0;
+	r->body_len = r->body_cap = r->body_expected = 0;
 	r->started = r->headers_done = r->complete = false;
 	r->header_bytes = 0;
 	r->method = HTTP_REQ_OTHER;
@@ -246,6 +273,7 @@ http_request_finish(struct http_request *r)
 {
 	free(r->body);
 	r->body = NULL;
+	r->body_len = r->body_cap = 0;
 }
 
 void

@@ -16,6 +16,8 @@
 
 #define HTTP_URL_MAX 256
 #define HTTP_VALUE_MAX 512
+/* A body buffer starts at this size and doubles as bytes arrive (see on_body). */
+#define HTTP_BODY_FIRST 16384
 
 enum http_method_kind { HTTP_REQ_GET, HTTP_REQ_POST, HTTP_REQ_OTHER, HTTP_REQ_MAX };
 
@@ -43,8 +45,8 @@ struct http_request {
 	char authorization[HTTP_VALUE_MAX];
 	size_t value_len[3];
 	bool has_content_length;
-	uint8_t *body; /* malloc'd, exactly the Content-Length; owned */
-	size_t body_len, body_expected;
+	uint8_t *body; /* malloc'd, grown as bytes arrive up to Content-Length; owned */
+	size_t body_len, body_cap, body_expected;
 	bool keep_alive;
 	/* error */
 	int error_status;

@@ -207,6 +207,7 @@ collector_reload(struct collector *col)
 #define SAME_STR(a, b) ((a) == (b) || ((a) != NULL && (b) != NULL && strcmp((a), (b)) == 0))
 	if (!SAME_STR(old->listen_tls, cfg->listen_tls) ||
 	    !SAME_STR(old->listen_plain, cfg->listen_plain) ||
+	    !SAME_STR(old->listen_metrics, cfg->listen_metrics) ||
 	    !SAME_STR(old->conninfo, cfg->conninfo) || old->db_pool_size != cfg->db_pool_size) {
 		log_warnx("listeners, conninfo and pool_size change only on restart, ignoring");
 	}
@@ -312,11 +313,13 @@ main(int argc, char **argv)
 
 		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
 			usage(stdout);
-			return 0;
+			code = 0;
+			goto done;
 		}
 		if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) {
 			printf("aimeter-collector %s\n", AM_VERSION);
-			return 0;
+			code = 0;
+			goto done;
 		}
 		if (strcmp(a, "-n") == 0 || strcmp(a, "--check") == 0) {
 			check = true;
@@ -352,7 +355,8 @@ main(int argc, char **argv)
 			fprintf(stderr, "aimeter-collector: unknown or incomplete option \"%s\"; "
 					"see --help\n",
 				a);
-			return 2;
+			code = 2;
+			goto done;
 		}
 	}
 	signal(SIGPIPE, SIG_IGN);

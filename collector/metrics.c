@@ -164,6 +164,14 @@ metrics_format(const struct metrics *m, char **ret_buf, size_t *ret_len)
 	       m->connections_refused);
 	scalar(&o, "aimeter_connection_timeouts_total", "counter",
 	       "Connections closed by a header, body or idle timeout", m->timeouts);
+	scalar(&o, "aimeter_connections_refused_per_address_total", "counter",
+	       "Client connections closed at once over the per-address limit",
+	       m->connections_refused_per_address);
+	scalar(&o, "aimeter_connection_write_stalls_total", "counter",
+	       "Connections closed because the client took none of its responses in time",
+	       m->write_stalls);
+	scalar(&o, "aimeter_connection_lifetime_ends_total", "counter",
+	       "Connections ended by [limits] connection_lifetime_ms", m->lifetime_ends);
 	if (o.err) {
 		free(o.buf);
 		return o.err;

@@ -1,6 +1,7 @@
 /*
  * metrics.h: counters, gauges and histograms for GET /metrics (Prometheus
- * text format 0.0.4). Single-threaded: only the loop touches them.
+ * text format 0.0.4), served on its own listener ([listen] metrics).
+ * Single-threaded: only the loop touches them.
  */
 #ifndef AM_COLLECTOR_METRICS_H
 #define AM_COLLECTOR_METRICS_H
@@ -33,6 +34,7 @@ struct metrics {
 	uint64_t batches_committed;
 	uint64_t tls_handshake_failures;
 	uint64_t connections_accepted, connections_refused, timeouts;
+	uint64_t connections_refused_per_address, write_stalls, lifetime_ends;
 	uint64_t db_errors, db_reconnects;
 	struct metrics_histogram batch_latency; /* request complete -> ack queued */
 	struct metrics_histogram db_latency;    /* one write transaction */

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,7 +45,11 @@ server_connection_cb(uv_stream_t *listener, int status)
 		log_warnx("could not accept a connection: %s", uv_strerror(status));
 		return;
 	}
-	conn_accept(s, listener, listener == (uv_stream_t *)&s->listen_tls);
+	if (listener == (uv_stream_t *)&s->listen_metrics) {
+		conn_accept(s, listener, false, CONN_ROLE_METRICS);
+		return;
+	}
+	conn_accept(s, listener, listener == (uv_stream_t *)&s->listen_tls, CONN_ROLE_INGEST);
 }
 
 /* "host:port", "[v6]:port" or ":port" (all addresses). */
@@ -71,9 +76,12 @@ split_addr(const char *spec, char *host, size_t hsize, char *port, size_t psize)
 	return 0;
 }
 
-/* Bind ourselves so SO_REUSEPORT can be set (libuv 1.44 has no flag for it). */
+/*
+ * Bind ourselves so SO_REUSEPORT can be set (libuv 1.44 has no flag for it).
+ * reuseport: set it (ingest listeners, per [listen] reuseport).
+ */
 static int
-listen_on(struct server *s, uv_tcp_t *h, const char *spec, const char *kind)
+listen_on(struct server *s, uv_tcp_t *h, const char *spec, const char *kind, bool reuseport)
 {
 	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
 				  .ai_flags = AI_PASSIVE };
@@ -99,7 +107,7 @@ listen_on(struct server *s, uv_tcp_t *h, const char *spec, const char *kind)
 		goto fail;
 	}
 	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)); /* best effort */
-	if (s->col->cfg->reuseport &&
+	if (reuseport &&
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0) {
 		r = -errno;
 		log_warn("could not set SO_REUSEPORT on the %s listener", kind);
@@ -155,17 +163,52 @@ fail:
 	return r;
 }
 
+static void listener_close_cb(uv_handle_t *h);
+
+/*
+ * Without SO_REUSEPORT: scrapes must reach one process, so a second
+ * collector on the host needs its own port and says so in its log.
+ */
+static void
+start_metrics(struct server *s, const char *spec)
+{
+	unsigned before = s->listeners_open;
+
+	if (listen_on(s, &s->listen_metrics, spec, "metrics", false) == 0) {
+		s->metrics_open = true;
+		return;
+	}
+	if (s->listeners_open > before) {
+		uv_close((uv_handle_t *)&s->listen_metrics, listener_close_cb);
+	}
+	log_warnx("GET /metrics is not served: could not listen on \"%s\" ([listen] metrics)",
+		  spec);
+}
+
+/* A secret seed for the per-address table, so clients cannot aim at one chain. */
+static uint64_t
+hash_seed(void)
+{
+	uint64_t seed;
+
+	if (uv_random(NULL, NULL, &seed, sizeof(seed), 0, NULL) == 0) {
+		return seed;
+	}
+	return uv_hrtime() ^ ((uint64_t)getpid() << 32); /* weaker, still unknown remotely */
+}
+
 int
 server_start(struct server *s, struct collector *col)
 {
 	int r;
 
 	s->col = col;
+	peers_init(&s->peers, hash_seed());
 	if (col->cfg->listen_tls != NULL) {
 		if (server_reload_tls(s, col->cfg) < 0) {
 			return -EINVAL;
 		}
-		r = listen_on(s, &s->listen_tls, col->cfg->listen_tls, "tls");
+		r = listen_on(s, &s->listen_tls, col->cfg->listen_tls, "tls", col->cfg->reuseport);
 		if (s->listeners_open > 0) {
 			s->tls_open = true;
 		}
@@ -175,13 +218,17 @@ server_start(struct server *s, struct collector *col)
 	}
 	if (col->cfg->listen_plain != NULL) {
 		unsigned before = s->listeners_open;
-		r = listen_on(s, &s->listen_plain, col->cfg->listen_plain, "plain");
+		r = listen_on(s, &s->listen_plain, col->cfg->listen_plain, "plain",
+			      col->cfg->reuseport);
 		if (s->listeners_open > before) {
 			s->plain_open = true;
 		}
 		if (r < 0) {
 			return r;
 		}
+	}
+	if (col->cfg->listen_metrics != NULL) {
+		start_metrics(s, col->cfg->listen_metrics);
 	}
 	return 0;
 }
@@ -209,6 +256,10 @@ server_drain(struct server *s)
 		s->plain_open = false;
 		uv_close((uv_handle_t *)&s->listen_plain, listener_close_cb);
 	}
+	if (s->metrics_open) {
+		s->metrics_open = false;
+		uv_close((uv_handle_t *)&s->listen_metrics, listener_close_cb);
+	}
 	for (c = s->conns; c != NULL; c = next) {
 		next = c->next;
 		conn_drain(c);
@@ -234,4 +285,5 @@ server_finish(struct server *s)
 {
 	SSL_CTX_free(s->ssl_ctx);
 	s->ssl_ctx = NULL;
+	peers_finish(&s->peers);
 }

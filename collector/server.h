@@ -1,6 +1,7 @@
 /*
  * server.h: the listeners (TLS and optional plaintext, SO_REUSEPORT so
- * several collectors can share a port) and the list of connections.
+ * several collectors can share a port; a plaintext /metrics listener of its
+ * own) and the list of connections with their per-address counts.
  */
 #ifndef AM_COLLECTOR_SERVER_H
 #define AM_COLLECTOR_SERVER_H
@@ -8,6 +9,8 @@
 #include <openssl/ssl.h>
 #include <stdbool.h>
 #include <uv.h>
+
+#include "peers.h"
 
 struct collector;
 struct config;
@@ -17,11 +20,13 @@ struct conn;
 
 struct server {
 	struct collector *col;
-	uv_tcp_t listen_tls, listen_plain;
-	bool tls_open, plain_open;
+	uv_tcp_t listen_tls, listen_plain, listen_metrics;
+	bool tls_open, plain_open, metrics_open;
 	SSL_CTX *ssl_ctx; /* new connections use it; old ones keep theirs */
 	struct conn *conns;
-	unsigned nconns;
+	unsigned nconns;   /* on the ingest listeners ([limits] max_connections) */
+	unsigned nmetrics; /* on the metrics listener */
+	struct peers peers;
 	bool draining;
 	unsigned listeners_open;
 	char readbuf[SERVER_READ_BUF];  /* one read at a time on one loop */
@@ -30,7 +35,8 @@ struct server {
 
 /*
  * server_start(s, col): load the TLS context and open the listeners of
- * col->cfg. Logs and returns a negative errno on failure.
+ * col->cfg. Logs and returns a negative errno on failure. A metrics
+ * listener that cannot be opened is logged and left out: ingest matters more.
  */
 int server_start(struct server *s, struct collector *col);
 
@@ -50,7 +56,7 @@ void server_close_all(struct server *s);
 /* server_idle(s): listeners and connections are all closed. */
 bool server_idle(const struct server *s);
 
-/* server_finish(s): free the TLS context after the loop ran out. */
+/* server_finish(s): free the TLS context and the peer counts after the loop ran out. */
 void server_finish(struct server *s);
 
 #endif

@@ -33,6 +33,11 @@ tls_ctx_create(const char *cert_file, const char *key_file, char *ret_err, size_
 		error_text(ret_err, err_size, "could not require TLS 1.2");
 		goto fail;
 	}
+	/* TLS 1.2: forward secrecy and AEAD only (no RSA key exchange, no CBC). */
+	if (SSL_CTX_set_cipher_list(ctx, TLS_TLS12_CIPHERS) != 1) {
+		error_text(ret_err, err_size, "could not set the TLS 1.2 cipher suites");
+		goto fail;
+	}
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_IGNORE_UNEXPECTED_EOF |
 					 SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_COMPRESSION);
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |

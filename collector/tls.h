@@ -1,6 +1,7 @@
 /*
  * tls.h: server-side TLS through OpenSSL memory BIOs, so the socket stays in
- * libuv's hands. TLS 1.2 and up, renegotiation off.
+ * libuv's hands. TLS 1.2 and up, renegotiation off; TLS 1.2 offers only
+ * ECDHE with AEAD ciphers (TLS 1.3 suites are all AEAD with ephemeral keys).
  */
 #ifndef AM_COLLECTOR_TLS_H
 #define AM_COLLECTOR_TLS_H
@@ -8,6 +9,12 @@
 #include <openssl/ssl.h>
 #include <stdbool.h>
 #include <stddef.h>
+
+/* OpenSSL names of the TLS 1.2 suites offered, strongest first (Mozilla "intermediate" minus DHE). */
+#define TLS_TLS12_CIPHERS                                                                         \
+	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"                              \
+	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"                              \
+	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
 
 /*
  * tls_ctx_create(cert_file, key_file, ret_err, err_size):

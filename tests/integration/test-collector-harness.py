@@ -27,6 +27,20 @@ SECRET = "test-enrollment-secret-0123456789"
 _running = []
 
 
+def _has_metrics_listener():
+    """Collectors since issue 11 serve /metrics on [listen] metrics; older ones on the main port."""
+    env = dict(os.environ, ASAN_OPTIONS="detect_leaks=0")  # older builds leak on --help
+    try:
+        out = subprocess.run([COLLECTOR, "--help"], capture_output=True, text=True, timeout=10,
+                             env=env).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return "listen.metrics" in out
+
+
+METRICS_LISTENER = _has_metrics_listener()
+
+
 @atexit.register
 def _kill_leftovers():
     """A failed check exits at once: never leave a collector behind."""
@@ -146,6 +160,9 @@ class Collector:
         }
         if plain:
             conf[("listen", "plain")] = "127.0.0.1:0"
+        if METRICS_LISTENER:
+            # A port of its own per collector: tests and helpers run side by side.
+            conf[("listen", "metrics")] = "127.0.0.1:0"
         for k, v in (extra or {}).items():
             conf[k] = v
         self.conf_path = w.p(name + ".conf")
@@ -162,7 +179,8 @@ class Collector:
         self.proc = subprocess.Popen([COLLECTOR, "-c", self.conf_path], stderr=self.logf,
                                      stdout=self.logf, env=e)
         _running.append(self.proc)
-        self.port = self.plain_port = None
+        self.port = self.plain_port = self.metrics_port = None
+        want_metrics = METRICS_LISTENER and conf.get(("listen", "metrics"), "off") != "off"
         deadline = time.time() + 20
         while time.time() < deadline:
             text = self.log()
@@ -172,7 +190,11 @@ class Collector:
             m = re.search(r"listening on 127\.0\.0\.1:(\d+) \(plain\)", text)
             if m:
                 self.plain_port = int(m.group(1))
-            if self.port and "database ready" in text and (self.plain_port or not plain):
+            m = re.search(r"listening on 127\.0\.0\.1:(\d+) \(metrics\)", text)
+            if m:
+                self.metrics_port = int(m.group(1))
+            if (self.port and "database ready" in text and (self.plain_port or not plain)
+                    and (self.metrics_port or not want_metrics)):
                 # The collector registers its [enrollment] secret_file in the database.
                 wait_for(lambda: psql(w, "SELECT count(*) FROM aimeter.enrollment_secrets "
                                          "WHERE secret_hash = sha256('%s'::bytea)" % SECRET) == "1",
@@ -186,6 +208,20 @@ class Collector:
     def log(self):
         with open(self.log_path) as f:
             return f.read()
+
+    def metrics(self):
+        """GET /metrics: on the metrics listener, or the TLS port of a collector without one."""
+        if self.metrics_port:
+            c = http.client.HTTPConnection("127.0.0.1", self.metrics_port, timeout=30)
+        else:
+            c = http.client.HTTPSConnection("localhost", self.port, timeout=30,
+                                            context=tls_context(self.w))
+        try:
+            c.request("GET", "/metrics")
+            r = c.getresponse()
+            return r.status, r.read().decode()
+        finally:
+            c.close()
 
     def signal(self, sig):
         self.proc.send_signal(sig)

@@ -141,9 +141,11 @@ except ssl.SSLCertVerificationError:
 resp = h.raw_request(col.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", False, read_timeout=5)
 h.check(not resp.startswith(b"HTTP/"), "plaintext HTTP on the TLS port gets no HTTP answer and is closed")
 good_still_served()
+st, text = col.metrics()
+h.check(st == 200 and "aimeter_tls_handshake_failures_total" in text,
+        "metrics are served on the metrics listener")
 st, _, m = good.request("GET", "/metrics")
-text = m.decode()
-h.check(st == 200 and "aimeter_tls_handshake_failures_total" in text, "metrics are served")
+h.check(st == 404, "the TLS listener does not answer /metrics (%d)" % st)
 fails = int(__import__("re").search(r"aimeter_tls_handshake_failures_total (\d+)", text).group(1))
 h.check(fails >= 2, "TLS handshake failures are counted (%d)" % fails)
 for needle in ('aimeter_http_requests_total{endpoint="batches",status="200"}',

@@ -74,10 +74,7 @@ h.check(h.rollup_total(w) == truth_n, "usage_daily matches the truth exactly")
 
 
 def accepted(col):
-    c = h.http.client.HTTPConnection("127.0.0.1", col.plain_port, timeout=10)
-    c.request("GET", "/metrics")
-    text = c.getresponse().read().decode()
-    c.close()
+    _, text = col.metrics()
     return int(re.search(r"aimeter_batches_committed_total (\d+)", text).group(1))
 
 

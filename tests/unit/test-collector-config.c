@@ -48,6 +48,49 @@ TEST(every_error_counted)
 	config_destroy(NULL);
 }
 
+/* The resource limits of issue 11 and the metrics listener: defaults, values, "off". */
+TEST(connection_limits_and_metrics_listener)
+{
+	struct config *cfg = config_create();
+	static const char ini[] = "[limits]\nmax_connections_per_address = 4\n"
+				  "write_stall_timeout_ms = 1500\nconnection_lifetime_ms = 90000\n"
+				  "[listen]\nmetrics = [::1]:9100\n";
+
+	ASSERT_NOT_NULL(cfg);
+	ASSERT_EQ(cfg->max_connections_per_address, 128);
+	ASSERT_EQ(cfg->write_stall_timeout_ms, 15000);
+	ASSERT_EQ(cfg->connection_lifetime_ms, 600000);
+	ASSERT_STR_EQ(cfg->listen_metrics, "127.0.0.1:9464");
+	ASSERT_EQ(config_parse(cfg, "t.conf", ini, sizeof(ini) - 1), 0);
+	ASSERT_EQ(cfg->max_connections_per_address, 4);
+	ASSERT_EQ(cfg->write_stall_timeout_ms, 1500);
+	ASSERT_EQ(cfg->connection_lifetime_ms, 90000);
+	ASSERT_STR_EQ(cfg->listen_metrics, "[::1]:9100");
+	ASSERT_EQ(config_set(cfg, "listen.metrics", "off", "flag"), 0);
+	ASSERT_NULL(cfg->listen_metrics);
+	ASSERT_EQ(config_set(cfg, "listen.metrics", "127.0.0.1:0", "flag"), 0);
+	ASSERT_STR_EQ(cfg->listen_metrics, "127.0.0.1:0");
+	ASSERT_EQ(config_set(cfg, "listen.metrics", "", "flag"), 0);
+	ASSERT_NULL(cfg->listen_metrics);
+	ASSERT_EQ(config_set(cfg, "limits.max_connections_per_address", "0", "flag"), -EINVAL);
+	ASSERT_EQ(config_set(cfg, "limits.connection_lifetime_ms", "10", "flag"), -EINVAL);
+	config_destroy(cfg);
+}
+
+/* Found by fuzz-collector-config: "level =" left NULL and config_check dereferenced it. */
+TEST(empty_log_level)
+{
+	struct config *cfg = config_create();
+	static const char ini[] = "[log]\nlevel =\n";
+
+	ASSERT_NOT_NULL(cfg);
+	ASSERT_EQ(config_parse(cfg, "t.conf", ini, sizeof(ini) - 1), 0);
+	ASSERT_NULL(cfg->log_level);
+	/* No listener, no person key, and the level. */
+	ASSERT_EQ(config_check(cfg, "t.conf"), 3);
+	config_destroy(cfg);
+}
+
 TEST(secret_file_mode)
 {
 	char path[] = "/tmp/am-secret-XXXXXX", err[256];
@@ -71,6 +114,8 @@ main(void)
 	log_init("test", LOG_LEVEL_ERROR);
 	RUN(defaults_and_values);
 	RUN(every_error_counted);
+	RUN(connection_limits_and_metrics_listener);
+	RUN(empty_log_level);
 	RUN(secret_file_mode);
 	return 0;
 }

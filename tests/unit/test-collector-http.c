@@ -99,6 +99,42 @@ TEST(limits_and_refusals)
 		  400);
 }
 
+/* A large Content-Length costs nothing until the bytes arrive, then grows with them. */
+TEST(body_grows_as_bytes_arrive)
+{
+	static const char head[] = "POST /v1/batches HTTP/1.1\r\nContent-Length: 1000000\r\n\r\n";
+	static char chunk[4096];
+	struct http_request r;
+	size_t used, sent = 0;
+	enum http_feed_result res = HTTP_FEED_MORE;
+
+	http_request_init(&r, 4096, 4 << 20);
+	ASSERT_EQ(feed_all(&r, head, &used), HTTP_FEED_MORE);
+	ASSERT(r.headers_done);
+	ASSERT_EQ(r.body_expected, 1000000);
+	ASSERT_NULL(r.body);
+	ASSERT_EQ(r.body_cap, 0);
+	memset(chunk, 'z', sizeof(chunk));
+	ASSERT_EQ(http_request_feed(&r, chunk, 100, &used), HTTP_FEED_MORE);
+	ASSERT_EQ(r.body_cap, HTTP_BODY_FIRST);
+	sent = 100;
+	while (sent < 1000000) {
+		size_t n = 1000000 - sent < sizeof(chunk) ? 1000000 - sent : sizeof(chunk);
+		res = http_request_feed(&r, chunk, n, &used);
+		ASSERT_EQ(used, n);
+		ASSERT_LE(r.body_cap, 2 * (sent + n) + HTTP_BODY_FIRST);
+		sent += n;
+	}
+	ASSERT_EQ(res, HTTP_FEED_DONE);
+	ASSERT_EQ(r.body_len, 1000000);
+	ASSERT_EQ(r.body_cap, 1000000); /* capped at Content-Length, never past it */
+	ASSERT_EQ(r.body[999999], 'z');
+	http_request_next(&r);
+	ASSERT_NULL(r.body);
+	ASSERT_EQ(r.body_cap, 0);
+	http_request_finish(&r);
+}
+
 TEST(response_format)
 {
 	char buf[256];
@@ -116,6 +152,7 @@ main(void)
 	RUN(byte_by_byte_post);
 	RUN(pipelined);
 	RUN(limits_and_refusals);
+	RUN(body_grows_as_bytes_arrive);
 	RUN(response_format);
 	return 0;
 }
