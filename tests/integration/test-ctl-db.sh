@@ -170,7 +170,9 @@ expect "bob by day and team" "$(q "SELECT string_agg(d.day || ':' || t.name || '
 	JOIN aimeter.people p ON p.person_key = d.person_key WHERE p.label = 'bob@example.com'")" \
 	"2026-10-10:team-a:1.25 2026-10-15:team-a:1.6 2026-10-16:team-b:1 2026-10-20:team-b:2"
 expect "carol's override" "$(q "SELECT c.code FROM aimeter.usage_events e JOIN aimeter.cost_centers c USING (cost_center_id) WHERE e.event_id = '\\x$(printf '%032x' $((0xa1000000 + 14)))'")" CC-X
-expect "default partition empty" "$("$ctl" check)" "default partition: empty"
+expect "check: default partition empty, no superuser definer" "$("$ctl" check)" "default partition: empty
+definer functions: $(q "SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+	WHERE p.prosecdef AND n.nspname IN ('aimeter', 'reporting')"), none owned by a superuser"
 
 # --- replay: every table and view unchanged except the batch log ---------------
 checksum() {
