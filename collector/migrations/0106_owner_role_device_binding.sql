@@ -321,15 +321,16 @@ BEGIN
 	), v AS MATERIALIZED (
 		-- Pins, then the rate cap: past max_calls_per_minute events of one
 		-- device in one minute (in this call, first by batch and position),
-		-- the rest are rejected. Replayed events (@DUP@) count for neither.
+		-- the rest are rejected. A replayed event (@DUP@) counts but is
+		-- never rejected, so a replay rejects what the first call did.
 		SELECT x.*,
 		       coalesce(x.reason0, x.pin_reason,
-				CASE WHEN x.rated AND row_number() OVER (
+				CASE WHEN x.rated AND NOT x.dup AND row_number() OVER (
 					PARTITION BY x.rated, x.device_id, date_trunc('minute', x.ts)
 					ORDER BY x.batch_idx, x.ord) > x.max_calls_per_minute
 				     THEN 'implausible_rate' END) AS reason
 		  FROM (SELECT y.*, y.reason0 IS NULL AND y.pin_reason IS NULL
-				    AND y.device_id IS NOT NULL AND NOT y.dup AS rated
+				    AND y.device_id IS NOT NULL AS rated
 			  FROM (SELECT v0.*, k.person_key, k.team_id, k.cost_center_id,
 				       cfg.max_calls_per_minute,
 				       CASE WHEN v0.reason0 IS NULL AND v0.device_id IS NOT NULL
