@@ -292,5 +292,25 @@ migrate_check_definers(PGconn *conn, FILE *out, char *err, size_t err_size)
 		fprintf(out, "definer functions: %d, none owned by a superuser\n", PQntuples(r));
 	}
 	PQclear(r);
+	/* A trigger runs as whoever writes, definer code included: only the owner's. */
+	r = PQexec(conn, "SELECT t.tgname || ' on ' || t.tgrelid::regclass::text,"
+			 " t.tgfoid::regprocedure::text, pg_get_userbyid(p.proowner)"
+			 " FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
+			 " JOIN pg_namespace n ON n.oid = c.relnamespace"
+			 " JOIN pg_proc p ON p.oid = t.tgfoid"
+			 " WHERE n.nspname IN ('aimeter', 'reporting') AND NOT t.tgisinternal"
+			 " AND p.proowner <> (SELECT oid FROM pg_roles WHERE rolname = '" MIGRATE_OWNER "')"
+			 " ORDER BY 1");
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		snprintf(err, err_size, "%s", PQerrorMessage(conn));
+		PQclear(r);
+		return -1;
+	}
+	for (int i = 0; i < PQntuples(r); i++) {
+		fprintf(out, "warning: trigger %s calls %s, owned by %s, not " MIGRATE_OWNER "\n",
+			PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2));
+		bad++;
+	}
+	PQclear(r);
 	return bad;
 }

@@ -160,6 +160,13 @@ q "ALTER FUNCTION aimeter.audit(text, text, jsonb) OWNER TO postgres" >/dev/null
 	expect "check names a superuser definer" \
 		"$(grep -c 'aimeter.audit(text,text,jsonb) is owned by the superuser' "$tmp/check")" 1
 q "ALTER FUNCTION aimeter.audit(text, text, jsonb) OWNER TO aimeter_owner" >/dev/null
+# A trigger an admin planted before 0106 took TRIGGER away would run as the owner.
+q "CREATE FUNCTION public.planted() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NULL; END';
+   CREATE TRIGGER planted AFTER INSERT ON aimeter.usage_daily EXECUTE FUNCTION public.planted()" >/dev/null
+"$ctl" check >"$tmp/check" && fail "check misses a foreign trigger" ||
+	expect "check names a trigger calling a function of another owner" \
+		"$(grep -c 'trigger planted on aimeter.usage_daily calls planted(), owned by postgres' "$tmp/check")" 1
+q "DROP TRIGGER planted ON aimeter.usage_daily; DROP FUNCTION public.planted()" >/dev/null
 
 # --- per-event checks, as the ingest role ----------------------------------------
 # ev ORD ID TS IDENTITY_HEX HINT INPUT REASON: one staged row (SQL).
