@@ -43,9 +43,10 @@ int migrate_run(PGconn *conn, int *ret_applied, char *ret_err, size_t err_size);
  * migrate_check_definers(conn, out, err, err_size): print a warning line to
  * out for each SECURITY DEFINER function of schemas aimeter and reporting
  * that a superuser owns or that lacks SET search_path = pg_catalog, pg_temp,
- * and for each trigger on their tables that calls a function aimeter_owner
- * does not own (it would run as the owner when definer code writes); else
- * one line saying all is well. Returns the number of warnings, or -1
+ * for each trigger on their tables that calls a function aimeter_owner does
+ * not own (it would run as the owner when definer code writes), and for each
+ * role but the owner that may add such triggers; else one line saying all
+ * is well. Returns the number of warnings, or -1
  * with the error in err.
  */
 int migrate_check_definers(PGconn *conn, FILE *out, char *err, size_t err_size);

@@ -167,6 +167,11 @@ q "CREATE FUNCTION public.planted() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN R
 	expect "check names a trigger calling a function of another owner" \
 		"$(grep -c 'trigger planted on aimeter.usage_daily calls planted(), owned by postgres' "$tmp/check")" 1
 q "DROP TRIGGER planted ON aimeter.usage_daily; DROP FUNCTION public.planted()" >/dev/null
+q "GRANT TRIGGER ON aimeter.prices TO aimeter_admin" >/dev/null
+"$ctl" check >"$tmp/check" && fail "check misses a TRIGGER grant" ||
+	expect "check names a role that may add triggers" \
+		"$(grep -c 'aimeter_admin may add triggers to aimeter.prices' "$tmp/check")" 1
+q "REVOKE TRIGGER ON aimeter.prices FROM aimeter_admin" >/dev/null
 
 # --- per-event checks, as the ingest role ----------------------------------------
 # ev ORD ID TS IDENTITY_HEX HINT INPUT REASON: one staged row (SQL).
