@@ -221,8 +221,11 @@ SET plan_cache_mode = force_generic_plan AS $fn$
 BEGIN
 	RETURN QUERY
 	WITH cfg AS MATERIALIZED (
-		SELECT s.future_tolerance, s.backfill_horizon_months, s.max_tokens_per_count,
-		       s.max_tokens_per_call, s.max_calls_per_minute,
+		-- Read through scalar subqueries (init plans, once per call): a
+		-- join would copy every row of the call.
+		SELECT now() + s.future_tolerance AS latest,
+		       now() - make_interval(months => s.backfill_horizon_months) AS earliest,
+		       s.max_tokens_per_count, s.max_tokens_per_call, s.max_calls_per_minute,
 		       EXISTS (SELECT 1 FROM aimeter.erased_identities) AS any_erased,
 		       EXISTS (SELECT 1 FROM aimeter.device_pins) AS any_pins
 		  FROM aimeter.settings s
@@ -255,28 +258,26 @@ BEGIN
 				THEN 'negative_count'
 			WHEN greatest(s.input_tokens, s.output_tokens, s.cache_write_5m_tokens,
 				      s.cache_write_1h_tokens, s.cache_read_tokens, s.reasoning_tokens,
-				      s.web_search_requests) > cfg.max_tokens_per_count
+				      s.web_search_requests) > (SELECT c.max_tokens_per_count FROM cfg c)
 				THEN 'implausible_count'
 			-- numeric: seven bigints may not fit one.
 			WHEN coalesce(s.input_tokens, 0)::numeric + coalesce(s.output_tokens, 0)
 			     + coalesce(s.cache_write_5m_tokens, 0) + coalesce(s.cache_write_1h_tokens, 0)
 			     + coalesce(s.cache_read_tokens, 0) + coalesce(s.reasoning_tokens, 0)
-			     > cfg.max_tokens_per_call
+			     > (SELECT c.max_tokens_per_call FROM cfg c)
 				THEN 'implausible_count'
 			WHEN s.billing_mode IS NOT NULL
 			 AND s.billing_mode NOT IN ('subscription', 'api', 'cloud', 'unknown', '')
 				THEN 'bad_billing_mode'
-			WHEN s.ts > now() + cfg.future_tolerance THEN 'future_timestamp'
-			WHEN s.ts < now() - make_interval(months => cfg.backfill_horizon_months)
-				THEN 'beyond_horizon'
-			WHEN s.identity_hmac IS NOT NULL AND cfg.any_erased AND EXISTS (
+			WHEN s.ts > (SELECT c.latest FROM cfg c) THEN 'future_timestamp'
+			WHEN s.ts < (SELECT c.earliest FROM cfg c) THEN 'beyond_horizon'
+			WHEN s.identity_hmac IS NOT NULL AND (SELECT c.any_erased FROM cfg c) AND EXISTS (
 				SELECT 1 FROM aimeter.erased_identities x
 				 WHERE x.identity_hmac = s.identity_hmac AND s.ts < x.erased_at)
 				THEN 'erased_identity'
 		       END AS reason0
 		  FROM unnest(p_events) s
 		  JOIN wb ON wb.batch_idx = s.batch_idx
-		 CROSS JOIN cfg
 		 WHERE s.ord IS NOT NULL
 	), keys0 AS MATERIALIZED (
 		-- aimeter.attribute(), set-based: person, team, membership override.
@@ -321,21 +322,20 @@ BEGIN
 	), v AS MATERIALIZED (
 		-- Pins, then the rate cap: past max_calls_per_minute events of one
 		-- device in one minute (in this call, first by batch and position),
-		-- the rest are rejected. A replayed event (@DUP@) counts but is
-		-- never rejected, so a replay rejects what the first call did.
+		-- the rest are rejected. An event already stored (dup) counts but
+		-- is never rejected, so a replay rejects what the first call did.
 		SELECT x.*,
 		       coalesce(x.reason0, x.pin_reason,
 				CASE WHEN x.rated AND NOT x.dup AND row_number() OVER (
 					PARTITION BY x.rated, x.device_id, date_trunc('minute', x.ts)
-					ORDER BY x.batch_idx, x.ord) > x.max_calls_per_minute
+					ORDER BY x.batch_idx, x.ord) > (SELECT c.max_calls_per_minute FROM cfg c)
 				     THEN 'implausible_rate' END) AS reason
 		  FROM (SELECT y.*, y.reason0 IS NULL AND y.pin_reason IS NULL
 				    AND y.device_id IS NOT NULL AS rated
 			  FROM (SELECT v0.*, k.person_key, k.team_id, k.cost_center_id,
-				       cfg.max_calls_per_minute,
 				       CASE WHEN v0.reason0 IS NULL AND v0.device_id IS NOT NULL
 					     AND @DUP@ THEN true ELSE false END AS dup,
-				       CASE WHEN v0.reason0 IS NULL AND cfg.any_pins
+				       CASE WHEN v0.reason0 IS NULL AND (SELECT c.any_pins FROM cfg c)
 					     AND v0.device_id IN (SELECT p.device_id FROM pins p)
 					     AND NOT EXISTS (
 						SELECT 1 FROM pins p
@@ -344,7 +344,6 @@ BEGIN
 							OR p.team_id = k.team_id))
 					    THEN 'identity_not_allowed' END AS pin_reason
 				  FROM v0
-				 CROSS JOIN cfg
 				  LEFT JOIN keys k ON v0.reason0 IS NULL
 					 AND k.identity_hmac = coalesce(v0.identity_hmac, '')
 					 AND k.team_hint = coalesce(v0.team_hint, '')
