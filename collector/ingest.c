@@ -144,7 +144,7 @@ ingest_format_events(const uint8_t *key, size_t key_len, const char *device_team
 						   (e->team_hint == NULL || e->team_hint[0] == '\0') ?
 					   device_team :
 					   NULL;
-		r = writepath_format_event(out, batch_idx, (int)i, e, hmac, team);
+		r = writepath_format_event(out, batch_idx, (int)i, e, hmac, team, NULL);
 		if (r < 0) {
 			return r;
 		}

@@ -279,13 +279,14 @@ put_ts(struct writepath_buf *b, int64_t ts_ms)
 
 int
 writepath_format_event(struct writepath_buf *b, int batch_idx, int ord, const am_usage_event *ev,
-		       const uint8_t *identity_hmac, const char *team_hint)
+		       const uint8_t *identity_hmac, const char *team_hint,
+		       const char *reject_reason)
 {
 	const char *hint = team_hint != NULL ? team_hint : ev->team_hint;
 	char num[32];
 	size_t room = 512 + 2 * ev->event_id.len + str_room(ev->tool) + str_room(ev->model) +
 		      str_room(ev->session) + str_room(ev->project) + str_room(hint) +
-		      str_room(ev->speed) + str_room(ev->service_tier);
+		      str_room(ev->speed) + str_room(ev->service_tier) + str_room(reject_reason);
 	int rc = reserve(b, room);
 	const uint64_t counts[] = { ev->input_tokens,	      ev->output_tokens,
 				    ev->cache_write_5m_tokens, ev->cache_write_1h_tokens,
@@ -330,6 +331,12 @@ writepath_format_event(struct writepath_buf *b, int batch_idx, int ord, const am
 	put_text(b, ev->speed);
 	put(b, "\t", 1);
 	put_text(b, ev->service_tier);
+	put(b, "\t", 1);
+	if (reject_reason != NULL && reject_reason[0] != '\0') {
+		put_text(b, reject_reason);
+	} else {
+		put(b, "\\N", 2);
+	}
 	put(b, "\n", 1);
 	return 0;
 }

@@ -29,10 +29,11 @@
 	"COPY am_stage (batch_idx, ord, event_id, ts, tool, model, session, project, "            \
 	"identity_hmac, team_hint, billing_mode, input_tokens, output_tokens, "                   \
 	"cache_write_5m_tokens, cache_write_1h_tokens, cache_read_tokens, reasoning_tokens, "     \
-	"web_search_requests, speed, service_tier) FROM STDIN"
+	"web_search_requests, speed, service_tier, reject_reason) FROM STDIN"
 
 #define WRITEPATH_SQL_INGEST                                                                      \
-	"SELECT batch_idx, inserted, duplicates, rejected, rejections FROM aimeter.ingest_staged()"
+	"SELECT batch_idx, inserted, duplicates, rejected, rejections, new_identities "           \
+	"FROM aimeter.ingest_staged()"
 
 /* A growable text buffer with a maximum fixed at init (curl DYNBUF). */
 struct writepath_buf {
@@ -63,18 +64,22 @@ int writepath_format_batch(struct writepath_buf *b, int batch_idx, const char *d
 			   uint64_t spool_dropped);
 
 /*
- * writepath_format_event(b, batch_idx, ord, ev, identity_hmac, team_hint):
- * append one am_stage row for ev (borrowed). identity_hmac is the 32-byte
- * HMAC of ev->user (identity_hmac()), or NULL when the event has no identity.
- * team_hint overrides ev->team_hint when not NULL. Strings are escaped for
- * COPY text and invalid UTF-8 bytes become '?'; counts above INT64_MAX are
- * written as -1, so ingest_staged rejects them as negative_count instead of
- * wrapping; a timestamp outside years 1..9999 is written as NULL
- * (missing_timestamp). Returns 0 or -ENOBUFS (nothing appended).
+ * writepath_format_event(b, batch_idx, ord, ev, identity_hmac, team_hint,
+ * reject_reason): append one am_stage row for ev (borrowed). identity_hmac
+ * is the 32-byte HMAC of ev->user (identity_hmac()), or NULL when the event
+ * has no identity. team_hint overrides ev->team_hint when not NULL.
+ * reject_reason is NULL for an event to judge, or the caller's verdict
+ * (a short snake_case word, e.g. "bad_timestamp"): ingest_staged stores the
+ * event in rejected_events with that reason and inserts nothing for it.
+ * Strings are escaped for COPY text and invalid UTF-8 bytes become '?';
+ * counts above INT64_MAX are written as -1, so ingest_staged rejects them as
+ * negative_count instead of wrapping; a timestamp outside years 1..9999 is
+ * written as NULL (missing_timestamp). Returns 0 or -ENOBUFS (nothing
+ * appended).
  */
 int writepath_format_event(struct writepath_buf *b, int batch_idx, int ord,
 			   const am_usage_event *ev, const uint8_t *identity_hmac,
-			   const char *team_hint);
+			   const char *team_hint, const char *reject_reason);
 
 /* writepath_billing_mode(mode): "subscription", "api", "cloud" or "unknown". */
 const char *writepath_billing_mode(int mode);

@@ -313,7 +313,7 @@ ingest_buffer(PGconn *conn, const struct ctl_opts *opts, const char *path, char 
 			}
 		}
 		fr = writepath_format_event(&ck->events, 0, ck->n, &ev,
-					    ev.user[0] != '\0' ? mac : NULL, NULL);
+					    ev.user[0] != '\0' ? mac : NULL, NULL, NULL);
 		json_decref(root);
 		if (fr < 0) {
 			goto nobuf;

@@ -52,8 +52,9 @@ static const char migrate_help[] =
 	"Applies the schema migrations built into this binary that the\n"
 	"database lacks, in order; safe to run on every deploy and from\n"
 	"several hosts at once (an advisory lock serialises runs).\n"
-	"Run it as the database owner (a superuser): the write-path\n"
-	"functions it creates are SECURITY DEFINER.\n\n"
+	"Run it as a superuser: it creates the role aimeter_owner (NOLOGIN,\n"
+	"not a superuser) that owns every object, so the SECURITY DEFINER\n"
+	"functions run as that role, never as a superuser.\n\n"
 	"options:\n" CTL_COMMON_HELP;
 
 int
@@ -93,7 +94,9 @@ cmd_migrate(int argc, char **argv)
 static const char check_help[] =
 	"usage: aimeterctl check [options]\n\n"
 	"Reports rows in the default partition of usage_events (there\n"
-	"should be none: partitions are made on demand). Exit 1 if any.\n\n"
+	"should be none: partitions are made on demand) and SECURITY DEFINER\n"
+	"functions owned by a superuser or without a fixed search_path.\n"
+	"Exit 1 if any.\n\n"
 	"options:\n" CTL_COMMON_HELP;
 
 int
@@ -101,6 +104,7 @@ cmd_check(int argc, char **argv)
 {
 	const struct options_spec spec = { check_help, NULL, NULL, 1, false };
 	struct ctl_opts opts = { 0 };
+	char err[1024] = "";
 	PGresult *r;
 	PGconn *conn;
 	int rc = options_parse(&spec, argc, argv, &opts);
@@ -123,6 +127,12 @@ cmd_check(int argc, char **argv)
 		printf("default partition: empty\n");
 	}
 	PQclear(r);
+	if (migrate_check_definers(conn, stdout, err, sizeof(err)) != 0) {
+		if (err[0] != '\0') {
+			fprintf(stderr, "aimeterctl: %s", err);
+		}
+		rc = CTL_FAIL;
+	}
 	PQfinish(conn);
 	return rc;
 }

@@ -53,11 +53,42 @@ applied_digest(PGconn *conn, int version, char *ret_digest, size_t size, char *e
 	return rc;
 }
 
+/*
+ * The owner of every aimeter object and every SECURITY DEFINER function: not
+ * a superuser, so definer code can never do more than aimeter's own tables.
+ */
+#define MIGRATE_OWNER "aimeter_owner"
+
+/*
+ * A migration may begin with a part for the superuser (handing objects over,
+ * say), ended by this line; the rest, or all of a migration without it, runs
+ * under SET ROLE aimeter_owner.
+ */
+static const char owner_mark[] = "\n-- migrate: the rest runs as " MIGRATE_OWNER "\n";
+
+/* Run n bytes of sql (a migration's part); 0 or -1 with the error in err. */
+static int
+exec_part(PGconn *conn, const char *sql, size_t n, char *err, size_t err_size)
+{
+	char *part = strndup(sql, n);
+	int rc;
+
+	if (part == NULL) {
+		snprintf(err, err_size, "out of memory");
+		return -1;
+	}
+	rc = exec_cmd(conn, part, err, err_size);
+	free(part);
+	return rc;
+}
+
 static int
 apply_one(PGconn *conn, const struct migration *m, char *err, size_t err_size)
 {
 	char v[16];
 	const char *params[3] = { v, m->name, m->sha256 };
+	const char *mark = strstr(m->sql, owner_mark);
+	const char *body = mark != NULL ? mark + 1 : m->sql;
 	PGresult *r;
 	char msg[512];
 
@@ -65,7 +96,10 @@ apply_one(PGconn *conn, const struct migration *m, char *err, size_t err_size)
 	if (exec_cmd(conn, "BEGIN", err, err_size) < 0) {
 		return -1;
 	}
-	if (exec_cmd(conn, m->sql, msg, sizeof(msg)) < 0) {
+	if ((mark != NULL && exec_part(conn, m->sql, (size_t)(mark - m->sql), msg, sizeof(msg)) < 0) ||
+	    exec_cmd(conn, "SET LOCAL ROLE " MIGRATE_OWNER, msg, sizeof(msg)) < 0 ||
+	    exec_cmd(conn, body, msg, sizeof(msg)) < 0 ||
+	    exec_cmd(conn, "RESET ROLE", msg, sizeof(msg)) < 0) {
 		snprintf(err, err_size, "migration %04d_%s failed: %s", m->version, m->name, msg);
 		goto fail;
 	}
@@ -87,6 +121,97 @@ fail:
 	return -1;
 }
 
+/* 1 if the session's role is a superuser, 0 if not, -1 on error. */
+static int
+is_superuser(PGconn *conn, char *err, size_t err_size)
+{
+	PGresult *r = PQexec(conn, "SELECT rolsuper FROM pg_roles WHERE rolname = current_user");
+	int rc = -1;
+
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
+		rc = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+	} else {
+		snprintf(err, err_size, "%s", PQerrorMessage(conn));
+	}
+	PQclear(r);
+	return rc;
+}
+
+/*
+ * What only a superuser may do, before any SET ROLE: the roles (cluster-wide;
+ * two databases migrating at once may race, a duplicate is fine), the
+ * owner's right to create schemas here, the extension, the schema. Each run;
+ * all of it is idempotent.
+ */
+static const char bootstrap_sql[] =
+	"DO $$\n"
+	"DECLARE\n"
+	"	r text;\n"
+	"BEGIN\n"
+	"	FOREACH r IN ARRAY ARRAY['" MIGRATE_OWNER "', 'aimeter_ingest', 'aimeter_reader',"
+	" 'aimeter_admin'] LOOP\n"
+	"		IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r) THEN\n"
+	"			BEGIN\n"
+	"				EXECUTE format('CREATE ROLE %I NOLOGIN', r);\n"
+	"			EXCEPTION WHEN duplicate_object OR unique_violation THEN\n"
+	"				NULL;\n"
+	"			END;\n"
+	"		END IF;\n"
+	"	END LOOP;\n"
+	"	EXECUTE format('GRANT CREATE, TEMPORARY ON DATABASE %I TO " MIGRATE_OWNER "',"
+	" current_database());\n"
+	/* The migrations grant these roles (0001: aimeter_reader to aimeter_admin). */
+	"	GRANT aimeter_ingest, aimeter_reader, aimeter_admin TO " MIGRATE_OWNER
+	" WITH ADMIN OPTION;\n"
+	"END\n"
+	"$$;\n"
+	"CREATE EXTENSION IF NOT EXISTS btree_gist;\n"
+	"CREATE SCHEMA IF NOT EXISTS aimeter AUTHORIZATION " MIGRATE_OWNER;
+
+/* The runner's own table, made by the owner when missing. */
+static const char schema_sql[] =
+	"SET ROLE " MIGRATE_OWNER ";"
+	"CREATE SCHEMA IF NOT EXISTS aimeter;"
+	"CREATE TABLE IF NOT EXISTS aimeter.schema_migrations ("
+	" version int PRIMARY KEY, name text NOT NULL, sha256 text NOT NULL,"
+	" applied_at timestamptz NOT NULL DEFAULT now());"
+	"RESET ROLE";
+
+/* Roles, extension, schema and the migrations table; 0 or -1 with err. */
+static int
+prepare(PGconn *conn, char *err, size_t err_size)
+{
+	PGresult *r;
+	int super = is_superuser(conn, err, err_size), have;
+
+	if (super < 0) {
+		return -1;
+	}
+	if (super == 1 && exec_cmd(conn, bootstrap_sql, err, err_size) < 0) {
+		return -1;
+	}
+	r = PQexec(conn, "SELECT pg_has_role('" MIGRATE_OWNER "', 'MEMBER'),"
+			 " to_regclass('aimeter.schema_migrations') IS NOT NULL");
+	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+		/* pg_has_role raises for a role that does not exist. */
+		snprintf(err, err_size,
+			 "run aimeterctl migrate as a superuser first: it creates the role "
+			 MIGRATE_OWNER " that owns the schema (%s)",
+			 PQerrorMessage(conn));
+		PQclear(r);
+		return -1;
+	}
+	if (strcmp(PQgetvalue(r, 0, 0), "t") != 0) {
+		snprintf(err, err_size,
+			 "aimeterctl migrate runs as a superuser or a member of " MIGRATE_OWNER);
+		PQclear(r);
+		return -1;
+	}
+	have = strcmp(PQgetvalue(r, 0, 1), "t") == 0;
+	PQclear(r);
+	return have ? 0 : exec_cmd(conn, schema_sql, err, err_size);
+}
+
 int
 migrate_run(PGconn *conn, int *ret_applied, char *ret_err, size_t err_size)
 {
@@ -97,12 +222,7 @@ migrate_run(PGconn *conn, int *ret_applied, char *ret_err, size_t err_size)
 	    exec_cmd(conn, "SELECT pg_advisory_lock(" MIGRATE_LOCK_KEY ")", ret_err, err_size) < 0) {
 		return -1;
 	}
-	if (exec_cmd(conn,
-		     "CREATE SCHEMA IF NOT EXISTS aimeter;"
-		     "CREATE TABLE IF NOT EXISTS aimeter.schema_migrations ("
-		     " version int PRIMARY KEY, name text NOT NULL, sha256 text NOT NULL,"
-		     " applied_at timestamptz NOT NULL DEFAULT now())",
-		     ret_err, err_size) < 0) {
+	if (prepare(conn, ret_err, err_size) < 0) {
 		goto out;
 	}
 	for (size_t i = 0; i < migrations_count; i++) {
@@ -134,4 +254,70 @@ out:
 	/* The session ends soon anyway; an unlock failure changes nothing. */
 	(void)exec_cmd(conn, "SELECT pg_advisory_unlock(" MIGRATE_LOCK_KEY ")", msg, sizeof(msg));
 	return rc;
+}
+
+int
+migrate_check_definers(PGconn *conn, FILE *out, char *err, size_t err_size)
+{
+	/* pg_temp last and explicit: else it is searched first, for tables. */
+	PGresult *r = PQexec(conn,
+			     "SELECT p.oid::regprocedure::text, o.rolname, o.rolsuper,"
+			     " coalesce('search_path=pg_catalog, pg_temp' = ANY (p.proconfig), false)"
+			     " FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
+			     " JOIN pg_roles o ON o.oid = p.proowner"
+			     " WHERE p.prosecdef AND n.nspname IN ('aimeter', 'reporting')"
+			     " ORDER BY 1");
+	int bad = 0;
+
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		snprintf(err, err_size, "%s", PQerrorMessage(conn));
+		PQclear(r);
+		return -1;
+	}
+	for (int i = 0; i < PQntuples(r); i++) {
+		const char *fn = PQgetvalue(r, i, 0), *owner = PQgetvalue(r, i, 1);
+
+		if (strcmp(PQgetvalue(r, i, 2), "t") == 0) {
+			fprintf(out, "warning: SECURITY DEFINER %s is owned by the superuser %s"
+				     " (run aimeterctl migrate as a superuser)\n", fn, owner);
+			bad++;
+		}
+		if (strcmp(PQgetvalue(r, i, 3), "t") != 0) {
+			fprintf(out, "warning: SECURITY DEFINER %s has no fixed search_path"
+				     " (pg_catalog, pg_temp)\n", fn);
+			bad++;
+		}
+	}
+	if (bad == 0) {
+		fprintf(out, "definer functions: %d, none owned by a superuser\n", PQntuples(r));
+	}
+	PQclear(r);
+	/* A trigger runs as whoever writes, definer code included: only the owner's. */
+	r = PQexec(conn, "SELECT 'trigger ' || t.tgname || ' on ' || t.tgrelid::regclass::text"
+			 " || ' calls ' || t.tgfoid::regprocedure::text || ', owned by '"
+			 " || pg_get_userbyid(p.proowner)"
+			 " FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
+			 " JOIN pg_namespace n ON n.oid = c.relnamespace"
+			 " JOIN pg_proc p ON p.oid = t.tgfoid"
+			 " WHERE n.nspname IN ('aimeter', 'reporting') AND NOT t.tgisinternal"
+			 " AND p.proowner <> (SELECT oid FROM pg_roles WHERE rolname = '" MIGRATE_OWNER "')"
+			 " UNION ALL"
+			 " SELECT DISTINCT pg_get_userbyid(a.grantee) || ' may add triggers to '"
+			 " || c.oid::regclass::text || ', owned by ' || pg_get_userbyid(c.relowner)"
+			 " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace,"
+			 " aclexplode(c.relacl) a"
+			 " WHERE n.nspname IN ('aimeter', 'reporting') AND a.privilege_type = 'TRIGGER'"
+			 " AND a.grantee <> c.relowner"
+			 " ORDER BY 1");
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		snprintf(err, err_size, "%s", PQerrorMessage(conn));
+		PQclear(r);
+		return -1;
+	}
+	for (int i = 0; i < PQntuples(r); i++) {
+		fprintf(out, "warning: %s, not " MIGRATE_OWNER "\n", PQgetvalue(r, i, 0));
+		bad++;
+	}
+	PQclear(r);
+	return bad;
 }

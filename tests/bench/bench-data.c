@@ -268,7 +268,7 @@ bench_load_events(PGconn *c, const struct bench_scale *sc, uint8_t tag,
 			int person;
 
 			make(i, ctx, &ev, id, &person);
-			if (writepath_format_event(&ebuf, 0, k, &ev, macs[person], NULL) < 0) {
+			if (writepath_format_event(&ebuf, 0, k, &ev, macs[person], NULL, NULL) < 0) {
 				bench_die(NULL, "staging buffer full");
 			}
 		}

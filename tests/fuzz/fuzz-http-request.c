@@ -49,7 +49,7 @@ handle(const struct http_request *req)
 		    identity_hmac(key, sizeof(key), b->events[i]->user, mac) == 0) {
 			hm = mac;
 		}
-		if (writepath_format_event(&rows, 0, (int)i, b->events[i], hm, NULL) < 0) {
+		if (writepath_format_event(&rows, 0, (int)i, b->events[i], hm, NULL, NULL) < 0) {
 			break;
 		}
 	}

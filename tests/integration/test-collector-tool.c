@@ -203,7 +203,7 @@ cmd_copyrows(int argc, char **argv)
 		for (size_t i = 0; i < n; i++) {
 			uint8_t mac[AM_IDENTITY_HMAC_LEN];
 			identity_hmac(key, key_len, g.ev[i].user, mac);
-			writepath_format_event(&ev, 0, (int)i, &g.ev[i], mac, NULL);
+			writepath_format_event(&ev, 0, (int)i, &g.ev[i], mac, NULL, NULL);
 		}
 		/* One psql script per batch: the write path exactly as the collector runs it. */
 		snprintf(path, sizeof(path), "%s/%06lu.sql", argv[2], k);

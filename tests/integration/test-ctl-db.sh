@@ -16,6 +16,7 @@ fails=0
 
 cleanup() {
 	psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
+	psql -X -q -d postgres -c "DROP DATABASE IF EXISTS ${db}_old" >/dev/null 2>&1 || true
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -170,7 +171,9 @@ expect "bob by day and team" "$(q "SELECT string_agg(d.day || ':' || t.name || '
 	JOIN aimeter.people p ON p.person_key = d.person_key WHERE p.label = 'bob@example.com'")" \
 	"2026-10-10:team-a:1.25 2026-10-15:team-a:1.6 2026-10-16:team-b:1 2026-10-20:team-b:2"
 expect "carol's override" "$(q "SELECT c.code FROM aimeter.usage_events e JOIN aimeter.cost_centers c USING (cost_center_id) WHERE e.event_id = '\\x$(printf '%032x' $((0xa1000000 + 14)))'")" CC-X
-expect "default partition empty" "$("$ctl" check)" "default partition: empty"
+expect "check: default partition empty, no superuser definer" "$("$ctl" check)" "default partition: empty
+definer functions: $(q "SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+	WHERE p.prosecdef AND n.nspname IN ('aimeter', 'reporting')"), none owned by a superuser"
 
 # --- replay: every table and view unchanged except the batch log ---------------
 checksum() {
@@ -256,6 +259,44 @@ expect "first and last seen follow the daily" \
 	"$(q "SELECT count(*) FROM (SELECT person_key, tool, min(day) AS f, max(day) AS l FROM aimeter.activity_daily GROUP BY 1, 2) d
 	      FULL JOIN aimeter.activity_seen s USING (person_key, tool)
 	     WHERE (s.first_day, s.last_day) IS DISTINCT FROM (d.f, d.l)")" 0
+
+# --- a database migrated before 0106, as the superuser, is handed over -----------
+# The old runner: each migration as the connecting superuser, no SET ROLE.
+old=${db}_old
+psql -X -q -d postgres -c "CREATE DATABASE $old" >/dev/null
+PGDATABASE=$old psql -X -q -v ON_ERROR_STOP=1 -c "SET client_min_messages = warning;
+	CREATE SCHEMA aimeter; CREATE TABLE aimeter.schema_migrations (version int PRIMARY KEY,
+	name text NOT NULL, sha256 text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
+for f in "$src"/collector/migrations/0*.sql; do
+	b=$(basename "$f" .sql)
+	[ "${b%%_*}" \< 0106 ] || continue
+	PGDATABASE=$old psql -X -q -1 -v ON_ERROR_STOP=1 -c "SET client_min_messages = warning" \
+		-f "$f" -c "INSERT INTO aimeter.schema_migrations VALUES
+		($((10#${b%%_*})), '${b#*_}', '$(sha256sum "$f" | cut -d' ' -f1)')" >/dev/null
+done
+PGDATABASE=$old psql -X -q -c "SELECT aimeter.ensure_partition('2026-10-01')" >/dev/null
+set +e
+"$ctl" check --db "dbname=$old" >"$tmp/check" 2>&1; rc=$?
+set -e
+expect "check warns about the old superuser definers" \
+	"$rc:$(grep -c 'is owned by the superuser postgres' "$tmp/check")" \
+	"1:$(PGDATABASE=$old q "SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+				WHERE p.prosecdef AND n.nspname IN ('aimeter', 'reporting')")"
+"$ctl" migrate --db "dbname=$old" | grep -q '(1 migration applied)' && ok "migrate an old database" ||
+	fail "migrate an old database"
+expect "the old database's objects now belong to aimeter_owner" \
+	"$(PGDATABASE=$old q "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+	      WHERE n.nspname IN ('aimeter', 'reporting') AND c.relowner <> 'aimeter_owner'::regrole")/$(
+	   PGDATABASE=$old q "SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+	      WHERE n.nspname IN ('aimeter', 'reporting') AND p.proowner <> 'aimeter_owner'::regrole")/$(
+	   PGDATABASE=$old q "SELECT count(*) FROM pg_namespace WHERE nspname IN ('aimeter', 'reporting')
+	      AND nspowner <> 'aimeter_owner'::regrole")" 0/0/0
+"$ctl" check --db "dbname=$old" >/dev/null && ok "check passes after the handover" ||
+	fail "check after the handover"
+PGDATABASE=$old q "UPDATE aimeter.settings SET backfill_horizon_months = $(q "SELECT backfill_horizon_months FROM aimeter.settings")" >/dev/null
+expect "the handed-over write path works for the ingest role" \
+	"$("$ctl" ingest --db "dbname=$old options=-crole=aimeter_ingest" "$fx/events.jsonl" 2>/dev/null)" \
+	"inserted 16, duplicates 0, rejected 5"
 
 echo "$fails failed"
 [ "$fails" -eq 0 ]
