@@ -192,7 +192,7 @@ GRANT EXECUTE ON FUNCTION reporting.export_focus(date) TO aimeter_reader;
 -- ---------------------------------------------------------------------------
 -- Privileges and owners.
 REVOKE ALL ON aimeter.revoked_hosts FROM PUBLIC;
-GRANT ALL ON aimeter.revoked_hosts TO aimeter_admin;
+GRANT SELECT, INSERT, UPDATE, DELETE ON aimeter.revoked_hosts TO aimeter_admin;
 REVOKE ALL ON FUNCTION aimeter.device_revoked(), aimeter.allow_reenroll(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aimeter.allow_reenroll(text) TO aimeter_admin;
 

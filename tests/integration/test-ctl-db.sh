@@ -282,7 +282,9 @@ expect "check warns about the old superuser definers" \
 	"$rc:$(grep -c 'is owned by the superuser postgres' "$tmp/check")" \
 	"1:$(PGDATABASE=$old q "SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
 				WHERE p.prosecdef AND n.nspname IN ('aimeter', 'reporting')")"
-"$ctl" migrate --db "dbname=$old" | grep -q '(1 migration applied)' && ok "migrate an old database" ||
+newer=$(for f in "$src"/collector/migrations/0*.sql; do b=$(basename "$f"); [ "${b%%_*}" \< 0106 ] || echo; done | wc -l)
+[ "$newer" -eq 1 ] && applied="1 migration applied" || applied="$newer migrations applied"
+"$ctl" migrate --db "dbname=$old" | grep -q "($applied)" && ok "migrate an old database" ||
 	fail "migrate an old database"
 expect "the old database's objects now belong to aimeter_owner" \
 	"$(PGDATABASE=$old q "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
