@@ -16,6 +16,7 @@
 #ifndef AM_BATCH_H
 #define AM_BATCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -112,6 +113,13 @@ int am_batch_decode_events(const uint8_t *buf, size_t len, const struct am_batch
  */
 int am_batch_decode(const uint8_t *buf, size_t len, const struct am_batch_limits *limits,
 		    am_batch **ret_batch, struct am_batch_status *ret_status);
+
+/*
+ * am_control_character(s, n): the n bytes at s hold a C0 control (NUL
+ * included), DEL or a C1 control (U+0080..U+009F in UTF-8): never part of a
+ * string a device sends about itself.
+ */
+bool am_control_character(const uint8_t *s, size_t n);
 
 /* am_event_fault_name(f): the rejection reason, e.g. "control_character". */
 const char *am_event_fault_name(enum am_event_fault f);

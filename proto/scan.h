@@ -44,7 +44,4 @@ int am_scan_feed(struct am_scan *s, const uint8_t *buf, size_t len, bool final,
 /* am_scan_finish(s): free what the scan holds; s may be half-used. */
 void am_scan_finish(struct am_scan *s);
 
-/* am_control_character(s, n): s holds a C0 control, DEL or a UTF-8 C1 control. */
-bool am_control_character(const uint8_t *s, size_t n);
-
 #endif
