@@ -193,7 +193,7 @@ scan_event(struct am_scan *s, size_t index, const uint8_t *p, size_t len,
 	while (i < len) {
 		uint32_t num;
 		enum kind k;
-		uint64_t v;
+		uint64_t v = 0;
 		bool more;
 
 		if (field_key(s, p, len, &i, event_fields, N_EVENT_FIELDS, where, &num, &k, st,
@@ -255,7 +255,7 @@ am_scan_feed(struct am_scan *s, const uint8_t *p, size_t len, bool final,
 		size_t i = s->pos;
 		uint32_t num;
 		enum kind k;
-		uint64_t v;
+		uint64_t v = 0;
 		bool more;
 		size_t fields_before = s->fields;
 
@@ -263,8 +263,13 @@ am_scan_feed(struct am_scan *s, const uint8_t *p, size_t len, bool final,
 			      &more) < 0) {
 			return -1;
 		}
-		if (!more && varint(p, len, &i, &v) == STEP_MORE) {
-			more = true;
+		if (!more) {
+			enum step r = varint(p, len, &i, &v);
+			if (r == STEP_BAD) {
+				return fail(st, AM_BATCH_PROTOBUF,
+					    "batch: malformed protobuf varint at byte %zu", i);
+			}
+			more = r == STEP_MORE;
 		}
 		if (more) {
 			/* Read again when more bytes are in; do not count it twice. */

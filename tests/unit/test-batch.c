@@ -362,6 +362,8 @@ TEST(unknown_and_misfit_fields)
 	static const uint8_t wiretype[] = { 0x08, 0x01, 0x12, 0x01, 0x41, 0x3a, 0x01, 0x02 };
 	static const uint8_t fixed64[] = { 0x09, 1, 2, 3, 4, 5, 6, 7, 8 }; /* field 1 as fixed64 */
 	static const uint8_t group[] = { 0x0b, 0x0c };
+	static const uint8_t overlong[] = { 0x08, 0x01, 0x12, 0xff, 0xff, 0xff, 0xff, 0xff,
+					    0xff, 0xff, 0xff, 0xff, 0xff, 0x01 };
 	size_t len;
 	uint8_t *buf;
 
@@ -378,6 +380,9 @@ TEST(unknown_and_misfit_fields)
 	expect_error(buf, len, NULL, AM_BATCH_PROTOBUF);
 	free(buf);
 	buf = zstd_of(group, sizeof(group), &len);
+	expect_error(buf, len, NULL, AM_BATCH_PROTOBUF);
+	free(buf);
+	buf = zstd_of(overlong, sizeof(overlong), &len);
 	expect_error(buf, len, NULL, AM_BATCH_PROTOBUF);
 	free(buf);
 }
