@@ -146,7 +146,7 @@ field_key(struct am_scan *s, const uint8_t *p, size_t len, size_t *i, const enum
 	  size_t n_table, const char *msg, uint32_t *ret_num, enum kind *ret_kind,
 	  struct am_batch_status *st, bool *ret_more)
 {
-	uint64_t key;
+	uint64_t key = 0;
 	enum step r = varint(p, len, i, &key);
 	uint64_t num = key >> 3;
 	unsigned wt = (unsigned)(key & 7);

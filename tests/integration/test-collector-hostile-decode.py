@@ -69,12 +69,12 @@ def field_bytes(num, b):
     return varint(num << 3 | 2) + varint(len(b)) + b
 
 
-def event(i, seed, event_id=None, model="claude-sonnet-4-5-20250929", ts_ms=None):
+def event(i, seed, event_id=None, model="claude-sonnet-4-5-20250929", ts_ms=None, user=None):
     eid = event_id if event_id is not None else bytes([seed & 0xff, i & 0xff, i >> 8]) + b"\xa5" * 13
     ts = ts_ms if ts_ms is not None else int(time.time() * 1000) - 3600 * 1000 + i
     return (field_bytes(1, eid) + field_varint(2, ts) + field_bytes(3, "claude-code") +
             field_bytes(4, model) + field_bytes(5, "sess-%d" % seed) + field_varint(10, 3) +
-            field_varint(11, 100 + i))
+            field_varint(11, 100 + i) + (field_bytes(7, user) if user else b""))
 
 
 def batch(events, batch_id):
@@ -247,6 +247,7 @@ if MEASURE:
 
 # --- 3. bad events among good ones ---------------------------------------------------------
 evs = [event(i, 7) for i in range(10)]
+evs[0] = event(0, 7, user="newcomer@example.com")            # an identity new to the device
 evs[3] = event(3, 7, event_id=b"short")                      # bad_event_id
 evs[6] = event(6, 7, model="sonnet\x1b[2J")                  # control_character (C0)
 evs[8] = event(8, 7, model="sonnet\u0085")                   # control_character (C1)
@@ -263,6 +264,25 @@ check(reasons == [["3", "bad_event_id"], ["6", "control_character"], ["8", "cont
       "ack names each bad event with its reason: %s" % reasons)
 after, _ = h.totals(w)
 check(after - before == 7, "the 7 good events are in usage_events (%d)" % (after - before))
+
+
+def db_has_column(table, column):
+    return h.psql(w, "SELECT count(*) FROM information_schema.columns WHERE table_schema = "
+                     "'aimeter' AND table_name = '%s' AND column_name = '%s'" % (table, column)) == "1"
+
+
+# With the staging column reject_reason (migration 0106), the decoder's verdicts are
+# kept in rejected_events like the database's own; without it the ack alone says so.
+if db_has_column("stage_event_template", "reject_reason"):
+    kept = h.psql(w, "SELECT string_agg(ord || ':' || reason, ',' ORDER BY ord) FROM "
+                     "aimeter.rejected_events WHERE reason IN ('bad_event_id', 'control_character')")
+    check(kept == "3:bad_event_id,6:control_character,8:control_character",
+          "rejected_events keeps the three bad events with their reasons (%s)" % kept)
+# ingest_staged's new_identities (migration 0106): a device claiming an identity it
+# never sent before is logged and counted.
+if db_has_column("ingest_batches", "new_identities"):
+    h.wait_for(lambda: "claimed 1 identity" in col.log(), "the new identity to be logged")
+    check(metric(col, "aimeter_identities_new_total") == 1, "the new identity is counted in metrics")
 
 # --- 4. revocation purges the token cache ---------------------------------------------------
 bs, _, _ = h.mkbatches(w, "cached", 1, 5, 900)
