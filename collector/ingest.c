@@ -401,8 +401,13 @@ ingest_device_revoked(void *owner, const char *device_id)
 			purged++;
 		}
 	}
-	log_info("device %.40s revoked: %u cached token%s purged", device_id, purged,
-		 purged == 1 ? "" : "s");
+	/* Every pool connection hears the NOTIFY: say it once, where it counted. */
+	if (purged > 0) {
+		log_info("device %.40s revoked: %u cached token%s purged", device_id, purged,
+			 purged == 1 ? "" : "s");
+	} else {
+		log_debug("device %.40s revoked: no cached token", device_id);
+	}
 }
 
 /* ---- write transactions ----------------------------------------------------- */
