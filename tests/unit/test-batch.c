@@ -311,7 +311,9 @@ repeat_zstd(const uint8_t *head, size_t head_len, const uint8_t *pat, size_t pat
 	ZSTD_outBuffer out = { buf, bound, 0 };
 
 	ASSERT(raw && buf && cctx);
-	memcpy(raw, head, head_len);
+	if (head_len > 0) {
+		memcpy(raw, head, head_len);
+	}
 	for (size_t i = head_len; i < total; i++) {
 		raw[i] = pat[(i - head_len) % pat_len];
 	}
