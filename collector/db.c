@@ -38,6 +38,7 @@ static void conn_connect(struct db_conn *c);
 static void conn_fail(struct db_conn *c, const char *why);
 static void advance(struct db_conn *c);
 static void pull(struct db_conn *c);
+static void drain_notifies(struct db_conn *c);
 static void run_setup(struct db_conn *c);
 
 static void
@@ -609,6 +610,7 @@ db_poll_cb(uv_poll_t *h, int status, int events)
 		return;
 	}
 	advance(c);
+	drain_notifies(c);
 }
 
 static void
@@ -671,7 +673,9 @@ setup_done(struct db_job *job, int status)
 			return;
 		}
 		c->setup_step = 1;
-		c->setup_cmds[0] = (struct db_cmd){ .kind = DB_CMD_QUERY, .sql = setup_temp_sql };
+		c->setup_cmds[0] = (struct db_cmd){ .kind = DB_CMD_QUERY,
+						    .sql = db->setup_sql[0] ? db->setup_sql :
+									      setup_temp_sql };
 		conn_run(c, &c->setup_job);
 		return;
 	}
@@ -688,18 +692,76 @@ setup_done(struct db_job *job, int status)
 	pull(c);
 }
 
+static bool
+conn_free(const struct db_conn *c)
+{
+	return c->state == DBC_IDLE && c->job == NULL && !c->db->stopping;
+}
+
 static void
 pull(struct db_conn *c)
 {
 	struct db *db = c->db;
 
-	while (c->state == DBC_IDLE && c->job == NULL && !db->stopping) {
+	while (conn_free(c)) {
 		struct db_job *job = db->next_job(db->owner);
 		if (job == NULL) {
 			return;
 		}
+		/* next_job may have answered clients, and that may have run
+		 * callbacks that used or dropped this connection: look again. */
+		if (!conn_free(c)) {
+			struct db_conn *other = NULL;
+			for (unsigned i = 0; i < db->nconns && other == NULL; i++) {
+				if (conn_free(&db->conns[i])) {
+					other = &db->conns[i];
+				}
+			}
+			if (other == NULL) {
+				snprintf(job->sqlstate, sizeof(job->sqlstate), "08006");
+				snprintf(job->message, sizeof(job->message),
+					 "database connection lost before the job started");
+				job->done(job, -ECONNRESET);
+				return;
+			}
+			c = other;
+		}
 		conn_run(c, job);
 	}
+}
+
+/* Hand every NOTIFY libpq has read to the owner. */
+static void
+drain_notifies(struct db_conn *c)
+{
+	struct db *db = c->db;
+	PGnotify *n;
+
+	while (c->pg != NULL && (n = PQnotifies(c->pg)) != NULL) {
+		if (db->notify != NULL && !db->stopping) {
+			db->notify(db->owner, n->extra != NULL ? n->extra : "");
+		}
+		PQfreemem(n);
+	}
+}
+
+int
+db_listen(struct db *db, const char *channel, db_notify_fn notify)
+{
+	size_t n = strlen(channel);
+	int len;
+
+	if (n == 0 || n > 63 || strspn(channel, "abcdefghijklmnopqrstuvwxyz_0123456789") != n) {
+		return -EINVAL;
+	}
+	len = snprintf(db->setup_sql, sizeof(db->setup_sql), "%s; LISTEN %s", setup_temp_sql,
+		       channel);
+	if (len < 0 || (size_t)len >= sizeof(db->setup_sql)) {
+		db->setup_sql[0] = '\0';
+		return -EINVAL;
+	}
+	db->notify = notify;
+	return 0;
 }
 
 int

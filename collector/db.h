@@ -94,6 +94,9 @@ struct db_conn {
 /* Pulls the next job for a free connection; returns NULL when there is none. */
 typedef struct db_job *(*db_next_job_fn)(void *owner);
 
+/* A NOTIFY on the channel of db_listen arrived; payload is borrowed. */
+typedef void (*db_notify_fn)(void *owner, const char *payload);
+
 struct db {
 	uv_loop_t *loop;
 	char *conninfo; /* owned; NULL: the PG* variables */
@@ -106,6 +109,8 @@ struct db {
 	void (*closed_cb)(struct db *db);
 	bool stopping;
 	bool migrated;          /* the last setup found the schema */
+	db_notify_fn notify;    /* NULL: no LISTEN */
+	char setup_sql[512];    /* temp tables, then LISTEN on the channel of db_listen */
 	unsigned commit_pause_ms; /* test builds only */
 };
 
@@ -116,6 +121,15 @@ struct db {
  */
 int db_init(struct db *db, uv_loop_t *loop, const char *conninfo, unsigned nconns,
 	    db_next_job_fn next_job, void *owner, struct metrics *metrics);
+
+/*
+ * db_listen(db, channel, notify): every pool connection LISTENs on channel
+ * (an SQL identifier, copied) once it is set up, and notify runs with the
+ * owner for each notification. Call before db_start. Notifications sent
+ * while a connection was down are lost: callers keep a backstop (a TTL).
+ * Returns 0 or -EINVAL (channel not a plain lowercase identifier).
+ */
+int db_listen(struct db *db, const char *channel, db_notify_fn notify);
 
 /* db_start(db): start connecting every connection. */
 void db_start(struct db *db);

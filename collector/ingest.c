@@ -20,10 +20,15 @@
 #define RETRY_AFTER_DB 2
 #define RETRY_AFTER_BUSY 1
 
-enum item_kind { ITEM_AUTH, ITEM_BATCH, ITEM_ENROLL, ITEM_REGISTER, ITEM_KIND_MAX };
+/*
+ * A batch goes AUTH (token lookup, when not cached) -> DECODE (waiting for
+ * or on a decode worker) -> BATCH (waiting for or in a write transaction).
+ */
+enum item_kind { ITEM_AUTH, ITEM_DECODE, ITEM_BATCH, ITEM_ENROLL, ITEM_REGISTER, ITEM_KIND_MAX };
 
 /* Batches count against [database] max_pending_batches; other work does not. */
-#define IS_BATCH(item) ((item)->kind == ITEM_AUTH || (item)->kind == ITEM_BATCH)
+#define IS_BATCH(item)                                                                            \
+	((item)->kind == ITEM_AUTH || (item)->kind == ITEM_DECODE || (item)->kind == ITEM_BATCH)
 
 struct ingest_item {
 	struct ingest_item *next;
@@ -33,11 +38,20 @@ struct ingest_item {
 	struct conn *conn; /* NULL once the client went away */
 	uint64_t start_ns;
 	/* batches */
+	uint8_t *body; /* the compressed request body, copied; freed once decoded */
+	size_t body_len;
+	struct am_batch_limits limits;
+	uv_work_t work;        /* the decode job; the worker touches only the fields above */
+	bool decode_waiting;   /* in ing->decode_head's list */
+	int decode_rc;
+	struct am_batch_status decode_status;
+	uint8_t *faults;       /* per event, from the decoder; NULL: none */
 	am_batch *batch;
 	uint8_t token_hash[32];
 	char device_id[40];
 	char device_team[128]; /* for events without a team hint; "" for none */
 	uint32_t inserted, duplicates;
+	bool identities_noted;
 	struct ingest_reject *rejects; /* room for n_events */
 	size_t n_rejects;
 	/* single-command jobs: device lookup and enrollment */
@@ -51,6 +65,7 @@ struct ingest_item {
 	uint8_t secret_hash[32];
 	uint8_t new_token_hash[32];
 	Aimeter__V1__EnrollRequest *enroll;
+	char peer[64]; /* for the log */
 };
 
 struct group {
@@ -62,6 +77,8 @@ struct group {
 	struct writepath_buf batches, events;
 };
 
+static void decode_unlink(struct ingest *ing, struct ingest_item *item);
+
 static const char auth_sql[] = "SELECT device_id::text, coalesce(team_hint, '')"
 			       " FROM aimeter.devices WHERE token_hash = $1 AND revoked_at IS NULL";
 static const char enroll_sql[] =
@@ -70,10 +87,18 @@ static const char enroll_sql[] =
 static const char begin_sql[] = "BEGIN";
 static const char copy_batch_sql[] = WRITEPATH_SQL_COPY_BATCH;
 static const char copy_event_sql[] = WRITEPATH_SQL_COPY_EVENTS;
+/*
+ * new_identities: identities a device claimed for the first time (migration
+ * 0106); NULL from an ingest_staged without that column. Read through
+ * to_jsonb once per batch, so the query works with either version.
+ */
 static const char result_sql[] =
-	"SELECT s.batch_idx, s.inserted, s.duplicates, s.rejected, r.ord, r.reason"
-	" FROM aimeter.ingest_staged() s"
-	" LEFT JOIN LATERAL jsonb_to_recordset(coalesce(s.rejections, '[]'::jsonb))"
+	"WITH s AS MATERIALIZED (SELECT t.batch_idx, t.inserted, t.duplicates, t.rejected,"
+	" t.rejections, (to_jsonb(t) ->> 'new_identities')::int AS new_identities"
+	" FROM aimeter.ingest_staged() t)"
+	" SELECT s.batch_idx, s.inserted, s.duplicates, s.rejected, r.ord, r.reason,"
+	" s.new_identities"
+	" FROM s LEFT JOIN LATERAL jsonb_to_recordset(coalesce(s.rejections, '[]'::jsonb))"
 	" AS r(ord int, reason text) ON true"
 	" ORDER BY s.batch_idx, r.ord";
 static const char commit_sql[] = "COMMIT";
@@ -126,12 +151,16 @@ utf8_valid(const char *s)
 
 int
 ingest_format_events(const uint8_t *key, size_t key_len, const char *device_team,
-		     const am_batch *batch, int batch_idx, struct writepath_buf *out)
+		     const am_batch *batch, const uint8_t *faults, int batch_idx,
+		     struct writepath_buf *out)
 {
 	for (size_t i = 0; i < batch->n_events; i++) {
 		const am_usage_event *e = batch->events[i];
 		uint8_t mac[AM_IDENTITY_HMAC_LEN];
 		const uint8_t *hmac = NULL;
+		const char *reason = faults != NULL && faults[i] != AM_EVENT_OK ?
+					     am_event_fault_name((enum am_event_fault)faults[i]) :
+					     NULL;
 		int r;
 
 		/* The raw identity never reaches a row: only its keyed hash. */
@@ -144,7 +173,8 @@ ingest_format_events(const uint8_t *key, size_t key_len, const char *device_team
 						   (e->team_hint == NULL || e->team_hint[0] == '\0') ?
 					   device_team :
 					   NULL;
-		r = writepath_format_event(out, batch_idx, (int)i, e, hmac, team, NULL);
+		/* A faulty event is staged with its reason: ingest_staged stores it. */
+		r = writepath_format_event(out, batch_idx, (int)i, e, hmac, team, reason);
 		if (r < 0) {
 			return r;
 		}
@@ -167,6 +197,8 @@ item_free(struct ingest_item *item)
 		return;
 	}
 	am_batch_free(item->batch);
+	free(item->body);
+	free(item->faults);
 	if (item->enroll != NULL) {
 		aimeter__v1__enroll_request__free_unpacked(item->enroll, NULL);
 	}
@@ -274,6 +306,14 @@ ingest_detach(struct ingest_item *item)
 	struct ingest *ing = item->ing;
 
 	item->conn = NULL;
+	if (item->decode_waiting) {
+		decode_unlink(ing, item);
+		batch_gone(ing);
+		item_free(item);
+		collector_maybe_finish(ing->col);
+		return;
+	}
+	/* On a decode worker: decode_after_cb sees conn == NULL and drops it. */
 	if (item->queued) {
 		/* Not started yet: drop it; the client will retry. */
 		unlink_item(ing, item);
@@ -317,10 +357,35 @@ cache_put(struct ingest *ing, const uint8_t hash[32], const char *device_id, con
 	if (ttl == 0) {
 		return;
 	}
+	if (ttl > INGEST_CACHE_TTL_MAX_MS) {
+		ttl = INGEST_CACHE_TTL_MAX_MS;
+	}
 	memcpy(e->token_hash, hash, 32);
 	snprintf(e->device_id, sizeof(e->device_id), "%s", device_id);
 	snprintf(e->team_hint, sizeof(e->team_hint), "%s", team_hint);
 	e->expires_ns = now_ns() + ttl * 1000000ull;
+}
+
+void
+ingest_device_revoked(void *owner, const char *device_id)
+{
+	struct ingest *ing = owner;
+	unsigned purged = 0;
+
+	for (unsigned i = 0; i < INGEST_CACHE_SLOTS; i++) {
+		struct ingest_cache_entry *e = &ing->cache[i];
+		if (e->expires_ns != 0 && strcmp(e->device_id, device_id) == 0) {
+			OPENSSL_cleanse(e, sizeof(*e));
+			purged++;
+		}
+	}
+	/* Every pool connection hears the NOTIFY: say it once, where it counted. */
+	if (purged > 0) {
+		log_info("device %.40s revoked: %u cached token%s purged", device_id, purged,
+			 purged == 1 ? "" : "s");
+	} else {
+		log_debug("device %.40s revoked: no cached token", device_id);
+	}
 }
 
 /* ---- write transactions ----------------------------------------------------- */
@@ -395,12 +460,32 @@ add_reject(struct ingest_item *item, int ord, const char *reason)
 	return 0;
 }
 
+static void
+note_new_identities(struct ingest *ing, struct ingest_item *item, PGresult *r, int row, int col)
+{
+	long n;
+
+	if (col < 0 || PQgetisnull(r, row, col)) {
+		return; /* an ingest_staged without the column */
+	}
+	n = strtol(PQgetvalue(r, row, col), NULL, 10);
+	if (n > 0 && !item->identities_noted) {
+		item->identities_noted = true;
+		ing->col->metrics.identities_new += (uint64_t)n;
+		log_info("device %s claimed %ld identit%s it never sent before", item->device_id, n,
+			 n == 1 ? "y" : "ies");
+	}
+}
+
 static int
 parse_results(struct group *g, PGresult *r)
 {
-	if (r == NULL || PQresultStatus(r) != PGRES_TUPLES_OK || PQnfields(r) != 6) {
+	int new_col;
+
+	if (r == NULL || PQresultStatus(r) != PGRES_TUPLES_OK || PQnfields(r) < 6) {
 		return -1;
 	}
+	new_col = PQfnumber(r, "new_identities");
 	for (int row = 0; row < PQntuples(r); row++) {
 		long idx = strtol(PQgetvalue(r, row, 0), NULL, 10);
 		struct ingest_item *item;
@@ -409,6 +494,7 @@ parse_results(struct group *g, PGresult *r)
 			return -1;
 		}
 		item = g->items[idx];
+		note_new_identities(g->ing, item, r, row, new_col);
 		item->inserted = (uint32_t)strtoul(PQgetvalue(r, row, 1), NULL, 10);
 		item->duplicates = (uint32_t)strtoul(PQgetvalue(r, row, 2), NULL, 10);
 		if (!PQgetisnull(r, row, 4)) {
@@ -520,7 +606,7 @@ group_build(struct ingest *ing)
 					   b->batch_id.len, b->n_events,
 					   b->spool_dropped_events) < 0 ||
 		    ingest_format_events(ing->person_key, ing->person_key_len, item->device_team, b,
-					 (int)i, &g->events) < 0) {
+					 item->faults, (int)i, &g->events) < 0) {
 			goto nomem;
 		}
 	}
@@ -546,6 +632,140 @@ nomem:
 	return NULL;
 }
 
+/* ---- decoding, on the threadpool ------------------------------------------- */
+
+static void decode_start(struct ingest *ing, struct ingest_item *item);
+
+static void
+decode_unlink(struct ingest *ing, struct ingest_item *item)
+{
+	struct ingest_item **pp = &ing->decode_head, *prev = NULL;
+
+	while (*pp != NULL && *pp != item) {
+		prev = *pp;
+		pp = &(*pp)->next;
+	}
+	if (*pp == NULL) {
+		return;
+	}
+	*pp = item->next;
+	if (ing->decode_tail == item) {
+		ing->decode_tail = prev;
+	}
+	item->next = NULL;
+	item->decode_waiting = false;
+}
+
+/* Worker thread: only the item's body, limits and decode results. */
+static void
+decode_work_cb(uv_work_t *w)
+{
+	struct ingest_item *item = container_of(w, struct ingest_item, work);
+
+	item->decode_rc = am_batch_decode_events(item->body, item->body_len, &item->limits,
+						 &item->batch, &item->faults,
+						 &item->decode_status);
+	free(item->body);
+	item->body = NULL;
+}
+
+static int
+decode_status_code(enum am_batch_error e)
+{
+	switch (e) {
+	case AM_BATCH_SCHEMA_VERSION:
+		return 409;
+	case AM_BATCH_COMPRESSED_TOO_LARGE:
+	case AM_BATCH_DECOMPRESSED_TOO_LARGE:
+	case AM_BATCH_TOO_MANY_EVENTS:
+	case AM_BATCH_TOO_MANY_FIELDS:
+	case AM_BATCH_EVENT_TOO_LARGE:
+		return 413;
+	case AM_BATCH_NOMEM:
+		return 503;
+	default:
+		return 400;
+	}
+}
+
+/* Start waiting decodes while workers are free. */
+static void
+decode_next(struct ingest *ing)
+{
+	while (ing->decode_head != NULL && ing->decoding < INGEST_DECODE_WORKERS) {
+		struct ingest_item *item = ing->decode_head;
+
+		decode_unlink(ing, item);
+		decode_start(ing, item);
+	}
+}
+
+static void
+decode_after_cb(uv_work_t *w, int status)
+{
+	struct ingest_item *item = container_of(w, struct ingest_item, work);
+	struct ingest *ing = item->ing;
+	struct metrics *m = &ing->col->metrics;
+
+	ing->decoding--;
+	decode_next(ing);
+	if (item->conn == NULL || status < 0) {
+		goto drop; /* the client went away; it retries */
+	}
+	if (ing->col->db_closed) {
+		item_reply_text(item, 503, "shutting down, retry later", RETRY_AFTER_DB);
+		goto drop;
+	}
+	if (item->decode_rc < 0) {
+		m->batches_refused++;
+		item_reply_text(item, decode_status_code(item->decode_status.code),
+				item->decode_status.message, 0);
+		goto drop;
+	}
+	if (item->batch->batch_id.len != 16) {
+		m->batches_refused++;
+		item_reply_text(item, 400, "batch_id must be 16 bytes", 0);
+		goto drop;
+	}
+	item->kind = ITEM_BATCH;
+	enqueue(ing, item, false);
+	db_kick(&ing->col->db);
+	return;
+drop:
+	batch_gone(ing);
+	item_free(item);
+	collector_maybe_finish(ing->col);
+}
+
+static void
+decode_start(struct ingest *ing, struct ingest_item *item)
+{
+	int r;
+
+	item->kind = ITEM_DECODE;
+	if (ing->decoding >= INGEST_DECODE_WORKERS) {
+		item->next = NULL;
+		item->decode_waiting = true;
+		if (ing->decode_tail != NULL) {
+			ing->decode_tail->next = item;
+		} else {
+			ing->decode_head = item;
+		}
+		ing->decode_tail = item;
+		return;
+	}
+	r = uv_queue_work(&ing->col->loop, &item->work, decode_work_cb, decode_after_cb);
+	if (r < 0) {
+		log_warnx("could not start decoding a batch: %s", uv_strerror(r));
+		item_reply_text(item, 503, "busy, retry later", RETRY_AFTER_BUSY);
+		batch_gone(ing);
+		item_free(item);
+		collector_maybe_finish(ing->col);
+		return;
+	}
+	ing->decoding++;
+}
+
 /* ---- device lookup ---------------------------------------------------------- */
 
 static void
@@ -566,6 +786,8 @@ auth_done(struct db_job *job, int status)
 		goto gone;
 	}
 	if (r == NULL || PQntuples(r) != 1) {
+		/* The body was never decompressed. */
+		ing->col->metrics.batches_unauthorized++;
 		item_reply_text(item, 401, "unknown or revoked device token", 0);
 		goto gone;
 	}
@@ -576,9 +798,7 @@ auth_done(struct db_job *job, int status)
 	if (item->conn == NULL) {
 		goto gone_cleared; /* nobody to answer; the agent retries */
 	}
-	item->kind = ITEM_BATCH;
-	enqueue(ing, item, true);
-	db_kick(&ing->col->db);
+	decode_start(ing, item);
 	return;
 gone:
 	db_job_clear(job);
@@ -615,12 +835,21 @@ ingest_next_job(void *owner)
 bool
 ingest_idle(const struct ingest *ing)
 {
-	return ing->head == NULL && ing->in_flight == 0;
+	return ing->head == NULL && ing->in_flight == 0 && ing->decode_head == NULL &&
+	       ing->decoding == 0;
 }
 
 void
 ingest_fail_queued(struct ingest *ing, int status)
 {
+	/* Decodes on a worker finish by themselves (decode_after_cb). */
+	while (ing->decode_head != NULL) {
+		struct ingest_item *item = ing->decode_head;
+		decode_unlink(ing, item);
+		item_reply_text(item, status, "shutting down, retry later", RETRY_AFTER_DB);
+		batch_gone(ing);
+		item_free(item);
+	}
 	while (ing->head != NULL) {
 		struct ingest_item *item = ing->head;
 		unlink_item(ing, item);
@@ -647,23 +876,6 @@ media_type_is(const char *value, const char *want)
 	       (value[n] == '\0' || value[n] == ';' || value[n] == ' ');
 }
 
-static int
-decode_status(enum am_batch_error e)
-{
-	switch (e) {
-	case AM_BATCH_SCHEMA_VERSION:
-		return 409;
-	case AM_BATCH_COMPRESSED_TOO_LARGE:
-	case AM_BATCH_DECOMPRESSED_TOO_LARGE:
-	case AM_BATCH_TOO_MANY_EVENTS:
-		return 413;
-	case AM_BATCH_NOMEM:
-		return 503;
-	default:
-		return 400;
-	}
-}
-
 /* The token after "Bearer ", or NULL. */
 static const char *
 bearer_token(const char *auth)
@@ -683,12 +895,9 @@ ingest_batch(struct ingest *ing, struct conn *c)
 {
 	struct collector *col = ing->col;
 	struct http_request *req = &c->req;
-	struct am_batch_limits lim = am_batch_default_limits;
-	struct am_batch_status st;
 	struct ingest_item *item;
 	const struct ingest_cache_entry *cached;
 	const char *token;
-	am_batch *batch = NULL;
 
 	if (!media_type_is(req->content_type, "application/x-protobuf")) {
 		reply_text(c, 415, "Content-Type must be application/x-protobuf", 0);
@@ -711,47 +920,47 @@ ingest_batch(struct ingest *ing, struct conn *c)
 		reply_text(c, col->stopping ? 503 : 429, "busy, retry later", RETRY_AFTER_BUSY);
 		return;
 	}
-	lim.max_compressed = col->cfg->max_body_bytes;
-	lim.max_events = col->cfg->max_events;
-	if (am_batch_decode(req->body, req->body_len, &lim, &batch, &st) < 0) {
-		reply_text(c, decode_status(st.code), st.message, 0);
+	if (req->body_len > col->cfg->max_body_bytes) {
+		reply_text(c, 413, "request body too large", 0);
 		return;
 	}
-	if (batch->batch_id.len != 16) {
-		am_batch_free(batch);
-		reply_text(c, 400, "batch_id must be 16 bytes", 0);
-		return;
-	}
+	/* The item owns a copy of the body: a decode worker may still read it
+	 * after the connection is gone. Nothing is decompressed before the
+	 * token is known. */
 	item = calloc(1, sizeof(*item));
-	if (item == NULL) {
-		am_batch_free(batch);
+	if (item == NULL || (item->body = malloc(req->body_len ? req->body_len : 1)) == NULL) {
+		free(item);
 		reply_text(c, 503, "out of memory", RETRY_AFTER_BUSY);
 		return;
 	}
+	memcpy(item->body, req->body, req->body_len);
+	item->body_len = req->body_len;
+	item->limits = am_batch_default_limits;
+	item->limits.max_compressed = col->cfg->max_body_bytes;
+	item->limits.max_events = col->cfg->max_events;
 	item->ing = ing;
-	item->batch = batch;
 	item->conn = c;
 	item->start_ns = c->request_ns;
 	SHA256((const unsigned char *)token, strlen(token), item->token_hash);
-	cached = cache_get(ing, item->token_hash);
-	if (cached != NULL) {
-		item->kind = ITEM_BATCH;
-		snprintf(item->device_id, sizeof(item->device_id), "%s", cached->device_id);
-		snprintf(item->device_team, sizeof(item->device_team), "%s", cached->team_hint);
-	} else {
-		item->kind = ITEM_AUTH;
-		item->values[0] = (const char *)item->token_hash;
-		item->lengths[0] = 32;
-		item->formats[0] = 1;
-		item->cmd = (struct db_cmd){ .kind = DB_CMD_QUERY, .sql = auth_sql, .nparams = 1,
-					     .values = item->values, .lengths = item->lengths,
-					     .formats = item->formats };
-		item->job = (struct db_job){ .cmds = &item->cmd, .ncmds = 1, .done = auth_done,
-					     .data = item };
-	}
 	c->item = item;
 	ing->pending++;
 	set_pending(ing);
+	cached = cache_get(ing, item->token_hash);
+	if (cached != NULL) {
+		snprintf(item->device_id, sizeof(item->device_id), "%s", cached->device_id);
+		snprintf(item->device_team, sizeof(item->device_team), "%s", cached->team_hint);
+		decode_start(ing, item);
+		return;
+	}
+	item->kind = ITEM_AUTH;
+	item->values[0] = (const char *)item->token_hash;
+	item->lengths[0] = 32;
+	item->formats[0] = 1;
+	item->cmd = (struct db_cmd){ .kind = DB_CMD_QUERY, .sql = auth_sql, .nparams = 1,
+				     .values = item->values, .lengths = item->lengths,
+				     .formats = item->formats };
+	item->job = (struct db_job){ .cmds = &item->cmd, .ncmds = 1, .done = auth_done,
+				     .data = item };
 	enqueue(ing, item, false);
 	db_kick(&col->db);
 }
@@ -787,8 +996,21 @@ enroll_done(struct db_job *job, int status)
 
 	ing->in_flight--;
 	if (status < 0) {
-		if (strcmp(job->sqlstate, "28000") == 0) {
-			item_reply_text(item, 401, "enrollment secret not accepted", 0);
+		if (strcmp(job->sqlstate, "28000") == 0 || strcmp(job->sqlstate, "AMREV") == 0 ||
+		    strcmp(job->sqlstate, "AMCAP") == 0) {
+			bool revoked = job->sqlstate[2] == 'R', cap = job->sqlstate[2] == 'C';
+			ing->col->metrics.enroll_failures++;
+			log_warnx("enrollment from %s refused: %s", item->peer,
+				  revoked ? "host of a revoked device" :
+				  cap	  ? "the secret's device cap is reached" :
+					    "unknown, expired or revoked secret");
+			item_reply_text(item, revoked || cap ? 403 : 401,
+					revoked ? "this host belongs to a revoked device; an "
+						  "administrator must allow it back" :
+					cap	? "this enrollment secret has enrolled its maximum "
+						  "number of devices" :
+						  "enrollment secret not accepted",
+					0);
 		} else {
 			bool retry = status == -ECONNRESET || status == -ECANCELED ||
 				     db_retryable(job->sqlstate);
@@ -832,6 +1054,69 @@ done:
 	collector_maybe_finish(ing->col);
 }
 
+/* Strength as aimeterctl and the database estimate it: hex 4 bits a character, else 6. */
+static unsigned
+secret_bits(const char *secret)
+{
+	size_t n = strlen(secret);
+
+	return (unsigned)(strspn(secret, "0123456789abcdefABCDEF") == n ? 4 * n : 6 * n);
+}
+
+/* A string a device sends about itself: bounded, UTF-8, no C0/C1 control. */
+static bool
+device_string_ok(const char *s)
+{
+	size_t n = s != NULL ? strlen(s) : 0;
+
+	return n <= 255 && utf8_valid(s) && !am_control_character((const uint8_t *)s, n);
+}
+
+/*
+ * Token bucket per peer address. The table is bounded: a new address takes
+ * a free slot, else the one idle longest among a few probed, so a flood of
+ * addresses only forgets old buckets (they refill anyway).
+ */
+#define INGEST_ENROLL_PROBE 8
+#define INGEST_ENROLL_RETRY_S 5
+
+static bool
+enroll_allowed(struct ingest *ing, const char *peer)
+{
+	uint32_t h = 2166136261u;
+	struct ingest_enroll_bucket *b = NULL, *oldest = NULL;
+	uint64_t now = now_ns();
+
+	for (const char *p = peer; *p; p++) {
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	}
+	for (unsigned i = 0; i < INGEST_ENROLL_PROBE && b == NULL; i++) {
+		struct ingest_enroll_bucket *e = &ing->enroll_buckets[(h + i) % INGEST_ENROLL_SLOTS];
+		if (e->peer[0] != '\0' && strcmp(e->peer, peer) == 0) {
+			b = e;
+		} else if (oldest == NULL || e->peer[0] == '\0' ||
+			   (oldest->peer[0] != '\0' && e->last_ns < oldest->last_ns)) {
+			oldest = e;
+		}
+	}
+	if (b == NULL) {
+		b = oldest;
+		snprintf(b->peer, sizeof(b->peer), "%s", peer);
+		b->tokens = INGEST_ENROLL_BURST;
+		b->last_ns = now;
+	}
+	b->tokens += (double)(now - b->last_ns) / 1e9 * INGEST_ENROLL_PER_SEC;
+	if (b->tokens > INGEST_ENROLL_BURST) {
+		b->tokens = INGEST_ENROLL_BURST;
+	}
+	b->last_ns = now;
+	if (b->tokens < 1) {
+		return false;
+	}
+	b->tokens -= 1;
+	return true;
+}
+
 void
 ingest_enroll(struct ingest *ing, struct conn *c)
 {
@@ -842,6 +1127,12 @@ ingest_enroll(struct ingest *ing, struct conn *c)
 	uint8_t rnd[32];
 	static const char hex[] = "0123456789abcdef";
 
+	if (!enroll_allowed(ing, c->peer)) {
+		col->metrics.enroll_limited++;
+		reply_text(c, 429, "too many enrollment attempts from this address, retry later",
+			   INGEST_ENROLL_RETRY_S);
+		return;
+	}
 	if (!media_type_is(req->content_type, "application/x-protobuf")) {
 		reply_text(c, 415, "Content-Type must be application/x-protobuf", 0);
 		return;
@@ -857,13 +1148,31 @@ ingest_enroll(struct ingest *ing, struct conn *c)
 	}
 	if (er->enrollment_secret == NULL || er->enrollment_secret[0] == '\0') {
 		aimeter__v1__enroll_request__free_unpacked(er, NULL);
+		col->metrics.enroll_failures++;
+		log_warnx("enrollment from %s refused: no secret", c->peer);
 		reply_text(c, 401, "enrollment secret missing", 0);
 		return;
 	}
-	if (strlen(er->hostname) > 255 || strlen(er->os) > 255 || strlen(er->agent_version) > 255 ||
-	    !utf8_valid(er->hostname) || !utf8_valid(er->os) || !utf8_valid(er->agent_version)) {
+	if (secret_bits(er->enrollment_secret) < INGEST_SECRET_MIN_BITS) {
 		aimeter__v1__enroll_request__free_unpacked(er, NULL);
-		reply_text(c, 400, "hostname, os or agent_version invalid or too long", 0);
+		col->metrics.enroll_failures++;
+		log_warnx("enrollment from %s refused: secret shorter than %d bits", c->peer,
+			  INGEST_SECRET_MIN_BITS);
+		reply_text(c, 400,
+			   "enrollment secret too short: at least 128 bits are required "
+			   "(32 hex digits or 22 other characters)",
+			   0);
+		return;
+	}
+	if (!device_string_ok(er->hostname) || !device_string_ok(er->os) ||
+	    !device_string_ok(er->agent_version) || !device_string_ok(er->team_hint)) {
+		aimeter__v1__enroll_request__free_unpacked(er, NULL);
+		log_warnx("enrollment from %s refused: bad hostname, os, agent_version or team_hint",
+			  c->peer);
+		reply_text(c, 400,
+			   "hostname, os, agent_version or team_hint too long, not UTF-8 or holding "
+			   "a control character",
+			   0);
 		return;
 	}
 	if (!db_ready(&col->db) || col->stopping) {
@@ -883,6 +1192,7 @@ ingest_enroll(struct ingest *ing, struct conn *c)
 	item->enroll = er;
 	item->conn = c;
 	item->start_ns = c->request_ns;
+	snprintf(item->peer, sizeof(item->peer), "%s", c->peer);
 	SHA256((const unsigned char *)er->enrollment_secret, strlen(er->enrollment_secret),
 	       item->secret_hash);
 	for (size_t i = 0; i < sizeof(rnd); i++) {
@@ -993,8 +1303,11 @@ read_secret(const char *path, uint8_t ret_hash[32])
 	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' ')) {
 		n--;
 	}
-	if (n < 16) {
-		log_warnx("enrollment secret file \"%s\" holds fewer than 16 characters", path);
+	buf[n] = '\0';
+	if (secret_bits(buf) < INGEST_SECRET_MIN_BITS) {
+		log_warnx("enrollment secret file \"%s\" holds a secret shorter than %d bits "
+			  "(32 hex digits or 22 other characters)",
+			  path, INGEST_SECRET_MIN_BITS);
 		OPENSSL_cleanse(buf, sizeof(buf));
 		return -1;
 	}

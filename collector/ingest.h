@@ -3,8 +3,15 @@
  * device, stage the rows and run the database's write path
  * (docs/write-path.md), then acknowledge only after COMMIT.
  *
- * Work waits in one queue; a free database connection pulls from it, taking
- * several small queued batches at once so they share a transaction.
+ * A batch costs nothing before its device is known: the bearer token is
+ * looked up (cache, then database) first, and an unknown token gets 401 with
+ * the body untouched. Only then is the body decoded, on libuv's threadpool
+ * (at most INGEST_DECODE_WORKERS at once, the rest wait in a queue), so a
+ * large or hostile batch never stalls the loop for other clients.
+ *
+ * Database work waits in one queue; a free database connection pulls from
+ * it, taking several small queued batches at once so they share a
+ * transaction.
  */
 #ifndef AM_COLLECTOR_INGEST_H
 #define AM_COLLECTOR_INGEST_H
@@ -23,6 +30,17 @@ struct config;
 struct ingest_item;
 
 #define INGEST_CACHE_SLOTS 512
+/* Revocation purges the cache at once (NOTIFY); this caps an entry's life
+ * when a notification is lost (a dropped connection). */
+#define INGEST_CACHE_TTL_MAX_MS 60000
+#define INGEST_REVOKE_CHANNEL "aimeter_device_revoked"
+/* Decode jobs on the threadpool at once; each may hold max_decompressed. */
+#define INGEST_DECODE_WORKERS 2
+/* /v1/enroll attempts per peer address: a token bucket; the table is bounded. */
+#define INGEST_ENROLL_SLOTS 256
+#define INGEST_ENROLL_BURST 20
+#define INGEST_ENROLL_PER_SEC 2
+#define INGEST_SECRET_MIN_BITS 128
 
 struct ingest_cache_entry {
 	uint8_t token_hash[32];
@@ -31,9 +49,17 @@ struct ingest_cache_entry {
 	uint64_t expires_ns; /* 0: empty */
 };
 
+struct ingest_enroll_bucket {
+	char peer[64]; /* "" : free */
+	double tokens;
+	uint64_t last_ns;
+};
+
 struct ingest {
 	struct collector *col;
 	struct ingest_item *head, *tail; /* waiting for a connection */
+	struct ingest_item *decode_head, *decode_tail; /* waiting for a decode worker */
+	unsigned decoding; /* decode jobs on the threadpool */
 	unsigned queued;   /* items in the queue */
 	unsigned pending;  /* batches queued or in a transaction */
 	unsigned in_flight;/* jobs on connections */
@@ -42,6 +68,7 @@ struct ingest {
 	uint8_t secret_hash[32];
 	bool have_secret;
 	struct ingest_cache_entry cache[INGEST_CACHE_SLOTS];
+	struct ingest_enroll_bucket enroll_buckets[INGEST_ENROLL_SLOTS];
 };
 
 /* ingest_init(ing, col): an empty queue. */
@@ -78,7 +105,14 @@ void ingest_detach(struct ingest_item *item);
 /* ingest_next_job(owner): the db pool's pull callback (owner is the ingest). */
 struct db_job *ingest_next_job(void *owner);
 
-/* ingest_idle(ing): nothing queued or in the database. */
+/*
+ * ingest_device_revoked(owner, device_id): the db pool's notify callback for
+ * INGEST_REVOKE_CHANNEL (owner is the ingest): forget every cached token of
+ * device_id, so its next batch is checked against the database.
+ */
+void ingest_device_revoked(void *owner, const char *device_id);
+
+/* ingest_idle(ing): nothing queued, decoding or in the database. */
 bool ingest_idle(const struct ingest *ing);
 
 /* ingest_fail_queued(ing, status): answer every queued item (shutdown). */
@@ -92,14 +126,17 @@ struct ingest_reject {
 struct writepath_buf;
 
 /*
- * ingest_format_events(key, key_len, device_team, batch, batch_idx, out):
+ * ingest_format_events(key, key_len, device_team, batch, faults, batch_idx, out):
  * Append the am_stage COPY rows of batch's events to out (writepath.h does
  * the escaping), each user identity replaced by its HMAC under key, and
  * device_team (the enrollment secret's team; NULL or "" for none) as the
- * team hint of events that carry none. Also the fuzz target's last stage.
- * Returns 0 or -ENOBUFS.
+ * team hint of events that carry none. faults (NULL: none) holds the
+ * decoder's enum am_event_fault per event; a faulty event is staged with its
+ * reason (the reject_reason column) so ingest_staged stores and reports it.
+ * Also the fuzz target's last stage. Returns 0 or -ENOBUFS.
  */
 int ingest_format_events(const uint8_t *key, size_t key_len, const char *device_team,
-			 const am_batch *batch, int batch_idx, struct writepath_buf *out);
+			 const am_batch *batch, const uint8_t *faults, int batch_idx,
+			 struct writepath_buf *out);
 
 #endif

@@ -253,6 +253,7 @@ run(struct collector *col)
 		uv_loop_close(&col->loop);
 		return 1;
 	}
+	(void)db_listen(&col->db, INGEST_REVOKE_CHANNEL, ingest_device_revoked); /* a constant */
 #if AM_TEST_HOOKS
 	{
 		const char *pause = getenv("AIMETER_TEST_COMMIT_PAUSE_MS");

@@ -137,6 +137,16 @@ metrics_format(const struct metrics *m, char **ret_buf, size_t *ret_len)
 	    (unsigned long long)m->events_rejected);
 	scalar(&o, "aimeter_batches_committed_total", "counter", "Batches committed",
 	       m->batches_committed);
+	scalar(&o, "aimeter_batches_unauthorized_total", "counter",
+	       "Batches refused for their device token, body not decoded", m->batches_unauthorized);
+	scalar(&o, "aimeter_batches_refused_total", "counter",
+	       "Batches of known devices refused by the decoder", m->batches_refused);
+	scalar(&o, "aimeter_enroll_failures_total", "counter", "Enrollments refused",
+	       m->enroll_failures);
+	scalar(&o, "aimeter_enroll_rate_limited_total", "counter",
+	       "Enrollment attempts over the per-address rate", m->enroll_limited);
+	scalar(&o, "aimeter_identities_new_total", "counter",
+	       "Identities a device claimed for the first time", m->identities_new);
 	histogram(&o, "aimeter_batch_latency_seconds",
 		  "From a complete batch request to its acknowledgement", &m->batch_latency);
 	histogram(&o, "aimeter_db_transaction_seconds", "One write transaction, BEGIN to COMMIT",

@@ -32,6 +32,9 @@ struct metrics {
 	uint64_t requests[METRICS_EP_MAX][METRICS_N_STATUS];
 	uint64_t events_accepted, events_duplicate, events_rejected;
 	uint64_t batches_committed;
+	uint64_t batches_unauthorized, batches_refused; /* 401 before decoding; bad body */
+	uint64_t enroll_failures, enroll_limited;
+	uint64_t identities_new; /* identities devices claimed for the first time */
 	uint64_t tls_handshake_failures;
 	uint64_t connections_accepted, connections_refused, timeouts;
 	uint64_t connections_refused_per_address, write_stalls, lifetime_ends;

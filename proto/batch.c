@@ -1,5 +1,6 @@
 /* batch.c: wire batch encode and bounded decode; see batch.h and DESIGN.md. */
 #include "batch.h"
+#include "scan.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -36,7 +37,31 @@ static const char *const error_names[AM_BATCH_ERROR_MAX] = {
 	[AM_BATCH_MISSING_TIMESTAMP] = "missing_timestamp",
 	[AM_BATCH_MISSING_TOOL] = "missing_tool",
 	[AM_BATCH_NOMEM] = "out_of_memory",
+	[AM_BATCH_UNKNOWN_FIELD] = "unknown_field",
+	[AM_BATCH_DUPLICATE_FIELD] = "duplicate_field",
+	[AM_BATCH_TOO_MANY_FIELDS] = "too_many_fields",
+	[AM_BATCH_EVENT_TOO_LARGE] = "event_too_large",
+	[AM_BATCH_CONTROL_CHARACTER] = "control_character",
 };
+
+/* The reasons a rejected event carries in BatchAck and rejected_events. */
+static const char *const fault_names[AM_EVENT_FAULT_MAX] = {
+	[AM_EVENT_OK] = "ok",
+	[AM_EVENT_BAD_ID] = "bad_event_id",
+	[AM_EVENT_MISSING_TIMESTAMP] = "missing_timestamp",
+	[AM_EVENT_MISSING_TOOL] = "missing_tool",
+	[AM_EVENT_STRING_TOO_LONG] = "string_too_long",
+	[AM_EVENT_CONTROL_CHARACTER] = "control_character",
+};
+
+const char *
+am_event_fault_name(enum am_event_fault f)
+{
+	if ((unsigned)f >= AM_EVENT_FAULT_MAX) {
+		return "unknown";
+	}
+	return fault_names[f];
+}
 
 const char *
 am_batch_error_name(enum am_batch_error code)
@@ -88,9 +113,14 @@ am_batch_encode(const am_batch *batch, uint8_t **ret_buf, size_t *ret_len)
 	return 0;
 }
 
-int
-am_zstd_decompress(const uint8_t *buf, size_t len, const struct am_batch_limits *lim,
-		   uint8_t **ret_out, size_t *ret_len, struct am_batch_status *st)
+/*
+ * Bounded streaming decompression; when scan is not NULL, the output so far
+ * goes through the wire pre-pass after every step, so a bomb of tiny fields
+ * stops after kilobytes, not after max_decompressed.
+ */
+static int
+decompress(const uint8_t *buf, size_t len, const struct am_batch_limits *lim, struct am_scan *scan,
+	   uint8_t **ret_out, size_t *ret_len, struct am_batch_status *st)
 {
 	ZSTD_DCtx *dctx = NULL;
 	ZSTD_inBuffer in = { buf, len, 0 };
@@ -191,6 +221,9 @@ am_zstd_decompress(const uint8_t *buf, size_t len, const struct am_batch_limits 
 		if (ZSTD_isError(ret)) {
 			break;
 		}
+		if (scan != NULL && am_scan_feed(scan, out, used, false, st) < 0) {
+			goto done;
+		}
 		if (ret != 0 && in.pos == in.size && o.pos < o.size) {
 			/* zstd wants more input and there is none. */
 			fail(st, AM_BATCH_ZSTD_TRUNCATED,
@@ -227,145 +260,52 @@ done:
 	return r;
 }
 
-/*
- * Count occurrences of Batch field 6 (events) on the top level of the wire
- * bytes, so an oversized batch is refused before protobuf-c allocates for it.
- * Returns the count, or -1 when the bytes are not well-formed protobuf.
- */
-static long
-count_events(const uint8_t *p, size_t len)
+int
+am_zstd_decompress(const uint8_t *buf, size_t len, const struct am_batch_limits *lim,
+		   uint8_t **ret_out, size_t *ret_len, struct am_batch_status *st)
 {
-	size_t i = 0;
-	long n = 0;
-
-	while (i < len) {
-		uint64_t key = 0, v = 0;
-		int shift = 0;
-
-		do {
-			if (i >= len || shift > 63) {
-				return -1;
-			}
-			key |= (uint64_t)(p[i] & 0x7f) << shift;
-			shift += 7;
-		} while (p[i++] & 0x80);
-		switch (key & 7) {
-		case 0: /* varint */
-			do {
-				if (i >= len) {
-					return -1;
-				}
-			} while (p[i++] & 0x80);
-			break;
-		case 1: /* 64-bit */
-			if (len - i < 8) {
-				return -1;
-			}
-			i += 8;
-			break;
-		case 2: /* length-delimited */
-			shift = 0;
-			do {
-				if (i >= len || shift > 63) {
-					return -1;
-				}
-				v |= (uint64_t)(p[i] & 0x7f) << shift;
-				shift += 7;
-			} while (p[i++] & 0x80);
-			if (v > len - i) {
-				return -1;
-			}
-			i += (size_t)v;
-			if ((key >> 3) == 6) {
-				n++;
-			}
-			break;
-		case 5: /* 32-bit */
-			if (len - i < 4) {
-				return -1;
-			}
-			i += 4;
-			break;
-		default:
-			return -1;
-		}
-	}
-	return n;
+	return decompress(buf, len, lim, NULL, ret_out, ret_len, st);
 }
 
-static int
-check_string(struct am_batch_status *st, const struct am_batch_limits *lim, size_t index,
-	     const char *field, const char *s)
-{
-	size_t n = s ? strlen(s) : 0;
-
-	if (n > lim->max_string) {
-		return fail(st, AM_BATCH_STRING_TOO_LONG,
-			    "event %zu: field %s is %zu bytes, limit is %zu", index, field, n,
-			    lim->max_string);
-	}
-	return 0;
-}
-
-static int
-check_event(struct am_batch_status *st, const struct am_batch_limits *lim, size_t i,
-	    const am_usage_event *e)
+/* The faults only the unpacked event shows; the scan found the string ones. */
+static enum am_event_fault
+judge_event(const am_usage_event *e)
 {
 	if (e->event_id.len != AM_EVENT_ID_LEN) {
-		return fail(st, AM_BATCH_BAD_EVENT_ID,
-			    "event %zu: event_id is %zu bytes, must be exactly %d", i,
-			    e->event_id.len, AM_EVENT_ID_LEN);
+		return AM_EVENT_BAD_ID;
 	}
 	if (e->ts_ms <= 0) {
-		return fail(st, AM_BATCH_MISSING_TIMESTAMP,
-			    "event %zu: ts_ms is missing (must be UTC milliseconds > 0)", i);
+		return AM_EVENT_MISSING_TIMESTAMP;
 	}
 	if (e->tool == NULL || e->tool[0] == '\0') {
-		return fail(st, AM_BATCH_MISSING_TOOL, "event %zu: tool is missing", i);
+		return AM_EVENT_MISSING_TOOL;
 	}
-	if (check_string(st, lim, i, "tool", e->tool) || check_string(st, lim, i, "model", e->model) ||
-	    check_string(st, lim, i, "session", e->session) ||
-	    check_string(st, lim, i, "project", e->project) ||
-	    check_string(st, lim, i, "user", e->user) ||
-	    check_string(st, lim, i, "team_hint", e->team_hint) ||
-	    check_string(st, lim, i, "speed", e->speed) ||
-	    check_string(st, lim, i, "service_tier", e->service_tier)) {
-		return -1;
-	}
-	return 0;
+	return AM_EVENT_OK;
 }
 
 int
-am_batch_decode(const uint8_t *buf, size_t len, const struct am_batch_limits *lim,
-		am_batch **ret_batch, struct am_batch_status *st)
+am_batch_decode_events(const uint8_t *buf, size_t len, const struct am_batch_limits *lim,
+		       am_batch **ret_batch, uint8_t **ret_faults, struct am_batch_status *st)
 {
+	struct am_scan scan;
 	uint8_t *raw = NULL;
 	size_t raw_len = 0;
 	am_batch *b = NULL;
-	long events;
 
 	*ret_batch = NULL;
+	*ret_faults = NULL;
 	st->code = AM_BATCH_OK;
 	st->message[0] = '\0';
 	if (lim == NULL) {
 		lim = &am_batch_default_limits;
 	}
-	if (am_zstd_decompress(buf, len, lim, &raw, &raw_len, st) < 0) {
-		return -1;
-	}
-	events = count_events(raw, raw_len);
-	if (events < 0) {
-		fail(st, AM_BATCH_PROTOBUF,
-		     "decompressed body (%zu bytes) is not a valid protobuf Batch message", raw_len);
-		goto err;
-	}
-	if ((size_t)events > lim->max_events) {
-		fail(st, AM_BATCH_TOO_MANY_EVENTS, "batch holds %ld events, limit is %zu; split it",
-		     events, lim->max_events);
+	am_scan_init(&scan, lim);
+	if (decompress(buf, len, lim, &scan, &raw, &raw_len, st) < 0 ||
+	    am_scan_feed(&scan, raw, raw_len, true, st) < 0) {
 		goto err;
 	}
 	b = aimeter__v1__batch__unpack(NULL, raw_len, raw);
-	if (b == NULL) {
+	if (b == NULL || b->n_events != scan.events) {
 		fail(st, AM_BATCH_PROTOBUF,
 		     "decompressed body (%zu bytes) is not a valid protobuf Batch message", raw_len);
 		goto err;
@@ -376,25 +316,66 @@ am_batch_decode(const uint8_t *buf, size_t len, const struct am_batch_limits *li
 		     b->schema_version, AM_SCHEMA_VERSION);
 		goto err;
 	}
-	if (check_string(st, lim, 0, "device_id", b->device_id) < 0 ||
-	    check_string(st, lim, 0, "agent_version", b->agent_version) < 0 ||
-	    check_string(st, lim, 0, "agent_os", b->agent_os) < 0) {
-		snprintf(st->message, sizeof(st->message), "batch header string too long (limit %zu)",
-			 lim->max_string);
-		goto err;
-	}
 	for (size_t i = 0; i < b->n_events; i++) {
-		if (check_event(st, lim, i, b->events[i]) < 0) {
-			goto err;
+		enum am_event_fault f = judge_event(b->events[i]);
+
+		if (f == AM_EVENT_OK) {
+			continue;
 		}
+		if (scan.faults == NULL) {
+			scan.faults = calloc(b->n_events, 1);
+			if (scan.faults == NULL) {
+				fail(st, AM_BATCH_NOMEM, "could not allocate the event fault list");
+				goto err;
+			}
+		}
+		/* An id, timestamp or tool fault says more than a string fault. */
+		scan.faults[i] = (uint8_t)f;
 	}
 	free(raw);
 	*ret_batch = b;
+	*ret_faults = scan.faults;
 	return 0;
 err:
+	am_scan_finish(&scan);
 	am_batch_free(b);
 	free(raw);
 	return -1;
+}
+
+static const enum am_batch_error fault_errors[AM_EVENT_FAULT_MAX] = {
+	[AM_EVENT_OK] = AM_BATCH_OK,
+	[AM_EVENT_BAD_ID] = AM_BATCH_BAD_EVENT_ID,
+	[AM_EVENT_MISSING_TIMESTAMP] = AM_BATCH_MISSING_TIMESTAMP,
+	[AM_EVENT_MISSING_TOOL] = AM_BATCH_MISSING_TOOL,
+	[AM_EVENT_STRING_TOO_LONG] = AM_BATCH_STRING_TOO_LONG,
+	[AM_EVENT_CONTROL_CHARACTER] = AM_BATCH_CONTROL_CHARACTER,
+};
+
+int
+am_batch_decode(const uint8_t *buf, size_t len, const struct am_batch_limits *lim,
+		am_batch **ret_batch, struct am_batch_status *st)
+{
+	am_batch *b;
+	uint8_t *faults;
+
+	if (am_batch_decode_events(buf, len, lim, &b, &faults, st) < 0) {
+		*ret_batch = NULL;
+		return -1;
+	}
+	for (size_t i = 0; faults != NULL && i < b->n_events; i++) {
+		if (faults[i] != AM_EVENT_OK) {
+			fail(st, fault_errors[faults[i]], "event %zu: %s", i,
+			     am_event_fault_name((enum am_event_fault)faults[i]));
+			free(faults);
+			am_batch_free(b);
+			*ret_batch = NULL;
+			return -1;
+		}
+	}
+	free(faults);
+	*ret_batch = b;
+	return 0;
 }
 
 void

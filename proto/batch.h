@@ -4,12 +4,19 @@
  * The decoder is the first thing untrusted bytes meet in the collector, so it
  * enforces every cap before or while it allocates: compressed size, a running
  * decompressed-size cap checked while zstd expands (a bomb stops early), the
- * zstd window, events per batch (counted on the wire before unpacking) and
- * string lengths. It never logs; the caller logs once.
+ * zstd window, and a wire pre-pass (scan.h) that runs while zstd expands:
+ * unknown fields, duplicate fields, total fields, events per batch and
+ * header strings are refused before protobuf-c allocates anything.
+ *
+ * Faults of one event (its id, timestamp, tool, a string too long or with a
+ * control character) do not fail the batch: am_batch_decode_events reports
+ * them per event, so the good events of the batch still count.
+ * It never logs; the caller logs once.
  */
 #ifndef AM_BATCH_H
 #define AM_BATCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -41,6 +48,11 @@ enum am_batch_error {
 	AM_BATCH_MISSING_TIMESTAMP,
 	AM_BATCH_MISSING_TOOL,
 	AM_BATCH_NOMEM,              /* allocation failed or hit the memory cap */
+	AM_BATCH_UNKNOWN_FIELD,      /* a field number telemetry.proto does not have */
+	AM_BATCH_DUPLICATE_FIELD,    /* a non-repeated field twice (no encoder does that) */
+	AM_BATCH_TOO_MANY_FIELDS,    /* more fields than any valid batch has */
+	AM_BATCH_EVENT_TOO_LARGE,    /* one event's bytes above max_event_bytes */
+	AM_BATCH_CONTROL_CHARACTER,  /* a C0/C1 control character in a header string */
 	AM_BATCH_ERROR_MAX
 };
 
@@ -50,6 +62,19 @@ struct am_batch_limits {
 	size_t max_events;       /* events per batch */
 	size_t max_string;       /* bytes in any one string field */
 	unsigned max_window_log; /* zstd window log limit */
+	size_t max_fields;       /* protobuf fields at every level; 0: derived from max_events */
+	size_t max_event_bytes;  /* encoded bytes of one event; 0: 64 KiB */
+};
+
+/* One event's fault: the event is rejected, the rest of the batch goes on. */
+enum am_event_fault {
+	AM_EVENT_OK = 0,
+	AM_EVENT_BAD_ID,             /* missing, or not 16 bytes */
+	AM_EVENT_MISSING_TIMESTAMP,  /* ts_ms missing or not positive */
+	AM_EVENT_MISSING_TOOL,
+	AM_EVENT_STRING_TOO_LONG,    /* a string above max_string */
+	AM_EVENT_CONTROL_CHARACTER,  /* a C0 control, DEL or C1 control in a string */
+	AM_EVENT_FAULT_MAX
 };
 
 /* Defaults: 4 MiB compressed, 32 MiB decompressed, 10,000 events, 256-byte strings. */
@@ -68,14 +93,36 @@ struct am_batch_status {
 int am_batch_encode(const am_batch *batch, uint8_t **ret_buf, size_t *ret_len);
 
 /*
+ * am_batch_decode_events(buf, len, limits, ret_batch, ret_faults, ret_status):
+ * Decompress and pre-scan buf under limits (NULL: defaults), unpack it, check
+ * the schema version, then judge every event. Returns 0 with *ret_batch
+ * owned by the caller (free with am_batch_free) and *ret_faults NULL when
+ * every event is fine, else a malloc'd array (caller frees) holding one
+ * enum am_event_fault per event of the batch. Returns -1 for a batch-level
+ * fault, with ret_status filled in and both outputs NULL.
+ */
+int am_batch_decode_events(const uint8_t *buf, size_t len, const struct am_batch_limits *limits,
+			   am_batch **ret_batch, uint8_t **ret_faults,
+			   struct am_batch_status *ret_status);
+
+/*
  * am_batch_decode(buf, len, limits, ret_batch, ret_status):
- * Decompress and unpack buf under limits (NULL: defaults), then check the
- * schema version and every event's id, timestamp, tool and strings. Returns
- * 0 with *ret_batch owned by the caller (free with am_batch_free), or -1 with
- * ret_status filled in and *ret_batch set to NULL.
+ * am_batch_decode_events for callers that take only whole batches: the first
+ * faulty event fails the batch with its own code (AM_BATCH_BAD_EVENT_ID,
+ * AM_BATCH_STRING_TOO_LONG, ...). Returns 0 or -1 as above.
  */
 int am_batch_decode(const uint8_t *buf, size_t len, const struct am_batch_limits *limits,
 		    am_batch **ret_batch, struct am_batch_status *ret_status);
+
+/*
+ * am_control_character(s, n): the n bytes at s hold a C0 control (NUL
+ * included), DEL or a C1 control (U+0080..U+009F in UTF-8): never part of a
+ * string a device sends about itself.
+ */
+bool am_control_character(const uint8_t *s, size_t n);
+
+/* am_event_fault_name(f): the rejection reason, e.g. "control_character". */
+const char *am_event_fault_name(enum am_event_fault f);
 
 /* am_batch_free(batch): free a batch from am_batch_decode; NULL is fine. */
 void am_batch_free(am_batch *batch);

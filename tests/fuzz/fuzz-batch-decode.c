@@ -1,6 +1,8 @@
 /* fuzz-batch-decode.c: untrusted request bodies through the batch decoder. */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "batch.h"
 
@@ -17,15 +19,23 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		.max_window_log = 23,
 	};
 	am_batch *b = NULL;
+	uint8_t *faults = NULL;
 	struct am_batch_status st;
 
-	if (am_batch_decode(data, size, &lim, &b, &st) == 0) {
+	if (am_batch_decode_events(data, size, &lim, &b, &faults, &st) == 0) {
 		/* Touch every event so ASan sees any bad pointer protobuf-c made. */
 		uint64_t sum = 0;
 		for (size_t i = 0; i < b->n_events; i++) {
+			if (faults != NULL && faults[i] != AM_EVENT_OK) {
+				/* A rejected event still reaches the ack and rejected_events. */
+				sum += b->events[i]->event_id.len + strlen(b->events[i]->tool) +
+				       (uint8_t)am_event_fault_name(faults[i])[0];
+				continue;
+			}
 			sum += b->events[i]->output_tokens + b->events[i]->event_id.data[15];
 		}
 		(void)sum;
+		free(faults);
 		am_batch_free(b);
 	}
 	return 0;

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <zstd.h>
 
@@ -27,18 +28,26 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t bound = ZSTD_compressBound(size), n;
 	uint8_t *frame = malloc(bound);
 	am_batch *b = NULL;
+	uint8_t *faults = NULL;
 	struct am_batch_status st;
 
 	if (frame == NULL) {
 		return 0;
 	}
 	n = ZSTD_compress(frame, bound, data, size, 1);
-	if (!ZSTD_isError(n) && am_batch_decode(frame, n, &lim, &b, &st) == 0) {
+	if (!ZSTD_isError(n) && am_batch_decode_events(frame, n, &lim, &b, &faults, &st) == 0) {
 		uint64_t sum = 0;
 		for (size_t i = 0; i < b->n_events; i++) {
+			if (faults != NULL && faults[i] != AM_EVENT_OK) {
+				/* A rejected event still reaches the ack and rejected_events. */
+				sum += b->events[i]->event_id.len + strlen(b->events[i]->tool) +
+				       (uint8_t)am_event_fault_name(faults[i])[0];
+				continue;
+			}
 			sum += b->events[i]->cache_read_tokens + b->events[i]->event_id.data[0];
 		}
 		(void)sum;
+		free(faults);
 		am_batch_free(b);
 	}
 	free(frame);

@@ -9,6 +9,7 @@
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "batch.h"
@@ -30,13 +31,14 @@ handle(const struct http_request *req)
 	};
 	static const uint8_t key[32] = { 1, 2, 3 };
 	am_batch *b = NULL;
+	uint8_t *faults = NULL;
 	struct am_batch_status st;
 	struct writepath_buf rows;
 
 	if (req->method != HTTP_REQ_POST || strncmp(req->url, "/v1/batches", 11) != 0) {
 		return;
 	}
-	if (am_batch_decode(req->body, req->body_len, &lim, &b, &st) < 0) {
+	if (am_batch_decode_events(req->body, req->body_len, &lim, &b, &faults, &st) < 0) {
 		return;
 	}
 	writepath_buf_init(&rows, 8u << 20);
@@ -45,6 +47,9 @@ handle(const struct http_request *req)
 	for (size_t i = 0; i < b->n_events; i++) {
 		uint8_t mac[AM_IDENTITY_HMAC_LEN];
 		const uint8_t *hm = NULL;
+		if (faults != NULL && faults[i] != AM_EVENT_OK) {
+			continue; /* the collector rejects it with its reason */
+		}
 		if (b->events[i]->user[0] != '\0' &&
 		    identity_hmac(key, sizeof(key), b->events[i]->user, mac) == 0) {
 			hm = mac;
@@ -54,6 +59,7 @@ handle(const struct http_request *req)
 		}
 	}
 	writepath_buf_finish(&rows);
+	free(faults);
 	am_batch_free(b);
 }
 
