@@ -66,6 +66,7 @@ struct ingest_item {
 	uint8_t new_token_hash[32];
 	Aimeter__V1__EnrollRequest *enroll;
 	char peer[64]; /* for the log */
+	char bits[16]; /* the secret's strength, as text for libpq */
 };
 
 struct group {
@@ -1225,7 +1226,8 @@ ingest_enroll(struct ingest *ing, struct conn *c)
 
 /* A secret revoked with aimeterctl enroll-token revoke stays revoked (0005). */
 static const char register_sql[] =
-	"SELECT aimeter.register_enrollment_secret($1, 'collector [enrollment] secret_file')";
+	"SELECT aimeter.register_enrollment_secret($1, 'collector [enrollment] secret_file', "
+	"$2::int)";
 
 static void
 register_done(struct db_job *job, int status)
@@ -1266,7 +1268,9 @@ ingest_register_secret(struct ingest *ing)
 	item->values[0] = (const char *)item->secret_hash;
 	item->lengths[0] = 32;
 	item->formats[0] = 1;
-	item->cmd = (struct db_cmd){ .kind = DB_CMD_QUERY, .sql = register_sql, .nparams = 1,
+	snprintf(item->bits, sizeof(item->bits), "%d", ing->secret_bits);
+	item->values[1] = item->bits;
+	item->cmd = (struct db_cmd){ .kind = DB_CMD_QUERY, .sql = register_sql, .nparams = 2,
 				     .values = item->values, .lengths = item->lengths,
 				     .formats = item->formats };
 	item->job = (struct db_job){ .cmds = &item->cmd, .ncmds = 1, .done = register_done,
@@ -1283,7 +1287,7 @@ ingest_init(struct ingest *ing, struct collector *col)
 }
 
 static int
-read_secret(const char *path, uint8_t ret_hash[32])
+read_secret(const char *path, uint8_t ret_hash[32], int *ret_bits)
 {
 	char err[512], buf[1024];
 	FILE *f;
@@ -1311,6 +1315,7 @@ read_secret(const char *path, uint8_t ret_hash[32])
 		OPENSSL_cleanse(buf, sizeof(buf));
 		return -1;
 	}
+	*ret_bits = secret_bits(buf);
 	SHA256((const unsigned char *)buf, n, ret_hash);
 	OPENSSL_cleanse(buf, sizeof(buf));
 	return 0;
@@ -1321,6 +1326,7 @@ ingest_load_secrets(struct ingest *ing, const struct config *cfg)
 {
 	uint8_t key[256], hash[32];
 	size_t key_len = 0;
+	int bits = 0;
 	char err[512];
 
 	if (cfg->person_key_file != NULL &&
@@ -1328,7 +1334,7 @@ ingest_load_secrets(struct ingest *ing, const struct config *cfg)
 		log_warnx("%s", err);
 		return -1;
 	}
-	if (cfg->enrollment_secret_file != NULL && read_secret(cfg->enrollment_secret_file, hash) < 0) {
+	if (cfg->enrollment_secret_file != NULL && read_secret(cfg->enrollment_secret_file, hash, &bits) < 0) {
 		OPENSSL_cleanse(key, sizeof(key));
 		return -1;
 	}
@@ -1337,6 +1343,7 @@ ingest_load_secrets(struct ingest *ing, const struct config *cfg)
 	ing->have_secret = cfg->enrollment_secret_file != NULL;
 	if (ing->have_secret) {
 		memcpy(ing->secret_hash, hash, sizeof(hash));
+		ing->secret_bits = bits;
 	}
 	OPENSSL_cleanse(key, sizeof(key));
 	return 0;

@@ -66,6 +66,7 @@ struct ingest {
 	uint8_t person_key[256];
 	size_t person_key_len;
 	uint8_t secret_hash[32];
+	int secret_bits; /* its strength, as the database records it */
 	bool have_secret;
 	struct ingest_cache_entry cache[INGEST_CACHE_SLOTS];
 	struct ingest_enroll_bucket enroll_buckets[INGEST_ENROLL_SLOTS];
