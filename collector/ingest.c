@@ -769,6 +769,79 @@ decode_start(struct ingest *ing, struct ingest_item *item)
 
 /* ---- device lookup ---------------------------------------------------------- */
 
+/*
+ * Token bucket per peer address. The table is bounded: a new address takes
+ * a free slot, else the one idle longest among a few probed, so a flood of
+ * addresses only forgets old buckets (they refill anyway).
+ */
+#define INGEST_PEER_PROBE 8
+#define INGEST_ENROLL_RETRY_S 5
+#define INGEST_AUTHFAIL_RETRY_S 10
+
+/* The bucket of peer in table, refilled to now; NULL-free: a slot is reused. */
+static struct ingest_peer_bucket *
+peer_bucket(struct ingest_peer_bucket *table, const char *peer, double burst, double per_sec)
+{
+	uint32_t h = 2166136261u;
+	struct ingest_peer_bucket *b = NULL, *oldest = NULL;
+	uint64_t now = now_ns();
+
+	for (const char *p = peer; *p; p++) {
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	}
+	for (unsigned i = 0; i < INGEST_PEER_PROBE && b == NULL; i++) {
+		struct ingest_peer_bucket *e = &table[(h + i) % INGEST_PEER_SLOTS];
+		if (e->peer[0] != '\0' && strcmp(e->peer, peer) == 0) {
+			b = e;
+		} else if (oldest == NULL || e->peer[0] == '\0' ||
+			   (oldest->peer[0] != '\0' && e->last_ns < oldest->last_ns)) {
+			oldest = e;
+		}
+	}
+	if (b == NULL) {
+		b = oldest;
+		snprintf(b->peer, sizeof(b->peer), "%s", peer);
+		b->tokens = burst;
+		b->last_ns = now;
+	}
+	b->tokens += (double)(now - b->last_ns) / 1e9 * per_sec;
+	if (b->tokens > burst) {
+		b->tokens = burst;
+	}
+	b->last_ns = now;
+	return b;
+}
+
+static bool
+enroll_allowed(struct ingest *ing, const char *peer)
+{
+	struct ingest_peer_bucket *b = peer_bucket(ing->enroll_buckets, peer, INGEST_ENROLL_BURST,
+						   INGEST_ENROLL_PER_SEC);
+
+	if (b->tokens < 1) {
+		return false;
+	}
+	b->tokens -= 1;
+	return true;
+}
+
+/* May peer's next uncached token be looked up? Only failures are charged. */
+static bool
+authfail_allowed(struct ingest *ing, const char *peer)
+{
+	return peer_bucket(ing->authfail_buckets, peer, INGEST_AUTHFAIL_BURST,
+			   INGEST_AUTHFAIL_PER_SEC)->tokens >= 1;
+}
+
+static void
+authfail_charge(struct ingest *ing, const char *peer)
+{
+	struct ingest_peer_bucket *b = peer_bucket(ing->authfail_buckets, peer,
+						   INGEST_AUTHFAIL_BURST, INGEST_AUTHFAIL_PER_SEC);
+
+	b->tokens = b->tokens >= 1 ? b->tokens - 1 : 0;
+}
+
 static void
 auth_done(struct db_job *job, int status)
 {
@@ -789,6 +862,8 @@ auth_done(struct db_job *job, int status)
 	if (r == NULL || PQntuples(r) != 1) {
 		/* The body was never decompressed. */
 		ing->col->metrics.batches_unauthorized++;
+		authfail_charge(ing, item->peer);
+		log_info("device token from %s refused: unknown or revoked", item->peer);
 		item_reply_text(item, 401, "unknown or revoked device token", 0);
 		goto gone;
 	}
@@ -898,6 +973,7 @@ ingest_batch(struct ingest *ing, struct conn *c)
 	struct http_request *req = &c->req;
 	struct ingest_item *item;
 	const struct ingest_cache_entry *cached;
+	uint8_t token_hash[32];
 	const char *token;
 
 	if (!media_type_is(req->content_type, "application/x-protobuf")) {
@@ -913,12 +989,20 @@ ingest_batch(struct ingest *ing, struct conn *c)
 		reply_text(c, 401, "missing Authorization: Bearer device token", 0);
 		return;
 	}
+	SHA256((const unsigned char *)token, strlen(token), token_hash);
 	if (!db_ready(&col->db)) {
 		reply_text(c, 503, "database unavailable, retry later", RETRY_AFTER_DB);
 		return;
 	}
 	if (ing->pending >= col->cfg->max_pending_batches || col->stopping) {
 		reply_text(c, col->stopping ? 503 : 429, "busy, retry later", RETRY_AFTER_BUSY);
+		return;
+	}
+	cached = cache_get(ing, token_hash);
+	if (cached == NULL && !authfail_allowed(ing, c->peer)) {
+		ing->col->metrics.batches_unauthorized++;
+		reply_text(c, 429, "too many unknown device tokens from this address, retry later",
+			   INGEST_AUTHFAIL_RETRY_S);
 		return;
 	}
 	if (req->body_len > col->cfg->max_body_bytes) {
@@ -942,11 +1026,11 @@ ingest_batch(struct ingest *ing, struct conn *c)
 	item->ing = ing;
 	item->conn = c;
 	item->start_ns = c->request_ns;
-	SHA256((const unsigned char *)token, strlen(token), item->token_hash);
+	memcpy(item->token_hash, token_hash, sizeof(token_hash));
+	snprintf(item->peer, sizeof(item->peer), "%s", c->peer);
 	c->item = item;
 	ing->pending++;
 	set_pending(ing);
-	cached = cache_get(ing, item->token_hash);
 	if (cached != NULL) {
 		snprintf(item->device_id, sizeof(item->device_id), "%s", cached->device_id);
 		snprintf(item->device_team, sizeof(item->device_team), "%s", cached->team_hint);
@@ -1071,51 +1155,6 @@ device_string_ok(const char *s)
 	size_t n = s != NULL ? strlen(s) : 0;
 
 	return n <= 255 && utf8_valid(s) && !am_control_character((const uint8_t *)s, n);
-}
-
-/*
- * Token bucket per peer address. The table is bounded: a new address takes
- * a free slot, else the one idle longest among a few probed, so a flood of
- * addresses only forgets old buckets (they refill anyway).
- */
-#define INGEST_ENROLL_PROBE 8
-#define INGEST_ENROLL_RETRY_S 5
-
-static bool
-enroll_allowed(struct ingest *ing, const char *peer)
-{
-	uint32_t h = 2166136261u;
-	struct ingest_enroll_bucket *b = NULL, *oldest = NULL;
-	uint64_t now = now_ns();
-
-	for (const char *p = peer; *p; p++) {
-		h = (h ^ (uint8_t)*p) * 16777619u;
-	}
-	for (unsigned i = 0; i < INGEST_ENROLL_PROBE && b == NULL; i++) {
-		struct ingest_enroll_bucket *e = &ing->enroll_buckets[(h + i) % INGEST_ENROLL_SLOTS];
-		if (e->peer[0] != '\0' && strcmp(e->peer, peer) == 0) {
-			b = e;
-		} else if (oldest == NULL || e->peer[0] == '\0' ||
-			   (oldest->peer[0] != '\0' && e->last_ns < oldest->last_ns)) {
-			oldest = e;
-		}
-	}
-	if (b == NULL) {
-		b = oldest;
-		snprintf(b->peer, sizeof(b->peer), "%s", peer);
-		b->tokens = INGEST_ENROLL_BURST;
-		b->last_ns = now;
-	}
-	b->tokens += (double)(now - b->last_ns) / 1e9 * INGEST_ENROLL_PER_SEC;
-	if (b->tokens > INGEST_ENROLL_BURST) {
-		b->tokens = INGEST_ENROLL_BURST;
-	}
-	b->last_ns = now;
-	if (b->tokens < 1) {
-		return false;
-	}
-	b->tokens -= 1;
-	return true;
 }
 
 void

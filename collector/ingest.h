@@ -36,10 +36,16 @@ struct ingest_item;
 #define INGEST_REVOKE_CHANNEL "aimeter_device_revoked"
 /* Decode jobs on the threadpool at once; each may hold max_decompressed. */
 #define INGEST_DECODE_WORKERS 2
-/* /v1/enroll attempts per peer address: a token bucket; the table is bounded. */
-#define INGEST_ENROLL_SLOTS 256
+/* Per peer address token buckets, in bounded tables. */
+#define INGEST_PEER_SLOTS 256
+/* /v1/enroll attempts. */
 #define INGEST_ENROLL_BURST 20
 #define INGEST_ENROLL_PER_SEC 2
+/* Unknown device tokens: past these, an address's uncached tokens get 429
+ * without a database lookup, so a flood of made-up tokens cannot fill the
+ * pending slots that enrolled devices need. */
+#define INGEST_AUTHFAIL_BURST 20
+#define INGEST_AUTHFAIL_PER_SEC 1
 #define INGEST_SECRET_MIN_BITS 128
 
 struct ingest_cache_entry {
@@ -49,7 +55,7 @@ struct ingest_cache_entry {
 	uint64_t expires_ns; /* 0: empty */
 };
 
-struct ingest_enroll_bucket {
+struct ingest_peer_bucket {
 	char peer[64]; /* "" : free */
 	double tokens;
 	uint64_t last_ns;
@@ -69,7 +75,8 @@ struct ingest {
 	int secret_bits; /* its strength, as the database records it */
 	bool have_secret;
 	struct ingest_cache_entry cache[INGEST_CACHE_SLOTS];
-	struct ingest_enroll_bucket enroll_buckets[INGEST_ENROLL_SLOTS];
+	struct ingest_peer_bucket enroll_buckets[INGEST_PEER_SLOTS];
+	struct ingest_peer_bucket authfail_buckets[INGEST_PEER_SLOTS];
 };
 
 /* ingest_init(ing, col): an empty queue. */
