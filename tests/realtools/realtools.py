@@ -152,7 +152,7 @@ def claude_scenarios(bindir, home, port, ledger):
     return cfg
 
 
-def codex_scenarios(bindir, home, port):
+def codex_scenarios(bindir, home, port, ledger):
     """Codex CLI against the Responses API stand-in; returns CODEX_HOME."""
     ch = os.path.join(home, ".codex")
     work = os.path.join(home, "codex-project")
@@ -172,6 +172,10 @@ def codex_scenarios(bindir, home, port):
     run(codex + [p + " say hi"], env, work, "codex new session")
     run(codex + ["resume", "--last", p + " once more"], env, work, "codex resumed session")
     run(codex + ["-m", CODEX_MODELS[1], p + " other model"], env, work, "codex other model")
+    n = len(ledger.calls)
+    run(codex + [p + " AMRT-TOOL run it"], env, work, "codex shell tool round trip")
+    replies = [c["reply"] for c in ledger.calls[n:]]
+    assert replies == ["tool_use", "after_tool"], "no shell round trip: %s" % replies
     return ch
 
 
@@ -227,7 +231,7 @@ def main():
         o_srv, o_port = standin.serve(standin.OpenAIHandler, ledger)
         servers = [a_srv, o_srv]
         claude_dir = claude_scenarios(bindir, home, a_port, ledger)
-        codex_dir = codex_scenarios(bindir, home, o_port)
+        codex_dir = codex_scenarios(bindir, home, o_port, ledger)
         if ledger.unbilled:
             log("answered without billing: %s" % sorted(set(ledger.unbilled)))
         out = scan(agent, home, claude_dir, codex_dir)

@@ -116,7 +116,7 @@ class AnthropicHandler(_Base):
         msgs = body.get("messages") or []
         last = _text_of(msgs[-1].get("content")) if msgs else ""
         tools = {t.get("name") for t in body.get("tools") or [] if isinstance(t, dict)}
-        block = self._reply_block(last, tools, n)
+        blocks = self._reply_blocks(last, tools, n)
         usage = {"input": 1000 + n, "cache_write_5m": 200 + n, "cache_write_1h": 30 + n,
                  "cache_read": 3000 + n, "output": 40 + n}
         msg_id = "msg_amrt_%04d_%s" % (n, uuid.uuid4().hex[:8])
@@ -129,41 +129,53 @@ class AnthropicHandler(_Base):
         ev = [("message_start", {"type": "message_start", "message": {
             "id": msg_id, "type": "message", "role": "assistant", "model": model, "content": [],
             "stop_reason": None, "stop_sequence": None, "usage": start_usage}})]
-        if block["type"] == "text":
-            ev += [("content_block_start", {"type": "content_block_start", "index": 0,
-                                            "content_block": {"type": "text", "text": ""}}),
-                   ("content_block_delta", {"type": "content_block_delta", "index": 0,
-                                            "delta": {"type": "text_delta", "text": block["text"]}})]
-            stop = "end_turn"
-        else:
-            ev += [("content_block_start", {"type": "content_block_start", "index": 0,
-                                            "content_block": dict(block, input={})}),
-                   ("content_block_delta", {"type": "content_block_delta", "index": 0,
-                                            "delta": {"type": "input_json_delta",
-                                                      "partial_json": json.dumps(block["input"])}})]
-            stop = "tool_use"
-        ev += [("content_block_stop", {"type": "content_block_stop", "index": 0}),
-               ("message_delta", {"type": "message_delta",
+        for i, b in enumerate(blocks):
+            ev += self._block_events(i, b)
+        # The final usage is cumulative, as the API sends it today; output grew while streaming.
+        final = dict(start_usage, output_tokens=usage["output"])
+        del final["cache_creation"], final["service_tier"]
+        stop = "tool_use" if blocks[-1]["type"] == "tool_use" else "end_turn"
+        ev += [("message_delta", {"type": "message_delta",
                                   "delta": {"stop_reason": stop, "stop_sequence": None},
-                                  "usage": {"output_tokens": usage["output"]}}),
+                                  "usage": final}),
                ("message_stop", {"type": "message_stop"})]
         self.ledger.bill(dict(tool="claude-code", model=model, day=_utc_day(), n=n,
-                              reply=block["type"], sub="AMRT-SUB" in last, **usage))
+                              reply=blocks[-1]["type"], sub="AMRT-SUB" in last, **usage))
         self._sse(ev, [("request-id", "req_amrt_%04d" % n)])
 
     @staticmethod
-    def _reply_block(last, tools, n):
+    def _block_events(i, b):
+        if b["type"] == "thinking":
+            first, deltas = {"type": "thinking", "thinking": "", "signature": ""}, [
+                {"type": "thinking_delta", "thinking": b["thinking"]},
+                {"type": "signature_delta", "signature": b["signature"]}]
+        elif b["type"] == "text":
+            first, deltas = {"type": "text", "text": ""}, [{"type": "text_delta", "text": b["text"]}]
+        else:
+            first, deltas = dict(b, input={}), [{"type": "input_json_delta",
+                                                 "partial_json": json.dumps(b["input"])}]
+        ev = [("content_block_start", {"type": "content_block_start", "index": i, "content_block": first})]
+        ev += [("content_block_delta", {"type": "content_block_delta", "index": i, "delta": d})
+               for d in deltas]
+        return ev + [("content_block_stop", {"type": "content_block_stop", "index": i})]
+
+    @staticmethod
+    def _reply_blocks(last, tools, n):
+        """Thinking, then text or a tool call: Claude Code writes one line per block."""
+        think = {"type": "thinking", "thinking": "%s thinking %d" % (SECRET_REPLY, n),
+                 "signature": "c2lnbmF0dXJl%04d" % n}
         if "\x00tool_result" in last or "AMRT-SUB" in last:
-            return {"type": "text", "text": "%s done %d" % (SECRET_REPLY, n)}
+            return [think, {"type": "text", "text": "%s done %d" % (SECRET_REPLY, n)}]
         if "AMRT-TOOL" in last and "Bash" in tools:
-            return {"type": "tool_use", "id": "toolu_amrt_%04d" % n, "name": "Bash",
-                    "input": {"command": "echo hi", "description": "Say hi"}}
+            return [think, {"type": "text", "text": "%s running it" % SECRET_REPLY},
+                    {"type": "tool_use", "id": "toolu_amrt_%04d" % n, "name": "Bash",
+                     "input": {"command": "echo hi", "description": "Say hi"}}]
         task = "Agent" if "Agent" in tools else "Task" if "Task" in tools else None
         if "AMRT-TASK" in last and task:
-            return {"type": "tool_use", "id": "toolu_amrt_%04d" % n, "name": task,
-                    "input": {"description": "Sub job", "subagent_type": "general-purpose",
-                              "prompt": "AMRT-SUB reply with one word"}}
-        return {"type": "text", "text": "%s %d" % (SECRET_REPLY, n)}
+            return [think, {"type": "tool_use", "id": "toolu_amrt_%04d" % n, "name": task,
+                            "input": {"description": "Sub job", "subagent_type": "general-purpose",
+                                      "prompt": "AMRT-SUB reply with one word"}}]
+        return [think, {"type": "text", "text": "%s %d" % (SECRET_REPLY, n)}]
 
 
 class OpenAIHandler(_Base):
@@ -179,24 +191,40 @@ class OpenAIHandler(_Base):
         model = body.get("model", "")
         inp, cached, out, reasoning = 5000 + n, 1200 + n, 300 + n, 100 + n
         rid = "resp_amrt_%04d" % n
-        item = {"type": "message", "role": "assistant", "id": "msg_amrt_%04d" % n, "status": "completed",
-                "content": [{"type": "output_text", "text": "%s %d" % (SECRET_REPLY, n), "annotations": []}]}
+        items = body.get("input") or []
+        last = items[-1] if items and isinstance(items[-1], dict) else {}
+        tools = {t.get("name") for t in body.get("tools") or [] if isinstance(t, dict)}
+        if (last.get("type") == "message" and "AMRT-TOOL" in json.dumps(last.get("content"))
+                and "exec_command" in tools):
+            # A shell call; Codex runs it and calls again with its output.
+            item = {"type": "function_call", "id": "fc_amrt_%04d" % n, "call_id": "call_amrt_%04d" % n,
+                    "name": "exec_command", "arguments": json.dumps({"cmd": "echo hi"}),
+                    "status": "completed"}
+        else:
+            item = {"type": "message", "role": "assistant", "id": "msg_amrt_%04d" % n,
+                    "status": "completed",
+                    "content": [{"type": "output_text", "text": "%s %d" % (SECRET_REPLY, n),
+                                 "annotations": []}]}
+        reply = "tool_use" if item["type"] == "function_call" else "text"
+        if last.get("type") == "function_call_output":
+            reply = "after_tool"
         usage = {"input_tokens": inp, "input_tokens_details": {"cached_tokens": cached},
                  "output_tokens": out, "output_tokens_details": {"reasoning_tokens": reasoning},
                  "total_tokens": inp + out}
         ev = [("response.created", {"type": "response.created",
                                     "response": {"id": rid, "model": model, "status": "in_progress"}}),
               ("response.output_item.added", {"type": "response.output_item.added", "output_index": 0,
-                                              "item": dict(item, status="in_progress", content=[])}),
-              ("response.output_text.delta", {"type": "response.output_text.delta", "output_index": 0,
-                                              "content_index": 0, "item_id": item["id"],
-                                              "delta": item["content"][0]["text"]}),
-              ("response.output_item.done", {"type": "response.output_item.done", "output_index": 0,
+                                              "item": dict(item, status="in_progress")})]
+        if item["type"] == "message":
+            ev += [("response.output_text.delta", {"type": "response.output_text.delta", "output_index": 0,
+                                                   "content_index": 0, "item_id": item["id"],
+                                                   "delta": item["content"][0]["text"]})]
+        ev += [("response.output_item.done", {"type": "response.output_item.done", "output_index": 0,
                                              "item": item}),
               ("response.completed", {"type": "response.completed",
                                       "response": {"id": rid, "model": model, "status": "completed",
                                                    "output": [item], "usage": usage}})]
-        self.ledger.bill(dict(tool="codex", model=model, day=_utc_day(), n=n, reply="message",
+        self.ledger.bill(dict(tool="codex", model=model, day=_utc_day(), n=n, reply=reply,
                               input=inp - cached, output=out, cache_write_5m=0, cache_write_1h=0,
                               cache_read=cached, reasoning=reasoning))
         self._sse(ev)
