@@ -176,6 +176,9 @@ def codex_scenarios(bindir, home, port, ledger):
     run(codex + [p + " AMRT-TOOL run it"], env, work, "codex shell tool round trip")
     replies = [c["reply"] for c in ledger.calls[n:]]
     assert replies == ["tool_use", "after_tool"], "no shell round trip: %s" % replies
+    n = len(ledger.calls)
+    run(codex + [p + " AMRT-SPAWN delegate it"], env, work, "codex sub-agent (forked context)")
+    assert any(c["sub"] for c in ledger.calls[n:]), "the Codex sub-agent made no model call"
     return ch
 
 

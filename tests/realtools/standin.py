@@ -56,6 +56,19 @@ def _text_of(content):
     return "\n".join(out)
 
 
+def _agent_id(output):
+    """The agent id in a spawn_agent result, whatever text or JSON wraps it."""
+    text = output if isinstance(output, str) else json.dumps(output)
+    try:
+        obj = json.loads(text)
+        for k in ("agent_id", "id", "target"):
+            if isinstance(obj, dict) and isinstance(obj.get(k), str):
+                return obj[k]
+    except ValueError:
+        pass
+    return text.strip()
+
+
 class _Base(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     ledger = None
@@ -200,13 +213,28 @@ class OpenAIHandler(_Base):
             item = {"type": "function_call", "id": "fc_amrt_%04d" % n, "call_id": "call_amrt_%04d" % n,
                     "name": "exec_command", "arguments": json.dumps({"cmd": "echo hi"}),
                     "status": "completed"}
+        elif (last.get("type") == "message" and "AMRT-SPAWN" in json.dumps(last.get("content"))
+                and "multi_agent_v1" in tools):
+            item = {"type": "function_call", "id": "fc_amrt_%04d" % n, "call_id": "call_spawn_%04d" % n,
+                    "namespace": "multi_agent_v1", "name": "spawn_agent",
+                    "arguments": json.dumps({"message": "AMRT-SUB reply with one word",
+                                             "fork_context": True}),
+                    "status": "completed"}
+        elif last.get("type") == "function_call_output" and last.get("call_id", "").startswith("call_spawn_"):
+            self.ledger.note("spawn output: " + json.dumps(last.get("output"))[:300])
+            target = _agent_id(last.get("output"))
+            item = {"type": "function_call", "id": "fc_amrt_%04d" % n, "call_id": "call_wait_%04d" % n,
+                    "namespace": "multi_agent_v1", "name": "wait_agent",
+                    "arguments": json.dumps({"targets": [target], "timeout_ms": 60000}),
+                    "status": "completed"}
         else:
             item = {"type": "message", "role": "assistant", "id": "msg_amrt_%04d" % n,
                     "status": "completed",
                     "content": [{"type": "output_text", "text": "%s %d" % (SECRET_REPLY, n),
                                  "annotations": []}]}
         reply = "tool_use" if item["type"] == "function_call" else "text"
-        if last.get("type") == "function_call_output":
+        sub = last.get("type") == "message" and "AMRT-SUB" in json.dumps(last.get("content"))
+        if last.get("type") == "function_call_output" and item["type"] == "message":
             reply = "after_tool"
         usage = {"input_tokens": inp, "input_tokens_details": {"cached_tokens": cached},
                  "output_tokens": out, "output_tokens_details": {"reasoning_tokens": reasoning},
@@ -224,7 +252,7 @@ class OpenAIHandler(_Base):
               ("response.completed", {"type": "response.completed",
                                       "response": {"id": rid, "model": model, "status": "completed",
                                                    "output": [item], "usage": usage}})]
-        self.ledger.bill(dict(tool="codex", model=model, day=_utc_day(), n=n, reply=reply,
+        self.ledger.bill(dict(tool="codex", model=model, day=_utc_day(), n=n, reply=reply, sub=sub,
                               input=inp - cached, output=out, cache_write_5m=0, cache_write_1h=0,
                               cache_read=cached, reasoning=reasoning))
         self._sse(ev)
