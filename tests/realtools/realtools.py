@@ -8,7 +8,9 @@
    (standin.py) that stream scripted replies with known usage and record what they billed.
 3. Runs each tool headless in a temporary HOME: Claude Code (`claude -p`) in a new session,
    a resumed one, a continued one with another model, a forked one, a Bash tool round trip
-   and a sub-agent; Codex (`codex exec`) in a new session, a resumed one and one on another model.
+   and a sub-agent (Agent tool); Codex (`codex exec`) in a new session, a resumed one, one on
+   another model, a shell tool round trip and a sub-agent spawned with the parent's context.
+   Replies carry thinking blocks, cache writes (5m and 1h), cache reads and web searches.
 4. Runs `aimeter-agent scan --format jsonl` over the files the tools wrote and compares
    events and every token bucket per tool, model and UTC day with the servers' bills.
 5. Checks that no prompt or reply text of the scripted conversation is in the scan output.
@@ -31,7 +33,8 @@ import standin  # noqa: E402
 PACKAGES = {"claude": "@anthropic-ai/claude-code", "codex": "@openai/codex"}
 BUCKETS = [("input", "input_tokens"), ("output", "output_tokens"),
            ("cache_write_5m", "cache_write_5m_tokens"), ("cache_write_1h", "cache_write_1h_tokens"),
-           ("cache_read", "cache_read_tokens"), ("reasoning", "reasoning_tokens")]
+           ("cache_read", "cache_read_tokens"), ("reasoning", "reasoning_tokens"),
+           ("web_search", "web_search_requests")]
 CLAUDE_MODELS = ["claude-sonnet-4-5-20250929", "claude-opus-4-6", "claude-haiku-4-5-20251001"]
 CODEX_MODELS = ["gpt-5.1-codex", "gpt-5.2"]
 RUN_TIMEOUT = 180

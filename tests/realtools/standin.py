@@ -131,14 +131,16 @@ class AnthropicHandler(_Base):
         tools = {t.get("name") for t in body.get("tools") or [] if isinstance(t, dict)}
         blocks = self._reply_blocks(last, tools, n)
         usage = {"input": 1000 + n, "cache_write_5m": 200 + n, "cache_write_1h": 30 + n,
-                 "cache_read": 3000 + n, "output": 40 + n}
+                 "cache_read": 3000 + n, "output": 40 + n, "web_search": 1 if n % 4 == 0 else 0}
         msg_id = "msg_amrt_%04d_%s" % (n, uuid.uuid4().hex[:8])
         start_usage = {"input_tokens": usage["input"],
                        "cache_creation_input_tokens": usage["cache_write_5m"] + usage["cache_write_1h"],
                        "cache_read_input_tokens": usage["cache_read"],
                        "cache_creation": {"ephemeral_5m_input_tokens": usage["cache_write_5m"],
                                           "ephemeral_1h_input_tokens": usage["cache_write_1h"]},
-                       "output_tokens": 1, "service_tier": "standard"}
+                       "output_tokens": 1, "service_tier": "standard",
+                       "server_tool_use": {"web_search_requests": usage["web_search"],
+                                           "web_fetch_requests": 0}}
         ev = [("message_start", {"type": "message_start", "message": {
             "id": msg_id, "type": "message", "role": "assistant", "model": model, "content": [],
             "stop_reason": None, "stop_sequence": None, "usage": start_usage}})]
@@ -177,6 +179,10 @@ class AnthropicHandler(_Base):
         """Thinking, then text or a tool call: Claude Code writes one line per block."""
         think = {"type": "thinking", "thinking": "%s thinking %d" % (SECRET_REPLY, n),
                  "signature": "c2lnbmF0dXJl%04d" % n}
+        if "<summary>" in last and "<analysis>" in last:
+            # A compaction request: the summary in the form Claude Code asks for.
+            return [{"type": "text", "text": "<analysis>%s</analysis>\n<summary>%s summary %d</summary>"
+                     % (SECRET_REPLY, SECRET_REPLY, n)}]
         if "\x00tool_result" in last or "AMRT-SUB" in last:
             return [think, {"type": "text", "text": "%s done %d" % (SECRET_REPLY, n)}]
         if "AMRT-TOOL" in last and "Bash" in tools:
@@ -254,7 +260,7 @@ class OpenAIHandler(_Base):
                                                    "output": [item], "usage": usage}})]
         self.ledger.bill(dict(tool="codex", model=model, day=_utc_day(), n=n, reply=reply, sub=sub,
                               input=inp - cached, output=out, cache_write_5m=0, cache_write_1h=0,
-                              cache_read=cached, reasoning=reasoning))
+                              cache_read=cached, reasoning=reasoning, web_search=0))
         self._sse(ev)
 
 
