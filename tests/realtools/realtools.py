@@ -246,7 +246,7 @@ def main():
         claude_dir = claude_scenarios(bindir, home, a_port, ledger)
         codex_dir = codex_scenarios(bindir, home, o_port, ledger)
         if ledger.unbilled:
-            log("answered without billing: %s" % sorted(set(ledger.unbilled)))
+            log("answered without billing (or noted): %s" % sorted(set(ledger.unbilled)))
         out = scan(agent, home, claude_dir, codex_dir)
         bad = compare(out, ledger)
         for b in bad:
