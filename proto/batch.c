@@ -72,8 +72,8 @@ am_batch_error_name(enum am_batch_error code)
 	return error_names[code];
 }
 
-__attribute__((format(printf, 3, 4))) static int
-fail(struct am_batch_status *st, enum am_batch_error code, const char *fmt, ...)
+int
+am_batch_fail(struct am_batch_status *st, enum am_batch_error code, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -132,14 +132,14 @@ decompress(const uint8_t *buf, size_t len, const struct am_batch_limits *lim, st
 	*ret_out = NULL;
 	*ret_len = 0;
 	if (len == 0) {
-		return fail(st, AM_BATCH_EMPTY, "request body is empty; expected one zstd frame");
+		return am_batch_fail(st, AM_BATCH_EMPTY, "request body is empty; expected one zstd frame");
 	}
 	if (len > lim->max_compressed) {
-		return fail(st, AM_BATCH_COMPRESSED_TOO_LARGE,
+		return am_batch_fail(st, AM_BATCH_COMPRESSED_TOO_LARGE,
 			    "compressed body is %zu bytes, limit is %zu", len, lim->max_compressed);
 	}
 	if (len < 4 || buf[0] != 0x28 || buf[1] != 0xb5 || buf[2] != 0x2f || buf[3] != 0xfd) {
-		return fail(st, AM_BATCH_NOT_ZSTD,
+		return am_batch_fail(st, AM_BATCH_NOT_ZSTD,
 			    "body is not a zstd frame (no zstd magic number in the first 4 bytes)");
 	}
 
@@ -149,7 +149,7 @@ decompress(const uint8_t *buf, size_t len, const struct am_batch_limits *lim, st
 	declared = ZSTD_getFrameContentSize(buf, len);
 	if (declared != ZSTD_CONTENTSIZE_UNKNOWN && declared != ZSTD_CONTENTSIZE_ERROR) {
 		if (declared > lim->max_decompressed) {
-			return fail(st, AM_BATCH_DECOMPRESSED_TOO_LARGE,
+			return am_batch_fail(st, AM_BATCH_DECOMPRESSED_TOO_LARGE,
 				    "zstd frame declares %llu decompressed bytes, limit is %zu",
 				    declared, lim->max_decompressed);
 		}
@@ -162,12 +162,12 @@ decompress(const uint8_t *buf, size_t len, const struct am_batch_limits *lim, st
 	dctx = ZSTD_createDCtx();
 	out = malloc(cap);
 	if (dctx == NULL || out == NULL) {
-		fail(st, AM_BATCH_NOMEM, "could not allocate %zu bytes for decompression", cap);
+		am_batch_fail(st, AM_BATCH_NOMEM, "could not allocate %zu bytes for decompression", cap);
 		goto done;
 	}
 	if (ZSTD_isError(ZSTD_DCtx_setParameter(dctx, ZSTD_d_windowLogMax,
 						(int)lim->max_window_log))) {
-		fail(st, AM_BATCH_NOMEM, "could not set the zstd window limit");
+		am_batch_fail(st, AM_BATCH_NOMEM, "could not set the zstd window limit");
 		goto done;
 	}
 
@@ -188,14 +188,14 @@ decompress(const uint8_t *buf, size_t len, const struct am_batch_limits *lim, st
 					break; /* reported below */
 				}
 				if (po.pos > 0) {
-					fail(st, AM_BATCH_DECOMPRESSED_TOO_LARGE,
+					am_batch_fail(st, AM_BATCH_DECOMPRESSED_TOO_LARGE,
 					     "decompressed body passed the limit of %zu bytes after "
 					     "%zu compressed bytes (a zstd bomb?)",
 					     lim->max_decompressed, in.pos);
 					goto done;
 				}
 				if (ret != 0 && in.pos == in.size) {
-					fail(st, AM_BATCH_ZSTD_TRUNCATED,
+					am_batch_fail(st, AM_BATCH_ZSTD_TRUNCATED,
 					     "zstd frame is truncated: input ended after %zu bytes with "
 					     "the frame incomplete",
 					     len);
@@ -206,7 +206,7 @@ decompress(const uint8_t *buf, size_t len, const struct am_batch_limits *lim, st
 			next = cap * 2 < lim->max_decompressed ? cap * 2 : lim->max_decompressed;
 			grown = realloc(out, next);
 			if (grown == NULL) {
-				fail(st, AM_BATCH_NOMEM, "could not grow decompression buffer to %zu bytes",
+				am_batch_fail(st, AM_BATCH_NOMEM, "could not grow decompression buffer to %zu bytes",
 				     next);
 				goto done;
 			}
@@ -226,7 +226,7 @@ decompress(const uint8_t *buf, size_t len, const struct am_batch_limits *lim, st
 		}
 		if (ret != 0 && in.pos == in.size && o.pos < o.size) {
 			/* zstd wants more input and there is none. */
-			fail(st, AM_BATCH_ZSTD_TRUNCATED,
+			am_batch_fail(st, AM_BATCH_ZSTD_TRUNCATED,
 			     "zstd frame is truncated: input ended after %zu bytes with the frame "
 			     "incomplete",
 			     len);
@@ -235,17 +235,17 @@ decompress(const uint8_t *buf, size_t len, const struct am_batch_limits *lim, st
 	}
 	if (ZSTD_isError(ret)) {
 		if (ZSTD_getErrorCode(ret) == ZSTD_error_frameParameter_windowTooLarge) {
-			fail(st, AM_BATCH_ZSTD_WINDOW,
+			am_batch_fail(st, AM_BATCH_ZSTD_WINDOW,
 			     "zstd frame needs a window above the limit of 2^%u bytes",
 			     lim->max_window_log);
 		} else {
-			fail(st, AM_BATCH_ZSTD_CORRUPT, "zstd frame is corrupt at input byte %zu: %s",
+			am_batch_fail(st, AM_BATCH_ZSTD_CORRUPT, "zstd frame is corrupt at input byte %zu: %s",
 			     in.pos, ZSTD_getErrorName(ret));
 		}
 		goto done;
 	}
 	if (in.pos != in.size) {
-		fail(st, AM_BATCH_TRAILING_DATA,
+		am_batch_fail(st, AM_BATCH_TRAILING_DATA,
 		     "%zu bytes follow the zstd frame; a batch is exactly one frame",
 		     in.size - in.pos);
 		goto done;
@@ -306,12 +306,12 @@ am_batch_decode_events(const uint8_t *buf, size_t len, const struct am_batch_lim
 	}
 	b = aimeter__v1__batch__unpack(NULL, raw_len, raw);
 	if (b == NULL || b->n_events != scan.events) {
-		fail(st, AM_BATCH_PROTOBUF,
+		am_batch_fail(st, AM_BATCH_PROTOBUF,
 		     "decompressed body (%zu bytes) is not a valid protobuf Batch message", raw_len);
 		goto err;
 	}
 	if (b->schema_version != AM_SCHEMA_VERSION) {
-		fail(st, AM_BATCH_SCHEMA_VERSION,
+		am_batch_fail(st, AM_BATCH_SCHEMA_VERSION,
 		     "batch schema_version %u is not supported; this collector accepts %d",
 		     b->schema_version, AM_SCHEMA_VERSION);
 		goto err;
@@ -325,7 +325,7 @@ am_batch_decode_events(const uint8_t *buf, size_t len, const struct am_batch_lim
 		if (scan.faults == NULL) {
 			scan.faults = calloc(b->n_events, 1);
 			if (scan.faults == NULL) {
-				fail(st, AM_BATCH_NOMEM, "could not allocate the event fault list");
+				am_batch_fail(st, AM_BATCH_NOMEM, "could not allocate the event fault list");
 				goto err;
 			}
 		}
@@ -365,7 +365,7 @@ am_batch_decode(const uint8_t *buf, size_t len, const struct am_batch_limits *li
 	}
 	for (size_t i = 0; faults != NULL && i < b->n_events; i++) {
 		if (faults[i] != AM_EVENT_OK) {
-			fail(st, fault_errors[faults[i]], "event %zu: %s", i,
+			am_batch_fail(st, fault_errors[faults[i]], "event %zu: %s", i,
 			     am_event_fault_name((enum am_event_fault)faults[i]));
 			free(faults);
 			am_batch_free(b);

@@ -37,18 +37,6 @@ static const enum kind event_fields[] = {
 /* Outcome of reading one field header. */
 enum step { STEP_OK, STEP_MORE, STEP_BAD };
 
-__attribute__((format(printf, 3, 4))) static int
-fail(struct am_batch_status *st, enum am_batch_error code, const char *fmt, ...)
-{
-	va_list ap;
-
-	st->code = code;
-	va_start(ap, fmt);
-	vsnprintf(st->message, sizeof(st->message), fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 static enum step
 varint(const uint8_t *p, size_t len, size_t *i, uint64_t *ret)
 {
@@ -120,7 +108,7 @@ event_fault(struct am_scan *s, size_t index, enum am_event_fault f, struct am_ba
 	if (s->faults == NULL) {
 		s->faults = calloc(s->lim->max_events ? s->lim->max_events : 1, 1);
 		if (s->faults == NULL) {
-			return fail(st, AM_BATCH_NOMEM, "could not allocate the event fault list");
+			return am_batch_fail(st, AM_BATCH_NOMEM, "could not allocate the event fault list");
 		}
 	}
 	if (s->faults[index] == AM_EVENT_OK) {
@@ -133,7 +121,7 @@ static int
 count_field(struct am_scan *s, struct am_batch_status *st)
 {
 	if (++s->fields > max_fields(s->lim)) {
-		return fail(st, AM_BATCH_TOO_MANY_FIELDS,
+		return am_batch_fail(st, AM_BATCH_TOO_MANY_FIELDS,
 			    "batch holds more than %zu protobuf fields; no valid batch has that many",
 			    max_fields(s->lim));
 	}
@@ -158,18 +146,18 @@ field_key(struct am_scan *s, const uint8_t *p, size_t len, size_t *i, const enum
 		return 0;
 	}
 	if (r == STEP_BAD || num == 0 || (wt != WT_VARINT && wt != WT_LEN && wt != 1 && wt != 5)) {
-		return fail(st, AM_BATCH_PROTOBUF, "%s: malformed protobuf field key at byte %zu",
+		return am_batch_fail(st, AM_BATCH_PROTOBUF, "%s: malformed protobuf field key at byte %zu",
 			    msg, *i);
 	}
 	k = num < n_table ? table[num] : K_NONE;
 	if (k == K_NONE) {
-		return fail(st, AM_BATCH_UNKNOWN_FIELD,
+		return am_batch_fail(st, AM_BATCH_UNKNOWN_FIELD,
 			    "%s: unknown field number %llu; this collector accepts only the "
 			    "fields of schema_version %d",
 			    msg, (unsigned long long)num, AM_SCHEMA_VERSION);
 	}
 	if ((k == K_VARINT) != (wt == WT_VARINT) || (k != K_VARINT && wt != WT_LEN)) {
-		return fail(st, AM_BATCH_PROTOBUF, "%s: field %llu has wire type %u, not its own",
+		return am_batch_fail(st, AM_BATCH_PROTOBUF, "%s: field %llu has wire type %u, not its own",
 			    msg, (unsigned long long)num, wt);
 	}
 	if (count_field(s, st) < 0) {
@@ -201,10 +189,10 @@ scan_event(struct am_scan *s, size_t index, const uint8_t *p, size_t len,
 			return -1;
 		}
 		if (more || varint(p, len, &i, &v) != STEP_OK) {
-			return fail(st, AM_BATCH_PROTOBUF, "%s: field cut short", where);
+			return am_batch_fail(st, AM_BATCH_PROTOBUF, "%s: field cut short", where);
 		}
 		if ((seen & (1u << num)) != 0) {
-			return fail(st, AM_BATCH_DUPLICATE_FIELD, "%s: field %u appears twice", where,
+			return am_batch_fail(st, AM_BATCH_DUPLICATE_FIELD, "%s: field %u appears twice", where,
 				    num);
 		}
 		seen |= 1u << num;
@@ -212,7 +200,7 @@ scan_event(struct am_scan *s, size_t index, const uint8_t *p, size_t len,
 			continue;
 		}
 		if (v > len - i) {
-			return fail(st, AM_BATCH_PROTOBUF, "%s: field %u runs past the event", where,
+			return am_batch_fail(st, AM_BATCH_PROTOBUF, "%s: field %u runs past the event", where,
 				    num);
 		}
 		if (k == K_STRING) {
@@ -237,11 +225,11 @@ header_string(struct am_scan *s, uint32_t num, const uint8_t *p, size_t n,
 	      struct am_batch_status *st)
 {
 	if (n > s->lim->max_string) {
-		return fail(st, AM_BATCH_STRING_TOO_LONG, "batch %s is %zu bytes, limit is %zu",
+		return am_batch_fail(st, AM_BATCH_STRING_TOO_LONG, "batch %s is %zu bytes, limit is %zu",
 			    batch_names[num], n, s->lim->max_string);
 	}
 	if (am_control_character(p, n)) {
-		return fail(st, AM_BATCH_CONTROL_CHARACTER, "batch %s holds a control character",
+		return am_batch_fail(st, AM_BATCH_CONTROL_CHARACTER, "batch %s holds a control character",
 			    batch_names[num]);
 	}
 	return 0;
@@ -266,7 +254,7 @@ am_scan_feed(struct am_scan *s, const uint8_t *p, size_t len, bool final,
 		if (!more) {
 			enum step r = varint(p, len, &i, &v);
 			if (r == STEP_BAD) {
-				return fail(st, AM_BATCH_PROTOBUF,
+				return am_batch_fail(st, AM_BATCH_PROTOBUF,
 					    "batch: malformed protobuf varint at byte %zu", i);
 			}
 			more = r == STEP_MORE;
@@ -277,7 +265,7 @@ am_scan_feed(struct am_scan *s, const uint8_t *p, size_t len, bool final,
 			break;
 		}
 		if (k != K_EVENT && (s->seen & (1u << num)) != 0) {
-			return fail(st, AM_BATCH_DUPLICATE_FIELD, "batch: field %s appears twice",
+			return am_batch_fail(st, AM_BATCH_DUPLICATE_FIELD, "batch: field %s appears twice",
 				    batch_names[num]);
 		}
 		if (k == K_VARINT) {
@@ -287,16 +275,16 @@ am_scan_feed(struct am_scan *s, const uint8_t *p, size_t len, bool final,
 		}
 		/* Limits on the declared length hold before its bytes arrive. */
 		if (k == K_EVENT && v > max_event_bytes(s->lim)) {
-			return fail(st, AM_BATCH_EVENT_TOO_LARGE,
+			return am_batch_fail(st, AM_BATCH_EVENT_TOO_LARGE,
 				    "event %zu is %llu bytes, limit is %zu", s->events,
 				    (unsigned long long)v, max_event_bytes(s->lim));
 		}
 		if (k == K_STRING && v > s->lim->max_string) {
-			return fail(st, AM_BATCH_STRING_TOO_LONG, "batch %s is %llu bytes, limit is %zu",
+			return am_batch_fail(st, AM_BATCH_STRING_TOO_LONG, "batch %s is %llu bytes, limit is %zu",
 				    batch_names[num], (unsigned long long)v, s->lim->max_string);
 		}
 		if (k == K_EVENT && s->events >= s->lim->max_events) {
-			return fail(st, AM_BATCH_TOO_MANY_EVENTS,
+			return am_batch_fail(st, AM_BATCH_TOO_MANY_EVENTS,
 				    "batch holds more than %zu events; split it", s->lim->max_events);
 		}
 		if (v > len - i) {
@@ -317,7 +305,7 @@ am_scan_feed(struct am_scan *s, const uint8_t *p, size_t len, bool final,
 		s->pos = i + (size_t)v;
 	}
 	if (final && s->pos != len) {
-		return fail(st, AM_BATCH_PROTOBUF,
+		return am_batch_fail(st, AM_BATCH_PROTOBUF,
 			    "decompressed body (%zu bytes) ends inside a protobuf field", len);
 	}
 	return 0;

@@ -41,6 +41,14 @@ void am_scan_init(struct am_scan *s, const struct am_batch_limits *lim);
 int am_scan_feed(struct am_scan *s, const uint8_t *buf, size_t len, bool final,
 		 struct am_batch_status *ret_status);
 
+/*
+ * am_batch_fail(st, code, fmt, ...): fill st with code and the message, for
+ * batch.c and scan.c alike. Returns -1, so callers can return it.
+ */
+__attribute__((format(printf, 3, 4))) int am_batch_fail(struct am_batch_status *st,
+							  enum am_batch_error code,
+							  const char *fmt, ...);
+
 /* am_scan_finish(s): free what the scan holds; s may be half-used. */
 void am_scan_finish(struct am_scan *s);
 
