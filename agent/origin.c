@@ -61,9 +61,12 @@ origin_claude_billing(const char *root, const struct owned *o)
 	char path[4200], *buf;
 	const char *mode = "unknown";
 	const char *e;
+	/* Reading other users' homes (o set), the environment is the service's,
+	 * not theirs: it says nothing about how they pay. */
+	bool own_env = o == NULL;
 
-	if (((e = getenv("CLAUDE_CODE_USE_BEDROCK")) != NULL && strcmp(e, "1") == 0) ||
-	    ((e = getenv("CLAUDE_CODE_USE_VERTEX")) != NULL && strcmp(e, "1") == 0)) {
+	if (own_env && (((e = getenv("CLAUDE_CODE_USE_BEDROCK")) != NULL && strcmp(e, "1") == 0) ||
+			((e = getenv("CLAUDE_CODE_USE_VERTEX")) != NULL && strcmp(e, "1") == 0))) {
 		return "cloud";
 	}
 	json_doc_init(&doc);
@@ -80,7 +83,8 @@ origin_claude_billing(const char *root, const struct owned *o)
 		}
 		free(buf);
 	}
-	if (strcmp(mode, "unknown") == 0 && (e = getenv("ANTHROPIC_API_KEY")) != NULL && e[0] != '\0') {
+	if (own_env && strcmp(mode, "unknown") == 0 && (e = getenv("ANTHROPIC_API_KEY")) != NULL &&
+	    e[0] != '\0') {
 		mode = "api";
 	}
 	json_doc_finish(&doc);
