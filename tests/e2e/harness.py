@@ -144,7 +144,7 @@ class Cluster:
         conf = os.path.join(self.dir, "collector.conf")
         with open(conf, "w") as f:
             f.write("[database]\nconninfo = host=%s port=%s dbname=%s\ndevice_cache_ms = 0\n"
-                    "[listen]\ntls = 127.0.0.1:%d\n[tls]\ncert_file = %s\nkey_file = %s\n"
+                    "[listen]\ntls = 127.0.0.1:%d\nmetrics = off\n[tls]\ncert_file = %s\nkey_file = %s\n"
                     "[identity]\nperson_key_file = %s\n[enrollment]\nsecret_file = %s\n"
                     % (os.environ["PGHOST"], os.environ.get("PGPORT", "5432"), self.db,
                        self.port, self.crt, self.key, self.person_key, self.secret_file))
