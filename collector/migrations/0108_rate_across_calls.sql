@@ -67,6 +67,41 @@ SELECT e.device_id, (e.ts AT TIME ZONE 'UTC')::date,
    AND e.ts >= now() - make_interval(months => s.backfill_horizon_months) - interval '1 day'
  GROUP BY 1, 2;
 
+-- The stored counts of the given (device, minute) and (device, day) pairs,
+-- for the write path below: one index probe per pair, whatever the planner
+-- knows of the tables. Inside ingest_rows' statement (generic plans, no
+-- nested loops) a subquery planned while the table was empty kept scanning
+-- it whole for the rest of the session; these are planned on their own.
+CREATE FUNCTION aimeter.cap_minute_calls(p_devices uuid[], p_minutes timestamptz[])
+RETURNS TABLE (device_id uuid, minute timestamptz, calls int)
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+SET enable_seqscan = off SET enable_hashjoin = off SET enable_mergejoin = off
+SET enable_nestloop = on ROWS 100 AS $$
+	SELECT m.device_id, m.minute, m.calls
+	  FROM unnest(p_devices, p_minutes) k (device_id, minute)
+	  JOIN aimeter.device_minute_calls m ON m.device_id = k.device_id AND m.minute = k.minute
+$$;
+CREATE FUNCTION aimeter.cap_day_tokens(p_devices uuid[], p_days date[])
+RETURNS TABLE (device_id uuid, day date, tokens numeric)
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+SET enable_seqscan = off SET enable_hashjoin = off SET enable_mergejoin = off
+SET enable_nestloop = on ROWS 100 AS $$
+	SELECT t.device_id, t.day, t.tokens
+	  FROM unnest(p_devices, p_days) k (device_id, day)
+	  JOIN aimeter.device_day_tokens t ON t.device_id = k.device_id AND t.day = k.day
+$$;
+-- Whether an event is stored, for events past a cap (few): an index probe.
+CREATE FUNCTION aimeter.cap_event_stored(p_event_id bytea, p_ts timestamptz)
+RETURNS boolean LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+SET enable_seqscan = off SET enable_bitmapscan = off AS $$
+	SELECT EXISTS (SELECT 1 FROM aimeter.usage_events u
+			WHERE u.event_id = p_event_id AND u.ts = p_ts)
+$$;
+-- Run by the definer only (as the owner): others could not read the tables.
+REVOKE ALL ON FUNCTION aimeter.cap_minute_calls(uuid[], timestamptz[]),
+	aimeter.cap_day_tokens(uuid[], date[]), aimeter.cap_event_stored(bytea, timestamptz)
+	FROM PUBLIC;
+
 -- ---------------------------------------------------------------------------
 -- The write path: 0106's two forms, with the caps read from and added to
 -- the tables above; everything else as in 0106. aimeter.ingest_rows() and
@@ -75,6 +110,7 @@ DO $mig$
 DECLARE
 	stored text := 'EXISTS (SELECT 1 FROM aimeter.usage_events u'
 		       ' WHERE u.event_id = @T@.event_id AND u.ts = @T@.ts)';
+	stored_probe text := 'aimeter.cap_event_stored(@T@.event_id, @T@.ts)';
 	tmpl text := $tmpl$
 CREATE OR REPLACE FUNCTION aimeter.@NAME@(p_batches aimeter.stage_batch_template[],
 			       p_events aimeter.stage_event_template[])
@@ -112,6 +148,7 @@ BEGIN
 	), v0 AS MATERIALIZED (
 		-- Validation: the first reason that applies. A place for more checks.
 		SELECT s.*, (s.ts AT TIME ZONE 'UTC')::date AS day, wb.batch_ref, wb.device_id,
+		       date_trunc('minute', s.ts, 'UTC') AS minute,
 		       CASE
 			WHEN s.reject_reason <> '' THEN left(s.reject_reason, 64)
 			WHEN s.event_id IS NULL OR length(s.event_id) <> 16 THEN 'bad_event_id'
@@ -188,58 +225,35 @@ BEGIN
 			 WHERE cfg.any_pins AND wb.device_id IS NOT NULL) d
 		  JOIN aimeter.devices dv ON dv.device_id = d.device_id
 		  JOIN aimeter.device_pins p ON p.secret_hash = dv.enrolled_with
-	), v1 AS MATERIALIZED (
-		-- Attribution, replays (dup) and pins. Rated: a new event of a
-		-- device that passed every check so far; only those meet the caps.
-		SELECT y.*, y.reason0 IS NULL AND y.pin_reason IS NULL AND NOT y.dup
-			    AND y.device_id IS NOT NULL AS rated,
-		       date_trunc('minute', y.ts, 'UTC') AS minute,
-		       coalesce(y.input_tokens, 0)::numeric + coalesce(y.output_tokens, 0)
-		       + coalesce(y.cache_write_5m_tokens, 0) + coalesce(y.cache_write_1h_tokens, 0)
-		       + coalesce(y.cache_read_tokens, 0) + coalesce(y.reasoning_tokens, 0) AS tokens
-		  FROM (SELECT v0.*, k.person_key, k.team_id, k.cost_center_id,
-				       CASE WHEN v0.reason0 IS NULL AND v0.device_id IS NOT NULL
-					     AND @DUP@ THEN true ELSE false END AS dup,
-				       CASE WHEN v0.reason0 IS NULL AND (SELECT c.any_pins FROM cfg c)
-					     AND v0.device_id IN (SELECT p.device_id FROM pins p)
-					     AND NOT EXISTS (
-						SELECT 1 FROM pins p
-						 WHERE p.device_id = v0.device_id
-						   AND (p.identity_hmac = v0.identity_hmac
-							OR p.team_id = k.team_id))
-					    THEN 'identity_not_allowed' END AS pin_reason
-				  FROM v0
-				  LEFT JOIN keys k ON v0.reason0 IS NULL
-					 AND k.identity_hmac = coalesce(v0.identity_hmac, '')
-					 AND k.team_hint = coalesce(v0.team_hint, '')
-					 AND k.day = v0.day) y
 	), dmin AS MATERIALIZED (
-		-- What earlier calls stored for each device and minute of this
-		-- call: one index probe per pair (a join would read the table).
-		SELECT d.device_id, d.minute,
-		       coalesce((SELECT m.calls FROM aimeter.device_minute_calls m
-				  WHERE m.device_id = d.device_id AND m.minute = d.minute), 0) AS calls
-		  FROM (SELECT DISTINCT v1.device_id, v1.minute FROM v1 WHERE v1.rated) d
+		-- What earlier calls stored for the devices and minutes of this
+		-- call, and for their days (index probes: see cap_minute_calls).
+		SELECT s.* FROM (SELECT array_agg(d.device_id) AS ds, array_agg(d.minute) AS ms
+				   FROM (SELECT DISTINCT v0.device_id, v0.minute FROM v0
+					  WHERE v0.reason0 IS NULL AND v0.device_id IS NOT NULL) d) a
+		 CROSS JOIN LATERAL aimeter.cap_minute_calls(a.ds, a.ms) s
 	), dday AS MATERIALIZED (
-		SELECT d.device_id, d.day,
-		       coalesce((SELECT t.tokens FROM aimeter.device_day_tokens t
-				  WHERE t.device_id = d.device_id AND t.day = d.day), 0) AS tokens
-		  FROM (SELECT DISTINCT v1.device_id, v1.day FROM v1 WHERE v1.rated) d
+		SELECT s.* FROM (SELECT array_agg(d.device_id) AS ds, array_agg(d.day) AS dys
+				   FROM (SELECT DISTINCT v0.device_id, v0.day FROM v0
+					  WHERE v0.reason0 IS NULL AND v0.device_id IS NOT NULL) d) a
+		 CROSS JOIN LATERAL aimeter.cap_day_tokens(a.ds, a.dys) s
 	), v AS MATERIALIZED (
-		-- The caps, on rated events, in batch and position order: the rate
-		-- (calls stored for the device and minute, plus this event's rank
-		-- among the call's new ones, past max_calls_per_minute), then the
-		-- day's volume (tokens stored for the device and day, plus the
-		-- call's events within the rate up to this one, in time order,
-		-- past max_tokens_per_device_day). Stored events (dup) are counted
-		-- in the tables and never rejected, so a replay rejects what the
-		-- first call did. The plain form knows no dup: an event past a cap
-		-- is looked up, and a stored one goes on to the INSERT,
-		-- whose unique violation sends the call to the ON CONFLICT form.
+		-- Pins, then the caps, on rated events: new events of a device that
+		-- passed every check so far. The rate: calls stored for the device
+		-- and minute plus the event's rank among the call's new ones (by
+		-- batch and position) past max_calls_per_minute. Then the day's
+		-- volume: tokens stored for the device and day plus the call's
+		-- events within the rate up to this one (in time order) past
+		-- max_tokens_per_device_day. Stored events (dup) are counted in the
+		-- tables and never rejected, so a replay rejects what the first
+		-- call did. The plain form knows no dup: an event past a cap is
+		-- looked up, and a stored one goes on to the INSERT, whose unique
+		-- violation sends the call to the ON CONFLICT form. Both windows
+		-- share one sort.
 		SELECT r.*,
 		       coalesce(r.reason0, r.pin_reason, r.rate_reason,
 				CASE WHEN r.rated AND r.rate_reason IS NULL
-					AND dd.tokens + sum(r.tokens) FILTER (WHERE r.rate_reason IS NULL)
+					AND r.stored_tokens + sum(r.tokens) FILTER (WHERE r.rate_reason IS NULL)
 					    OVER (PARTITION BY r.rated, r.device_id, r.day
 						  ORDER BY r.minute, r.batch_idx, r.ord
 						  ROWS UNBOUNDED PRECEDING)
@@ -247,15 +261,38 @@ BEGIN
 				     THEN CASE WHEN NOT @STORED_R@ THEN 'implausible_daily_volume' END
 				END) AS reason
 		  FROM (SELECT x.*,
-			       CASE WHEN x.rated AND dm.calls + row_number() OVER (
+			       CASE WHEN x.rated AND x.stored_calls + row_number() OVER (
 					PARTITION BY x.rated, x.device_id, x.day, x.minute
 					ORDER BY x.batch_idx, x.ord) > (SELECT c.max_calls_per_minute FROM cfg c)
 				    THEN CASE WHEN NOT @STORED_X@ THEN 'implausible_rate' END
 			       END AS rate_reason
-			  FROM v1 x
-			  LEFT JOIN dmin dm ON x.rated AND dm.device_id = x.device_id
-				AND dm.minute = x.minute) r
-		  LEFT JOIN dday dd ON r.rated AND dd.device_id = r.device_id AND dd.day = r.day
+			  FROM (SELECT y.*, y.reason0 IS NULL AND y.pin_reason IS NULL AND NOT y.dup
+					    AND y.device_id IS NOT NULL AS rated,
+				       coalesce(dm.calls, 0) AS stored_calls,
+				       coalesce(dd.tokens, 0) AS stored_tokens,
+				       coalesce(y.input_tokens, 0)::numeric + coalesce(y.output_tokens, 0)
+				       + coalesce(y.cache_write_5m_tokens, 0)
+				       + coalesce(y.cache_write_1h_tokens, 0)
+				       + coalesce(y.cache_read_tokens, 0) + coalesce(y.reasoning_tokens, 0)
+					       AS tokens
+				  FROM (SELECT v0.*, k.person_key, k.team_id, k.cost_center_id,
+					       CASE WHEN v0.reason0 IS NULL AND v0.device_id IS NOT NULL
+						     AND @DUP@ THEN true ELSE false END AS dup,
+					       CASE WHEN v0.reason0 IS NULL AND (SELECT c.any_pins FROM cfg c)
+						     AND v0.device_id IN (SELECT p.device_id FROM pins p)
+						     AND NOT EXISTS (
+							SELECT 1 FROM pins p
+							 WHERE p.device_id = v0.device_id
+							   AND (p.identity_hmac = v0.identity_hmac
+								OR p.team_id = k.team_id))
+						    THEN 'identity_not_allowed' END AS pin_reason
+					  FROM v0
+					  LEFT JOIN keys k ON v0.reason0 IS NULL
+						 AND k.identity_hmac = coalesce(v0.identity_hmac, '')
+						 AND k.team_hint = coalesce(v0.team_hint, '')
+						 AND k.day = v0.day) y
+				  LEFT JOIN dmin dm ON dm.device_id = y.device_id AND dm.minute = y.minute
+				  LEFT JOIN dday dd ON dd.device_id = y.device_id AND dd.day = y.day) x) r
 	), cand AS MATERIALIZED (
 		SELECT m.model, length(p.model_pattern) AS plen, p.*
 		  FROM (SELECT DISTINCT coalesce(v.model, '') AS model FROM v WHERE v.reason IS NULL) m
@@ -450,8 +487,8 @@ BEGIN
 	EXECUTE replace(replace(replace(replace(replace(tmpl, '@NAME@', 'ingest_rows_new'),
 						'@ON_CONFLICT@', ''),
 					'@DUP@', 'false'),
-				'@STORED_X@', replace(stored, '@T@', 'x')),
-			'@STORED_R@', replace(stored, '@T@', 'r'));
+				'@STORED_X@', replace(stored_probe, '@T@', 'x')),
+			'@STORED_R@', replace(stored_probe, '@T@', 'r'));
 	-- INSERT ... ON CONFLICT DO NOTHING: replays and retries. Stored events
 	-- are looked up: the caps' tables count them already, and identities too.
 	EXECUTE replace(replace(replace(replace(replace(tmpl, '@NAME@', 'ingest_rows_dedup'),
