@@ -269,8 +269,10 @@ BEGIN
 			  FROM (SELECT y.*, y.reason0 IS NULL AND y.pin_reason IS NULL AND NOT y.dup
 					    AND y.device_id IS NOT NULL AS rated,
 				       coalesce(dm.calls, 0) AS stored_calls,
-				       coalesce(dd.tokens, 0) AS stored_tokens,
-				       coalesce(y.input_tokens, 0)::numeric + coalesce(y.output_tokens, 0)
+				       coalesce(dd.tokens, 0)::float8 AS stored_tokens,
+				       -- float8: exact below 2^53, far above any cap, and
+				       -- summed much faster than numeric.
+				       coalesce(y.input_tokens, 0)::float8 + coalesce(y.output_tokens, 0)
 				       + coalesce(y.cache_write_5m_tokens, 0)
 				       + coalesce(y.cache_write_1h_tokens, 0)
 				       + coalesce(y.cache_read_tokens, 0) + coalesce(y.reasoning_tokens, 0)
