@@ -20,6 +20,10 @@ spec.loader.exec_module(h)
 
 TIMEOUT_MS = 2000
 w = h.setup("slow")
+# The good client posts 100 events a batch, all at yesterday 00:00 and on
+# (mkbatches), many times a second: far past the per-device rate cap, which
+# holds across batches since 0108 and is not under test here.
+h.psql(w, "UPDATE aimeter.settings SET max_calls_per_minute = 1000000000")
 col = h.Collector(w, extra={("limits", "header_timeout_ms"): str(TIMEOUT_MS),
                             ("limits", "body_timeout_ms"): str(TIMEOUT_MS),
                             ("limits", "idle_timeout_ms"): "5000",

@@ -232,10 +232,60 @@ rej_before=$(q "SELECT count(*) FROM aimeter.rejected_events")
 expect "a replay: duplicates, the same rejects, none stored twice" "$(ingest $d1 "${batch[@]}")" \
 	"0 3 7 0 3:implausible_rate,4:implausible_rate,5:implausible_count,6:implausible_count,7:bad_timestamp,8:bad_timestamp,9:collector_says_no"
 expect "rejected_events unchanged by the replay" "$(q "SELECT count(*) FROM aimeter.rejected_events")" "$rej_before"
-# The rate cap counts within one call (docs/write-path.md), not across calls.
-expect "a later call in that minute is judged on its own" \
-	"$(ingest $d1 "$(ev 0 110 "$m" "$x" "" 1 "")")" "1 0 0 0 -"
+# The rate cap counts across calls (0108): the minute holds 3 stored events.
+# Events without identities from here: the identity checks below count d1's.
+expect "a later call in that minute is over the cap" \
+	"$(ingest $d1 "$(ev 0 110 "$m" "" "" 1 "")")" "0 0 1 0 0:implausible_rate"
+expect "another device's minute is its own" \
+	"$(ingest $d2 "$(ev 0 111 "$m" "" "" 1 "")")" "1 0 0 0 -"
+# A minute spread over two calls: 2 + 2 events, cap 3.
+m2="'$t0'::timestamptz + interval '1 minute'"
+first=("$(ev 0 120 "$m2" "" "" 1 "")" "$(ev 1 121 "$m2" "" "" 1 "")")
+expect "two events of a fresh minute" "$(ingest $d1 "${first[@]}")" "2 0 0 0 -"
+expect "the next call's second event is past the cap" \
+	"$(ingest $d1 "$(ev 0 122 "$m2" "" "" 1 "")" "$(ev 1 123 "$m2" "" "" 1 "")")" \
+	"1 0 1 0 1:implausible_rate"
+counts() {
+	q "SELECT coalesce((SELECT string_agg(calls::text, ',' ORDER BY device_id, minute)
+			    FROM aimeter.device_minute_calls), '') || ' ' ||
+		  coalesce((SELECT string_agg(tokens::text, ',' ORDER BY device_id, day)
+			    FROM aimeter.device_day_tokens), '')"
+}
+counts_before=$(counts)
+expect "a replay of the first call: duplicates, never rejected" "$(ingest $d1 "${first[@]}")" \
+	"0 2 0 0 -"
+expect "the replay changes no count" "$(counts)" "$counts_before"
+expect "a new event in the full minute is still rejected" \
+	"$(ingest $d1 "$(ev 0 124 "$m2" "" "" 1 "")")" "0 0 1 0 0:implausible_rate"
+expect "the counts grew by the inserted events only" \
+	"$(q "SELECT calls FROM aimeter.device_minute_calls WHERE device_id = '$d1' AND minute = $m2")" 3
 q "UPDATE aimeter.settings SET max_calls_per_minute = DEFAULT, max_tokens_per_call = DEFAULT" >/dev/null
+
+# The day's volume per device, across calls: each event 10^8 + 1 tokens
+# (ev's output is 1), cap 3 * 10^8 + 3.
+q "UPDATE aimeter.settings SET max_tokens_per_device_day = 300000003" >/dev/null
+dd="(date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' - interval '2 days' + interval '1 hour')"
+vol() { printf "(0, %s, decode(lpad(to_hex(%s), 32, '0'), 'hex'), %s, 'claude-code', 'm', NULL, NULL, 100000000, 1, NULL)" "$1" "$2" "$3"; }
+expect "two heavy events of a day" "$(ingest $d1 "$(vol 0 500 "$dd")" "$(vol 1 501 "$dd + interval '1 minute'")")" \
+	"2 0 0 0 -"
+expect "the next call reaches the day's cap at its second event" \
+	"$(ingest $d1 "$(vol 0 502 "$dd + interval '2 minutes'")" "$(vol 1 503 "$dd + interval '3 minutes'")" \
+		"$(ev 2 504 "$dd + interval '4 minutes'" "" "" 1 "")")" \
+	"1 0 2 0 1:implausible_daily_volume,2:implausible_daily_volume"
+expect "a replay of the first: duplicates" \
+	"$(ingest $d1 "$(vol 0 500 "$dd")" "$(vol 1 501 "$dd + interval '1 minute'")")" "0 2 0 0 -"
+expect "the day's tokens are the inserted events'" \
+	"$(q "SELECT tokens FROM aimeter.device_day_tokens WHERE device_id = '$d1'
+	      AND day = ($dd AT TIME ZONE 'UTC')::date")" 300000003
+expect "the next day is a new day" \
+	"$(ingest $d1 "$(vol 0 505 "$dd + interval '1 day'")")" "1 0 0 0 -"
+expect "another device's day is its own" "$(ingest $d2 "$(vol 0 506 "$dd")")" "1 0 0 0 -"
+q "UPDATE aimeter.settings SET max_tokens_per_device_day = DEFAULT" >/dev/null
+for r in aimeter_reader aimeter_ingest aimeter_admin; do
+	psql -X -q -At -c "SET ROLE $r" -c "SELECT count(*) FROM aimeter.device_minute_calls" 2>&1 |
+		grep -q 'permission denied' && ok "$r cannot read the rate counts" ||
+		fail "$r reads the rate counts"
+done
 
 # Identities per device.
 expect "a new identity on a device that had one is counted" \
@@ -243,7 +293,7 @@ expect "a new identity on a device that had one is counted" \
 expect "then it is known" "$(ingest $d1 "$(ev 0 201 "'$t0'::timestamptz - interval '5 hours'" "$y" "" 1 "")")" "1 0 0 0 -"
 expect "identities seen, with their events" \
 	"$(q "SELECT string_agg(encode(identity_hmac, 'hex') || ':' || events, ' ' ORDER BY first_seen, identity_hmac)
-	      FROM aimeter.device_identities WHERE device_id = '$d1'")" "$x:4 $y:2"
+	      FROM aimeter.device_identities WHERE device_id = '$d1'")" "$x:3 $y:2"
 expect "the batch log keeps the count" "$(q "SELECT sum(new_identities) FROM aimeter.ingest_batches")" 1
 for r in aimeter_reader aimeter_ingest; do
 	psql -X -q -At -c "SET ROLE $r" -c "SELECT count(*) FROM aimeter.device_identities" 2>&1 |
@@ -277,7 +327,7 @@ set -e
 expect "an unknown team is refused" "$rc:$(grep -c 'unknown team' "$tmp/err")" 1:1
 "$ctl" device identities $d1 >"$tmp/ids"
 expect "device identities lists what was seen and the pins" \
-	"$(grep -c "^(unknown) $x  .* 4\$\|^(unknown) $alice  .* 1\$\|^pinned: team team-b\$\|^pinned: identity $alice\$" "$tmp/ids")" 4
+	"$(grep -c "^(unknown) $x  .* 3\$\|^(unknown) $alice  .* 1\$\|^pinned: team team-b\$\|^pinned: identity $alice\$" "$tmp/ids")" 4
 q "INSERT INTO aimeter.enrollment_secrets (secret_hash, label) VALUES (decode(repeat('5e', 32), 'hex'), 't');
    UPDATE aimeter.devices SET enrolled_with = decode(repeat('5e', 32), 'hex') WHERE device_id = '$d2'" >/dev/null
 expect "pin an enrollment secret" "$("$ctl" device pin --secret 5e5e5e5e --team team-a)" \
@@ -290,6 +340,16 @@ expect "clear the pins" "$("$ctl" device pin $d1 --clear)" "removed 4 pins of $d
 expect "an unpinned device speaks again" \
 	"$(ingest $d1 "$(ev 0 305 "'$t0'::timestamptz - interval '6 hours'" "$y" "team-a" 1 "")")" "1 0 0 0 -"
 expect "pins are audited" "$(q "SELECT count(*) FROM aimeter.audit_log WHERE action IN ('device_pin', 'device_unpin')")" 4
+
+# Retention drops the caps' counts from before the backfill horizon only.
+q "INSERT INTO aimeter.device_minute_calls VALUES ('$d2', now() - interval '14 months', 5);
+   INSERT INTO aimeter.device_day_tokens VALUES ('$d2', current_date - 430, 5)" >/dev/null
+calls_before=$(q "SELECT count(*) FROM aimeter.device_minute_calls")
+days_before=$(q "SELECT count(*) FROM aimeter.device_day_tokens")
+"$ctl" retention apply >/dev/null
+expect "retention deletes the old counts, keeps the rest" \
+	"$(q "SELECT count(*) FROM aimeter.device_minute_calls") $(q "SELECT count(*) FROM aimeter.device_day_tokens")" \
+	"$((calls_before - 1)) $((days_before - 1))"
 
 echo "$fails failed"
 [ "$fails" -eq 0 ]
