@@ -13,6 +13,7 @@
 
 #include "collector.h"
 #include "conn.h"
+#include "hex.h"
 #include "log.h"
 #include "writepath.h"
 
@@ -1048,25 +1049,6 @@ ingest_batch(struct ingest *ing, struct conn *c)
 				     .data = item };
 	enqueue(ing, item, false);
 	db_kick(&col->db);
-}
-
-static int
-hex_decode(const char *hex, uint8_t *out, size_t cap, size_t *ret_len)
-{
-	size_t n = strlen(hex), j = 0;
-
-	if (n % 2 != 0 || n / 2 > cap) {
-		return -1;
-	}
-	for (size_t i = 0; i < n; i += 2) {
-		unsigned v;
-		if (sscanf(hex + i, "%2x", &v) != 1) {
-			return -1;
-		}
-		out[j++] = (uint8_t)v;
-	}
-	*ret_len = j;
-	return 0;
 }
 
 static void

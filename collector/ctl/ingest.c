@@ -3,6 +3,7 @@
  * --format jsonl` prints them, written through the same write path as the
  * collector's (writepath.h, aimeter.ingest_staged()).
  */
+#include <ctype.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 
+#include "hex.h"
 #include "import.h"
 #include "options.h"
 #include "writepath.h"
@@ -31,21 +33,6 @@ struct chunk {
 	unsigned index;
 };
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9') {
-		return c - '0';
-	}
-	if (c >= 'a' && c <= 'f') {
-		return c - 'a' + 10;
-	}
-	if (c >= 'A' && c <= 'F') {
-		return c - 'A' + 10;
-	}
-	return -1;
-}
-
 /* "YYYY-MM-DDTHH:MM:SS.mmmZ" (milliseconds optional) to ms since the epoch. */
 static int
 parse_ts(const char *s, int64_t *ret_ms)
@@ -61,8 +48,8 @@ parse_ts(const char *s, int64_t *ret_ms)
 	}
 	s += n;
 	if (s[0] == '.') {
-		if (hexval(s[1]) < 0 || hexval(s[2]) < 0 || hexval(s[3]) < 0 || s[1] > '9' ||
-		    s[2] > '9' || s[3] > '9') {
+		if (!isdigit((unsigned char)s[1]) || !isdigit((unsigned char)s[2]) ||
+		    !isdigit((unsigned char)s[3])) {
 			return -1;
 		}
 		ms = (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
@@ -119,6 +106,7 @@ static int
 parse_line(json_t *root, am_usage_event *ev, uint8_t id[16], char *err, size_t err_size)
 {
 	const char *hex, *ts, *mode;
+	size_t id_len;
 	int bad = 0;
 
 	aimeter__v1__usage_event__init(ev);
@@ -131,13 +119,9 @@ parse_line(json_t *root, am_usage_event *ev, uint8_t id[16], char *err, size_t e
 		snprintf(err, err_size, "event_id is not 32 hex digits");
 		return -1;
 	}
-	for (int i = 0; i < 16; i++) {
-		int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
-		if (hi < 0 || lo < 0) {
-			snprintf(err, err_size, "event_id is not 32 hex digits");
-			return -1;
-		}
-		id[i] = (uint8_t)(hi << 4 | lo);
+	if (hex_decode(hex, id, 16, &id_len) < 0) {
+		snprintf(err, err_size, "event_id is not 32 hex digits");
+		return -1;
 	}
 	ev->event_id.data = id;
 	ev->event_id.len = 16;
