@@ -15,6 +15,7 @@
 #include "conn.h"
 #include "hex.h"
 #include "log.h"
+#include "secret-file.h"
 #include "writepath.h"
 
 #define GROUP_MAX 64
@@ -1311,20 +1312,12 @@ static int
 read_secret(const char *path, uint8_t ret_hash[32], int *ret_bits)
 {
 	char err[512], buf[1024];
-	FILE *f;
 	size_t n;
 
-	if (config_check_secret_file(path, err, sizeof(err)) < 0) {
+	if (secret_file_read(path, "secret file", buf, sizeof(buf) - 1, &n, err, sizeof(err)) < 0) {
 		log_warnx("%s", err);
 		return -1;
 	}
-	f = fopen(path, "re");
-	if (f == NULL) {
-		log_warn("could not open enrollment secret file \"%s\"", path);
-		return -1;
-	}
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
 	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' ')) {
 		n--;
 	}
