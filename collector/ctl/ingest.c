@@ -3,7 +3,6 @@
  * --format jsonl` prints them, written through the same write path as the
  * collector's (writepath.h, aimeter.ingest_staged()).
  */
-#include <ctype.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +15,7 @@
 #include "hex.h"
 #include "import.h"
 #include "options.h"
+#include "timestamp.h"
 #include "writepath.h"
 
 /* Events per transaction: big enough to amortise, small enough to bound memory. */
@@ -32,38 +32,6 @@ struct chunk {
 	int n;
 	unsigned index;
 };
-
-/* "YYYY-MM-DDTHH:MM:SS.mmmZ" (milliseconds optional) to ms since the epoch. */
-static int
-parse_ts(const char *s, int64_t *ret_ms)
-{
-	struct tm tm;
-	int ms = 0, n = 0;
-
-	memset(&tm, 0, sizeof(tm));
-	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-		   &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6 ||
-	    n != 19) {
-		return -1;
-	}
-	s += n;
-	if (s[0] == '.') {
-		if (!isdigit((unsigned char)s[1]) || !isdigit((unsigned char)s[2]) ||
-		    !isdigit((unsigned char)s[3])) {
-			return -1;
-		}
-		ms = (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
-		s += 4;
-	}
-	if (strcmp(s, "Z") != 0 || tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 ||
-	    tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60) {
-		return -1;
-	}
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	*ret_ms = (int64_t)timegm(&tm) * 1000 + ms;
-	return 0;
-}
 
 static const char *
 get_str(json_t *o, const char *key, int *bad)
@@ -126,7 +94,7 @@ parse_line(json_t *root, am_usage_event *ev, uint8_t id[16], char *err, size_t e
 	ev->event_id.data = id;
 	ev->event_id.len = 16;
 	ts = get_str(root, "ts", &bad);
-	if (parse_ts(ts, &ev->ts_ms) < 0) {
+	if (ts_parse_ms(ts, &ev->ts_ms) < 0) {
 		snprintf(err, err_size, "ts is not YYYY-MM-DDTHH:MM:SS.mmmZ");
 		return -1;
 	}
