@@ -12,6 +12,7 @@
 #include <zstd.h>
 
 #include "batch.h"
+#include "hex.h"
 #include "secret-file.h"
 
 int
@@ -147,9 +148,7 @@ enroll_save(const char *state_dir, const char *key_file, const struct enroll_cre
 		if (c->key_len > 128) {
 			return -EMSGSIZE;
 		}
-		for (size_t i = 0; i < c->key_len; i++) {
-			snprintf(hex + 2 * i, 3, "%02x", c->key[i]);
-		}
+		hex_encode(c->key, c->key_len, hex);
 		if (key_file == NULL) {
 			snprintf(path, sizeof(path), "%s/project.key", state_dir);
 			key_file = path;

@@ -19,6 +19,7 @@
 
 #include "am_config.h"
 #include "clock.h"
+#include "hex.h"
 #include "log.h"
 #include "testhook.h"
 
@@ -704,9 +705,7 @@ quarantine(struct ship *s, struct xfer *x, long status)
 			reason[i] = ' ';
 		}
 	}
-	for (int i = 0; i < 16; i++) {
-		snprintf(hex + 2 * i, 3, "%02x", s->batch_id[i]);
-	}
+	hex_encode(s->batch_id, 16, hex);
 	snprintf(dir, sizeof(dir), "%s/quarantine", s->state_dir);
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
 		log_warn("could not create quarantine directory \"%s\"", dir);
