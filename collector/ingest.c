@@ -1148,7 +1148,6 @@ ingest_enroll(struct ingest *ing, struct conn *c)
 	Aimeter__V1__EnrollRequest *er;
 	struct ingest_item *item;
 	uint8_t rnd[32];
-	static const char hex[] = "0123456789abcdef";
 
 	if (!enroll_allowed(ing, c->peer)) {
 		col->metrics.enroll_limited++;
@@ -1218,11 +1217,7 @@ ingest_enroll(struct ingest *ing, struct conn *c)
 	snprintf(item->peer, sizeof(item->peer), "%s", c->peer);
 	SHA256((const unsigned char *)er->enrollment_secret, strlen(er->enrollment_secret),
 	       item->secret_hash);
-	for (size_t i = 0; i < sizeof(rnd); i++) {
-		item->token[2 * i] = hex[rnd[i] >> 4];
-		item->token[2 * i + 1] = hex[rnd[i] & 15];
-	}
-	item->token[64] = '\0';
+	hex_encode(rnd, sizeof(rnd), item->token); /* 64 digits and the NUL */
 	OPENSSL_cleanse(rnd, sizeof(rnd));
 	SHA256((const unsigned char *)item->token, 64, item->new_token_hash);
 	item->values[0] = (const char *)item->secret_hash;
