@@ -12,6 +12,8 @@
 #include <zstd.h>
 
 #include "batch.h"
+#include "hex.h"
+#include "secret-file.h"
 
 int
 enroll_request_encode(const struct enroll_info *info, uint8_t **ret_body, size_t *ret_len)
@@ -146,9 +148,7 @@ enroll_save(const char *state_dir, const char *key_file, const struct enroll_cre
 		if (c->key_len > 128) {
 			return -EMSGSIZE;
 		}
-		for (size_t i = 0; i < c->key_len; i++) {
-			snprintf(hex + 2 * i, 3, "%02x", c->key[i]);
-		}
+		hex_encode(c->key, c->key_len, hex);
 		if (key_file == NULL) {
 			snprintf(path, sizeof(path), "%s/project.key", state_dir);
 			key_file = path;
@@ -169,27 +169,17 @@ enroll_save(const char *state_dir, const char *key_file, const struct enroll_cre
 	return r;
 }
 
+/* Reads a 0600 file into buf as a NUL-terminated string. */
 static int
 read_private(const char *path, char *buf, size_t size, size_t *ret_len)
 {
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
+	char err[512];
+	int r = secret_file_read(path, "secret file", buf, size - 1, ret_len, err, sizeof(err));
 
-	if (fd < 0) {
-		return -errno;
+	if (r < 0) {
+		return r;
 	}
-	if (fstat(fd, &st) < 0 || (st.st_mode & 077) != 0) {
-		close(fd);
-		return -EPERM;
-	}
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n < 0) {
-		return -EIO;
-	}
-	buf[n] = '\0';
-	*ret_len = (size_t)n;
+	buf[*ret_len] = '\0';
 	return 0;
 }
 

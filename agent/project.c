@@ -14,6 +14,7 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
+#include "hex.h"
 #include "identity.h"
 
 struct project_cache_entry {
@@ -295,9 +296,7 @@ compute(struct project *p, const char *remote, const char *cwd, const struct own
 	    mac_len < 16 || size < 33) {
 		return;
 	}
-	for (int i = 0; i < 16; i++) {
-		snprintf(ret + 2 * i, 3, "%02x", mac[i]);
-	}
+	hex_encode(mac, 16, ret);
 }
 
 const char *
@@ -375,9 +374,7 @@ project_key_load_or_create(const char *path, uint8_t *ret_key, size_t *ret_len)
 	}
 	/* Hex so that the file is printable and has no newline problems. */
 	char hex[65];
-	for (int i = 0; i < 32; i++) {
-		snprintf(hex + 2 * i, 3, "%02x", key[i]);
-	}
+	hex_encode(key, 32, hex);
 	if (write(fd, hex, 64) != 64 || fsync(fd) < 0) {
 		int e = errno ? errno : EIO;
 		close(fd);

@@ -16,6 +16,7 @@
 #include <uv.h>
 
 #include "am_config.h"
+#include "clock.h"
 #include "config.h"
 #include "enroll.h"
 #include "follow.h"
@@ -24,7 +25,7 @@
 #include "spool.h"
 #include "testhook.h"
 
-#define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+#include "macros.h"
 
 #define WATCH_MAX 2048
 #define DEBOUNCE_MS 500
@@ -63,15 +64,6 @@ struct agent {
 	bool stopping;
 	int exit_code;
 };
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int
 mkdir_p(const char *path, mode_t mode)
@@ -312,7 +304,7 @@ agent_pass(struct agent *a)
 	if (a->stopping || !a->reading) {
 		return;
 	}
-	now = now_ms();
+	now = clock_wall_ms();
 	r = follow_pass(a->follow, now, &out);
 	if (r < 0) {
 		log_warnx("could not read the AI tools' logs: %s; retrying", strerror(-r));

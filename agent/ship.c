@@ -18,10 +18,12 @@
 #include <unistd.h>
 
 #include "am_config.h"
+#include "clock.h"
+#include "hex.h"
 #include "log.h"
 #include "testhook.h"
 
-#define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+#include "macros.h"
 
 #define RESP_MAX 16384
 #define RETRY_AFTER_MAX_S 3600
@@ -98,22 +100,13 @@ struct ship {
 static void ship_maybe_send(struct ship *s);
 static int multi_open(struct ship *s);
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static uint64_t
 random_u64(void)
 {
 	uint64_t v = 0;
 
 	if (getrandom(&v, sizeof(v), 0) != (ssize_t)sizeof(v)) {
-		v = (uint64_t)now_ms() * 6364136223846793005ull + (uint64_t)getpid();
+		v = (uint64_t)clock_wall_ms() * 6364136223846793005ull + (uint64_t)getpid();
 	}
 	return v;
 }
@@ -273,7 +266,7 @@ note_error(struct ship *s, const char *fmt, ...)
 		log_warnx("%s", msg);
 	}
 	strcpy(s->last_error, msg);
-	s->last_error_ms = now_ms();
+	s->last_error_ms = clock_wall_ms();
 	write_status(s);
 }
 
@@ -285,7 +278,7 @@ note_success(struct ship *s)
 	}
 	s->errors_in_row = 0;
 	s->attempt = 0;
-	s->last_success_ms = now_ms();
+	s->last_success_ms = clock_wall_ms();
 	write_status(s);
 }
 
@@ -712,14 +705,12 @@ quarantine(struct ship *s, struct xfer *x, long status)
 			reason[i] = ' ';
 		}
 	}
-	for (int i = 0; i < 16; i++) {
-		snprintf(hex + 2 * i, 3, "%02x", s->batch_id[i]);
-	}
+	hex_encode(s->batch_id, 16, hex);
 	snprintf(dir, sizeof(dir), "%s/quarantine", s->state_dir);
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
 		log_warn("could not create quarantine directory \"%s\"", dir);
 	}
-	snprintf(path, sizeof(path), "%s/%" PRId64 "-%s.batch.zst", dir, now_ms(), hex);
+	snprintf(path, sizeof(path), "%s/%" PRId64 "-%s.batch.zst", dir, clock_wall_ms(), hex);
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0 || write(fd, x->body, x->body_len) != (ssize_t)x->body_len || fsync(fd) < 0) {
 		log_warn("could not write quarantined batch \"%s\"", path);
@@ -982,7 +973,7 @@ ship_maybe_send(struct ship *s)
 		uv_timer_start(&s->idle_timer, ship_idle_cb, 5000, 0);
 		return;
 	}
-	now = now_ms();
+	now = clock_wall_ms();
 	if (st.pending_events == 0) {
 		st.oldest_pending_ms = 0; /* only drops to report: now */
 	}

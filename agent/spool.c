@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "clock.h"
 #include "log.h"
 #include "testhook.h"
 
@@ -114,15 +115,6 @@ record_crc(const uint8_t *header, const uint8_t *payload, size_t len)
 	/* zlib takes uInt lengths; records are capped far below 4 GiB. */
 	c = crc32(c, payload, (uInt)len);
 	return (uint32_t)c;
-}
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* --- record codec ----------------------------------------------------------- */
@@ -695,7 +687,7 @@ spool_append(struct spool *s, const uint8_t *events, size_t events_len, uint32_t
 		}
 	}
 	e.seq = s->next_seq;
-	e.wall_ms = now_ms();
+	e.wall_ms = clock_wall_ms();
 	e.n_events = n_events;
 	e.seg_first = s->segs[s->n_segs - 1].first_seq;
 	put64(hdr, e.seq);

@@ -22,6 +22,7 @@
 #include <uv.h>
 
 #include "am_config.h"
+#include "clock.h"
 #include "config.h"
 #include "enroll.h"
 #include "log.h"
@@ -35,15 +36,6 @@ struct status_file {
 	int64_t last_success_ms, last_error_ms;
 	char last_error[512];
 };
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 read_status_file(const char *state_dir, struct status_file *ret)
@@ -235,7 +227,7 @@ status_main(int argc, char **argv)
 		printf("spooled bytes:       %" PRIu64 " (files: %" PRIu64 " in %u segments)\n",
 		       st.pending_bytes, st.total_bytes, st.segments);
 		if (st.oldest_pending_ms > 0) {
-			format_age(now_ms() - st.oldest_pending_ms, age, sizeof(age));
+			format_age(clock_wall_ms() - st.oldest_pending_ms, age, sizeof(age));
 			printf("oldest unsent:       %s ago\n", age);
 		} else {
 			printf("oldest unsent:       -\n");
@@ -249,13 +241,13 @@ status_main(int argc, char **argv)
 	}
 	print_reader_status(cfg->state_dir);
 	if (sf.last_success_ms > 0) {
-		format_age(now_ms() - sf.last_success_ms, age, sizeof(age));
+		format_age(clock_wall_ms() - sf.last_success_ms, age, sizeof(age));
 		printf("last success:        %s ago\n", age);
 	} else {
 		printf("last success:        never\n");
 	}
 	if (sf.last_error_ms > 0) {
-		format_age(now_ms() - sf.last_error_ms, age, sizeof(age));
+		format_age(clock_wall_ms() - sf.last_error_ms, age, sizeof(age));
 		printf("last error:          %s ago: %s\n", age, sf.last_error);
 	} else {
 		printf("last error:          none\n");
@@ -280,7 +272,7 @@ flusher_tick_cb(uv_timer_t *t)
 {
 	struct flusher *f = t->data;
 
-	if (ship_idle(f->ship) || now_ms() > f->deadline) {
+	if (ship_idle(f->ship) || clock_wall_ms() > f->deadline) {
 		f->ok = ship_idle(f->ship);
 		ship_close(f->ship);
 		uv_close((uv_handle_t *)&f->tick, NULL);
@@ -334,7 +326,7 @@ flush_main(int argc, char **argv)
 		free(cfg);
 		return r == 0 ? 0 : 2;
 	}
-	int64_t deadline = now_ms() + timeout_s * 1000;
+	int64_t deadline = clock_wall_ms() + timeout_s * 1000;
 	read_status_file(cfg->state_dir, &sf);
 	pid = daemon_pid(cfg->state_dir, &sf);
 	if (pid > 0) {
@@ -351,7 +343,7 @@ flush_main(int argc, char **argv)
 				code = 0;
 				goto out;
 			}
-			if (now_ms() > deadline) {
+			if (clock_wall_ms() > deadline) {
 				break;
 			}
 			usleep(250 * 1000);

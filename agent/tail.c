@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "event_id.h"
+#include "hex.h"
 #include "log.h"
 
 #define STATE_FILE "files.state"
@@ -95,40 +96,21 @@ hex_str(FILE *f, const char *s)
 	hex_put(f, s, strlen(s));
 }
 
-static int
-nibble(char c)
-{
-	if (c >= '0' && c <= '9') {
-		return c - '0';
-	}
-	if (c >= 'a' && c <= 'f') {
-		return c - 'a' + 10;
-	}
-	return -1;
-}
-
 /* Decode hex token tok into buf (NUL-ended). Returns length or -1. */
 static int
 hex_get(const char *tok, char *buf, size_t size)
 {
-	size_t n = strlen(tok);
+	size_t len;
 
 	if (strcmp(tok, "-") == 0) {
 		buf[0] = '\0';
 		return 0;
 	}
-	if (n % 2 != 0 || n / 2 + 1 > size) {
+	if (size == 0 || hex_decode(tok, (uint8_t *)buf, size - 1, &len) < 0) {
 		return -1;
 	}
-	for (size_t i = 0; i < n / 2; i++) {
-		int hi = nibble(tok[2 * i]), lo = nibble(tok[2 * i + 1]);
-		if (hi < 0 || lo < 0) {
-			return -1;
-		}
-		buf[i] = (char)(hi << 4 | lo);
-	}
-	buf[n / 2] = '\0';
-	return (int)(n / 2);
+	buf[len] = '\0';
+	return (int)len;
 }
 
 static uint64_t

@@ -13,7 +13,7 @@
 #include "ingest.h"
 #include "metrics.h"
 #include "server.h"
-#include "util.h"
+#include "macros.h"
 
 struct collector {
 	uv_loop_t loop;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "secret-file.h"
 
 enum opt_type {
 	OPT_STRING,
@@ -351,25 +352,7 @@ fail:
 int
 config_check_secret_file(const char *path, char *ret_err, size_t err_size)
 {
-	struct stat st;
-
-	if (stat(path, &st) < 0) {
-		snprintf(ret_err, err_size, "could not stat secret file \"%s\": %s", path,
-			 strerror(errno));
-		return -1;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		snprintf(ret_err, err_size, "secret file \"%s\" is not a regular file", path);
-		return -1;
-	}
-	if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-		snprintf(ret_err, err_size,
-			 "secret file \"%s\" is readable by group or others (mode %04o); "
-			 "run chmod 600 on it",
-			 path, (unsigned)(st.st_mode & 07777));
-		return -1;
-	}
-	return 0;
+	return secret_file_check(path, "secret file", ret_err, err_size) < 0 ? -1 : 0;
 }
 
 int

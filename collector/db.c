@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "log.h"
-#include "util.h"
+#include "macros.h"
 
 #define DB_BACKOFF_MIN_MS 100
 #define DB_BACKOFF_MAX_MS 5000

@@ -13,7 +13,9 @@
 
 #include "collector.h"
 #include "conn.h"
+#include "hex.h"
 #include "log.h"
+#include "secret-file.h"
 #include "writepath.h"
 
 #define GROUP_MAX 64
@@ -1050,25 +1052,6 @@ ingest_batch(struct ingest *ing, struct conn *c)
 	db_kick(&col->db);
 }
 
-static int
-hex_decode(const char *hex, uint8_t *out, size_t cap, size_t *ret_len)
-{
-	size_t n = strlen(hex), j = 0;
-
-	if (n % 2 != 0 || n / 2 > cap) {
-		return -1;
-	}
-	for (size_t i = 0; i < n; i += 2) {
-		unsigned v;
-		if (sscanf(hex + i, "%2x", &v) != 1) {
-			return -1;
-		}
-		out[j++] = (uint8_t)v;
-	}
-	*ret_len = j;
-	return 0;
-}
-
 static void
 enroll_done(struct db_job *job, int status)
 {
@@ -1165,7 +1148,6 @@ ingest_enroll(struct ingest *ing, struct conn *c)
 	Aimeter__V1__EnrollRequest *er;
 	struct ingest_item *item;
 	uint8_t rnd[32];
-	static const char hex[] = "0123456789abcdef";
 
 	if (!enroll_allowed(ing, c->peer)) {
 		col->metrics.enroll_limited++;
@@ -1235,11 +1217,7 @@ ingest_enroll(struct ingest *ing, struct conn *c)
 	snprintf(item->peer, sizeof(item->peer), "%s", c->peer);
 	SHA256((const unsigned char *)er->enrollment_secret, strlen(er->enrollment_secret),
 	       item->secret_hash);
-	for (size_t i = 0; i < sizeof(rnd); i++) {
-		item->token[2 * i] = hex[rnd[i] >> 4];
-		item->token[2 * i + 1] = hex[rnd[i] & 15];
-	}
-	item->token[64] = '\0';
+	hex_encode(rnd, sizeof(rnd), item->token); /* 64 digits and the NUL */
 	OPENSSL_cleanse(rnd, sizeof(rnd));
 	SHA256((const unsigned char *)item->token, 64, item->new_token_hash);
 	item->values[0] = (const char *)item->secret_hash;
@@ -1329,20 +1307,12 @@ static int
 read_secret(const char *path, uint8_t ret_hash[32], int *ret_bits)
 {
 	char err[512], buf[1024];
-	FILE *f;
 	size_t n;
 
-	if (config_check_secret_file(path, err, sizeof(err)) < 0) {
+	if (secret_file_read(path, "secret file", buf, sizeof(buf) - 1, &n, err, sizeof(err)) < 0) {
 		log_warnx("%s", err);
 		return -1;
 	}
-	f = fopen(path, "re");
-	if (f == NULL) {
-		log_warn("could not open enrollment secret file \"%s\"", path);
-		return -1;
-	}
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
 	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' ')) {
 		n--;
 	}

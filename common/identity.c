@@ -11,6 +11,8 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "secret-file.h"
+
 int
 identity_normalize(const char *in, char *ret_out, size_t size)
 {
@@ -59,35 +61,9 @@ int
 identity_key_load(const char *path, uint8_t *ret_key, size_t *ret_len, char *ret_err,
 		  size_t err_size)
 {
-	struct stat st;
-	ssize_t n;
-	int fd;
+	size_t n;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		snprintf(ret_err, err_size, "could not open person-key file \"%s\": %s", path,
-			 strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) < 0) {
-		snprintf(ret_err, err_size, "could not stat person-key file \"%s\": %s", path,
-			 strerror(errno));
-		close(fd);
-		return -1;
-	}
-	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
-		snprintf(ret_err, err_size,
-			 "person-key file \"%s\" is accessible by group or others (mode %04o); "
-			 "run chmod 600 on it",
-			 path, (unsigned)(st.st_mode & 07777));
-		close(fd);
-		return -1;
-	}
-	n = read(fd, ret_key, 256);
-	close(fd);
-	if (n < 0) {
-		snprintf(ret_err, err_size, "could not read person-key file \"%s\": %s", path,
-			 strerror(errno));
+	if (secret_file_read(path, "person-key file", ret_key, 256, &n, ret_err, err_size) < 0) {
 		return -1;
 	}
 	while (n > 0 && (ret_key[n - 1] == '\n' || ret_key[n - 1] == '\r')) {
@@ -95,7 +71,7 @@ identity_key_load(const char *path, uint8_t *ret_key, size_t *ret_len, char *ret
 	}
 	if (n < AM_IDENTITY_KEY_MIN) {
 		snprintf(ret_err, err_size,
-			 "person-key file \"%s\" holds %zd bytes; it needs at least %d "
+			 "person-key file \"%s\" holds %zu bytes; it needs at least %d "
 			 "(e.g. openssl rand -hex 32)",
 			 path, n, AM_IDENTITY_KEY_MIN);
 		return -1;

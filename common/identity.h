@@ -30,8 +30,9 @@ int identity_hmac(const uint8_t *key, size_t key_len, const char *identity,
  * identity_key_load(path, ret_key, ret_len, ret_err, err_size): read a key
  * file (32 to 256 bytes of text such as 64 hex digits; a trailing newline
  * is ignored) into ret_key, which holds
- * at least 256 bytes. Refuses a file that
- * group or others can read, with a message that says so. Returns 0 or -1.
+ * at least 256 bytes. Refuses what secret_file_read() refuses (a link, a
+ * file group or others can read, a larger file), with a message that says
+ * so. Returns 0 or -1.
  */
 int identity_key_load(const char *path, uint8_t *ret_key, size_t *ret_len, char *ret_err,
 		      size_t err_size);

@@ -16,6 +16,7 @@
 #include <openssl/sha.h>
 
 #include "ctl.h"
+#include "hex.h"
 
 #define SECRET_PREFIX "amenroll_"
 #define EXPIRES_MAX_S (3660LL * 86400) /* ten years */
@@ -110,7 +111,6 @@ token_insert(PGconn *conn, long long expires_s, const char *team, const char *la
 {
 	static const char b64url[] =
 		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-	static const char hex[] = "0123456789abcdef";
 	uint8_t rnd[33], hash[SHA256_DIGEST_LENGTH];
 	char secret[64], hash_hex[2 * SHA256_DIGEST_LENGTH + 1], secs[32], bits[16], max[24];
 	const char *params[6];
@@ -136,11 +136,7 @@ token_insert(PGconn *conn, long long expires_s, const char *team, const char *la
 	}
 	secret[n] = '\0';
 	SHA256((const unsigned char *)secret, n, hash);
-	for (size_t i = 0; i < sizeof(hash); i++) {
-		hash_hex[2 * i] = hex[hash[i] >> 4];
-		hash_hex[2 * i + 1] = hex[hash[i] & 15];
-	}
-	hash_hex[sizeof(hash_hex) - 1] = '\0';
+	hex_encode(hash, sizeof(hash), hash_hex);
 	snprintf(secs, sizeof(secs), "%lld", expires_s);
 	params[0] = hash_hex;
 	params[1] = label != NULL ? label : "";

@@ -12,8 +12,10 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 
+#include "hex.h"
 #include "import.h"
 #include "options.h"
+#include "timestamp.h"
 #include "writepath.h"
 
 /* Events per transaction: big enough to amortise, small enough to bound memory. */
@@ -30,53 +32,6 @@ struct chunk {
 	int n;
 	unsigned index;
 };
-
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9') {
-		return c - '0';
-	}
-	if (c >= 'a' && c <= 'f') {
-		return c - 'a' + 10;
-	}
-	if (c >= 'A' && c <= 'F') {
-		return c - 'A' + 10;
-	}
-	return -1;
-}
-
-/* "YYYY-MM-DDTHH:MM:SS.mmmZ" (milliseconds optional) to ms since the epoch. */
-static int
-parse_ts(const char *s, int64_t *ret_ms)
-{
-	struct tm tm;
-	int ms = 0, n = 0;
-
-	memset(&tm, 0, sizeof(tm));
-	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-		   &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6 ||
-	    n != 19) {
-		return -1;
-	}
-	s += n;
-	if (s[0] == '.') {
-		if (hexval(s[1]) < 0 || hexval(s[2]) < 0 || hexval(s[3]) < 0 || s[1] > '9' ||
-		    s[2] > '9' || s[3] > '9') {
-			return -1;
-		}
-		ms = (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
-		s += 4;
-	}
-	if (strcmp(s, "Z") != 0 || tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 ||
-	    tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60) {
-		return -1;
-	}
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	*ret_ms = (int64_t)timegm(&tm) * 1000 + ms;
-	return 0;
-}
 
 static const char *
 get_str(json_t *o, const char *key, int *bad)
@@ -119,6 +74,7 @@ static int
 parse_line(json_t *root, am_usage_event *ev, uint8_t id[16], char *err, size_t err_size)
 {
 	const char *hex, *ts, *mode;
+	size_t id_len;
 	int bad = 0;
 
 	aimeter__v1__usage_event__init(ev);
@@ -131,18 +87,14 @@ parse_line(json_t *root, am_usage_event *ev, uint8_t id[16], char *err, size_t e
 		snprintf(err, err_size, "event_id is not 32 hex digits");
 		return -1;
 	}
-	for (int i = 0; i < 16; i++) {
-		int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
-		if (hi < 0 || lo < 0) {
-			snprintf(err, err_size, "event_id is not 32 hex digits");
-			return -1;
-		}
-		id[i] = (uint8_t)(hi << 4 | lo);
+	if (hex_decode(hex, id, 16, &id_len) < 0) {
+		snprintf(err, err_size, "event_id is not 32 hex digits");
+		return -1;
 	}
 	ev->event_id.data = id;
 	ev->event_id.len = 16;
 	ts = get_str(root, "ts", &bad);
-	if (parse_ts(ts, &ev->ts_ms) < 0) {
+	if (ts_parse_ms(ts, &ev->ts_ms) < 0) {
 		snprintf(err, err_size, "ts is not YYYY-MM-DDTHH:MM:SS.mmmZ");
 		return -1;
 	}

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "hex.h"
 #include "identity.h"
 #include "rep.h"
 
@@ -79,15 +80,9 @@ rep_parse_week(const char *s, char ret_monday[11])
 void
 rep_hmac_hex(const uint8_t mac[AM_IDENTITY_HMAC_LEN], char ret_hex[67])
 {
-	static const char hex[] = "0123456789abcdef";
-
 	ret_hex[0] = '\\';
 	ret_hex[1] = 'x';
-	for (int i = 0; i < AM_IDENTITY_HMAC_LEN; i++) {
-		ret_hex[2 + 2 * i] = hex[mac[i] >> 4];
-		ret_hex[3 + 2 * i] = hex[mac[i] & 15];
-	}
-	ret_hex[2 + 2 * AM_IDENTITY_HMAC_LEN] = '\0';
+	hex_encode(mac, AM_IDENTITY_HMAC_LEN, ret_hex + 2);
 }
 
 int

@@ -1,0 +1,48 @@
+/* test-common-clock.c: the clocks agree with the system's, and container_of. */
+#include <time.h>
+
+#include "clock.h"
+#include "macros.h"
+#include "test.h"
+
+TEST(wall_ms_is_the_epoch_clock)
+{
+	int64_t before = (int64_t)time(NULL) * 1000, ms = clock_wall_ms();
+	int64_t after = (int64_t)time(NULL) * 1000 + 1000;
+
+	ASSERT_GE(ms, before);
+	ASSERT_LE(ms, after);
+}
+
+TEST(monotonic_never_goes_back)
+{
+	uint64_t a = clock_mono_ns(), b = clock_mono_ns();
+	uint64_t ms = clock_mono_ms(), ns = clock_mono_ns();
+
+	ASSERT(b >= a);
+	ASSERT(ns / 1000000u >= ms);
+}
+
+struct outer {
+	int a;
+	double b;
+	char c;
+};
+
+TEST(container_of_finds_the_outer_struct)
+{
+	struct outer o;
+
+	ASSERT(container_of(&o.c, struct outer, c) == &o);
+	ASSERT(container_of(&o.b, struct outer, b) == &o);
+	ASSERT(container_of(&o.a, struct outer, a) == &o);
+}
+
+int
+main(void)
+{
+	RUN(wall_ms_is_the_epoch_clock);
+	RUN(monotonic_never_goes_back);
+	RUN(container_of_finds_the_outer_struct);
+	return 0;
+}
