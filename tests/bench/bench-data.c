@@ -55,18 +55,6 @@ bench_copy(PGconn *c, const char *sql, const char *data, size_t len)
 	}
 }
 
-void
-bench_hex(const uint8_t *p, size_t n, char *ret_out)
-{
-	static const char hex[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		ret_out[2 * i] = hex[p[i] >> 4];
-		ret_out[2 * i + 1] = hex[p[i] & 15];
-	}
-	ret_out[2 * n] = '\0';
-}
-
 PGconn *
 bench_connect_admin(const char *name)
 {
@@ -169,7 +157,7 @@ uint8_t (*bench_load_people(PGconn *c, const struct bench_scale *sc,
 
 		snprintf(ident, sizeof(ident), "person%d@example.com", p);
 		identity_hmac(key, sizeof(key), ident, macs[p]);
-		bench_hex(macs[p], 32, hx);
+		hex_encode(macs[p], 32, hx);
 		len += (size_t)snprintf(rows + len, ROW_MAX, "%s\t%s\t%d\t%d\n", hx, ident, t1, t2);
 	}
 	bench_exec(c, "CREATE TEMP TABLE bp (mac text, ident text, t1 int, t2 int)");

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hex.h" /* hex_encode */
+
 #include <libpq-fe.h>
 
 #include "writepath.h"
@@ -44,8 +46,6 @@ void bench_exec(PGconn *c, const char *sql);
 /* bench_copy(c, sql, data, len): COPY ... FROM STDIN with data. */
 void bench_copy(PGconn *c, const char *sql, const char *data, size_t len);
 
-/* bench_hex(p, n, ret_out): 2n lowercase hex digits and a NUL. */
-void bench_hex(const uint8_t *p, size_t n, char *ret_out);
 
 /*
  * bench_connect_admin(name): connect with libpq's PG* variables (tests/run

@@ -74,8 +74,8 @@ load_plain_copy(PGconn *c, const struct run *run, uint8_t (*macs)[32])
 			struct tm et;
 
 			make_event(i, run, &ev, id, &person);
-			bench_hex(macs[person], 32, hx);
-			bench_hex(id, 16, idh);
+			hex_encode(macs[person], 32, hx);
+			hex_encode(id, 16, idh);
 			secs = (time_t)(ev.ts_ms / 1000);
 			gmtime_r(&secs, &et);
 			strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S+00", &et);
