@@ -1,6 +1,7 @@
 /*
- * fuzz-files-state.c: `collect`'s text state file (tail.c files.state) on
- * arbitrary bytes. Each input becomes the files.state of a fresh state
+ * fuzz-files-state.c: `collect`'s state file (tail.c files.state: the
+ * tracking engine's blob, or the first text format read once) on arbitrary
+ * bytes. Each input becomes the files.state of a fresh state
  * directory and one incremental pass runs over a small fixed Claude and
  * Codex root (FUZZ_ROOT, written here; the seeds name its files, so file
  * lines meet real files), then a second pass reads what the first saved.
@@ -131,7 +132,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sink = fopen("/dev/null", "w");
 	for (int pass = 0; pass < 2; pass++) {
 		project_init(&project, PROJECT_NONE, NULL, 0);
-		if (scan_init(&s, &project) < 0 || scan_add_origin(&s, "u", "api") < 0) {
+		if (scan_init(&s, &project) < 0 || scan_add_origin(&s, "u", EVENT_BILLING_API) < 0) {
 			abort();
 		}
 		/* settle 0: pending responses are handed out on the second pass */

@@ -1,6 +1,6 @@
 /*
- * fuzz-follow-state.c: the daemon's reading state (follow.c's blob, kept in
- * the spool) on arbitrary bytes. The first byte chooses snapshot or delta;
+ * fuzz-follow-state.c: the daemon's reading state (the tracking engine's
+ * blob, kept in the spool; the first format FOL1 too) on arbitrary bytes. The first byte chooses snapshot or delta;
  * the rest is restored, then written out, restored and written again (the
  * two must be equal), then a pass runs over it (roots that do not exist:
  * every file is forgotten, every pending response settles and is packed).

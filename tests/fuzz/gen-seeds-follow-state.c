@@ -1,6 +1,6 @@
 /*
  * gen-seeds-follow-state.c OUTDIR CLAUDE_ROOT CODEX_ROOT: seeds for
- * fuzz-follow-state, written by the real follow.c: a pass's delta (files
+ * fuzz-follow-state, written by the real follow.c and track.c: a pass's delta (files
  * and pending responses) and the full snapshot after it, each behind the
  * target's mode byte (0: delta, 1: snapshot).
  */

@@ -133,13 +133,13 @@ TEST(copy_across_project_dirs)
 
 		project_init(&fx_project, PROJECT_KEYED_HASH, (const uint8_t *)"test-key", 8);
 		ASSERT_EQ(scan_init(&s, &fx_project), 0);
-		ASSERT_EQ(scan_add_origin(&s, "dana", "subscription"), 0);
+		ASSERT_EQ(scan_add_origin(&s, "dana", EVENT_BILLING_SUBSCRIPTION), 0);
 		s.settle_all = true;
 		if (compact) {
 			ledger_set_compact(&s.ledger);
 		}
 		snprintf(root, sizeof(root), "%s/claude/cross-project", AM_FIXTURES);
-		scan_walk_claude(&s, root, 0, scan_read_all_cb, NULL);
+		scan_walk_one(&s, EVENT_TOOL_CLAUDE, root, 0, scan_read_all_cb, NULL);
 		ASSERT_EQ(s.ledger.n, 2);
 		ledger_sort(&s.ledger);
 		am_event_id("claude-code", "msg_X", 5, id);
@@ -270,10 +270,10 @@ TEST(bad_input)
 	fx_done(&s);
 	project_init(&fx_project, PROJECT_KEYED_HASH, (const uint8_t *)"k", 1);
 	ASSERT_EQ(scan_init(&s, &fx_project), 0);
-	ASSERT_EQ(scan_add_origin(&s, "dana", "api"), 0);
+	ASSERT_EQ(scan_add_origin(&s, "dana", EVENT_BILLING_API), 0);
 	s.settle_all = true;
 	s.max_line = 65536;
-	scan_walk_claude(&s, AM_FIXTURES "/claude/bad-input", 0, scan_read_all_cb, NULL);
+	scan_walk_one(&s, EVENT_TOOL_CLAUDE, AM_FIXTURES "/claude/bad-input", 0, scan_read_all_cb, NULL);
 	ASSERT_EQ(s.ledger.n, 1);
 	ASSERT_UINT_EQ(fx_event(&s, EVENT_TOOL_CLAUDE, "msg_T")->tok[EVENT_OUTPUT], 11);
 	ASSERT_EQ(s.stat[SCAN_INVALID_JSON], 3);
@@ -290,7 +290,7 @@ TEST(cloud_model_billing)
 
 	fx_scan(&s, EVENT_TOOL_CLAUDE, "claude/cloud-model");
 	r = fx_event(&s, EVENT_TOOL_CLAUDE, "msg_U");
-	ASSERT_STR_EQ(s.origins[r->origin].billing, "cloud");
+	ASSERT_STR_EQ(event_billing_name(s.origins[r->origin].billing), "cloud");
 	ASSERT_STR_EQ(s.origins[r->origin].user, "dana");
 	fx_done(&s);
 }
@@ -327,10 +327,10 @@ TEST(roots_symlinks_and_loops)
 	snprintf(b, sizeof(b), "%s/b", dir);
 	project_init(&fx_project, PROJECT_KEYED_HASH, (const uint8_t *)"k", 1);
 	ASSERT_EQ(scan_init(&s, &fx_project), 0);
-	ASSERT_EQ(scan_add_origin(&s, "dana", "api"), 0);
+	ASSERT_EQ(scan_add_origin(&s, "dana", EVENT_BILLING_API), 0);
 	s.settle_all = true;
-	scan_walk_claude(&s, a, 0, scan_read_all_cb, NULL);
-	scan_walk_claude(&s, b, 0, scan_read_all_cb, NULL);
+	scan_walk_one(&s, EVENT_TOOL_CLAUDE, a, 0, scan_read_all_cb, NULL);
+	scan_walk_one(&s, EVENT_TOOL_CLAUDE, b, 0, scan_read_all_cb, NULL);
 	ASSERT_EQ(s.ledger.n, 1);
 	ASSERT_EQ(s.stat[SCAN_FILES], 1);
 	ASSERT_GE(s.stat[SCAN_LOOPS], 1);
@@ -381,9 +381,9 @@ TEST(implausible_lines)
 		   root, sizeof(root));
 	project_init(&fx_project, PROJECT_KEYED_HASH, (const uint8_t *)"k", 1);
 	ASSERT_EQ(scan_init(&s, &fx_project), 0);
-	ASSERT_EQ(scan_add_origin(&s, "dana", "api"), 0);
+	ASSERT_EQ(scan_add_origin(&s, "dana", EVENT_BILLING_API), 0);
 	s.settle_all = true;
-	scan_walk_claude(&s, root, 0, scan_read_all_cb, NULL);
+	scan_walk_one(&s, EVENT_TOOL_CLAUDE, root, 0, scan_read_all_cb, NULL);
 	ASSERT_EQ(s.ledger.n, 3);
 	ASSERT_NOT_NULL(fx_event(&s, EVENT_TOOL_CLAUDE, "ok1"));
 	ASSERT_NOT_NULL(fx_event(&s, EVENT_TOOL_CLAUDE, "ok2"));
@@ -416,7 +416,7 @@ TEST(strict_root)
 	scan_root_own(&root, geteuid() + 1, dir);
 	ASSERT_EQ(root.owned.trusted_len, strlen(dir));
 	ASSERT_EQ(scan_init(&s, &fx_project), 0);
-	ASSERT_EQ(scan_add_origin(&s, "dana", "api"), 0);
+	ASSERT_EQ(scan_add_origin(&s, "dana", EVENT_BILLING_API), 0);
 	s.settle_all = true;
 	scan_walk_all(&s, &root, 1, scan_read_all_cb, NULL);
 	ASSERT_EQ(s.ledger.n, 0);
@@ -426,7 +426,7 @@ TEST(strict_root)
 	project_init(&fx_project, PROJECT_KEYED_HASH, (const uint8_t *)"k", 1);
 	scan_root_own(&root, geteuid(), dir);
 	ASSERT_EQ(scan_init(&s, &fx_project), 0);
-	ASSERT_EQ(scan_add_origin(&s, "dana", "api"), 0);
+	ASSERT_EQ(scan_add_origin(&s, "dana", EVENT_BILLING_API), 0);
 	s.settle_all = true;
 	scan_walk_all(&s, &root, 1, scan_read_all_cb, NULL);
 	ASSERT_EQ(s.ledger.n, 1);
@@ -439,7 +439,7 @@ TEST(strict_root)
 	project_init(&fx_project, PROJECT_KEYED_HASH, (const uint8_t *)"k", 1);
 	memset(&root.owned, 0, sizeof(root.owned));
 	ASSERT_EQ(scan_init(&s, &fx_project), 0);
-	ASSERT_EQ(scan_add_origin(&s, "dana", "api"), 0);
+	ASSERT_EQ(scan_add_origin(&s, "dana", EVENT_BILLING_API), 0);
 	s.settle_all = true;
 	snprintf(cmd, sizeof(cmd), "rm %s/projects/slash", root.path);
 	ASSERT_EQ(system(cmd), 0);

@@ -1,11 +1,9 @@
 /*
  * scan.h: finding the AI tools' files and reading them into the ledger.
  *
- * A scan walks Claude roots (projects/ recursively, sub-agent files
- * included, journal.jsonl skipped) and Codex homes (sessions/ and
- * archived_sessions/, rollout-*.jsonl and rollout-*.jsonl.zst), never
- * follows a symlink loop, reads a file reached twice only once, and feeds
- * every complete line through the tool's reader into the ledger. Bad input
+ * A scan walks every root as its source says (source.h), never follows a
+ * symlink loop, reads a file reached twice only once, and feeds every
+ * complete line through the tool's source into the ledger. Bad input
  * (invalid JSON, garbage, over-long lines, unreadable or vanishing files,
  * corrupt .zst) is counted per kind and warned about, naming the file, at
  * most SCAN_WARN_PER_FILE times per file and SCAN_WARN_MAX times per run.
@@ -23,7 +21,7 @@
 #include "json.h"
 #include "ledger.h"
 #include "project.h"
-#include "source-codex.h"
+#include "source.h"
 
 #define SCAN_WARN_PER_FILE 3
 #define SCAN_WARN_MAX 50
@@ -55,19 +53,29 @@ enum scan_stat {
 /* Who the events of a root belong to: user identity and billing mode. */
 struct scan_origin {
 	char user[256];
-	char billing[16];
+	enum event_billing billing;
 	int cloud_origin; /* index + 1 of its "cloud" twin, for Bedrock/Vertex model ids */
 };
 
 #define SCAN_MAX_ORIGINS 4096
 
-/* Where a read stopped, and what it needs to continue (see tail.h). */
+/* Bytes of a source's own running state in a cursor (Codex: model, totals, label). */
+#define SCAN_CURSOR_STATE 4096
+
+/*
+ * Where a read of one file stopped, and what it needs to continue (see
+ * track.h). state belongs to the file's source (source_ops.cursor_encode);
+ * zeroed, it is the state of a file read from its start.
+ */
 struct scan_cursor {
 	uint64_t offset;     /* stream offset after the last complete line */
-	bool has_open;       /* a Claude response that may still grow */
+	bool has_open;       /* a response that may still grow (not final when written) */
 	uint8_t open_id[16];
-	struct codex_file codex;
+	_Alignas(16) unsigned char state[SCAN_CURSOR_STATE];
 };
+
+/* scan_cursor_reset(cur): the cursor of a file read from its start. */
+void scan_cursor_reset(struct scan_cursor *cur);
 
 struct scan {
 	struct ledger ledger;
@@ -100,10 +108,6 @@ struct scan {
 	} offer;
 };
 
-/* Called for every candidate file a walk finds. */
-typedef void scan_file_cb(struct scan *s, void *ctx, enum event_tool tool, const char *path,
-			  const char *rel, uint16_t origin, const struct stat *st);
-
 /* scan_init(s, project): project (borrowed) labels projects. 0 or -ENOMEM. */
 int scan_init(struct scan *s, struct project *project);
 
@@ -111,23 +115,21 @@ int scan_init(struct scan *s, struct project *project);
 void scan_finish(struct scan *s);
 
 /* scan_add_origin(s, user, billing): register an origin; returns its index or -ENOMEM. */
-int scan_add_origin(struct scan *s, const char *user, const char *billing);
+int scan_add_origin(struct scan *s, const char *user, enum event_billing billing);
 
 /*
- * scan_walk_claude(s, root, origin, cb, ctx): call cb for every transcript
- * under root (a Claude config root holding projects/, or projects/ itself).
- * scan_walk_codex(s, home, origin, cb, ctx): every rollout under a CODEX_HOME.
- * Files already visited in this scan are not offered again.
+ * scan_walk_one(s, tool, path, origin, cb, ctx): call cb for every file
+ * of tool's source under the root path (see scan_walk_all). Files already
+ * visited in this scan are not offered again.
  */
-void scan_walk_claude(struct scan *s, const char *root, uint16_t origin, scan_file_cb *cb,
-		      void *ctx);
-void scan_walk_codex(struct scan *s, const char *home, uint16_t origin, scan_file_cb *cb,
-		     void *ctx);
+void scan_walk_one(struct scan *s, enum event_tool tool, const char *path, uint16_t origin,
+		   scan_file_cb *cb, void *ctx);
 
 /*
  * scan_read(s, tool, path, rel, origin, fd, zstd, cur): read fd (borrowed,
  * positioned at cur->offset unless zstd, which always starts at 0) to its
- * end, merging observations into the ledger, and advance cur. Returns 0, or
+ * end, each line through tool's source, merging observations into the
+ * ledger, and advance cur. Returns 0, or
  * a negative errno when the file failed mid-way (what was read still counts).
  */
 int scan_read(struct scan *s, enum event_tool tool, const char *path, const char *rel,
@@ -155,9 +157,42 @@ struct scan_root {
  */
 void scan_root_own(struct scan_root *root, uid_t uid, const char *home);
 
-/* scan_walk_all(s, roots, n, cb, ctx): walk every root in order. */
+/* scan_walk_all(s, roots, n, cb, ctx): walk every root in order, each by its source. */
 void scan_walk_all(struct scan *s, const struct scan_root *roots, size_t n, scan_file_cb *cb,
 		   void *ctx);
+
+/*
+ * scan_walk_dir(s, root, parent, sub, cb, ctx): for a source's walk: offer
+ * every file its source wants below parent/sub, recursively; rel paths
+ * start at sub. A missing directory is not an error.
+ */
+void scan_walk_dir(struct scan *s, const struct scan_root *root, const char *parent,
+		   const char *sub, scan_file_cb *cb, void *ctx);
+
+/*
+ * scan_record(s, tool, file, off, cur, rec): a source's record at stream
+ * offset off becomes an observation in the ledger: checked for
+ * plausibility, keyed (the source's dedup_key) and merged. A record not
+ * final when written stays open in cur until a later record of the file
+ * belongs to another response. Returns whether it was taken.
+ */
+bool scan_record(struct scan *s, enum event_tool tool, const struct source_file *file,
+		 uint64_t off, struct scan_cursor *cur, const struct source_rec *rec);
+
+/* What a source does with a line it does not take: count it (stat), and warn (warn). */
+struct scan_skip {
+	bool counted;
+	enum scan_stat stat;
+	const char *warn; /* "invalid JSON line": " at byte N" follows; NULL: no warning */
+};
+
+/* scan_skip(s, file, off, skip): count and warn about the line at off as skip says. */
+void scan_skip(struct scan *s, const struct source_file *file, uint64_t off,
+	       const struct scan_skip *skip);
+
+/* scan_name_ends(s, suffix), scan_is_zstd(path): file name tests for sources and readers. */
+bool scan_name_ends(const char *s, const char *suffix);
+bool scan_is_zstd(const char *path);
 
 /*
  * scan_open(s, path): open a file a walk offers to its scan_file_cb: from

@@ -1,5 +1,5 @@
 /*
- * follow.h: the daemon's reading side, between the readers (tail.h) and the
+ * follow.h: the daemon's reading side, between the tracking engine (track.h) and the
  * spool: one pass reads what is new under every root and returns the newly
  * settled events packed for the spool, together with the readers' state
  * that produced them. Nothing in memory advances until follow_commit, which

@@ -14,7 +14,7 @@
 #include "event_id.h"
 #include "lines.h"
 #include "log.h"
-#include "source-claude.h"
+#include "source.h"
 
 #define WALK_MAX_DEPTH 32
 #define PATH_MAX_WALK 4096
@@ -46,11 +46,10 @@ scan_finish(struct scan *s)
 }
 
 int
-scan_add_origin(struct scan *s, const char *user, const char *billing)
+scan_add_origin(struct scan *s, const char *user, enum event_billing billing)
 {
 	for (size_t i = 0; i < s->n_origins; i++) {
-		if (strcmp(s->origins[i].user, user) == 0 &&
-		    strcmp(s->origins[i].billing, billing) == 0) {
+		if (strcmp(s->origins[i].user, user) == 0 && s->origins[i].billing == billing) {
 			return (int)i;
 		}
 	}
@@ -59,11 +58,11 @@ scan_add_origin(struct scan *s, const char *user, const char *billing)
 	}
 	struct scan_origin *o = &s->origins[s->n_origins++];
 	snprintf(o->user, sizeof(o->user), "%s", user);
-	snprintf(o->billing, sizeof(o->billing), "%s", billing);
-	if (strcmp(billing, "cloud") != 0) {
+	o->billing = billing;
+	if (billing != EVENT_BILLING_CLOUD) {
 		struct scan_origin *c = &s->origins[s->n_origins++];
 		snprintf(c->user, sizeof(c->user), "%s", user);
-		snprintf(c->billing, sizeof(c->billing), "cloud");
+		c->billing = EVENT_BILLING_CLOUD;
 		c->cloud_origin = (int)(s->n_origins - 1);
 		o->cloud_origin = (int)(s->n_origins);
 	} else {
@@ -203,27 +202,39 @@ seen_add(struct scan *s, dev_t dev, ino_t ino)
 struct walk {
 	struct scan *s;
 	const struct scan_root *root;
+	const struct source_ops *src;
 	scan_file_cb *cb;
 	void *ctx;
 	size_t root_len; /* rel = path + root_len + 1 */
 };
 
-static bool
-ends_with(const char *s, const char *suffix)
+bool
+scan_name_ends(const char *s, const char *suffix)
 {
 	size_t n = strlen(s), m = strlen(suffix);
 	return n >= m && memcmp(s + n - m, suffix, m) == 0;
 }
 
-static bool
-wanted(enum event_tool tool, const char *name)
+bool
+scan_is_zstd(const char *path)
 {
-	if (tool == EVENT_TOOL_CLAUDE) {
-		/* journal.jsonl: sub-agent lifecycle records, never usage */
-		return ends_with(name, ".jsonl") && strcmp(name, "journal.jsonl") != 0;
+	return scan_name_ends(path, ".zst");
+}
+
+void
+scan_walk_one(struct scan *s, enum event_tool tool, const char *path, uint16_t origin,
+	      scan_file_cb *cb, void *ctx)
+{
+	struct scan_root *r = calloc(1, sizeof(*r)); /* 4 KB: not on a deep caller's stack */
+
+	if (r == NULL) {
+		return;
 	}
-	return strncmp(name, "rollout-", 8) == 0 &&
-	       (ends_with(name, ".jsonl") || ends_with(name, ".jsonl.zst"));
+	r->tool = tool;
+	snprintf(r->path, sizeof(r->path), "%s", path);
+	r->origin = origin;
+	scan_walk_all(s, r, 1, cb, ctx);
+	free(r);
 }
 
 /* Count and warn about an entry that could not be opened (r < 0); ENOENT is silent. */
@@ -280,7 +291,7 @@ walk_dir(struct walk *w, int dfd, char *path, size_t len, size_t cap, int depth)
 		bool is_dir = de->d_type == DT_DIR;
 		bool is_reg = de->d_type == DT_REG;
 		if (de->d_type == DT_UNKNOWN || de->d_type == DT_LNK ||
-		    (is_reg && wanted(w->root->tool, de->d_name))) {
+		    (is_reg && w->src->wanted(de->d_name))) {
 			/* strict: the entry itself; lenient: what a link points at, as stat(2) */
 			if (fstatat(dirfd(d), de->d_name, &st, o->strict ? AT_SYMLINK_NOFOLLOW : 0) < 0) {
 				refused(s, path, o, -errno, "entry");
@@ -309,7 +320,7 @@ walk_dir(struct walk *w, int dfd, char *path, size_t len, size_t cap, int depth)
 			} else {
 				walk_dir(w, cfd, path, len + 1 + n, cap, depth + 1);
 			}
-		} else if (is_reg && wanted(w->root->tool, de->d_name)) {
+		} else if (is_reg && w->src->wanted(de->d_name)) {
 			if (o->strict && st.st_uid != o->uid) {
 				/* not remembered as seen: its owner's own walk still reads it */
 				refused(s, path, o, -EPERM, "file");
@@ -334,12 +345,12 @@ walk_dir(struct walk *w, int dfd, char *path, size_t len, size_t cap, int depth)
 	closedir(d);
 }
 
-static void
-walk_root(struct scan *s, const struct scan_root *root, const char *parent, const char *sub,
-	  scan_file_cb *cb, void *ctx)
+void
+scan_walk_dir(struct scan *s, const struct scan_root *root, const char *parent, const char *sub,
+	      scan_file_cb *cb, void *ctx)
 {
 	char *path = malloc(PATH_MAX_WALK);
-	struct walk w = {s, root, cb, ctx, strlen(parent)};
+	struct walk w = {s, root, source_get(root->tool), cb, ctx, strlen(parent)};
 	struct stat st;
 	size_t len;
 	int fd;
@@ -366,54 +377,6 @@ walk_root(struct scan *s, const struct scan_root *root, const char *parent, cons
 		walk_dir(&w, fd, path, len, PATH_MAX_WALK, 0);
 	}
 	free(path);
-}
-
-static void
-walk_claude(struct scan *s, const struct scan_root *root, scan_file_cb *cb, void *ctx)
-{
-	char projects[PATH_MAX_WALK + 16];
-	struct stat st;
-
-	snprintf(projects, sizeof(projects), "%s/projects", root->path);
-	if (!root->owned.strict && stat(projects, &st) < 0 && ends_with(root->path, "/projects")) {
-		/* the root given is projects/ itself: keys stay relative to its parent */
-		char parent[PATH_MAX_WALK];
-		snprintf(parent, sizeof(parent), "%.*s", (int)(strlen(root->path) - 9), root->path);
-		walk_root(s, root, parent, "projects", cb, ctx);
-		return;
-	}
-	walk_root(s, root, root->path, "projects", cb, ctx);
-}
-
-static void
-walk_codex(struct scan *s, const struct scan_root *root, scan_file_cb *cb, void *ctx)
-{
-	walk_root(s, root, root->path, "sessions", cb, ctx);
-	walk_root(s, root, root->path, "archived_sessions", cb, ctx);
-}
-
-void
-scan_walk_claude(struct scan *s, const char *root, uint16_t origin, scan_file_cb *cb, void *ctx)
-{
-	static struct scan_root r; /* too large for the stack of a deep caller */
-
-	memset(&r, 0, sizeof(r));
-	r.tool = EVENT_TOOL_CLAUDE;
-	snprintf(r.path, sizeof(r.path), "%s", root);
-	r.origin = origin;
-	walk_claude(s, &r, cb, ctx);
-}
-
-void
-scan_walk_codex(struct scan *s, const char *home, uint16_t origin, scan_file_cb *cb, void *ctx)
-{
-	static struct scan_root r;
-
-	memset(&r, 0, sizeof(r));
-	r.tool = EVENT_TOOL_CODEX;
-	snprintf(r.path, sizeof(r.path), "%s", home);
-	r.origin = origin;
-	walk_codex(s, &r, cb, ctx);
 }
 
 const struct owned *
@@ -492,102 +455,65 @@ event_id(struct scan *s, enum event_tool tool, const char *key, uint8_t ret_id[1
 	memcpy(ret_id, s->last_id, 16);
 }
 
-static bool
-cloud_model(const char *m)
+void
+scan_skip(struct scan *s, const struct source_file *file, uint64_t off,
+	  const struct scan_skip *skip)
 {
-	/* Bedrock ("anthropic.", "us.anthropic.", ARNs) and Vertex ("@" versions) ids */
-	return strncmp(m, "anthropic.", 10) == 0 || strstr(m, ".anthropic.") != NULL ||
-	       strncmp(m, "arn:", 4) == 0 || strchr(m, '@') != NULL;
-}
-
-/* The session of a transcript whose lines lack sessionId: the file's own name. */
-static void
-session_from_path(const char *rel, char *ret, size_t size)
-{
-	const char *sub = strstr(rel, "/subagents/");
-	const char *b;
-
-	if (sub != NULL) {
-		b = sub;
-		while (b > rel && b[-1] != '/') {
-			b--;
-		}
-		snprintf(ret, size, "%.*s", (int)(sub - b), b);
+	if (!skip->counted) {
 		return;
 	}
-	b = strrchr(rel, '/');
-	b = b ? b + 1 : rel;
-	snprintf(ret, size, "%.*s", (int)(strlen(b) - (ends_with(b, ".jsonl") ? 6 : 0)), b);
+	s->stat[skip->stat]++;
+	if (skip->warn != NULL) {
+		scan_warn(s, file->path, "%s at byte %llu", skip->warn, (unsigned long long)off);
+	}
 }
 
-static void
-claude_line(struct scan *s, const char *path, const char *rel, uint16_t origin, const char *line,
-	    size_t len, uint64_t off, struct scan_cursor *cur, struct claude_obs *o)
+bool
+scan_record(struct scan *s, enum event_tool tool, const struct source_file *file, uint64_t off,
+	    struct scan_cursor *cur, const struct source_rec *rec)
 {
+	const struct source_ops *src = source_get(tool);
 	struct ledger_obs obs;
-	struct ledger_rec *rec;
-	char key[512], fallback_session[128];
+	struct ledger_rec *lrec;
+	char key[512];
 
-	switch (claude_line_parse(&s->doc, line, len, o)) {
-	case CLAUDE_LINE_USAGE:
-		break;
-	case CLAUDE_LINE_INVALID:
-		s->stat[SCAN_INVALID_JSON]++;
-		scan_warn(s, path, "invalid JSON line at byte %llu", (unsigned long long)off);
-		return;
-	case CLAUDE_LINE_BAD:
-		s->stat[SCAN_BAD_LINES]++;
-		scan_warn(s, path, "usage line with a bad timestamp or counter at byte %llu",
-			  (unsigned long long)off);
-		return;
-	case CLAUDE_LINE_SYNTHETIC:
-		s->stat[SCAN_SYNTHETIC]++;
-		return;
-	case CLAUDE_LINE_API_ERROR:
-		s->stat[SCAN_API_ERRORS]++;
-		return;
-	default:
-		return;
-	}
-	if (!event_plausible(o->ts_ms, o->tok)) {
+	if (!event_plausible(rec->ts_ms, rec->tok)) {
 		s->stat[SCAN_IMPLAUSIBLE]++;
-		scan_warn(s, path, "usage line with a timestamp or token count no call has at byte %llu",
+		scan_warn(s, file->path,
+			  "usage record with a timestamp or token count no call has at byte %llu",
 			  (unsigned long long)off);
-		return;
+		return false;
 	}
-	if (claude_dedup_key(o, rel, off, key, sizeof(key)) < 0) {
+	if (src->dedup_key(rec->key_src, file, off, key, sizeof(key)) < 0) {
 		s->stat[SCAN_BAD_LINES]++;
-		return;
+		return false;
 	}
 	s->stat[SCAN_USAGE_LINES]++;
 	memset(&obs, 0, sizeof(obs));
-	obs.tool = EVENT_TOOL_CLAUDE;
-	event_id(s, EVENT_TOOL_CLAUDE, key, obs.id);
-	obs.ts_ms = o->ts_ms;
-	memcpy(obs.tok, o->tok, sizeof(obs.tok));
-	obs.model = o->model;
-	if (o->session[0] == '\0') {
-		session_from_path(rel, fallback_session, sizeof(fallback_session));
-		obs.session = fallback_session;
-	} else {
-		obs.session = o->session;
-	}
-	obs.project = project_label(s->project, NULL, o->cwd, scan_offer_owned(s));
-	obs.speed = o->speed;
-	obs.tier = o->tier;
-	obs.sidechain = o->sidechain;
-	obs.origin = cloud_model(o->model) ? (uint16_t)(s->origins[origin].cloud_origin - 1)
-					   : origin;
-	if (ledger_add(&s->ledger, &obs, &rec) < 0) {
+	obs.tool = tool;
+	event_id(s, tool, key, obs.id);
+	obs.ts_ms = rec->ts_ms;
+	memcpy(obs.tok, rec->tok, sizeof(obs.tok));
+	obs.model = rec->model;
+	obs.session = rec->session;
+	obs.project = rec->project;
+	obs.speed = rec->speed != NULL ? rec->speed : "";
+	obs.tier = rec->tier != NULL ? rec->tier : "";
+	obs.sidechain = rec->sidechain;
+	obs.origin = rec->cloud ? (uint16_t)(s->origins[file->origin].cloud_origin - 1)
+				: file->origin;
+	if (ledger_add(&s->ledger, &obs, &lrec) < 0) {
 		s->stat[SCAN_BAD_LINES]++; /* out of memory, or a string pool is full */
-		return;
+		return true;
 	}
-	if (s->settle_all) {
-		if (rec != NULL) { /* a compact ledger holds no flags to set: all is final */
-			rec->flags |= LEDGER_SETTLED;
+	if (rec->final || s->settle_all) {
+		if (lrec != NULL) { /* a compact ledger holds no flags to set: all is final */
+			lrec->flags |= LEDGER_SETTLED;
 		}
-	} else if (cur->has_open && memcmp(cur->open_id, obs.id, 16) != 0) {
-		/* a later line of this file belongs to another response: the open one is final */
+		return true;
+	}
+	if (cur->has_open && memcmp(cur->open_id, obs.id, 16) != 0) {
+		/* a later record of this file belongs to another response: the open one is final */
 		struct ledger_rec *prev = ledger_find(&s->ledger, cur->open_id);
 		if (prev != NULL) {
 			prev->flags |= LEDGER_SETTLED;
@@ -595,83 +521,16 @@ claude_line(struct scan *s, const char *path, const char *rel, uint16_t origin, 
 	}
 	cur->has_open = true;
 	memcpy(cur->open_id, obs.id, 16);
-}
-
-static void
-codex_line(struct scan *s, const char *path, uint16_t origin, const char *line, size_t len,
-	   uint64_t off, struct scan_cursor *cur)
-{
-	struct codex_obs o;
-	struct ledger_obs obs;
-	struct ledger_rec *rec;
-
-	switch (codex_line_parse(&s->doc, line, len, &cur->codex, &o)) {
-	case CODEX_LINE_EVENT:
-		break;
-	case CODEX_LINE_INVALID:
-		s->stat[SCAN_INVALID_JSON]++;
-		scan_warn(s, path, "invalid JSON line at byte %llu", (unsigned long long)off);
-		return;
-	case CODEX_LINE_BAD:
-		s->stat[SCAN_BAD_LINES]++;
-		scan_warn(s, path, "token_count line with bad fields at byte %llu",
-			  (unsigned long long)off);
-		return;
-	case CODEX_LINE_UNCHANGED:
-		s->stat[SCAN_CODEX_UNCHANGED]++;
-		return;
-	case CODEX_LINE_INFO_NULL:
-		s->stat[SCAN_CODEX_INFO_NULL]++;
-		return;
-	case CODEX_LINE_REPLAY:
-		s->stat[SCAN_CODEX_REPLAY]++;
-		return;
-	default:
-		return;
-	}
-	if (!event_plausible(o.ts_ms, o.tok)) {
-		s->stat[SCAN_IMPLAUSIBLE]++;
-		scan_warn(s, path, "token_count line with a timestamp or count no call has at byte %llu",
-			  (unsigned long long)off);
-		return;
-	}
-	s->stat[SCAN_USAGE_LINES]++;
-	if (cur->codex.model[0] == '\0') {
-		s->stat[SCAN_CODEX_NO_MODEL]++;
-	}
-	memset(&obs, 0, sizeof(obs));
-	obs.tool = EVENT_TOOL_CODEX;
-	event_id(s, EVENT_TOOL_CODEX, o.key, obs.id);
-	obs.ts_ms = o.ts_ms;
-	memcpy(obs.tok, o.tok, sizeof(obs.tok));
-	obs.model = cur->codex.model;
-	if (cur->codex.session[0] == '\0') {
-		/* no session_meta: rollout-<time>-<thread id>.jsonl[.zst] */
-		const char *b = strrchr(path, '/');
-		const char *dot = strstr(b ? b : path, ".jsonl");
-		if (dot != NULL && dot - path >= 36) {
-			snprintf(cur->codex.session, sizeof(cur->codex.session), "%.36s", dot - 36);
-		}
-	}
-	obs.session = cur->codex.session;
-	obs.project = project_label(s->project, cur->codex.remote, cur->codex.cwd,
-				    scan_offer_owned(s));
-	obs.origin = origin;
-	if (ledger_add(&s->ledger, &obs, &rec) < 0) {
-		s->stat[SCAN_BAD_LINES]++; /* out of memory, or a string pool is full */
-		return;
-	}
-	if (rec != NULL) {
-		rec->flags |= LEDGER_SETTLED; /* cumulative totals are final when written */
-	}
+	return true;
 }
 
 int
 scan_read(struct scan *s, enum event_tool tool, const char *path, const char *rel,
 	  uint16_t origin, int fd, bool zstd, struct scan_cursor *cur)
 {
+	const struct source_ops *src = source_get(tool);
+	struct source_file file = {path, rel, origin, scan_offer_owned(s)};
 	struct lines lr;
-	struct claude_obs *co = NULL;
 	const char *line;
 	size_t len;
 	uint64_t off;
@@ -680,15 +539,9 @@ scan_read(struct scan *s, enum event_tool tool, const char *path, const char *re
 	s->cur_path = path;
 	s->cur_warnings = 0;
 	if (zstd) {
-		cur->offset = 0;
-		memset(&cur->codex, 0, sizeof(cur->codex));
-		cur->has_open = false;
+		scan_cursor_reset(cur);
 	}
 	if (lines_init(&lr, fd, zstd, cur->offset, s->max_line) < 0) {
-		return -ENOMEM;
-	}
-	if (tool == EVENT_TOOL_CLAUDE && (co = malloc(sizeof(*co))) == NULL) {
-		lines_finish(&lr);
 		return -ENOMEM;
 	}
 	s->stat[SCAN_FILES]++;
@@ -700,13 +553,9 @@ scan_read(struct scan *s, enum event_tool tool, const char *path, const char *re
 				  len, (unsigned long long)off, s->max_line);
 			continue;
 		}
-		if (tool == EVENT_TOOL_CLAUDE) {
-			/* the prefilter: only lines that can hold a usage object are parsed */
-			if (memmem(line, len, CLAUDE_NEEDLE, sizeof(CLAUDE_NEEDLE) - 1) != NULL) {
-				claude_line(s, path, rel, origin, line, len, off, cur, co);
-			}
-		} else if (codex_line_wanted(line, len)) {
-			codex_line(s, path, origin, line, len, off, cur);
+		/* the prefilter: only lines that can matter are parsed */
+		if (src->prefilter(line, len)) {
+			src->read_line(s, &file, line, len, off, cur);
 		}
 	}
 	s->stat[SCAN_BYTES] += lr.bytes_read;
@@ -724,9 +573,14 @@ scan_read(struct scan *s, enum event_tool tool, const char *path, const char *re
 	}
 	cur->offset = lr.offset;
 	lines_finish(&lr);
-	free(co);
 	s->cur_path = NULL;
 	return r < 0 ? r : 0;
+}
+
+void
+scan_cursor_reset(struct scan_cursor *cur)
+{
+	memset(cur, 0, sizeof(*cur));
 }
 
 void
@@ -742,9 +596,9 @@ scan_read_all_cb(struct scan *s, void *ctx, enum event_tool tool, const char *pa
 	if (fd < 0) {
 		return; /* counted by scan_open; deleted since the walk saw it is fine */
 	}
-	memset(&cur, 0, sizeof(cur));
+	scan_cursor_reset(&cur);
 	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL); /* a hint only */
-	(void)scan_read(s, tool, path, rel, origin, fd, ends_with(path, ".zst"), &cur);
+	(void)scan_read(s, tool, path, rel, origin, fd, scan_is_zstd(path), &cur);
 	close(fd);
 }
 
@@ -752,10 +606,9 @@ void
 scan_walk_all(struct scan *s, const struct scan_root *roots, size_t n, scan_file_cb *cb, void *ctx)
 {
 	for (size_t i = 0; i < n; i++) {
-		if (roots[i].tool == EVENT_TOOL_CLAUDE) {
-			walk_claude(s, &roots[i], cb, ctx);
-		} else {
-			walk_codex(s, &roots[i], cb, ctx);
+		const struct source_ops *src = source_get(roots[i].tool);
+		if (src != NULL) {
+			src->walk(s, &roots[i], cb, ctx);
 		}
 	}
 }

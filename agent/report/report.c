@@ -267,7 +267,7 @@ report_print(const struct scan *s, const struct price_book *book, enum report_ki
 		}
 		const struct price_row *pr =
 			price_lookup(book, ledger_str(&s->ledger, rec->model), rec->ts_ms);
-		const char *billing = s->origins[rec->origin].billing;
+		const char *billing = event_billing_name(s->origins[rec->origin].billing);
 		struct row *targets[2] = {r, &total};
 		for (int k = 0; k < 2; k++) {
 			struct row *x = targets[k];

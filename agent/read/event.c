@@ -21,6 +21,15 @@ event_tool_name(enum event_tool tool)
 }
 
 const char *
+event_billing_name(enum event_billing b)
+{
+	static const char *const names[EVENT_BILLING_MAX] = {"unknown", "subscription", "api",
+							     "cloud"};
+
+	return (unsigned)b < EVENT_BILLING_MAX ? names[b] : "unknown";
+}
+
+const char *
 event_bucket_field(enum event_bucket b)
 {
 	static const char *const names[EVENT_BUCKET_MAX] = {

@@ -44,7 +44,6 @@ struct agent {
 	uv_loop_t loop;
 	struct agent_config cfg;
 	const char *config_path;
-	const char *dropin_dir;
 	bool all_users;
 
 	struct spool *spool;
@@ -94,15 +93,8 @@ mkdir_p(const char *path, mode_t mode)
 static int
 load_config(struct agent *a, struct agent_config *cfg)
 {
-	const char *home = getenv("HOME");
-	struct passwd *pw = getpwuid(getuid());
-	int errors;
+	int errors = config_load_command(cfg, a->config_path, NULL);
 
-	if ((home == NULL || home[0] == '\0') && pw != NULL) {
-		home = pw->pw_dir;
-	}
-	config_defaults(cfg);
-	errors = config_load(cfg, a->config_path, a->dropin_dir);
 	if (a->all_users) {
 		cfg->all_users = true;
 	}
@@ -110,7 +102,6 @@ load_config(struct agent *a, struct agent_config *cfg)
 		log_warnx("--all-users (all_users = true) needs root or CAP_DAC_READ_SEARCH");
 		errors++;
 	}
-	config_resolve(cfg, home, geteuid() == 0);
 	return errors;
 }
 
@@ -523,14 +514,12 @@ run_main(int argc, char **argv)
 		fatalx("out of memory");
 	}
 	log_init("aimeter-agent", LOG_LEVEL_INFO);
-	a->config_path = getenv("AIMETER_CONFIG") ? getenv("AIMETER_CONFIG") : CONFIG_PATH;
-	a->dropin_dir = CONFIG_DROPIN_DIR;
+	a->config_path = NULL; /* -c, else config_load_command's default */
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "c:nvh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			a->config_path = optarg;
-			a->dropin_dir = NULL;
 			break;
 		case 'A':
 			a->all_users = true;

@@ -1,5 +1,11 @@
 /*
- * source-claude.h: Claude Code transcript lines (spec section 1).
+ * source-claude.h: Claude Code transcripts (spec section 1).
+ *
+ * Roots: $CLAUDE_CONFIG_DIR, else ~/.claude and $XDG_CONFIG_HOME/claude
+ * (~/.config/claude); below a root, projects/ recursively, sub-agent files
+ * included, journal.jsonl skipped. Billing from the account files beside
+ * the root (origin.h); Bedrock and Vertex model ids mark single events
+ * "cloud".
  *
  * Usage sits on type:"assistant" lines at message.usage. This module turns
  * one line into one observation; the ledger merges the lines and copies of
@@ -16,6 +22,9 @@
 
 #include "event.h"
 #include "json.h"
+#include "source.h"
+
+extern const struct source_ops source_claude;
 
 /* The byte prefilter: a line without this can carry no usage. */
 #define CLAUDE_NEEDLE "\"usage\""

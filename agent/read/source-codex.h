@@ -1,5 +1,9 @@
 /*
- * source-codex.h: Codex CLI rollout lines (spec section 3).
+ * source-codex.h: Codex CLI rollouts (spec section 3).
+ *
+ * Roots: $CODEX_HOME, else ~/.codex; below a root, sessions/ and
+ * archived_sessions/, rollout-*.jsonl and rollout-*.jsonl.zst. Billing
+ * from auth.json.
  *
  * Per file, a running state: the model of the latest turn_context, the
  * previous total_token_usage, the thread id and where the project label
@@ -19,15 +23,24 @@
 
 #include "event.h"
 #include "json.h"
+#include "project.h"
+#include "source.h"
+
+extern const struct source_ops source_codex;
 
 enum codex_total { CODEX_IN, CODEX_CACHED, CODEX_OUT, CODEX_REASONING, CODEX_TOTAL, CODEX_TOTAL_MAX };
 
-/* Per-file running state; zero it for a file read from its start. */
+/*
+ * Per-file running state (the cursor state of the source); zero it for a
+ * file read from its start. cwd and remote stay in memory: saved state
+ * holds the project label they produce instead.
+ */
 struct codex_file {
 	char model[128];
 	char session[80];
 	char cwd[1024];
 	char remote[1024];
+	char label[PROJECT_LABEL_MAX];
 	int64_t start_ms; /* session_meta timestamp, 0 if none */
 	bool thread_spawn;
 	bool has_prev;

@@ -142,10 +142,7 @@ setup(int argc, char **argv, struct agent_config *cfg, long *ret_timeout_s, cons
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *path = getenv("AIMETER_CONFIG") ? getenv("AIMETER_CONFIG") : CONFIG_PATH;
-	const char *dropin = CONFIG_DROPIN_DIR;
-	const char *home = getenv("HOME");
-	struct passwd *pw = getpwuid(getuid());
+	const char *path = NULL; /* -c, else config_load_command's default */
 	int c, errors;
 
 	optind = 1;
@@ -153,7 +150,6 @@ setup(int argc, char **argv, struct agent_config *cfg, long *ret_timeout_s, cons
 		switch (c) {
 		case 'c':
 			path = optarg;
-			dropin = NULL;
 			break;
 		case 't':
 			if (ret_timeout_s != NULL) {
@@ -168,12 +164,7 @@ setup(int argc, char **argv, struct agent_config *cfg, long *ret_timeout_s, cons
 			return -1;
 		}
 	}
-	if ((home == NULL || home[0] == '\0') && pw != NULL) {
-		home = pw->pw_dir;
-	}
-	config_defaults(cfg);
-	errors = config_load(cfg, path, dropin);
-	config_resolve(cfg, home, geteuid() == 0);
+	errors = config_load_command(cfg, path, NULL);
 	if (errors > 0) {
 		log_warnx("configuration has errors");
 		return -1;

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "event.h"
 #include "project.h"
 
 #define CONFIG_PATH "/etc/aimeter/agent.conf"
@@ -82,6 +83,21 @@ void config_resolve(struct agent_config *cfg, const char *home, bool is_root);
  * agent as an unprivileged user with that one capability.
  */
 bool config_can_read_all(void);
+
+/* config_home(): $HOME, else the effective user's home from the password database, else "/". */
+const char *config_home(void);
+
+/*
+ * config_load_command(cfg, cli_path, state_dir): the configuration as every
+ * command loads it: defaults; the file given with -c (cli_path, alone), else
+ * $AIMETER_CONFIG, else CONFIG_PATH, each with the drop-in directory; the
+ * environment; state_dir (--state-dir, may be NULL) over the state
+ * directory; then config_resolve for this user. Returns the number of errors.
+ */
+int config_load_command(struct agent_config *cfg, const char *cli_path, const char *state_dir);
+
+/* config_source_dirs(cfg, tool): the configured roots of tool's source ("" when unset). */
+const char *config_source_dirs(const struct agent_config *cfg, enum event_tool tool);
 
 /* config_print(cfg, f): every key and its value, secrets masked (for -n). */
 void config_print(const struct agent_config *cfg, void *file);

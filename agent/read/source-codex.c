@@ -1,11 +1,16 @@
-/* source-codex.c: one Codex rollout line; see source-codex.h. */
+/* source-codex.c: the Codex CLI source; see source-codex.h. */
 #define _GNU_SOURCE /* memmem */
 #include "source-codex.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "event_id.h"
 #include "ledger.h"
+#include "origin.h"
+#include "project.h"
+#include "scan.h"
 
 bool
 codex_line_wanted(const char *line, size_t len)
@@ -195,3 +200,182 @@ codex_line_parse(struct json_doc *doc, const char *line, size_t len, struct code
 	}
 	return token_count(doc, payload, ts, ts_ms, f, ret_obs);
 }
+
+/* ---- the source ---- */
+
+_Static_assert(sizeof(struct codex_file) <= SCAN_CURSOR_STATE, "codex state fits a cursor");
+_Static_assert(_Alignof(struct codex_file) <= 16, "codex state alignment");
+
+static struct codex_file *
+state_of(struct scan_cursor *cur)
+{
+	return (struct codex_file *)(void *)cur->state;
+}
+
+static void
+codex_default_roots(const char *home, const char *xdg, char *ret, size_t size)
+{
+	(void)xdg;
+	snprintf(ret, size, "%s/.codex", home);
+}
+
+static void
+codex_walk(struct scan *s, const struct scan_root *root, scan_file_cb *cb, void *ctx)
+{
+	scan_walk_dir(s, root, root->path, "sessions", cb, ctx);
+	scan_walk_dir(s, root, root->path, "archived_sessions", cb, ctx);
+}
+
+static bool
+codex_wanted(const char *name)
+{
+	return strncmp(name, "rollout-", 8) == 0 &&
+	       (scan_name_ends(name, ".jsonl") || scan_name_ends(name, ".jsonl.zst"));
+}
+
+/*
+ * The project label of the file's events: from its working directory and
+ * remote while they are known; a file resumed from saved state has only the
+ * label they produced (no text a user wrote is saved), until a later line
+ * names them again.
+ */
+static const char *
+file_label(struct scan *s, const struct source_file *file, struct codex_file *cx)
+{
+	if (cx->cwd[0] != '\0' || cx->remote[0] != '\0') {
+		const char *l = project_label(s->project, cx->remote, cx->cwd, file->owned);
+		if (strcmp(l, cx->label) != 0) {
+			snprintf(cx->label, sizeof(cx->label), "%s", l);
+		}
+	}
+	return cx->label;
+}
+
+/* Lines that are not events: what is counted, and what is worth a warning. */
+static const struct scan_skip skips[CODEX_LINE_MAX] = {
+	[CODEX_LINE_INVALID] = {true, SCAN_INVALID_JSON, "invalid JSON line"},
+	[CODEX_LINE_BAD] = {true, SCAN_BAD_LINES, "token_count line with bad fields"},
+	[CODEX_LINE_UNCHANGED] = {true, SCAN_CODEX_UNCHANGED, NULL},
+	[CODEX_LINE_INFO_NULL] = {true, SCAN_CODEX_INFO_NULL, NULL},
+	[CODEX_LINE_REPLAY] = {true, SCAN_CODEX_REPLAY, NULL},
+};
+
+static void
+codex_read_line(struct scan *s, const struct source_file *file, const char *line, size_t len,
+		uint64_t off, struct scan_cursor *cur)
+{
+	struct codex_file *cx = state_of(cur);
+	struct codex_obs o;
+	struct source_rec rec;
+
+	enum codex_line kind = codex_line_parse(&s->doc, line, len, cx, &o);
+	if (kind != CODEX_LINE_EVENT) {
+		scan_skip(s, file, off, &skips[kind]);
+		return;
+	}
+	if (cx->session[0] == '\0') {
+		/* no session_meta: rollout-<time>-<thread id>.jsonl[.zst] */
+		const char *b = strrchr(file->path, '/');
+		const char *dot = strstr(b ? b : file->path, ".jsonl");
+		if (dot != NULL && dot - file->path >= 36) {
+			snprintf(cx->session, sizeof(cx->session), "%.36s", dot - 36);
+		}
+	}
+	memset(&rec, 0, sizeof(rec));
+	rec.ts_ms = o.ts_ms;
+	memcpy(rec.tok, o.tok, sizeof(rec.tok));
+	rec.model = cx->model;
+	rec.session = cx->session;
+	rec.project = file_label(s, file, cx);
+	rec.final = true; /* cumulative totals are final when written */
+	rec.key_src = &o;
+	if (scan_record(s, EVENT_TOOL_CODEX, file, off, cur, &rec) && cx->model[0] == '\0') {
+		s->stat[SCAN_CODEX_NO_MODEL]++;
+	}
+}
+
+static int
+codex_key(const void *key_src, const struct source_file *file, uint64_t off, char *ret,
+	  size_t size)
+{
+	const struct codex_obs *o = key_src;
+	int n = snprintf(ret, size, "%s", o->key);
+
+	(void)file;
+	(void)off;
+	return n < 0 || (size_t)n >= size ? -1 : n;
+}
+
+enum { CX_HAS_PREV = 1, CX_SPAWN = 2 };
+
+/* Everything but the working directory and remote: the label stands in for them. */
+static void
+codex_cursor_encode(const struct scan_cursor *cur, struct blob_w *b)
+{
+	const struct codex_file *cx = (const struct codex_file *)(const void *)cur->state;
+
+	blob_put32(b, (cx->has_prev ? CX_HAS_PREV : 0) | (cx->thread_spawn ? CX_SPAWN : 0));
+	for (int i = 0; i < CODEX_TOTAL_MAX; i++) {
+		blob_put64(b, cx->prev[i]);
+	}
+	blob_put64(b, (uint64_t)cx->start_ms);
+	blob_put_str(b, cx->model);
+	blob_put_str(b, cx->session);
+	blob_put_str(b, cx->label);
+}
+
+static void
+codex_cursor_decode(struct scan_cursor *cur, struct blob_r *r)
+{
+	struct codex_file *cx = state_of(cur);
+	uint32_t flags = blob_get32(r);
+
+	memset(cx, 0, sizeof(*cx));
+	cx->has_prev = (flags & CX_HAS_PREV) != 0;
+	cx->thread_spawn = (flags & CX_SPAWN) != 0;
+	for (int i = 0; i < CODEX_TOTAL_MAX; i++) {
+		cx->prev[i] = blob_get64(r);
+	}
+	cx->start_ms = (int64_t)blob_get64(r);
+	blob_get_str(r, cx->model, sizeof(cx->model));
+	blob_get_str(r, cx->session, sizeof(cx->session));
+	blob_get_str(r, cx->label, sizeof(cx->label));
+}
+
+/* auth.json with an OPENAI_API_KEY is the API, with ChatGPT tokens a subscription. */
+static enum event_billing
+codex_billing(const char *home, const struct owned *o)
+{
+	struct json_doc doc;
+	char path[4200], *buf;
+	enum event_billing mode = EVENT_BILLING_UNKNOWN;
+
+	json_doc_init(&doc);
+	snprintf(path, sizeof(path), "%s/auth.json", home);
+	if ((buf = origin_load_json(path, o, &doc)) != NULL) {
+		if (json_type(&doc, json_get(&doc, 0, "OPENAI_API_KEY")) == JSON_STRING) {
+			mode = EVENT_BILLING_API;
+		} else if (json_type(&doc, json_get(&doc, 0, "tokens")) == JSON_OBJECT) {
+			mode = EVENT_BILLING_SUBSCRIPTION;
+		}
+		free(buf);
+	}
+	json_doc_finish(&doc);
+	return mode;
+}
+
+const struct source_ops source_codex = {
+	.tool = EVENT_TOOL_CODEX,
+	.env = "CODEX_HOME",
+	.watch_dir = "sessions",
+	.default_roots = codex_default_roots,
+	.walk = codex_walk,
+	.wanted = codex_wanted,
+	.prefilter = codex_line_wanted,
+	.read_line = codex_read_line,
+	.dedup_key = codex_key,
+	.cursor_encode = codex_cursor_encode,
+	.cursor_decode = codex_cursor_decode,
+	.billing = codex_billing,
+	.account = NULL,
+};

@@ -12,6 +12,15 @@
 
 enum event_tool { EVENT_TOOL_CLAUDE, EVENT_TOOL_CODEX, EVENT_TOOL_MAX };
 
+/* How the calls of a root are paid for (the wire's BillingMode, by name in JSONL). */
+enum event_billing {
+	EVENT_BILLING_UNKNOWN,
+	EVENT_BILLING_SUBSCRIPTION,
+	EVENT_BILLING_API,
+	EVENT_BILLING_CLOUD,
+	EVENT_BILLING_MAX
+};
+
 /* Token buckets, in the order of the JSONL fields. */
 enum event_bucket {
 	EVENT_INPUT,          /* uncached input */
@@ -42,6 +51,9 @@ bool event_plausible(int64_t ts_ms, const uint64_t tok[EVENT_BUCKET_MAX]);
 
 /* event_tool_name(tool): "claude-code" or "codex". */
 const char *event_tool_name(enum event_tool tool);
+
+/* event_billing_name(b): "unknown", "subscription", "api" or "cloud". */
+const char *event_billing_name(enum event_billing b);
 
 /* event_bucket_field(b): the JSONL field name of bucket b. */
 const char *event_bucket_field(enum event_bucket b);

@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,15 +13,14 @@
 #include "config.h"
 #include "event.h"
 #include "log.h"
-#include "origin.h"
+#include "jsonl.h"
 #include "price.h"
 #include "project.h"
 #include "report.h"
+#include "roots.h"
 #include "run.h"
 #include "scan.h"
 #include "tail.h"
-
-#define MAX_ROOTS 1024
 
 /* Built-in label key, used only when no key file can be read or made. */
 static const char fallback_key[] = "aimeter local project-label key: not secret";
@@ -30,12 +28,7 @@ static const char fallback_key[] = "aimeter local project-label key: not secret"
 struct cli {
 	const char *command;
 	const char *config_path;
-	const char *claude_dirs[64];
-	size_t n_claude;
-	const char *codex_dirs[64];
-	size_t n_codex;
-	bool all_users;
-	const char *user;
+	struct roots_options roots;
 	int64_t since_ms;
 	const char *format;
 	const char *tz;
@@ -125,24 +118,20 @@ parse_args(int argc, char **argv, struct cli *c)
 			c->config_path = optarg;
 			break;
 		case O_CLAUDE:
-			if (c->n_claude == 64) {
-				log_warnx("too many --claude-dir options");
+		case O_CODEX: {
+			enum event_tool t = ch == O_CLAUDE ? EVENT_TOOL_CLAUDE : EVENT_TOOL_CODEX;
+			if (c->roots.n_dirs[t] == ROOTS_CLI_MAX) {
+				log_warnx("too many --%s options", ch == O_CLAUDE ? "claude-dir" : "codex-dir");
 				return -1;
 			}
-			c->claude_dirs[c->n_claude++] = optarg;
+			c->roots.dirs[t][c->roots.n_dirs[t]++] = optarg;
 			break;
-		case O_CODEX:
-			if (c->n_codex == 64) {
-				log_warnx("too many --codex-dir options");
-				return -1;
-			}
-			c->codex_dirs[c->n_codex++] = optarg;
-			break;
+		}
 		case O_ALL:
-			c->all_users = true;
+			c->roots.all_users = true;
 			break;
 		case O_USER:
-			c->user = optarg;
+			c->roots.user = optarg;
 			break;
 		case O_SINCE:
 			if (parse_date(optarg, &c->since_ms) < 0) {
@@ -193,159 +182,10 @@ parse_args(int argc, char **argv, struct cli *c)
 	return 0;
 }
 
-/* Split a comma-separated list into roots of one tool. */
-static void
-add_list(struct scan_root *roots, size_t *n, enum event_tool tool, const char *list,
-	 uint16_t origin)
-{
-	const char *p = list;
-
-	while (*p != '\0' && *n < MAX_ROOTS) {
-		const char *e = strchr(p, ',');
-		size_t len = e ? (size_t)(e - p) : strlen(p);
-		if (len > 0 && len < sizeof(roots[0].path)) {
-			roots[*n].tool = tool;
-			snprintf(roots[*n].path, sizeof(roots[0].path), "%.*s", (int)len, p);
-			roots[*n].origin = origin;
-			(*n)++;
-		}
-		p += len + (e ? 1 : 0);
-	}
-}
-
-/*
- * The roots of one user: --claude-dir/--codex-dir if given, else the
- * configuration, else the tools' own variables, else the home defaults.
- */
-static int
-user_roots(struct scan *s, const struct cli *c, const struct agent_config *cfg,
-	   const char *login, const char *home, bool env_ok, const struct passwd *own,
-	   struct scan_root *roots, size_t *n)
-{
-	char list[8192];
-	const char *e;
-	size_t first = *n;
-
-	/* Claude roots */
-	if (c->n_claude > 0 || c->n_codex > 0) {
-		for (size_t i = 0; i < c->n_claude; i++) {
-			add_list(roots, n, EVENT_TOOL_CLAUDE, c->claude_dirs[i], 0);
-		}
-		for (size_t i = 0; i < c->n_codex; i++) {
-			add_list(roots, n, EVENT_TOOL_CODEX, c->codex_dirs[i], 0);
-		}
-	} else {
-		if (cfg->claude_dirs[0] != '\0' && env_ok) {
-			add_list(roots, n, EVENT_TOOL_CLAUDE, cfg->claude_dirs, 0);
-		} else if (env_ok && (e = getenv("CLAUDE_CONFIG_DIR")) != NULL && e[0] != '\0') {
-			add_list(roots, n, EVENT_TOOL_CLAUDE, e, 0);
-		} else {
-			const char *xdg = env_ok ? getenv("XDG_CONFIG_HOME") : NULL;
-			snprintf(list, sizeof(list), "%s/.claude,%s/claude", home,
-				 xdg != NULL && xdg[0] == '/' ? xdg : "");
-			if (xdg == NULL || xdg[0] != '/') {
-				snprintf(list, sizeof(list), "%s/.claude,%s/.config/claude", home, home);
-			}
-			add_list(roots, n, EVENT_TOOL_CLAUDE, list, 0);
-		}
-		if (cfg->codex_dirs[0] != '\0' && env_ok) {
-			add_list(roots, n, EVENT_TOOL_CODEX, cfg->codex_dirs, 0);
-		} else if (env_ok && (e = getenv("CODEX_HOME")) != NULL && e[0] != '\0') {
-			add_list(roots, n, EVENT_TOOL_CODEX, e, 0);
-		} else {
-			snprintf(list, sizeof(list), "%s/.codex", home);
-			add_list(roots, n, EVENT_TOOL_CODEX, list, 0);
-		}
-	}
-	/* identity and billing per root */
-	for (size_t i = first; i < *n; i++) {
-		char account[256];
-		const char *who = login;
-		const struct owned *own_rule = NULL;
-		if (own != NULL) { /* all-users mode: see scan_root_own */
-			scan_root_own(&roots[i], own->pw_uid, home);
-			own_rule = &roots[i].owned;
-		}
-		const char *billing = roots[i].tool == EVENT_TOOL_CLAUDE
-					      ? origin_claude_billing(roots[i].path, own_rule)
-					      : origin_codex_billing(roots[i].path, own_rule);
-		if (c->user != NULL) {
-			who = c->user;
-		} else if (cfg->identity_policy == IDENTITY_FIXED && cfg->identity[0] != '\0') {
-			who = cfg->identity;
-		} else if (cfg->identity_policy == IDENTITY_TOOL_ACCOUNT &&
-			   roots[i].tool == EVENT_TOOL_CLAUDE &&
-			   origin_claude_account(roots[i].path, own_rule, account, sizeof(account)) == 0) {
-			who = account;
-		}
-		int o = scan_add_origin(s, who, billing);
-		if (o < 0) {
-			return o;
-		}
-		roots[i].origin = (uint16_t)o;
-	}
-	return 0;
-}
-
-static int
-collect_roots(struct scan *s, const struct cli *c, const struct agent_config *cfg,
-	      struct scan_root *roots, size_t *n)
-{
-	struct passwd *pw;
-
-	*n = 0;
-	if (c->all_users || (cfg->all_users && c->n_claude == 0 && c->n_codex == 0)) {
-		if (!config_can_read_all()) {
-			log_warnx("--all-users needs root or CAP_DAC_READ_SEARCH; reading only the "
-				  "current user");
-		} else {
-			setpwent();
-			while ((pw = getpwent()) != NULL && *n + 4 < MAX_ROOTS) {
-				struct stat st;
-				if (pw->pw_dir == NULL || pw->pw_dir[0] != '/' ||
-				    stat(pw->pw_dir, &st) < 0 || !S_ISDIR(st.st_mode) ||
-				    strcmp(pw->pw_dir, "/") == 0) {
-					continue;
-				}
-				/* another user's environment is not ours: home defaults only */
-				if (user_roots(s, c, cfg, pw->pw_name, pw->pw_dir,
-					       strcmp(pw->pw_dir, getenv("HOME") ? getenv("HOME") : "") == 0,
-					       pw, roots, n) < 0) {
-					endpwent();
-					return -ENOMEM;
-				}
-			}
-			endpwent();
-			return 0;
-		}
-	}
-	pw = getpwuid(geteuid());
-	const char *home = getenv("HOME");
-	if (home == NULL || home[0] == '\0') {
-		home = pw != NULL ? pw->pw_dir : "/";
-	}
-	return user_roots(s, c, cfg, pw != NULL ? pw->pw_name : "unknown", home, true, NULL, roots,
-			  n);
-}
-
 static int
 load_config(const struct cli *c, struct agent_config *cfg)
 {
-	struct passwd *pw = getpwuid(geteuid());
-	const char *home = getenv("HOME");
-	int errors;
-
-	config_defaults(cfg);
-	errors = config_load(cfg, c->config_path ? c->config_path : CONFIG_PATH,
-			     c->config_path ? NULL : CONFIG_DROPIN_DIR);
-	if (home == NULL || home[0] == '\0') {
-		home = pw != NULL ? pw->pw_dir : "/";
-	}
-	if (c->state_dir != NULL) {
-		snprintf(cfg->state_dir, sizeof(cfg->state_dir), "%s", c->state_dir);
-	}
-	config_resolve(cfg, home, geteuid() == 0);
-	return errors;
+	return config_load_command(cfg, c->config_path, c->state_dir);
 }
 
 static int
@@ -423,15 +263,17 @@ print_table_row(const struct scan *s, const struct ledger_rec *r)
 static int
 full_scan(struct scan *s, const struct cli *c, const struct agent_config *cfg)
 {
-	static struct scan_root roots[MAX_ROOTS];
+	struct scan_root *roots;
 	size_t n;
+	int r = roots_collect(cfg, &c->roots, s, &roots, &n);
 
-	if (collect_roots(s, c, cfg, roots, &n) < 0) {
-		return -ENOMEM;
+	if (r < 0) {
+		return r;
 	}
 	s->since_ms = c->since_ms;
 	s->settle_all = true; /* a one-shot scan sees whole files: everything is final */
 	scan_walk_all(s, roots, n, scan_read_all_cb, NULL);
+	free(roots);
 	return 0;
 }
 
@@ -462,7 +304,7 @@ cmd_scan(const struct cli *c, const struct agent_config *cfg, struct scan *s)
 		if (table) {
 			print_table_row(s, &r);
 		} else {
-			tail_emit_jsonl(s, &r, cfg->team_hint, stdout);
+			jsonl_write_event(s, &r, cfg->team_hint, stdout);
 		}
 	}
 	if (table) {
@@ -518,17 +360,18 @@ cmd_report(const struct cli *c, const struct agent_config *cfg, struct scan *s)
 static int
 cmd_collect(const struct cli *c, const struct agent_config *cfg, struct scan *s)
 {
-	static struct scan_root roots[MAX_ROOTS];
+	struct scan_root *roots;
 	struct tail_stats ts;
 	struct timespec now;
 	size_t n;
 	int r;
 
-	if (collect_roots(s, c, cfg, roots, &n) < 0) {
+	if (roots_collect(cfg, &c->roots, s, &roots, &n) < 0) {
 		return 1;
 	}
 	if ((r = make_dirs(cfg->state_dir)) < 0) {
 		log_warnx("could not create state directory \"%s\": %s", cfg->state_dir, strerror(-r));
+		free(roots);
 		return 1;
 	}
 	struct timespec t0, t1;
@@ -537,6 +380,7 @@ cmd_collect(const struct cli *c, const struct agent_config *cfg, struct scan *s)
 	r = tail_pass(s, roots, n, cfg->state_dir,
 		      c->settle >= 0 ? (uint64_t)c->settle : cfg->settle_seconds,
 		      (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000, cfg->team_hint, stdout, &ts);
+	free(roots);
 	if (r < 0) {
 		log_warnx("could not update state in \"%s\": %s", cfg->state_dir, strerror(-r));
 		return 1;

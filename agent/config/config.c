@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -397,6 +398,51 @@ config_resolve(struct agent_config *cfg, const char *home, bool is_root)
 	if (cfg->project_key_file[0] == '\0') {
 		snprintf(cfg->project_key_file, sizeof(cfg->project_key_file), "%.900s/project.key",
 			 cfg->state_dir);
+	}
+}
+
+const char *
+config_home(void)
+{
+	const char *home = getenv("HOME");
+	struct passwd *pw;
+
+	if (home != NULL && home[0] != '\0') {
+		return home;
+	}
+	pw = getpwuid(geteuid());
+	return pw != NULL && pw->pw_dir != NULL ? pw->pw_dir : "/";
+}
+
+int
+config_load_command(struct agent_config *cfg, const char *cli_path, const char *state_dir)
+{
+	const char *env = getenv("AIMETER_CONFIG");
+	const char *path = cli_path != NULL ? cli_path
+			   : env != NULL && env[0] != '\0' ? env
+							    : CONFIG_PATH;
+	int errors;
+
+	config_defaults(cfg);
+	/* -c names the one file to read; the drop-ins belong to the installed one */
+	errors = config_load(cfg, path, cli_path != NULL ? NULL : CONFIG_DROPIN_DIR);
+	if (state_dir != NULL) {
+		snprintf(cfg->state_dir, sizeof(cfg->state_dir), "%s", state_dir);
+	}
+	config_resolve(cfg, config_home(), geteuid() == 0);
+	return errors;
+}
+
+const char *
+config_source_dirs(const struct agent_config *cfg, enum event_tool tool)
+{
+	switch (tool) {
+	case EVENT_TOOL_CLAUDE:
+		return cfg->claude_dirs;
+	case EVENT_TOOL_CODEX:
+		return cfg->codex_dirs;
+	default:
+		return NULL;
 	}
 }
 

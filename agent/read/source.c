@@ -1,0 +1,16 @@
+/* source.c: the table of sources; see source.h. */
+#include "source.h"
+
+#include "source-claude.h"
+#include "source-codex.h"
+
+const struct source_ops *const source_table[EVENT_TOOL_MAX] = {
+	[EVENT_TOOL_CLAUDE] = &source_claude,
+	[EVENT_TOOL_CODEX] = &source_codex,
+};
+
+const struct source_ops *
+source_get(enum event_tool tool)
+{
+	return (unsigned)tool < EVENT_TOOL_MAX ? source_table[tool] : NULL;
+}
