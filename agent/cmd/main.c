@@ -1,4 +1,4 @@
-/* main.c: aimeter-agent's command dispatch (scan, report, collect: cli.h; run, status, flush: run.h). */
+/* main.c: command dispatch (scan, report, collect: cli.h; run, status, flush: run.h). */
 #include <stdio.h>
 #include <string.h>
 
