@@ -59,8 +59,8 @@ struct scan_origin {
 
 #define SCAN_MAX_ORIGINS 4096
 
-/* Bytes of a source's own running state in a cursor (Codex: model, totals, label). */
-#define SCAN_CURSOR_STATE 4096
+/* Bytes of a source's running state in a cursor: the largest one's (Codex; each asserts it fits). */
+#define SCAN_CURSOR_STATE 3344
 
 /*
  * Where a read of one file stopped, and what it needs to continue (see
