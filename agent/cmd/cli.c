@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "event.h"
+#include "source.h"
 #include "log.h"
 
 /* Built-in label key, used only when no key file can be read or made. */
@@ -34,10 +35,14 @@ cli_usage(FILE *f)
 		"  collect [--state-dir DIR] [--settle SECONDS]\n"
 		"       one incremental pass: prints events that became final since the last\n"
 		"\n"
-		"source options (any command):\n"
-		"  --claude-dir DIR   a Claude config root (holds projects/); repeatable\n"
-		"  --codex-dir DIR    a CODEX_HOME; repeatable\n"
-		"     (when either is given, only the roots given are read)\n"
+		"source options (any command):\n");
+	for (int t = 0; t < EVENT_TOOL_MAX; t++) {
+		char opt[64];
+		snprintf(opt, sizeof(opt), "--%s-dir DIR", source_table[t]->key);
+		fprintf(f, "  %-18s %s; repeatable\n", opt, source_table[t]->dir_help);
+	}
+	fprintf(f,
+		"     (when any is given, only the roots given are read)\n"
 		"  --all-users        every user's home from the password database (root or\n"
 		"                     CAP_DAC_READ_SEARCH)\n"
 		"  --user NAME        the identity to report (fixed policy)\n"
@@ -67,11 +72,9 @@ parse_date(const char *s, int64_t *ret_ms)
 int
 cli_parse(int argc, char **argv, struct cli *c)
 {
-	enum { O_CLAUDE = 256, O_CODEX, O_ALL, O_USER, O_SINCE, O_FORMAT, O_TZ, O_JSON, O_PRICES,
-	       O_STATE, O_SETTLE };
-	static const struct option longopts[] = {
-		{"claude-dir", required_argument, NULL, O_CLAUDE},
-		{"codex-dir", required_argument, NULL, O_CODEX},
+	enum { O_ALL = 256, O_USER, O_SINCE, O_FORMAT, O_TZ, O_JSON, O_PRICES, O_STATE, O_SETTLE,
+	       O_DIR /* + tool: --<key>-dir */ };
+	static const struct option fixed[] = {
 		{"all-users", no_argument, NULL, O_ALL},
 		{"user", required_argument, NULL, O_USER},
 		{"since", required_argument, NULL, O_SINCE},
@@ -82,25 +85,25 @@ cli_parse(int argc, char **argv, struct cli *c)
 		{"state-dir", required_argument, NULL, O_STATE},
 		{"settle", required_argument, NULL, O_SETTLE},
 		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
 	};
+	/* the fixed options, then --<key>-dir for every source */
+	struct option longopts[sizeof(fixed) / sizeof(fixed[0]) + EVENT_TOOL_MAX + 1];
+	char dir_opts[EVENT_TOOL_MAX][64];
+	size_t n = sizeof(fixed) / sizeof(fixed[0]);
 	int ch;
+
+	memcpy(longopts, fixed, sizeof(fixed));
+	for (int t = 0; t < EVENT_TOOL_MAX; t++) {
+		snprintf(dir_opts[t], sizeof(dir_opts[t]), "%s-dir", source_table[t]->key);
+		longopts[n++] = (struct option){dir_opts[t], required_argument, NULL, O_DIR + t};
+	}
+	longopts[n] = (struct option){NULL, 0, NULL, 0};
 
 	while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			c->config_path = optarg;
 			break;
-		case O_CLAUDE:
-		case O_CODEX: {
-			enum event_tool t = ch == O_CLAUDE ? EVENT_TOOL_CLAUDE : EVENT_TOOL_CODEX;
-			if (c->roots.n_dirs[t] == ROOTS_CLI_MAX) {
-				log_warnx("too many --%s options", ch == O_CLAUDE ? "claude-dir" : "codex-dir");
-				return -1;
-			}
-			c->roots.dirs[t][c->roots.n_dirs[t]++] = optarg;
-			break;
-		}
 		case O_ALL:
 			c->roots.all_users = true;
 			break;
@@ -146,6 +149,15 @@ cli_parse(int argc, char **argv, struct cli *c)
 			cli_usage(stdout);
 			exit(0);
 		default:
+			if (ch >= O_DIR && ch < O_DIR + EVENT_TOOL_MAX) {
+				int t = ch - O_DIR;
+				if (c->roots.n_dirs[t] == ROOTS_CLI_MAX) {
+					log_warnx("too many --%s options", dir_opts[t]);
+					return -1;
+				}
+				c->roots.dirs[t][c->roots.n_dirs[t]++] = optarg;
+				break;
+			}
 			return -1;
 		}
 	}

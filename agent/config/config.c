@@ -1,6 +1,7 @@
 /* config.c: the agent's configuration keys over inih; see config.h. */
 #include "config.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +17,7 @@
 #include <ini.h>
 
 #include "log.h"
+#include "source.h"
 
 enum opt_type { OPT_STR, OPT_BOOL, OPT_UINT, OPT_BYTES, OPT_IDENTITY, OPT_LABEL, OPT_TYPE_MAX };
 
@@ -33,7 +35,10 @@ struct opt {
 #define STR(f) OPT_STR, offsetof(struct agent_config, f), sizeof(((struct agent_config *)0)->f), 0
 #define NUM(t, f, m) t, offsetof(struct agent_config, f), 0, m
 
-/* Sorted by section then key: looked up with bsearch. */
+/*
+ * Sorted by section then key: looked up with bsearch. Each source adds
+ * "[sources] <key>_dirs" (AIMETER_<KEY>_DIRS): see source_dirs_of.
+ */
 static const struct opt opts[] = {
 	{"agent", "settle_seconds", "AIMETER_SETTLE_SECONDS", NUM(OPT_UINT, settle_seconds, 86400),
 	 "quiet time before a Claude response is final"},
@@ -61,9 +66,6 @@ static const struct opt opts[] = {
 	 "events per batch"},
 	{"sources", "all_users", "AIMETER_ALL_USERS", NUM(OPT_BOOL, all_users, 0),
 	 "read every user's home (root only)"},
-	{"sources", "claude_dirs", "AIMETER_CLAUDE_DIRS", STR(claude_dirs),
-	 "comma-separated Claude config roots"},
-	{"sources", "codex_dirs", "AIMETER_CODEX_DIRS", STR(codex_dirs), "comma-separated CODEX_HOMEs"},
 	{"spool", "max_bytes", "AIMETER_SPOOL_MAX_BYTES", NUM(OPT_BYTES, spool_max_bytes, 1ull << 40),
 	 "spool cap (K, M, G suffixes)"},
 };
@@ -124,6 +126,33 @@ parse_uint(const char *v, uint64_t max, bool suffixes, uint64_t *ret)
 	return 0;
 }
 
+/* The source whose roots "[section] key" names ("[sources] codex_dirs"), or NULL. */
+static const struct source_ops *
+source_dirs_of(const char *section, const char *key)
+{
+	if (strcmp(section, "sources") != 0) {
+		return NULL;
+	}
+	for (int t = 0; t < EVENT_TOOL_MAX; t++) {
+		size_t n = strlen(source_table[t]->key);
+		if (strncmp(key, source_table[t]->key, n) == 0 && strcmp(key + n, "_dirs") == 0) {
+			return source_table[t];
+		}
+	}
+	return NULL;
+}
+
+/* AIMETER_<KEY>_DIRS for src. */
+static void
+source_dirs_env(const struct source_ops *src, char *ret, size_t size)
+{
+	size_t n = (size_t)snprintf(ret, size, "AIMETER_%s_DIRS", src->key);
+
+	for (size_t i = 0; i < n && i < size; i++) {
+		ret[i] = (char)toupper((unsigned char)ret[i]);
+	}
+}
+
 int
 config_set(struct agent_config *cfg, const char *section, const char *key, const char *value,
 	   char *ret_err, size_t err_size)
@@ -134,6 +163,17 @@ config_set(struct agent_config *cfg, const char *section, const char *key, const
 	char *field;
 	uint64_t n;
 
+	const struct source_ops *src = source_dirs_of(section, key);
+	if (o == NULL && src != NULL) {
+		char *dirs = cfg->source_dirs[src->tool];
+		if (strlen(value) >= sizeof(cfg->source_dirs[0])) {
+			snprintf(ret_err, err_size, "value of \"%s\" is longer than %zu bytes", key,
+				 sizeof(cfg->source_dirs[0]) - 1);
+			return -EINVAL;
+		}
+		memcpy(dirs, value, strlen(value) + 1);
+		return 0;
+	}
 	if (o == NULL) {
 		snprintf(ret_err, err_size, "unknown key \"%s\" in section [%s]", key, section);
 		return -ENOENT;
@@ -370,6 +410,18 @@ config_env(struct agent_config *cfg)
 {
 	int errors = 0;
 
+	for (int t = 0; t < EVENT_TOOL_MAX; t++) {
+		const char *v;
+		char env[64], key[64], err[256];
+		source_dirs_env(source_table[t], env, sizeof(env));
+		snprintf(key, sizeof(key), "%s_dirs", source_table[t]->key);
+		if ((v = getenv(env)) != NULL &&
+		    config_set(cfg, "sources", key, v, err, sizeof(err)) < 0) {
+			log_warnx("environment %s: %s", env, err);
+			errors++;
+		}
+	}
+
 	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
 		const char *v = getenv(opts[i].env);
 		char err[256];
@@ -436,14 +488,7 @@ config_load_command(struct agent_config *cfg, const char *cli_path, const char *
 const char *
 config_source_dirs(const struct agent_config *cfg, enum event_tool tool)
 {
-	switch (tool) {
-	case EVENT_TOOL_CLAUDE:
-		return cfg->claude_dirs;
-	case EVENT_TOOL_CODEX:
-		return cfg->codex_dirs;
-	default:
-		return NULL;
-	}
+	return (unsigned)tool < EVENT_TOOL_MAX ? cfg->source_dirs[tool] : NULL;
 }
 
 void
@@ -478,6 +523,9 @@ config_print(const struct agent_config *cfg, void *file)
 		default:
 			fprintf(f, "?\n");
 		}
+	}
+	for (int t = 0; t < EVENT_TOOL_MAX; t++) {
+		fprintf(f, "[sources] %s_dirs = %s\n", source_table[t]->key, cfg->source_dirs[t]);
 	}
 }
 

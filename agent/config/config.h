@@ -35,8 +35,7 @@ struct agent_config {
 	char cost_center_hint[CONFIG_STR];
 	enum project_policy label_policy;
 	char project_key_file[CONFIG_STR];
-	char claude_dirs[4 * CONFIG_STR];
-	char codex_dirs[4 * CONFIG_STR];
+	char source_dirs[EVENT_TOOL_MAX][4 * CONFIG_STR]; /* [sources] <key>_dirs, per source */
 	bool all_users;
 	char state_dir[CONFIG_STR];
 	uint64_t spool_max_bytes;

@@ -5,19 +5,15 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "source.h"
 #include "timestamp.h"
 
 const char *
 event_tool_name(enum event_tool tool)
 {
-	switch (tool) {
-	case EVENT_TOOL_CLAUDE:
-		return "claude-code";
-	case EVENT_TOOL_CODEX:
-		return "codex";
-	default:
-		return "unknown";
-	}
+	const struct source_ops *src = source_get(tool);
+
+	return src != NULL ? src->name : "unknown";
 }
 
 const char *

@@ -49,7 +49,7 @@ enum event_bucket {
 /* event_plausible(ts_ms, tok): whether a call at ts_ms with counts tok is within the bounds. */
 bool event_plausible(int64_t ts_ms, const uint64_t tok[EVENT_BUCKET_MAX]);
 
-/* event_tool_name(tool): "claude-code" or "codex". */
+/* event_tool_name(tool): its source's name ("claude-code", "codex"), or "unknown". */
 const char *event_tool_name(enum event_tool tool);
 
 /* event_billing_name(b): "unknown", "subscription", "api" or "cloud". */

@@ -351,6 +351,9 @@ claude_account(const char *root, const struct owned *o, char *ret_buf, size_t si
 
 const struct source_ops source_claude = {
 	.tool = EVENT_TOOL_CLAUDE,
+	.name = "claude-code",
+	.key = "claude",
+	.dir_help = "a Claude config root (holds projects/)",
 	.env = "CLAUDE_CONFIG_DIR",
 	.watch_dir = "projects",
 	.default_roots = claude_default_roots,

@@ -366,6 +366,9 @@ codex_billing(const char *home, const struct owned *o)
 
 const struct source_ops source_codex = {
 	.tool = EVENT_TOOL_CODEX,
+	.name = "codex",
+	.key = "codex",
+	.dir_help = "a CODEX_HOME",
 	.env = "CODEX_HOME",
 	.watch_dir = "sessions",
 	.default_roots = codex_default_roots,

@@ -56,6 +56,9 @@ struct source_rec {
 
 struct source_ops {
 	enum event_tool tool;
+	const char *name;      /* on the wire and in reports ("claude-code") */
+	const char *key;       /* in option names: --<key>-dir, [sources] <key>_dirs ("claude") */
+	const char *dir_help;  /* what one of its roots is, for --help */
 	const char *env;       /* the tool's own variable naming its roots ("CODEX_HOME") */
 	const char *watch_dir; /* below a root, where new files appear (the daemon watches it) */
 	/*

@@ -28,8 +28,8 @@ fuzz_follow(void)
 	log_init("fuzz", LOG_LEVEL_ERROR);
 	config_defaults(&cfg);
 	cfg.label_policy = PROJECT_NONE; /* no key file */
-	snprintf(cfg.claude_dirs, sizeof(cfg.claude_dirs), "/nonexistent/aimeter-fuzz/claude");
-	snprintf(cfg.codex_dirs, sizeof(cfg.codex_dirs), "/nonexistent/aimeter-fuzz/codex");
+	snprintf(cfg.source_dirs[EVENT_TOOL_CLAUDE], sizeof(cfg.source_dirs[0]), "/nonexistent/aimeter-fuzz/claude");
+	snprintf(cfg.source_dirs[EVENT_TOOL_CODEX], sizeof(cfg.source_dirs[0]), "/nonexistent/aimeter-fuzz/codex");
 	cfg.settle_seconds = 1;
 	if (follow_create(&cfg, &f) < 0) {
 		abort();

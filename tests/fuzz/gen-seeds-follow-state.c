@@ -43,8 +43,8 @@ main(int argc, char **argv)
 	log_init("gen-seeds", LOG_LEVEL_ERROR);
 	config_defaults(&cfg);
 	cfg.label_policy = PROJECT_NONE;
-	snprintf(cfg.claude_dirs, sizeof(cfg.claude_dirs), "%s", argv[2]);
-	snprintf(cfg.codex_dirs, sizeof(cfg.codex_dirs), "%s", argv[3]);
+	snprintf(cfg.source_dirs[EVENT_TOOL_CLAUDE], sizeof(cfg.source_dirs[0]), "%s", argv[2]);
+	snprintf(cfg.source_dirs[EVENT_TOOL_CODEX], sizeof(cfg.source_dirs[0]), "%s", argv[3]);
 	cfg.settle_seconds = 1000000000; /* keep Claude responses pending */
 	if (follow_create(&cfg, &f) < 0 || follow_pass(f, 1789000000000LL, &out) < 0) {
 		return 1;

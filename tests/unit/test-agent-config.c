@@ -27,7 +27,7 @@ TEST(keys_and_errors)
 	ASSERT_EQ(c.identity_policy, IDENTITY_FIXED);
 	ASSERT_STR_EQ(c.identity, "dana@example.com");
 	ASSERT_EQ(c.label_policy, PROJECT_BASENAME);
-	ASSERT_STR_EQ(c.claude_dirs, "/a,/b");
+	ASSERT_STR_EQ(config_source_dirs(&c, EVENT_TOOL_CLAUDE), "/a,/b");
 	ASSERT(c.all_users);
 	ASSERT_EQ(c.settle_seconds, 45);
 	ASSERT_UINT_EQ(c.spool_max_bytes, 64ull << 20);
