@@ -289,7 +289,26 @@ put_line(struct jw *w, unsigned depth)
 	return put(w, spaces, 1 + (indent < sizeof(spaces) - 2 ? indent : sizeof(spaces) - 2));
 }
 
-/* A comma after an earlier element, then the element's line when this depth has lines. */
+/* The innermost container is an array whose elements each take a line (jw_set_lines). */
+static bool
+has_lines(const struct jw *w)
+{
+	return w->depth > 0 && w->depth <= w->lines && !in_object(w);
+}
+
+/* How many arrays, the innermost included, break their elements into lines: the indent. */
+static unsigned
+line_levels(const struct jw *w)
+{
+	unsigned n = 0;
+
+	for (unsigned d = 1; d <= w->depth && d <= w->lines; d++) {
+		n += (w->object & LEVEL_BIT(d)) == 0;
+	}
+	return n;
+}
+
+/* A comma after an earlier element, then the element's line when the array has lines. */
 static int
 put_separator(struct jw *w)
 {
@@ -298,8 +317,8 @@ put_separator(struct jw *w)
 	if (w->nonempty & LEVEL_BIT(w->depth)) {
 		r = PUT_LIT(w, ",");
 	}
-	if (r == 0 && w->depth <= w->lines) {
-		r = put_line(w, w->depth);
+	if (r == 0 && has_lines(w)) {
+		r = put_line(w, line_levels(w));
 	}
 	return r;
 }
@@ -398,8 +417,8 @@ jw_end(struct jw *w)
 	if (w->depth == 0 || w->after_key) {
 		return done(w, start, -EINVAL);
 	}
-	if ((w->nonempty & LEVEL_BIT(w->depth)) && w->depth <= w->lines) {
-		r = put_line(w, w->depth - 1);
+	if ((w->nonempty & LEVEL_BIT(w->depth)) && has_lines(w)) {
+		r = put_line(w, line_levels(w) - 1);
 	}
 	if (r == 0) {
 		r = in_object(w) ? PUT_LIT(w, "}") : PUT_LIT(w, "]");

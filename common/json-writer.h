@@ -45,7 +45,7 @@ struct jw {
 	bool heap;      /* buf is ours to free */
 	int err;        /* first error, sticky */
 	unsigned depth; /* open containers */
-	unsigned lines; /* containers this deep or less put each element on a line */
+	unsigned lines; /* arrays this deep or less put each element on a line */
 	bool after_key; /* a key was written; its value comes next */
 	uint64_t nonempty; /* bit d: the container at depth d+1 has an element */
 	uint64_t object;   /* bit d: the container at depth d+1 is an object */
@@ -60,9 +60,10 @@ struct jw {
 void jw_init(struct jw *w, char *buf, size_t size, size_t max);
 
 /*
- * jw_set_lines(w, depth): put each element of a container nested depth or
- * less deep on its own line, indented two spaces a level ("[\n  {...},\n
- * {...}\n]"); 0, the default, writes one line.
+ * jw_set_lines(w, depth): arrays nested depth or less deep put each element
+ * on its own line, indented two spaces per such array ("[\n  {...},\n
+ * {...}\n]"), so a long list reads a row a line; objects stay on one line.
+ * 0, the default, writes one line.
  */
 void jw_set_lines(struct jw *w, unsigned depth);
 
