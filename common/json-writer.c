@@ -117,10 +117,11 @@ reserve(struct jw *w, size_t n)
 	return 0;
 }
 
-static int
+/* Append n bytes; the NUL after the text is written once per call, in done(). */
+static inline int
 put(struct jw *w, const char *s, size_t n)
 {
-	if (w->len + n >= w->size) {
+	if (n >= w->size - w->len) {
 		int r = reserve(w, n);
 		if (r < 0) {
 			return r;
@@ -128,22 +129,24 @@ put(struct jw *w, const char *s, size_t n)
 	}
 	memcpy(w->buf + w->len, s, n);
 	w->len += n;
-	w->buf[w->len] = '\0';
 	return 0;
 }
 
 #define PUT_LIT(w, lit) put((w), (lit), sizeof(lit) - 1)
 
-/* End a public call: keep the text of a call that worked, drop all of one that failed. */
+/*
+ * End a public call: keep the text of a call that worked (NUL-terminated),
+ * drop all of one that failed and remember its error.
+ */
 static int
 done(struct jw *w, size_t start, int r)
 {
 	if (r < 0) {
 		w->len = start;
-		if (w->buf != NULL) {
-			w->buf[start] = '\0';
-		}
 		w->err = r;
+	}
+	if (w->buf != NULL) {
+		w->buf[w->len] = '\0'; /* reserve always leaves room for it */
 	}
 	return r;
 }
@@ -184,6 +187,44 @@ utf8_seq(const unsigned char *p, size_t n)
 	return (long)want;
 }
 
+/* Printable ASCII but '"' and '\\': bytes a string holds as they are. */
+static inline bool
+plain(unsigned char c)
+{
+	return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+}
+
+#define ONES ((uint64_t)0x0101010101010101)
+#define HIGHS (ONES * 0x80)
+
+/*
+ * The length of the run of plain bytes at s[0..n). Eight bytes at a time
+ * (the "has zero byte" and "has less than" tricks of Sean Anderson's Bit
+ * Twiddling Hacks): most strings are plain ASCII and this is the hot loop.
+ */
+static size_t
+plain_run(const char *s, size_t n)
+{
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x, quote, backslash;
+		memcpy(&x, s + i, 8);
+		quote = x ^ (ONES * '"');
+		backslash = x ^ (ONES * '\\');
+		/* a byte below 0x20, a '"', a '\\' or a byte of 0x80 or more */
+		if ((((x - ONES * 0x20) & ~x) | ((quote - ONES) & ~quote) |
+		     ((backslash - ONES) & ~backslash) | x) &
+		    HIGHS) {
+			break;
+		}
+	}
+	while (i < n && plain((unsigned char)s[i])) {
+		i++;
+	}
+	return i;
+}
+
 static int
 put_escaped(struct jw *w, const char *s, size_t n)
 {
@@ -198,8 +239,8 @@ put_escaped(struct jw *w, const char *s, size_t n)
 		size_t esc_len = 2;
 		long seq;
 
-		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-			i++;
+		if (plain(c)) {
+			i += plain_run(s + i, n - i);
 			continue;
 		}
 		if (c >= 0x80) {
@@ -258,8 +299,20 @@ put_escaped(struct jw *w, const char *s, size_t n)
 static int
 put_string(struct jw *w, const char *s, size_t n)
 {
-	int r = PUT_LIT(w, "\"");
+	int r;
 
+	if (plain_run(s, n) == n) {
+		/* the usual case, nothing to escape: one check for room, one copy */
+		r = reserve(w, n + 2);
+		if (r == 0) {
+			w->buf[w->len] = '"';
+			memcpy(w->buf + w->len + 1, s, n);
+			w->buf[w->len + 1 + n] = '"';
+			w->len += n + 2;
+		}
+		return r;
+	}
+	r = PUT_LIT(w, "\"");
 	if (r == 0) {
 		r = put_escaped(w, s, n);
 	}
@@ -364,12 +417,14 @@ value(struct jw *w, const char *text, size_t n, int (*write)(struct jw *, const 
 	if (r == 0) {
 		r = write(w, text, n);
 	}
-	if (r < 0 && r != w->err) {
+	if (r < 0 && r == w->err) {
+		return r; /* an earlier error: nothing was written */
+	}
+	if (r < 0) {
 		w->after_key = after_key;
 		w->nonempty = nonempty;
-		return done(w, start, r);
 	}
-	return r;
+	return done(w, start, r);
 }
 
 static int
@@ -423,11 +478,10 @@ jw_end(struct jw *w)
 	if (r == 0) {
 		r = in_object(w) ? PUT_LIT(w, "}") : PUT_LIT(w, "]");
 	}
-	if (r < 0) {
-		return done(w, start, r);
+	if (r == 0) {
+		w->depth--;
 	}
-	w->depth--;
-	return 0;
+	return done(w, start, r);
 }
 
 int
@@ -449,12 +503,11 @@ jw_key(struct jw *w, const char *s)
 	if (r == 0) {
 		r = PUT_LIT(w, ":");
 	}
-	if (r < 0) {
-		return done(w, start, r);
+	if (r == 0) {
+		w->nonempty |= LEVEL_BIT(w->depth);
+		w->after_key = true;
 	}
-	w->nonempty |= LEVEL_BIT(w->depth);
-	w->after_key = true;
-	return 0;
+	return done(w, start, r);
 }
 
 int

@@ -25,6 +25,7 @@ expect_string(const char *s, size_t n, const char *want)
 }
 
 #define EXPECT(lit, want) expect_string((lit), sizeof(lit) - 1, (want))
+#define FFFD "\xef\xbf\xbd"
 
 TEST(every_control_character)
 {
@@ -66,6 +67,46 @@ TEST(quotes_backslash_and_ascii)
 	EXPECT("a\0b", "\"a\\u0000b\"");    /* jw_stringn keeps NULs */
 }
 
+/* Every byte at every place of a 16-byte string: the 8-byte scan misses none. */
+TEST(every_byte_at_every_position)
+{
+	for (unsigned c = 0; c < 256; c++) {
+		for (size_t pos = 0; pos < 16; pos++) {
+			char in[16], want[64];
+			size_t k = 0;
+			struct jw w;
+
+			memset(in, 'a', sizeof(in));
+			in[pos] = (char)c;
+			want[k++] = '"';
+			for (size_t i = 0; i < sizeof(in); i++) {
+				unsigned char b = (unsigned char)in[i];
+				if (b >= 0x80) {
+					memcpy(want + k, FFFD, 3); /* alone, never valid UTF-8 */
+					k += 3;
+				} else if (b == '"' || b == '\\') {
+					want[k++] = '\\';
+					want[k++] = (char)b;
+				} else if (b < 0x20) {
+					k += (size_t)snprintf(want + k, 7, "\\u%04x", b);
+				} else {
+					want[k++] = (char)b;
+				}
+			}
+			want[k++] = '"';
+			jw_init(&w, NULL, 0, 1024);
+			ASSERT_EQ(jw_stringn(&w, in, sizeof(in)), 0);
+			if (c >= 0x20 || strchr("\b\f\n\r\t", (int)c) == NULL || c == 0) {
+				ASSERT_UINT_EQ(jw_len(&w), k);
+				ASSERT(memcmp(jw_data(&w), want, k) == 0);
+			} else {
+				ASSERT_UINT_EQ(jw_len(&w), 16 + 2 + 1); /* a short form */
+			}
+			jw_finish(&w);
+		}
+	}
+}
+
 TEST(valid_utf8_passes_through)
 {
 	EXPECT("caf\xc3\xa9", "\"caf\xc3\xa9\"");                  /* 2 bytes */
@@ -79,8 +120,6 @@ TEST(valid_utf8_passes_through)
 	EXPECT("\xf4\x8f\xbf\xbf", "\"\xf4\x8f\xbf\xbf\"");        /* U+10FFFF */
 	EXPECT("\xe2\x80\xa8", "\"\xe2\x80\xa8\"");                /* U+2028 is valid JSON */
 }
-
-#define FFFD "\xef\xbf\xbd"
 
 /* One U+FFFD per maximal ill-formed subpart (Unicode 15 table 3-8 and its neighbours). */
 TEST(invalid_utf8_replaced)
@@ -363,6 +402,7 @@ main(void)
 {
 	RUN(every_control_character);
 	RUN(quotes_backslash_and_ascii);
+	RUN(every_byte_at_every_position);
 	RUN(valid_utf8_passes_through);
 	RUN(invalid_utf8_replaced);
 	RUN(keys_and_nesting);
