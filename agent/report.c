@@ -10,8 +10,8 @@
 
 #include "json-writer.h"
 
-/* Most bytes of JSON a report may take: about 100,000 rows of sessions. */
-#define REPORT_JSON_MAX (64u << 20)
+/* Most bytes of JSON one row of a report may take (a row is under 4 KiB). */
+#define REPORT_JSON_ROW_MAX (1u << 20)
 
 struct row {
 	char key[128];
@@ -202,15 +202,30 @@ row_json(struct jw *w, const struct scan *s, const struct row *r)
 	jw_end(w);
 }
 
-/* The whole JSON report, one row a line; 0 or the writer's error. */
+/* Write out and drop the text so far: memory stays one row. 0 or the writer's error. */
+static int
+json_flush(struct jw *w, FILE *out)
+{
+	int r = jw_error(w);
+
+	/* the structure is fixed and price_format prints plain decimals */
+	assert(r != -EINVAL);
+	if (r == 0) {
+		(void)fwrite(jw_data(w), 1, jw_len(w), out); /* errors stay on out for the caller */
+		jw_drain(w);
+	}
+	return r;
+}
+
+/* The JSON report, one row a line; 0 or the writer's error. */
 static int
 report_json(const struct scan *s, const char *kind, const char *tz, const struct row *rows,
 	    size_t n, const struct row *total, FILE *out)
 {
 	struct jw w;
-	int r;
+	int r = 0;
 
-	jw_init(&w, NULL, 0, REPORT_JSON_MAX);
+	jw_init(&w, NULL, 0, REPORT_JSON_ROW_MAX);
 	jw_set_lines(&w, 2);
 	jw_object_begin(&w);
 	jw_key(&w, "report");
@@ -223,18 +238,15 @@ report_json(const struct scan *s, const char *kind, const char *tz, const struct
 		      "events add nothing");
 	jw_key(&w, "rows");
 	jw_array_begin(&w);
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n && r == 0; i++) {
 		row_json(&w, s, &rows[i]);
+		r = json_flush(&w, out);
 	}
 	jw_end(&w);
 	jw_key(&w, "totals");
 	row_json(&w, s, total);
 	jw_end(&w);
-	r = jw_error(&w);
-	/* the structure above is fixed and price_format prints plain decimals */
-	assert(r != -EINVAL);
-	if (r == 0) {
-		(void)fwrite(jw_data(&w), 1, jw_len(&w), out); /* errors stay on out for the caller */
+	if (r == 0 && (r = json_flush(&w, out)) == 0) {
 		(void)fputc('\n', out);
 	}
 	jw_finish(&w);

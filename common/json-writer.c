@@ -14,8 +14,8 @@ jw_init(struct jw *w, char *buf, size_t size, size_t max)
 	memset(w, 0, sizeof(*w));
 	w->buf = size > 0 ? buf : NULL;
 	w->size = w->buf != NULL ? size : 0;
-	w->max = max;
-	if (max < SIZE_MAX && w->size > max + 1) {
+	w->max = max < SIZE_MAX / 4 ? max : SIZE_MAX / 4; /* room sums cannot overflow */
+	if (w->size > w->max + 1) {
 		w->size = max + 1; /* the caller's storage does not raise the maximum */
 	}
 	if (w->buf != NULL) {
@@ -51,8 +51,18 @@ jw_reset(struct jw *w)
 	w->err = 0;
 	w->depth = 0;
 	w->after_key = false;
+	w->complete = false;
 	w->nonempty = 0;
 	w->object = 0;
+	if (w->buf != NULL) {
+		w->buf[0] = '\0';
+	}
+}
+
+void
+jw_drain(struct jw *w)
+{
+	w->len = 0;
 	if (w->buf != NULL) {
 		w->buf[0] = '\0';
 	}
@@ -390,7 +400,7 @@ value_begin(struct jw *w)
 		return 0;
 	}
 	if (w->depth == 0) {
-		return w->len == 0 ? 0 : -EINVAL; /* one document per writer (jw_reset between) */
+		return w->complete ? -EINVAL : 0; /* one document per writer (jw_reset between) */
 	}
 	if (in_object(w)) {
 		return -EINVAL;
@@ -423,6 +433,8 @@ value(struct jw *w, const char *text, size_t n, int (*write)(struct jw *, const 
 	if (r < 0) {
 		w->after_key = after_key;
 		w->nonempty = nonempty;
+	} else if (w->depth == 0) {
+		w->complete = true; /* a scalar document, or not yet: see container_begin */
 	}
 	return done(w, start, r);
 }
@@ -438,6 +450,7 @@ container_begin(struct jw *w, bool object)
 	r = value(w, object ? "{" : "[", 1, put);
 	if (r == 0) {
 		w->depth++;
+		w->complete = false; /* until its jw_end */
 		w->nonempty &= ~LEVEL_BIT(w->depth);
 		if (object) {
 			w->object |= LEVEL_BIT(w->depth);
@@ -480,6 +493,7 @@ jw_end(struct jw *w)
 	}
 	if (r == 0) {
 		w->depth--;
+		w->complete = w->depth == 0;
 	}
 	return done(w, start, r);
 }

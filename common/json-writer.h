@@ -47,6 +47,7 @@ struct jw {
 	unsigned depth; /* open containers */
 	unsigned lines; /* arrays this deep or less put each element on a line */
 	bool after_key; /* a key was written; its value comes next */
+	bool complete;  /* a whole document is written */
 	uint64_t nonempty; /* bit d: the container at depth d+1 has an element */
 	uint64_t object;   /* bit d: the container at depth d+1 is an object */
 };
@@ -72,6 +73,12 @@ void jw_finish(struct jw *w);
 
 /* jw_reset(w): empty the text and clear errors and nesting; keeps storage. */
 void jw_reset(struct jw *w);
+
+/*
+ * jw_drain(w): empty the text but keep the nesting, once the caller has
+ * written the text out: a long document streams in pieces, each within max.
+ */
+void jw_drain(struct jw *w);
 
 /* jw_data(w), jw_len(w): the text so far, NUL-terminated (borrowed until the next call). */
 const char *jw_data(const struct jw *w);

@@ -80,8 +80,8 @@ csv_field(const char *s, bool text)
 	putchar('"');
 }
 
-/* JSON of a few hundred MB is more than any report should print. */
-#define PRINT_JSON_MAX ((size_t)1 << 30)
+/* One row's JSON at most: a row of a report is a few hundred bytes. */
+#define PRINT_JSON_ROW_MAX ((size_t)64 << 20)
 
 /* Cell (i, j) as a JSON value: numbers, json and bools unquoted, NULL as null. */
 static void
@@ -104,30 +104,45 @@ json_cell(struct jw *w, PGresult *r, int i, int j)
 	}
 }
 
+/* Write out and drop the text so far; false (after printing why) when the writer failed. */
+static bool
+json_flush(struct jw *w)
+{
+	int e = jw_error(w);
+
+	if (e < 0) {
+		fprintf(stderr, "aimeterctl: could not format the result as JSON: %s\n", strerror(-e));
+		return false;
+	}
+	fwrite(jw_data(w), 1, jw_len(w), stdout);
+	jw_drain(w);
+	return true;
+}
+
 static void
 print_json(PGresult *r)
 {
-	int rows = PQntuples(r), cols = PQnfields(r), e;
+	int rows = PQntuples(r), cols = PQnfields(r);
+	bool ok = true;
 	struct jw w;
 
-	jw_init(&w, NULL, 0, PRINT_JSON_MAX);
+	jw_init(&w, NULL, 0, PRINT_JSON_ROW_MAX);
 	jw_set_lines(&w, 1); /* a row a line */
 	jw_array_begin(&w);
-	for (int i = 0; i < rows; i++) {
+	for (int i = 0; i < rows && ok; i++) {
 		jw_object_begin(&w);
 		for (int j = 0; j < cols; j++) {
 			jw_key(&w, PQfname(r, j));
 			json_cell(&w, r, i, j);
 		}
 		jw_end(&w);
+		ok = json_flush(&w); /* streamed: memory stays one row */
 	}
-	jw_end(&w);
-	e = jw_error(&w);
-	if (e < 0) {
-		fprintf(stderr, "aimeterctl: could not format the result as JSON: %s\n", strerror(-e));
-	} else {
-		fwrite(jw_data(&w), 1, jw_len(&w), stdout);
-		putchar('\n');
+	if (ok) {
+		jw_end(&w);
+		if (json_flush(&w)) {
+			putchar('\n');
+		}
 	}
 	jw_finish(&w);
 }

@@ -199,6 +199,11 @@ TEST(misuse_is_refused)
 	ASSERT_EQ(jw_int(&w, 2), -EINVAL); /* one document per writer */
 	ASSERT_STR_EQ(jw_data(&w), "1");
 	jw_reset(&w);
+	ASSERT_EQ(jw_array_begin(&w), 0);
+	ASSERT_EQ(jw_end(&w), 0);
+	jw_drain(&w);
+	ASSERT_EQ(jw_object_begin(&w), -EINVAL); /* drained, still one document */
+	jw_reset(&w);
 	for (int i = 0; i < JW_DEPTH_MAX; i++) {
 		ASSERT_EQ(jw_array_begin(&w), 0);
 	}
@@ -384,6 +389,30 @@ TEST(lines_layout)
 	jw_finish(&w);
 }
 
+/* Draining between rows streams a document larger than max, row by row. */
+TEST(drain_streams_pieces)
+{
+	char all[256] = "";
+	struct jw w;
+
+	jw_init(&w, NULL, 0, 16);
+	jw_set_lines(&w, 1);
+	ASSERT_EQ(jw_array_begin(&w), 0);
+	for (int i = 0; i < 5; i++) {
+		ASSERT_EQ(jw_object_begin(&w), 0);
+		ASSERT_EQ(jw_key(&w, "i"), 0);
+		ASSERT_EQ(jw_int(&w, i), 0);
+		ASSERT_EQ(jw_end(&w), 0);
+		strcat(all, jw_data(&w));
+		jw_drain(&w);
+	}
+	ASSERT_EQ(jw_end(&w), 0);
+	strcat(all, jw_data(&w));
+	ASSERT_STR_EQ(all, "[\n  {\"i\":0},\n  {\"i\":1},\n  {\"i\":2},\n  {\"i\":3},\n  {\"i\":4}\n]");
+	ASSERT_GT(strlen(all), 16);
+	jw_finish(&w);
+}
+
 TEST(raw_values)
 {
 	struct jw w;
@@ -412,6 +441,7 @@ main(void)
 	RUN(truncation_at_the_cap);
 	RUN(caller_storage_then_heap);
 	RUN(lines_layout);
+	RUN(drain_streams_pieces);
 	RUN(raw_values);
 	return 0;
 }
