@@ -14,8 +14,9 @@
  * output always parses. Overlong forms, surrogates (CESU-8) and code points
  * above U+10FFFF count as ill-formed.
  *
- * Numbers: int64 and uint64 in decimal; doubles with 17 significant digits
- * (they read back to the same double); NaN and infinities are refused.
+ * Numbers: int64 and uint64 in decimal; doubles in the fewest of 15 to 17
+ * significant digits that read back as the same double (0.1, not
+ * 0.10000000000000001); NaN and infinities are refused.
  *
  * Structure: the writer places commas and colons and checks nesting; an
  * object takes jw_key() before each value. Errors are sticky: the first one
@@ -27,6 +28,8 @@
  * maximum fixed at init; -ENOMEM; -EDOM a NaN or infinity; -EINVAL misuse
  * (a value in an object without a key, a close that does not match, nesting
  * deeper than JW_DEPTH_MAX, number text that is not a JSON number).
+ *
+ * Names start jw_, not json_: that prefix belongs to jansson and agent/json.h.
  */
 #ifndef AM_COMMON_JSON_WRITER_H
 #define AM_COMMON_JSON_WRITER_H
