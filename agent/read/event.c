@@ -1,4 +1,4 @@
-/* event.c: tool and bucket names, UTC times, JSON string output; see event.h. */
+/* event.c: tool and bucket names, UTC times; see event.h. */
 #include "event.h"
 
 #include <errno.h>
@@ -88,38 +88,6 @@ event_ts_format(int64_t ms, char ret_buf[32])
 	n = n < 31 ? n : 31;
 	memcpy(ret_buf, tmp, n);
 	ret_buf[n] = '\0';
-}
-
-void
-event_json_string(FILE *f, const char *s)
-{
-	putc('"', f);
-	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
-		switch (*p) {
-		case '"':
-			fputs("\\\"", f);
-			break;
-		case '\\':
-			fputs("\\\\", f);
-			break;
-		case '\n':
-			fputs("\\n", f);
-			break;
-		case '\r':
-			fputs("\\r", f);
-			break;
-		case '\t':
-			fputs("\\t", f);
-			break;
-		default:
-			if (*p < 0x20) {
-				fprintf(f, "\\u%04x", *p);
-			} else {
-				putc(*p, f);
-			}
-		}
-	}
-	putc('"', f);
 }
 
 bool

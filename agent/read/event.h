@@ -79,7 +79,5 @@ int64_t event_days_from_civil(int64_t y, unsigned m, unsigned d);
  */
 const char *event_printable(const char *s, char *ret_buf, size_t size);
 
-/* event_json_string(f, s): write s as a JSON string literal. */
-void event_json_string(FILE *f, const char *s);
 
 #endif

@@ -4,97 +4,7 @@
 #include <string.h>
 
 #include "event_id.h"
-
-/* A small output buffer: one fwrite per event instead of a call per byte. */
-struct out {
-	FILE *f;
-	size_t n;
-	char b[2048];
-};
-
-static void
-out_flush(struct out *o)
-{
-	if (o->n > 0) {
-		(void)fwrite(o->b, 1, o->n, o->f); /* errors stay on f: callers check fflush */
-		o->n = 0;
-	}
-}
-
-static void
-out_put(struct out *o, const char *s, size_t n)
-{
-	if (n > sizeof(o->b) - o->n) {
-		out_flush(o);
-		if (n > sizeof(o->b)) {
-			(void)fwrite(s, 1, n, o->f);
-			return;
-		}
-	}
-	memcpy(o->b + o->n, s, n);
-	o->n += n;
-}
-
-#define OUT_LIT(o, lit) out_put((o), (lit), sizeof(lit) - 1)
-
-/* s as a JSON string literal, escaped as event_json_string does. */
-static void
-out_json_string(struct out *o, const char *s)
-{
-	static const char hex[] = "0123456789abcdef";
-	const char *run = s;
-
-	OUT_LIT(o, "\"");
-	for (const char *p = s;; p++) {
-		unsigned char c = (unsigned char)*p;
-		char esc[6];
-		size_t n = 2;
-		if (c >= 0x20 && c != '"' && c != '\\') {
-			continue;
-		}
-		out_put(o, run, (size_t)(p - run));
-		if (c == '\0') {
-			break;
-		}
-		esc[0] = '\\';
-		switch (c) {
-		case '"':
-		case '\\':
-			esc[1] = (char)c;
-			break;
-		case '\n':
-			esc[1] = 'n';
-			break;
-		case '\r':
-			esc[1] = 'r';
-			break;
-		case '\t':
-			esc[1] = 't';
-			break;
-		default:
-			memcpy(esc, "\\u00", 4);
-			esc[4] = hex[c >> 4];
-			esc[5] = hex[c & 0xf];
-			n = 6;
-		}
-		out_put(o, esc, n);
-		run = p + 1;
-	}
-	OUT_LIT(o, "\"");
-}
-
-static void
-out_u32(struct out *o, uint32_t v)
-{
-	char d[10];
-	size_t i = sizeof(d);
-
-	do {
-		d[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
-	out_put(o, d + i, sizeof(d) - i);
-}
+#include "json-writer.h"
 
 /*
  * event_ts_format, with the date cached: events are mostly written in time
@@ -136,48 +46,52 @@ ts_format(int64_t ms, char ret[32])
 	ret[24] = '\0';
 }
 
+/* A line longer than this (strings of 100 KiB) is not an event worth printing. */
+#define JSONL_LINE_MAX (1u << 20)
+
 void
 jsonl_write_event(const struct scan *s, const struct ledger_rec *r, const char *team_hint, FILE *f)
 {
 	const struct ledger *l = &s->ledger;
-	struct out o;
-	char hex[33], ts[32];
+	char line[2048], hex[33], ts[32];
+	struct jw w;
 
-	o.f = f;
-	o.n = 0;
 	am_event_id_hex(r->id, hex);
 	ts_format(r->ts_ms, ts);
-	OUT_LIT(&o, "{\"event_id\":\"");
-	out_put(&o, hex, 32);
-	OUT_LIT(&o, "\",\"tool\":\"");
-	out_put(&o, event_tool_name((enum event_tool)r->tool),
-		strlen(event_tool_name((enum event_tool)r->tool)));
-	OUT_LIT(&o, "\",\"ts\":\"");
-	out_put(&o, ts, strlen(ts));
-	OUT_LIT(&o, "\",\"model\":");
-	out_json_string(&o, ledger_str(l, r->model));
-	OUT_LIT(&o, ",\"session\":");
-	out_json_string(&o, ledger_str(l, r->session));
-	OUT_LIT(&o, ",\"project\":");
-	out_json_string(&o, ledger_str(l, r->project));
-	OUT_LIT(&o, ",\"user\":");
-	out_json_string(&o, s->origins[r->origin].user);
-	OUT_LIT(&o, ",\"team_hint\":");
-	out_json_string(&o, team_hint != NULL ? team_hint : "");
-	OUT_LIT(&o, ",\"billing_mode\":");
-	out_json_string(&o, event_billing_name(s->origins[r->origin].billing));
-	OUT_LIT(&o, ",\"speed\":");
-	out_json_string(&o, ledger_str(l, r->speed));
-	OUT_LIT(&o, ",\"service_tier\":");
-	out_json_string(&o, ledger_str(l, r->tier));
+	/* the stack holds a usual line: one fwrite per event and no allocation */
+	jw_init(&w, line, sizeof(line), JSONL_LINE_MAX);
+	jw_object_begin(&w);
+	jw_key(&w, "event_id");
+	jw_string(&w, hex);
+	jw_key(&w, "tool");
+	jw_string(&w, event_tool_name((enum event_tool)r->tool));
+	jw_key(&w, "ts");
+	jw_string(&w, ts);
+	jw_key(&w, "model");
+	jw_string(&w, ledger_str(l, r->model));
+	jw_key(&w, "session");
+	jw_string(&w, ledger_str(l, r->session));
+	jw_key(&w, "project");
+	jw_string(&w, ledger_str(l, r->project));
+	jw_key(&w, "user");
+	jw_string(&w, s->origins[r->origin].user);
+	jw_key(&w, "team_hint");
+	jw_string(&w, team_hint != NULL ? team_hint : "");
+	jw_key(&w, "billing_mode");
+	jw_string(&w, event_billing_name(s->origins[r->origin].billing));
+	jw_key(&w, "speed");
+	jw_string(&w, ledger_str(l, r->speed));
+	jw_key(&w, "service_tier");
+	jw_string(&w, ledger_str(l, r->tier));
 	for (int b = 0; b < EVENT_BUCKET_MAX; b++) {
-		const char *name = event_bucket_field((enum event_bucket)b);
-		OUT_LIT(&o, ",\"");
-		out_put(&o, name, strlen(name));
-		OUT_LIT(&o, "\":");
-		out_u32(&o, r->tok[b]);
+		jw_key(&w, event_bucket_field((enum event_bucket)b));
+		jw_uint(&w, r->tok[b]);
 	}
-	OUT_LIT(&o, "}\n");
-	out_flush(&o);
+	jw_end(&w);
+	/* errors are sticky: a line is printed whole or (out of memory) not at all */
+	if (jw_error(&w) == 0) {
+		(void)fwrite(jw_data(&w), 1, jw_len(&w), f); /* errors stay on f: callers check fflush */
+		(void)putc('\n', f);
+	}
+	jw_finish(&w);
 }
-

@@ -1,7 +1,6 @@
 /*
  * jsonl.h: an event as one JSON line, the output of `scan --format jsonl`
- * and `collect` (fields in docs/agent.md's order; strings escaped as
- * event_json_string does).
+ * and `collect` (fields in a fixed order; strings through common/json-writer).
  */
 #ifndef AM_AGENT_JSONL_H
 #define AM_AGENT_JSONL_H

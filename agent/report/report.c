@@ -1,11 +1,17 @@
 /* report.c: daily, monthly and session reports with estimated cost; see report.h. */
 #include "report.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+
+#include "json-writer.h"
+
+/* Most bytes of JSON one row of a report may take (a row is under 4 KiB). */
+#define REPORT_JSON_ROW_MAX (1u << 20)
 
 struct row {
 	char key[128];
@@ -142,17 +148,12 @@ key_cmp(const void *a, const void *b)
 }
 
 static void
-print_cost(FILE *out, const struct row *r, bool json)
+print_cost(FILE *out, const struct row *r)
 {
 	char c[64], sub[64];
 
 	price_format(r->cost, c, sizeof(c), 6);
 	price_format(r->subscription, sub, sizeof(sub), 6);
-	if (json) {
-		fprintf(out, "\"cost_usd\":%s,\"subscription_usd\":%s,\"unpriced_events\":%llu", c, sub,
-			(unsigned long long)r->unpriced);
-		return;
-	}
 	if (r->unpriced == r->events && r->events > 0) {
 		fprintf(out, " %14s %16s", "unpriced", "unpriced");
 	} else {
@@ -163,32 +164,98 @@ print_cost(FILE *out, const struct row *r, bool json)
 	}
 }
 
+/* r as one object of the JSON report's "rows", or its "totals". */
 static void
-print_row(const struct scan *s, FILE *out, const struct row *r, bool json, bool last)
+row_json(struct jw *w, const struct scan *s, const struct row *r)
 {
-	if (json) {
-		fprintf(out, "{\"period\":");
-		event_json_string(out, r->key);
-		fprintf(out, ",\"events\":%llu", (unsigned long long)r->events);
-		for (int b = 0; b < EVENT_BUCKET_MAX; b++) {
-			fprintf(out, ",\"%s\":%llu", event_bucket_field((enum event_bucket)b),
-				(unsigned long long)r->tok[b]);
-		}
-		fputc(',', out);
-		print_cost(out, r, true);
-		fprintf(out, ",\"models\":[");
-		for (size_t i = 0; i < r->n_models; i++) {
-			fputs(i ? "," : "", out);
-			event_json_string(out, ledger_str(&s->ledger, r->models[i]));
-		}
-		fprintf(out, "],\"unpriced_models\":[");
-		for (size_t i = 0; i < r->n_unpriced_models; i++) {
-			fputs(i ? "," : "", out);
-			event_json_string(out, ledger_str(&s->ledger, r->unpriced_models[i]));
-		}
-		fprintf(out, "]}%s\n", last ? "" : ",");
-		return;
+	char c[64], sub[64];
+
+	price_format(r->cost, c, sizeof(c), 6);
+	price_format(r->subscription, sub, sizeof(sub), 6);
+	jw_object_begin(w);
+	jw_key(w, "period");
+	jw_string(w, r->key);
+	jw_key(w, "events");
+	jw_uint(w, r->events);
+	for (int b = 0; b < EVENT_BUCKET_MAX; b++) {
+		jw_key(w, event_bucket_field((enum event_bucket)b));
+		jw_uint(w, r->tok[b]);
 	}
+	jw_key(w, "cost_usd");
+	jw_number_text(w, c);
+	jw_key(w, "subscription_usd");
+	jw_number_text(w, sub);
+	jw_key(w, "unpriced_events");
+	jw_uint(w, r->unpriced);
+	jw_key(w, "models");
+	jw_array_begin(w);
+	for (size_t i = 0; i < r->n_models; i++) {
+		jw_string(w, ledger_str(&s->ledger, r->models[i]));
+	}
+	jw_end(w);
+	jw_key(w, "unpriced_models");
+	jw_array_begin(w);
+	for (size_t i = 0; i < r->n_unpriced_models; i++) {
+		jw_string(w, ledger_str(&s->ledger, r->unpriced_models[i]));
+	}
+	jw_end(w);
+	jw_end(w);
+}
+
+/* Write out and drop the text so far: memory stays one row. 0 or the writer's error. */
+static int
+json_flush(struct jw *w, FILE *out)
+{
+	int r = jw_error(w);
+
+	/* the structure is fixed and price_format prints plain decimals */
+	assert(r != -EINVAL);
+	if (r == 0) {
+		(void)fwrite(jw_data(w), 1, jw_len(w), out); /* errors stay on out for the caller */
+		jw_drain(w);
+	}
+	return r;
+}
+
+/* The JSON report, one row a line; 0 or the writer's error. */
+static int
+report_json(const struct scan *s, const char *kind, const char *tz, const struct row *rows,
+	    size_t n, const struct row *total, FILE *out)
+{
+	struct jw w;
+	int r = 0;
+
+	jw_init(&w, NULL, 0, REPORT_JSON_ROW_MAX);
+	jw_set_lines(&w, 2);
+	jw_object_begin(&w);
+	jw_key(&w, "report");
+	jw_string(&w, kind);
+	jw_key(&w, "tz");
+	jw_string(&w, tz != NULL ? tz : "local");
+	jw_key(&w, "note");
+	jw_string(&w, "cost_usd: list-price estimate of all priced usage; subscription_usd: the "
+		      "API-equivalent value of subscription usage within it, not spend; unpriced "
+		      "events add nothing");
+	jw_key(&w, "rows");
+	jw_array_begin(&w);
+	for (size_t i = 0; i < n && r == 0; i++) {
+		row_json(&w, s, &rows[i]);
+		r = json_flush(&w, out);
+	}
+	jw_end(&w);
+	jw_key(&w, "totals");
+	row_json(&w, s, total);
+	jw_end(&w);
+	if (r == 0 && (r = json_flush(&w, out)) == 0) {
+		(void)fputc('\n', out);
+	}
+	jw_finish(&w);
+	return r;
+}
+
+static void
+print_row(FILE *out, const struct row *r)
+{
 	char key[sizeof(r->key)];
 
 	fprintf(out, "%-36.36s %7llu %12llu %10llu %12llu %12llu %13llu %6llu",
@@ -199,7 +266,7 @@ print_row(const struct scan *s, FILE *out, const struct row *r, bool json, bool 
 		(unsigned long long)r->tok[EVENT_CACHE_WRITE_1H],
 		(unsigned long long)r->tok[EVENT_CACHE_READ],
 		(unsigned long long)r->tok[EVENT_WEB_SEARCH]);
-	print_cost(out, r, false);
+	print_cost(out, r);
 	fputc('\n', out);
 }
 
@@ -301,17 +368,12 @@ report_print(const struct scan *s, const struct price_book *book, enum report_ki
 	}
 	qsort(rows, n, sizeof(*rows), kind == REPORT_SESSION ? row_cmp : key_cmp);
 	if (json) {
-		fprintf(out, "{\"report\":\"%s\",\"tz\":", kinds[kind]);
-		event_json_string(out, tz != NULL ? tz : "local");
-		fprintf(out, ",\"note\":\"cost_usd: list-price estimate of all priced usage; "
-			     "subscription_usd: the API-equivalent value of subscription usage within "
-			     "it, not spend; unpriced events add nothing\",\"rows\":[\n");
-		for (size_t i = 0; i < n; i++) {
-			print_row(s, out, &rows[i], true, i + 1 == n);
+		int r = report_json(s, kinds[kind], tz, rows, n, &total, out);
+		if (r < 0) {
+			free(rows);
+			free(ix.slots);
+			return r;
 		}
-		fprintf(out, "],\"totals\":");
-		print_row(s, out, &total, true, true);
-		fprintf(out, "}\n");
 	} else {
 		fprintf(out, "Estimated cost at API list prices. subscription_usd is the API-equivalent\n"
 			     "value of usage under a subscription: not spend. Unpriced models add nothing.\n\n");
@@ -320,9 +382,9 @@ report_print(const struct scan *s, const struct price_book *book, enum report_ki
 			"events", "input", "output", "cache_w_5m", "cache_w_1h", "cache_read", "web",
 			"cost_usd", "subscription_usd");
 		for (size_t i = 0; i < n; i++) {
-			print_row(s, out, &rows[i], false, false);
+			print_row(out, &rows[i]);
 		}
-		print_row(s, out, &total, false, false);
+		print_row(out, &total);
 		if (total.n_unpriced_models > 0) {
 			fprintf(out, "\nunpriced models:");
 			for (size_t i = 0; i < total.n_unpriced_models; i++) {

@@ -25,7 +25,8 @@ int report_kind_parse(const char *s, enum report_kind *ret);
 /*
  * report_print(s, book, kind, tz, json, out): aggregate s's settled events
  * and print the table (or one JSON document). tz may be NULL (local zone).
- * Returns 0, or -EINVAL for an unknown zone.
+ * Returns 0, -EINVAL for an unknown zone, or -ENOMEM / -ENOBUFS when a row
+ * of JSON does not fit in memory or its 1 MiB maximum.
  */
 int report_print(const struct scan *s, const struct price_book *book, enum report_kind kind,
 		 const char *tz, bool json, FILE *out);

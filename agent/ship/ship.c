@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "am_config.h"
+#include "backoff.h"
 #include "clock.h"
 #include "hex.h"
 #include "log.h"
@@ -75,12 +76,12 @@ struct ship {
 	char *url, *ca_file, *pin, *state_dir, *key_file;
 	char *secret, *hostname, *os, *agent_version, *team_hint;
 	size_t batch_events;
-	uint64_t batch_bytes, batch_age_ms, backoff_base_ms, backoff_cap_ms;
+	uint64_t batch_bytes, batch_age_ms;
 
 	enum ship_state state;
 	struct xfer *inflight;
 	struct sock *socks;
-	unsigned attempt;
+	struct backoff backoff; /* reset by every success */
 	size_t split_limit;
 	bool flushing;
 	bool enrolled;
@@ -277,7 +278,7 @@ note_success(struct ship *s)
 		log_info("collector reachable again after %u failed attempts", s->errors_in_row);
 	}
 	s->errors_in_row = 0;
-	s->attempt = 0;
+	backoff_reset(&s->backoff);
 	s->last_success_ms = clock_wall_ms();
 	write_status(s);
 }
@@ -302,21 +303,11 @@ wait_ms(struct ship *s, uint64_t ms)
 	uv_timer_start(&s->wake_timer, ship_wake_cb, ms, 0);
 }
 
-/* Full jitter: uniform in [0, min(cap, base * 2^attempt)], at least 100 ms. */
+/* Wait before trying again: full jitter under a doubling ceiling (common/backoff.h). */
 static void
 backoff(struct ship *s)
 {
-	uint64_t ceiling = s->backoff_base_ms;
-
-	for (unsigned i = 0; i < s->attempt && ceiling < s->backoff_cap_ms; i++) {
-		ceiling *= 2;
-	}
-	if (ceiling > s->backoff_cap_ms) {
-		ceiling = s->backoff_cap_ms;
-	}
-	s->attempt++;
-	uint64_t ms = random_u64() % (ceiling + 1);
-	wait_ms(s, ms < 100 ? 100 : ms);
+	wait_ms(s, backoff_next(&s->backoff));
 }
 
 /* --- curl on the loop (multi-uv.c) -------------------------------------------------- */
@@ -1130,8 +1121,13 @@ ship_create(uv_loop_t *loop, struct spool *spool, const struct ship_options *o,
 	s->split_limit = s->batch_events;
 	s->batch_bytes = o->batch_bytes ? o->batch_bytes : (1u << 20);
 	s->batch_age_ms = o->batch_age_ms ? o->batch_age_ms : 60000;
-	s->backoff_base_ms = o->backoff_base_ms ? o->backoff_base_ms : 1000;
-	s->backoff_cap_ms = o->backoff_cap_ms ? o->backoff_cap_ms : 300000;
+	/* at least 100 ms between tries, even when tests shorten the base */
+	struct backoff_policy retry = {
+		.base_ms = o->backoff_base_ms ? o->backoff_base_ms : 1000,
+		.cap_ms = o->backoff_cap_ms ? o->backoff_cap_ms : 300000,
+		.min_ms = 100,
+	};
+	backoff_init(&s->backoff, &retry, NULL, NULL);
 
 	/* libcurl and the multi handle open with the first transfer (multi_open). */
 	uv_timer_init(loop, &s->curl_timer);

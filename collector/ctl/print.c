@@ -1,10 +1,10 @@
 /* print.c: query results as a table, CSV or JSON; see print.h. */
-#include <ctype.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "json-writer.h"
 #include "print.h"
 
 int
@@ -35,37 +35,10 @@ is_json_type(Oid t)
 	return t == 114 || t == 3802; /* json, jsonb */
 }
 
-/* digits(s): past a run of at least one decimal digit, or NULL. */
-static const char *
-digits(const char *s)
-{
-	const char *p = s;
-
-	while (isdigit((unsigned char)*p)) {
-		p++;
-	}
-	return p > s ? p : NULL;
-}
-
-/* A decimal number as PostgreSQL prints one: -3.5, 12, 1e-05 (no hex, inf or nan). */
-static bool
-is_plain_number(const char *s)
-{
-	s += s[0] == '-';
-	s = digits(s);
-	if (s != NULL && s[0] == '.') {
-		s = digits(s + 1);
-	}
-	if (s != NULL && (s[0] == 'e' || s[0] == 'E')) {
-		s = digits(s + 1 + (s[1] == '+' || s[1] == '-'));
-	}
-	return s != NULL && s[0] == '\0';
-}
-
 /*
  * A cell a spreadsheet would run as a formula (OWASP "CSV Injection"): it
  * starts with = + - @, a tab or a CR, or their full-width forms (U+FF1D,
- * U+FF0B, U+FF0D, U+FF20), and is not simply a number.
+ * U+FF0B, U+FF0D, U+FF20), and is not simply a number as JSON writes one.
  */
 static bool
 csv_formula_like(const char *s)
@@ -74,7 +47,7 @@ csv_formula_like(const char *s)
 					    "\xef\xbc\xa0" };
 
 	if (s[0] != '\0' && strchr("=+-@\t\r", s[0]) != NULL) {
-		return !is_plain_number(s);
+		return !jw_number_valid(s); /* -3.5 is a number, not a formula */
 	}
 	for (size_t i = 0; i < sizeof(wide) / sizeof(wide[0]); i++) {
 		if (strncmp(s, wide[i], 3) == 0) {
@@ -107,49 +80,71 @@ csv_field(const char *s, bool text)
 	putchar('"');
 }
 
-static void
-json_string(const char *s)
-{
-	putchar('"');
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
+/* One row's JSON at most: a row of a report is a few hundred bytes. */
+#define PRINT_JSON_ROW_MAX ((size_t)64 << 20)
 
-		if (c == '"' || c == '\\') {
-			printf("\\%c", c);
-		} else if (c < 0x20) {
-			printf("\\u%04x", c);
-		} else {
-			putchar(c);
-		}
+/* Cell (i, j) as a JSON value: numbers, json and bools unquoted, NULL as null. */
+static void
+json_cell(struct jw *w, PGresult *r, int i, int j)
+{
+	const char *v = PQgetvalue(r, i, j);
+	Oid t = PQftype(r, j);
+
+	if (PQgetisnull(r, i, j)) {
+		jw_null(w);
+	} else if (is_number_type(t) && jw_number_valid(v)) {
+		jw_number_text(w, v);
+	} else if (is_json_type(t)) {
+		jw_raw(w, v, (size_t)PQgetlength(r, i, j));
+	} else if (t == 16) { /* bool */
+		jw_bool(w, v[0] == 't');
+	} else {
+		/* text, and numbers JSON cannot hold (NaN, Infinity) as their text */
+		jw_string(w, v);
 	}
-	putchar('"');
+}
+
+/* Write out and drop the text so far; false (after printing why) when the writer failed. */
+static bool
+json_flush(struct jw *w)
+{
+	int e = jw_error(w);
+
+	if (e < 0) {
+		fprintf(stderr, "aimeterctl: could not format the result as JSON: %s\n", strerror(-e));
+		return false;
+	}
+	fwrite(jw_data(w), 1, jw_len(w), stdout);
+	jw_drain(w);
+	return true;
 }
 
 static void
 print_json(PGresult *r)
 {
 	int rows = PQntuples(r), cols = PQnfields(r);
+	bool ok = true;
+	struct jw w;
 
-	printf("[");
-	for (int i = 0; i < rows; i++) {
-		printf("%s\n  {", i > 0 ? "," : "");
+	jw_init(&w, NULL, 0, PRINT_JSON_ROW_MAX);
+	jw_set_lines(&w, 1); /* a row a line */
+	jw_array_begin(&w);
+	for (int i = 0; i < rows && ok; i++) {
+		jw_object_begin(&w);
 		for (int j = 0; j < cols; j++) {
-			printf("%s", j > 0 ? ", " : "");
-			json_string(PQfname(r, j));
-			printf(": ");
-			if (PQgetisnull(r, i, j)) {
-				printf("null");
-			} else if (is_number_type(PQftype(r, j)) || is_json_type(PQftype(r, j))) {
-				fputs(PQgetvalue(r, i, j), stdout);
-			} else if (PQftype(r, j) == 16) { /* bool */
-				fputs(PQgetvalue(r, i, j)[0] == 't' ? "true" : "false", stdout);
-			} else {
-				json_string(PQgetvalue(r, i, j));
-			}
+			jw_key(&w, PQfname(r, j));
+			json_cell(&w, r, i, j);
 		}
-		printf("}");
+		jw_end(&w);
+		ok = json_flush(&w); /* streamed: memory stays one row */
 	}
-	printf("%s]\n", rows > 0 ? "\n" : "");
+	if (ok) {
+		jw_end(&w);
+		if (json_flush(&w)) {
+			putchar('\n');
+		}
+	}
+	jw_finish(&w);
 }
 
 void

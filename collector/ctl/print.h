@@ -17,8 +17,9 @@ int print_parse_format(const char *s, enum print_format *ret);
 
 /*
  * print_result(r, f): every row of r as a table (numbers right-aligned), CSV
- * with a header, or JSON objects (numbers, json and bool columns unquoted,
- * NULL as null).
+ * with a header, or JSON objects a row a line (numbers, json and bool
+ * columns unquoted, NULL as null, NaN and Infinity as strings), written by
+ * common/json-writer so strings escape as everywhere else.
  */
 void print_result(PGresult *r, enum print_format f);
 

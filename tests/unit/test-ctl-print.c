@@ -1,6 +1,6 @@
 /*
  * test-ctl-print.c: the CSV aimeterctl writes neutralises formula-like text
- * cells (OWASP CSV injection) and leaves numbers alone. Results are built
+ * cells (OWASP CSV injection) and leaves numbers alone; its JSON parses. Results are built
  * with libpq's PQmakeEmptyPGresult, so no server is needed.
  */
 #include <stdio.h>
@@ -44,9 +44,9 @@ make_result(Oid type, const char *const *values, int n)
 	return r;
 }
 
-/* The CSV print_result writes for r, as one string (caller frees). */
+/* What print_result writes for r in format f, as one string (caller frees). */
 static char *
-csv_of(PGresult *r)
+output_of(PGresult *r, enum print_format f)
 {
 	char path[] = "/tmp/test-ctl-print.XXXXXX";
 	int fd = mkstemp(path), saved = dup(STDOUT_FILENO);
@@ -56,7 +56,7 @@ csv_of(PGresult *r)
 	ASSERT(fd >= 0 && saved >= 0 && buf != NULL);
 	fflush(stdout);
 	ASSERT(dup2(fd, STDOUT_FILENO) >= 0);
-	print_result(r, PRINT_CSV);
+	print_result(r, f);
 	fflush(stdout);
 	ASSERT(dup2(saved, STDOUT_FILENO) >= 0);
 	close(saved);
@@ -65,6 +65,12 @@ csv_of(PGresult *r)
 	close(fd);
 	unlink(path);
 	return buf;
+}
+
+static char *
+csv_of(PGresult *r)
+{
+	return output_of(r, PRINT_CSV);
 }
 
 TEST(text_formulas_neutralised)
@@ -104,10 +110,56 @@ TEST(numbers_stay_numbers)
 	PQclear(r);
 }
 
+/*
+ * JSON goes through common/json-writer: strings escaped as everywhere else
+ * (control characters, invalid UTF-8 replaced), numbers JSON cannot hold
+ * written as strings, json columns as they are, NULL as null.
+ */
+TEST(json_types_and_escapes)
+{
+	PGresult *r = PQmakeEmptyPGresult(NULL, PGRES_TUPLES_OK);
+	PGresAttDesc att[] = {
+		{ .name = "t\"x", .typid = TEXT_OID, .typlen = -1, .atttypmod = -1 },
+		{ .name = "n", .typid = NUMERIC_OID, .typlen = -1, .atttypmod = -1 },
+		{ .name = "b", .typid = 16, .typlen = 1, .atttypmod = -1 },
+		{ .name = "j", .typid = 3802, .typlen = -1, .atttypmod = -1 },
+	};
+	static const char *const row0[] = { "a\nb\x01\"\\\xff", "-3.5", "t", "{\"k\": [1]}" };
+	static const char *const row1[] = { "caf\xc3\xa9", "NaN", "f", "null" };
+	char *out;
+
+	ASSERT_NOT_NULL(r);
+	ASSERT(PQsetResultAttrs(r, 4, att));
+	for (int j = 0; j < 4; j++) {
+		ASSERT(PQsetvalue(r, 0, j, (char *)row0[j], (int)strlen(row0[j])));
+		ASSERT(PQsetvalue(r, 1, j, (char *)row1[j], (int)strlen(row1[j])));
+	}
+	ASSERT(PQsetvalue(r, 2, 0, NULL, -1)); /* a NULL row */
+	for (int j = 1; j < 4; j++) {
+		ASSERT(PQsetvalue(r, 2, j, NULL, -1));
+	}
+	out = output_of(r, PRINT_JSON);
+	ASSERT_STR_EQ(out, "[\n"
+			   "  {\"t\\\"x\":\"a\\nb\\u0001\\\"\\\\\xef\xbf\xbd\",\"n\":-3.5,\"b\":true,"
+			   "\"j\":{\"k\": [1]}},\n"
+			   "  {\"t\\\"x\":\"caf\xc3\xa9\",\"n\":\"NaN\",\"b\":false,\"j\":null},\n"
+			   "  {\"t\\\"x\":null,\"n\":null,\"b\":null,\"j\":null}\n"
+			   "]\n");
+	free(out);
+	PQclear(r);
+
+	r = make_result(TEXT_OID, NULL, 0);
+	out = output_of(r, PRINT_JSON);
+	ASSERT_STR_EQ(out, "[]\n");
+	free(out);
+	PQclear(r);
+}
+
 int
 main(void)
 {
 	RUN(text_formulas_neutralised);
 	RUN(numbers_stay_numbers);
+	RUN(json_types_and_escapes);
 	return 0;
 }
