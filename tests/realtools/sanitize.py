@@ -87,6 +87,7 @@ class Sanitizer:
                           [self.text(v) if isinstance(v, str) else v for v in row])
         d.commit()
         d.execute("vacuum")
+        d.execute("pragma journal_mode = delete")  # One self-contained file, no -wal beside it.
         d.close()
 
 
