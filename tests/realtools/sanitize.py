@@ -3,7 +3,8 @@
 Every text field becomes neutral placeholder text of the same length, JSON held in strings
 is sanitized inside, and the run's temporary HOME becomes /home/user. Ids, timestamps,
 model names, enums and numbers stay as the tool wrote them (a string stays when it has no
-space, no conversation marker and no path of this machine). SQLite databases are copied
+space, no conversation marker and no path of this machine, or is a name such as
+"chat gpt-5.2"). SQLite databases are copied
 with the same rules applied to every text cell, then vacuumed. canary.py calls export()
 when AM_REALTOOLS_FIXTURES names a directory.
 """
@@ -16,6 +17,7 @@ import sqlite3
 LOREM = ("lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor "
          "incididunt ut labore et dolore magna aliqua ")
 TOKEN = re.compile(r"^[A-Za-z0-9_.:+#@=,/-]{0,200}$")
+NAME = re.compile(r"^[a-z_]+ [A-Za-z0-9_.:-]{1,60}$")
 
 
 class Sanitizer:
@@ -38,13 +40,15 @@ class Sanitizer:
             return s
         return (LOREM * (len(s) // len(LOREM) + 1))[:len(s)]
 
-    def value(self, v):
+    def value(self, v, key=None):
         if isinstance(v, str):
+            if key == "name" and NAME.match(v) and "AMRT" not in v:
+                return v  # Span and tool names such as "chat gpt-5.2" or "execute_tool bash".
             return self.text(v)
         if isinstance(v, list):
             return [self.value(x) for x in v]
         if isinstance(v, dict):
-            return {k: self.value(x) for k, x in v.items()}
+            return {k: self.value(x, k) for k, x in v.items()}
         return v
 
     def path(self, rel):
