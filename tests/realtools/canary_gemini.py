@@ -26,16 +26,21 @@ def fixture(rel):
     return rel.startswith(".gemini/tmp/") and "/chats/" in rel
 
 
+def write_settings(config_dir, auth):
+    """settings.json of Gemini CLI and of its fork Qwen Code: the auth type, no telemetry, no updates."""
+    with open(os.path.join(config_dir, "settings.json"), "w") as f:
+        json.dump({"security": {"auth": {"selectedType": auth}},
+                   "privacy": {"usageStatisticsEnabled": False},
+                   "general": {"disableAutoUpdate": True, "disableUpdateNag": True},
+                   "telemetry": {"enabled": False}}, f)
+
+
 def scenarios(bindir, home, port, ledger):
     gem = os.path.join(home, ".gemini")
     work = os.path.join(home, "gemini-project")
     os.makedirs(gem)
     os.makedirs(work)
-    with open(os.path.join(gem, "settings.json"), "w") as f:
-        json.dump({"security": {"auth": {"selectedType": "gemini-api-key"}},
-                   "privacy": {"usageStatisticsEnabled": False},
-                   "general": {"disableAutoUpdate": True, "disableUpdateNag": True},
-                   "telemetry": {"enabled": False}}, f)
+    write_settings(gem, "gemini-api-key")
     env = realtools.base_env(home)
     env.update({"GEMINI_API_KEY": "amrt-dummy", "GOOGLE_GEMINI_BASE_URL": "http://127.0.0.1:%d" % port,
                 "GEMINI_CLI_TRUST_WORKSPACE": "true", "NO_COLOR": "1"})

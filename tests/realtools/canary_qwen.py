@@ -12,6 +12,7 @@ import glob
 import json
 import os
 
+import canary_gemini
 import realtools
 import standin
 
@@ -34,11 +35,7 @@ def scenarios(bindir, home, port, ledger):
     work = os.path.join(home, "qwen-project")
     os.makedirs(qwen_dir)
     os.makedirs(work)
-    with open(os.path.join(qwen_dir, "settings.json"), "w") as f:
-        json.dump({"security": {"auth": {"selectedType": "openai"}},
-                   "privacy": {"usageStatisticsEnabled": False},
-                   "general": {"disableAutoUpdate": True, "disableUpdateNag": True},
-                   "telemetry": {"enabled": False}}, f)
+    canary_gemini.write_settings(qwen_dir, "openai")
     env = realtools.base_env(home)
     env.update({"OPENAI_API_KEY": "sk-amrt-dummy", "OPENAI_BASE_URL": "http://127.0.0.1:%d/v1" % port,
                 "OPENAI_MODEL": MODELS[0], "NO_COLOR": "1"})
