@@ -26,12 +26,12 @@ def fixture(rel):
     return rel.startswith(".gemini/tmp/") and "/chats/" in rel
 
 
-def write_settings(config_dir, auth):
+def write_settings(config_dir, auth, **general):
     """settings.json of Gemini CLI and of its fork Qwen Code: the auth type, no telemetry, no updates."""
     with open(os.path.join(config_dir, "settings.json"), "w") as f:
         json.dump({"security": {"auth": {"selectedType": auth}},
                    "privacy": {"usageStatisticsEnabled": False},
-                   "general": {"disableAutoUpdate": True, "disableUpdateNag": True},
+                   "general": dict(general, disableAutoUpdate=True, disableUpdateNag=True),
                    "telemetry": {"enabled": False}}, f)
 
 
@@ -40,7 +40,9 @@ def scenarios(bindir, home, port, ledger):
     work = os.path.join(home, "gemini-project")
     os.makedirs(gem)
     os.makedirs(work)
-    write_settings(gem, "gemini-api-key")
+    # Session cleanup runs at every start, concurrently with a resume, and deletes a session
+    # file it reads between the resume's first and second checkpoint (docs/tool-formats.md).
+    write_settings(gem, "gemini-api-key", sessionRetention={"enabled": False})
     env = realtools.base_env(home)
     env.update({"GEMINI_API_KEY": "amrt-dummy", "GOOGLE_GEMINI_BASE_URL": "http://127.0.0.1:%d" % port,
                 "GEMINI_CLI_TRUST_WORKSPACE": "true", "NO_COLOR": "1"})
