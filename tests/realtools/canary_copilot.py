@@ -5,7 +5,8 @@ Readers, from docs/tool-formats.md (Copilot CLI):
 - "otel": chat spans of the OpenTelemetry file export (COPILOT_OTEL_FILE_EXPORTER_PATH);
 - "events": session.usage_record events of ~/.copilot/session-state/<id>/events.jsonl;
 - "store": rows of assistant_usage_events in ~/.copilot/session-store.db.
-Each must equal every bill.
+Each must equal every bill. A last run uses the anthropic provider type against the
+Messages API stand-in, whose bills have cache writes.
 """
 import glob
 import json
@@ -55,6 +56,13 @@ def scenarios(bindir, home, port, ledger):
     n = len(ledger.calls)
     go("sub-agent, other model", p + " AMRT-TASK delegate it", "--model", MODELS[1])
     assert any(c["sub"] for c in ledger.calls[n:]), "the sub-agent made no model call"
+    # The anthropic provider type reports cache writes, which the OpenAI one never does.
+    srv, a_port = standin.serve(standin.AnthropicHandler, ledger)
+    try:
+        env.update(COPILOT_PROVIDER_BASE_URL="http://127.0.0.1:%d" % a_port, COPILOT_PROVIDER_TYPE="anthropic")
+        go("anthropic provider, cache writes", p + " say hi", "--model", MODELS[1])
+    finally:
+        srv.shutdown()
     return os.path.join(home, ".copilot")
 
 
