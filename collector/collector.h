@@ -1,6 +1,7 @@
 /*
  * collector.h: the one struct that owns the loop and every module of
- * aimeter-collector (main.c creates it; the modules get it explicitly).
+ * aimeter-collector (main.c creates it and hands each module what it uses;
+ * no module sees it).
  */
 #ifndef AM_COLLECTOR_H
 #define AM_COLLECTOR_H
@@ -12,6 +13,7 @@
 #include "db.h"
 #include "ingest.h"
 #include "metrics.h"
+#include "router.h"
 #include "server.h"
 #include "macros.h"
 
@@ -25,14 +27,15 @@ struct collector {
 	struct db db;
 	struct ingest ingest;
 	struct server server;
+	struct router router;         /* the ingest listeners' routes */
+	struct router metrics_router; /* the metrics listener's routes */
 	uv_signal_t sig_term, sig_int, sig_hup;
 	uv_timer_t stop_timer;
 	bool stopping;
 	bool db_closed;
+	bool force_stop; /* the shutdown timeout passed: do not wait for ingest */
+	bool verbose;    /* -v: debug logging, kept across reloads */
 	int exit_code;
 };
-
-/* collector_maybe_finish(col): during shutdown, close the DB once idle. */
-void collector_maybe_finish(struct collector *col);
 
 #endif

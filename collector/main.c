@@ -18,8 +18,8 @@
 
 #include "am_config.h"
 #include "collector.h"
-#include "conn.h"
 #include "log.h"
+#include "tls.h"
 
 static void
 usage(FILE *f)
@@ -117,8 +117,6 @@ level_of(const char *s)
 	return LOG_LEVEL_INFO;
 }
 
-static bool verbose_flag;
-
 static void
 signals_close(struct collector *col)
 {
@@ -142,9 +140,8 @@ db_closed_cb(struct db *db)
 	signals_close(col);
 }
 
-static bool force_stop;
-
-void
+/* During shutdown, close the database once the server and ingest are idle. */
+static void
 collector_maybe_finish(struct collector *col)
 {
 	if (!col->stopping || col->db_closed) {
@@ -153,7 +150,7 @@ collector_maybe_finish(struct collector *col)
 	if (!server_idle(&col->server)) {
 		return;
 	}
-	if (!force_stop && !ingest_idle(&col->ingest)) {
+	if (!col->force_stop && !ingest_idle(&col->ingest)) {
 		return;
 	}
 	col->db_closed = true;
@@ -168,7 +165,7 @@ stop_timer_cb(uv_timer_t *t)
 
 	log_warnx("shutdown took longer than %llu ms: closing %u connections",
 		  (unsigned long long)col->cfg->shutdown_timeout_ms, col->server.nconns);
-	force_stop = true;
+	col->force_stop = true;
 	server_close_all(&col->server);
 	collector_maybe_finish(col);
 }
@@ -181,6 +178,7 @@ collector_stop(struct collector *col, const char *why)
 	}
 	log_info("%s: no longer accepting, finishing %u connections", why, col->server.nconns);
 	col->stopping = true;
+	ingest_stop(&col->ingest);
 	uv_timer_start(&col->stop_timer, stop_timer_cb, col->cfg->shutdown_timeout_ms, 0);
 	server_drain(&col->server);
 	collector_maybe_finish(col);
@@ -193,7 +191,7 @@ collector_reload(struct collector *col)
 	const struct config *old = col->cfg;
 
 	log_info("reloading configuration");
-	cfg = config_build(col->config_path, col->overrides, col->n_overrides, verbose_flag);
+	cfg = config_build(col->config_path, col->overrides, col->n_overrides, col->verbose);
 	if (cfg == NULL) {
 		log_warnx("configuration not reloaded; keeping the running one");
 		return;
@@ -212,6 +210,8 @@ collector_reload(struct collector *col)
 		log_warnx("listeners, conninfo and pool_size change only on restart, ignoring");
 	}
 #undef SAME_STR
+	server_set_config(&col->server, cfg);
+	ingest_set_config(&col->ingest, cfg);
 	config_destroy(col->cfg);
 	col->cfg = cfg;
 	log_set_level(level_of(cfg->log_level));
@@ -231,6 +231,84 @@ signal_cb(uv_signal_t *h, int signum)
 	}
 }
 
+/* server_idle_cb and ingest_idle_cb: a module finished something. */
+static void
+module_idle_cb(void *arg)
+{
+	collector_maybe_finish(arg);
+}
+
+static void
+reply_text(reply_fn reply, void *reply_arg, int status, const char *msg, unsigned retry_after)
+{
+	reply(reply_arg, status, "text/plain; charset=utf-8", msg, strlen(msg), retry_after);
+}
+
+/* GET /healthz: the process runs. */
+static void *
+healthz_cb(void *owner, const struct request *req, reply_fn reply, void *reply_arg)
+{
+	(void)owner;
+	(void)req;
+	reply_text(reply, reply_arg, 200, "ok\n", 0);
+	return NULL;
+}
+
+/* GET /readyz: batches can be written now. */
+static void *
+readyz_cb(void *owner, const struct request *req, reply_fn reply, void *reply_arg)
+{
+	struct collector *col = owner;
+
+	(void)req;
+	if (db_ready(&col->db) && !col->stopping) {
+		reply_text(reply, reply_arg, 200, "ready\n", 0);
+	} else {
+		reply_text(reply, reply_arg, 503, "database unreachable or not migrated\n", 2);
+	}
+	return NULL;
+}
+
+/* GET /metrics, on its own listener. */
+static void *
+metrics_cb(void *owner, const struct request *req, reply_fn reply, void *reply_arg)
+{
+	struct collector *col = owner;
+	char *text;
+	size_t len;
+
+	(void)req;
+	if (metrics_format(&col->metrics, &text, &len) < 0) {
+		reply_text(reply, reply_arg, 503, "out of memory\n", 1);
+		return NULL;
+	}
+	reply(reply_arg, 200, "text/plain; version=0.0.4; charset=utf-8", text, len, 0);
+	free(text);
+	return NULL;
+}
+
+/*
+ * The endpoints: /v1/ to ingest, probes here. /metrics only on its own
+ * listener ([listen] metrics), so the ingest listeners answer it 404.
+ */
+static void
+routes_init(struct collector *col)
+{
+	struct router *r = &col->router;
+
+	router_init(r);
+	/* Fewer routes than ROUTER_MAX: the results need no check. */
+	(void)router_add(r, HTTP_REQ_POST, "/v1/batches", METRICS_EP_BATCHES, ingest_submit,
+			 ingest_cancel, &col->ingest);
+	(void)router_add(r, HTTP_REQ_POST, "/v1/enroll", METRICS_EP_ENROLL, ingest_enroll,
+			 ingest_cancel, &col->ingest);
+	(void)router_add(r, HTTP_REQ_GET, "/healthz", METRICS_EP_HEALTHZ, healthz_cb, NULL, col);
+	(void)router_add(r, HTTP_REQ_GET, "/readyz", METRICS_EP_READYZ, readyz_cb, NULL, col);
+	router_init(&col->metrics_router);
+	(void)router_add(&col->metrics_router, HTTP_REQ_GET, "/metrics", METRICS_EP_METRICS,
+			 metrics_cb, NULL, col);
+}
+
 static int
 run(struct collector *col)
 {
@@ -241,7 +319,11 @@ run(struct collector *col)
 		log_warnx("could not create the event loop: %s", uv_strerror(r));
 		return 1;
 	}
-	ingest_init(&col->ingest, col);
+	ingest_init(&col->ingest, &col->loop, col->cfg, &col->db, &col->metrics, module_idle_cb,
+		    col);
+	routes_init(col);
+	server_init(&col->server, &col->loop, col->cfg, &col->metrics, &col->router,
+		    &col->metrics_router, module_idle_cb, col);
 	if (ingest_load_secrets(&col->ingest, col->cfg) < 0) {
 		uv_loop_close(&col->loop);
 		return 1;
@@ -272,11 +354,12 @@ run(struct collector *col)
 	uv_signal_start(&col->sig_term, signal_cb, SIGTERM);
 	uv_signal_start(&col->sig_int, signal_cb, SIGINT);
 	uv_signal_start(&col->sig_hup, signal_cb, SIGHUP);
-	r = server_start(&col->server, col);
+	r = server_start(&col->server);
 	if (r < 0) {
 		col->exit_code = 1;
 		col->stopping = true;
-		force_stop = true;
+		ingest_stop(&col->ingest);
+		col->force_stop = true;
 		server_drain(&col->server);
 		collector_maybe_finish(col);
 	} else {
@@ -297,7 +380,7 @@ run(struct collector *col)
 int
 main(int argc, char **argv)
 {
-	static struct collector col; /* large (read buffers); lives for the process */
+	struct collector *col = calloc(1, sizeof(*col)); /* large: the read buffers */
 	const char *path = NULL;
 	bool check = false;
 	char **overrides = calloc((size_t)argc + 1, sizeof(char *));
@@ -305,7 +388,7 @@ main(int argc, char **argv)
 	int n_over = 0, n_owned = 0, code;
 
 	log_init("aimeter-collector", LOG_LEVEL_INFO);
-	if (overrides == NULL) {
+	if (overrides == NULL || col == NULL) {
 		fatalx("out of memory");
 	}
 	for (int i = 1; i < argc; i++) {
@@ -327,7 +410,7 @@ main(int argc, char **argv)
 			continue;
 		}
 		if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
-			verbose_flag = true;
+			col->verbose = true;
 			continue;
 		}
 		if ((strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0) && i + 1 < argc) {
@@ -362,24 +445,24 @@ main(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	srand((unsigned)time(NULL) ^ (unsigned)getpid());
-	col.config_path = path;
-	col.overrides = overrides;
-	col.n_overrides = n_over;
-	col.cfg = config_build(path, overrides, n_over, verbose_flag);
-	if (col.cfg == NULL) {
+	col->config_path = path;
+	col->overrides = overrides;
+	col->n_overrides = n_over;
+	col->cfg = config_build(path, overrides, n_over, col->verbose);
+	if (col->cfg == NULL) {
 		code = 1;
 		goto done;
 	}
-	log_set_level(level_of(col.cfg->log_level));
+	log_set_level(level_of(col->cfg->log_level));
 	if (check) {
 		struct ingest ing;
 		char err[512];
 		SSL_CTX *ctx = NULL;
 
-		ingest_init(&ing, &col);
-		code = ingest_load_secrets(&ing, col.cfg) < 0 ? 1 : 0;
-		if (code == 0 && col.cfg->listen_tls != NULL) {
-			ctx = tls_ctx_create(col.cfg->tls_cert_file, col.cfg->tls_key_file, err,
+		ingest_init(&ing, NULL, col->cfg, NULL, NULL, NULL, NULL);
+		code = ingest_load_secrets(&ing, col->cfg) < 0 ? 1 : 0;
+		if (code == 0 && col->cfg->listen_tls != NULL) {
+			ctx = tls_ctx_create(col->cfg->tls_cert_file, col->cfg->tls_key_file, err,
 					     sizeof(err));
 			if (ctx == NULL) {
 				log_warnx("%s", err);
@@ -392,9 +475,12 @@ main(int argc, char **argv)
 		}
 		goto done;
 	}
-	code = run(&col);
+	code = run(col);
 done:
-	config_destroy(col.cfg);
+	if (col != NULL) {
+		config_destroy(col->cfg);
+	}
+	free(col);
 	for (int i = 0; i < n_owned; i++) {
 		free(owned[i]);
 	}

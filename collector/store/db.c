@@ -9,6 +9,7 @@
 
 #include "log.h"
 #include "macros.h"
+#include "writepath.h"
 
 #define DB_BACKOFF_MIN_MS 100
 #define DB_BACKOFF_MAX_MS 5000
@@ -27,11 +28,7 @@ static const char setup_check_sql[] =
 	"SELECT to_regprocedure('aimeter.ingest_staged()') IS NOT NULL"
 	" AND to_regclass('aimeter.stage_event_template') IS NOT NULL"
 	" AND to_regclass('aimeter.stage_batch_template') IS NOT NULL";
-static const char setup_temp_sql[] =
-	"CREATE TEMP TABLE IF NOT EXISTS am_stage_batch (LIKE aimeter.stage_batch_template)"
-	" ON COMMIT DELETE ROWS;"
-	"CREATE TEMP TABLE IF NOT EXISTS am_stage (LIKE aimeter.stage_event_template)"
-	" ON COMMIT DELETE ROWS";
+static const char setup_temp_sql[] = WRITEPATH_SQL_CREATE_STAGE;
 static const char rollback_sql[] = "ROLLBACK";
 
 static void conn_connect(struct db_conn *c);
@@ -164,6 +161,12 @@ db_retryable(const char *sqlstate)
 	       strcmp(sqlstate, "40P01") == 0 || strcmp(sqlstate, "25006") == 0 ||
 	       /* two transactions creating the same month's partition: the next try sees it */
 	       strcmp(sqlstate, "42P07") == 0;
+}
+
+bool
+db_job_retryable(const struct db_job *job, int status)
+{
+	return status == -ECONNRESET || status == -ECANCELED || db_retryable(job->sqlstate);
 }
 
 static void

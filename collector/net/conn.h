@@ -26,8 +26,8 @@
 #define CONN_OUT_MAX (64 * 1024)  /* queued response bytes above which we stop reading */
 #define CONN_PIPELINE_BURST 16    /* requests answered in one go before yielding */
 
+struct route;
 struct server;
-struct ingest_item;
 
 enum conn_state {
 	CONN_HANDSHAKE, /* TLS handshake, under the header timeout */
@@ -71,7 +71,9 @@ struct conn {
 	uint64_t progress_ms; /* loop ms: output last made progress (or was first queued) */
 	uint64_t expires_ms;  /* loop ms: end of the connection's lifetime */
 	struct peer_key peer_key;
-	struct ingest_item *item; /* the request in the database, if any */
+	bool awaiting;            /* a handler has the request and has not answered */
+	const struct route *route; /* the handler answering later, if any */
+	void *call;               /* its cancel handle */
 	enum metrics_endpoint endpoint;
 	uint64_t request_ns; /* when the request was complete */
 	char peer[64];

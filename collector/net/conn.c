@@ -7,9 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "collector.h"
-#include "ingest.h"
+#include "config.h"
 #include "log.h"
+#include "macros.h"
+#include "router.h"
+#include "server.h"
 
 #define CONN_IN_MAX (256 * 1024) /* pipelined plaintext waiting while busy */
 #define CONN_LINGER_MS 5000      /* longest wait for a final response to drain */
@@ -28,16 +30,25 @@ static void conn_update_reading(struct conn *c);
 static void conn_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
 static void conn_read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf);
 
-static struct collector *
-col_of(struct conn *c)
-{
-	return c->server->col;
-}
-
 static uint64_t
 now_ms(struct conn *c)
 {
-	return uv_now(&col_of(c)->loop);
+	return uv_now(c->server->loop);
+}
+
+/* The client went away or timed out: the handler must not answer. */
+static void
+cancel_call(struct conn *c)
+{
+	void *call = c->call;
+	const struct route *route = c->route;
+
+	c->awaiting = false;
+	c->call = NULL;
+	c->route = NULL;
+	if (call != NULL && route->cancel != NULL) {
+		route->cancel(call);
+	}
 }
 
 /* Responses waiting for the client: in write requests, or still inside OpenSSL. */
@@ -76,11 +87,7 @@ conn_close(struct conn *c)
 		return;
 	}
 	c->state = CONN_CLOSING;
-	if (c->item != NULL) {
-		struct ingest_item *item = c->item;
-		c->item = NULL;
-		ingest_detach(item);
-	}
+	cancel_call(c);
 	if (c->prev != NULL) {
 		c->prev->next = c->next;
 	} else {
@@ -99,12 +106,12 @@ conn_close(struct conn *c)
 		peers_remove(&s->peers, &c->peer_key);
 		c->counted = false;
 	}
-	col_of(c)->metrics.connections_open = s->nconns;
+	s->metrics->connections_open = s->nconns;
 	uv_read_stop((uv_stream_t *)&c->tcp);
 	uv_timer_stop(&c->timer);
 	uv_close((uv_handle_t *)&c->tcp, conn_close_cb);
 	uv_close((uv_handle_t *)&c->timer, conn_close_cb);
-	collector_maybe_finish(col_of(c));
+	s->idle_cb(s->idle_arg);
 }
 
 static void conn_resume(struct conn *c);
@@ -218,7 +225,7 @@ conn_send(struct conn *c, const char *data, size_t len)
 static void
 state_timeout(struct conn *c)
 {
-	struct collector *col = col_of(c);
+	struct metrics *m = c->server->metrics;
 
 	if (c->close_after && c->state != CONN_BUSY) {
 		conn_close(c); /* the peer does not take our last response */
@@ -226,8 +233,8 @@ state_timeout(struct conn *c)
 	}
 	switch (c->state) {
 	case CONN_HANDSHAKE:
-		col->metrics.timeouts++;
-		col->metrics.tls_handshake_failures++;
+		m->timeouts++;
+		m->tls_handshake_failures++;
 		conn_close(c);
 		return;
 	case CONN_IDLE:
@@ -235,7 +242,7 @@ state_timeout(struct conn *c)
 		return;
 	case CONN_HEADERS:
 	case CONN_BODY:
-		col->metrics.timeouts++;
+		m->timeouts++;
 		c->close_after = true;
 		c->endpoint = METRICS_EP_OTHER;
 		c->state = CONN_BUSY;
@@ -243,11 +250,7 @@ state_timeout(struct conn *c)
 		return;
 	case CONN_BUSY:
 		/* The database is too slow for this client; it retries later. */
-		if (c->item != NULL) {
-			struct ingest_item *item = c->item;
-			c->item = NULL;
-			ingest_detach(item);
-		}
+		cancel_call(c);
 		c->close_after = true;
 		conn_respond(c, 503, "text/plain; charset=utf-8", "database timeout, retry later\n",
 			     30, 2);
@@ -261,20 +264,20 @@ static void
 conn_timer_cb(uv_timer_t *t)
 {
 	struct conn *c = t->data;
-	struct collector *col = col_of(c);
+	struct server *s = c->server;
 	uint64_t now = now_ms(c);
 
 	if (c->state == CONN_CLOSING) {
 		return;
 	}
-	if (c->out_queued > 0 && now >= c->progress_ms + col->cfg->write_stall_timeout_ms) {
+	if (c->out_queued > 0 && now >= c->progress_ms + s->cfg->write_stall_timeout_ms) {
 		/* Pipelined requests whose answers are never read: drop them all. */
-		col->metrics.write_stalls++;
+		s->metrics->write_stalls++;
 		conn_close(c);
 		return;
 	}
 	if (now >= c->expires_ms) {
-		col->metrics.lifetime_ends++;
+		s->metrics->lifetime_ends++;
 		c->expires_ms = UINT64_MAX;
 		if (c->state == CONN_IDLE || c->state == CONN_HANDSHAKE || c->close_after) {
 			conn_close(c);
@@ -298,14 +301,14 @@ conn_timer_cb(uv_timer_t *t)
 static void
 conn_arm(struct conn *c)
 {
-	struct collector *col = col_of(c);
+	const struct config *cfg = c->server->cfg;
 	uint64_t now = now_ms(c), due = c->deadline;
 
 	if (c->state == CONN_CLOSING) {
 		return;
 	}
-	if (c->out_queued > 0 && c->progress_ms + col->cfg->write_stall_timeout_ms < due) {
-		due = c->progress_ms + col->cfg->write_stall_timeout_ms;
+	if (c->out_queued > 0 && c->progress_ms + cfg->write_stall_timeout_ms < due) {
+		due = c->progress_ms + cfg->write_stall_timeout_ms;
 	}
 	if (c->expires_ms < due) {
 		due = c->expires_ms;
@@ -365,7 +368,6 @@ void
 conn_respond(struct conn *c, int status, const char *content_type, const void *body, size_t len,
 	     unsigned retry_after)
 {
-	struct collector *col = col_of(c);
 	struct server *s = c->server;
 	bool keep;
 	char head[512];
@@ -375,10 +377,10 @@ conn_respond(struct conn *c, int status, const char *content_type, const void *b
 	if (c->state == CONN_CLOSING) {
 		return;
 	}
-	keep = c->req.keep_alive && !c->close_after && !c->retire && !s->draining &&
-	       !col->stopping;
+	/* The server drains from the moment the collector stops. */
+	keep = c->req.keep_alive && !c->close_after && !c->retire && !s->draining;
 	n = http_format_response(head, sizeof(head), status, content_type, len, retry_after, keep);
-	metrics_request(&col->metrics, c->endpoint, status);
+	metrics_request(s->metrics, c->endpoint, status);
 	out = n > 0 ? malloc((size_t)n + len) : NULL;
 	if (out == NULL) {
 		conn_close(c);
@@ -414,97 +416,55 @@ conn_respond(struct conn *c, int status, const char *content_type, const void *b
 	}
 	http_request_next(&c->req);
 	c->state = CONN_IDLE;
-	timer_set(c, col->cfg->idle_timeout_ms);
+	timer_set(c, s->cfg->idle_timeout_ms);
 	conn_resume(c);
 }
 
-static bool
-path_is(const char *url, const char *path)
-{
-	size_t n = strlen(path);
-	return strncmp(url, path, n) == 0 && (url[n] == '\0' || url[n] == '?');
-}
-
+/* reply_fn for handlers: the answer to the request in progress. */
 static void
-respond_metrics(struct conn *c)
+conn_reply_cb(void *arg, int status, const char *content_type, const void *body, size_t len,
+	      unsigned retry_after)
 {
-	struct collector *col = col_of(c);
-	char *text;
-	size_t len;
+	struct conn *c = arg;
 
-	if (metrics_format(&col->metrics, &text, &len) < 0) {
-		conn_respond(c, 503, "text/plain; charset=utf-8", "out of memory\n", 14, 1);
-		return;
-	}
-	conn_respond(c, 200, "text/plain; version=0.0.4; charset=utf-8", text, len, 0);
-	free(text);
-}
-
-/* The metrics listener answers GET /metrics and nothing else. */
-static void
-dispatch_metrics(struct conn *c)
-{
-	if (!path_is(c->req.url, "/metrics")) {
-		c->endpoint = METRICS_EP_OTHER;
-		conn_respond(c, 404, "text/plain; charset=utf-8", "not found\n", 10, 0);
-		return;
-	}
-	c->endpoint = METRICS_EP_METRICS;
-	if (c->req.method != HTTP_REQ_GET) {
-		conn_respond(c, 405, "text/plain; charset=utf-8", "method not allowed\n", 19, 0);
-		return;
-	}
-	respond_metrics(c);
+	c->awaiting = false;
+	c->call = NULL;
+	c->route = NULL;
+	conn_respond(c, status, content_type, body, len, retry_after);
 }
 
 static void
 conn_dispatch(struct conn *c)
 {
-	struct collector *col = col_of(c);
-	const char *url = c->req.url;
-	enum http_method_kind m = c->req.method;
+	struct server *s = c->server;
+	const struct router *rt = c->role == CONN_ROLE_METRICS ? s->metrics_router : s->router;
+	const struct route *route;
+	struct request req;
+	void *call;
+	int r;
 
-	if (c->role == CONN_ROLE_METRICS) {
-		dispatch_metrics(c);
-		return;
-	}
-	if (path_is(url, "/v1/batches")) {
-		c->endpoint = METRICS_EP_BATCHES;
-		if (m == HTTP_REQ_POST) {
-			ingest_batch(&col->ingest, c);
-			return;
-		}
-	} else if (path_is(url, "/v1/enroll")) {
-		c->endpoint = METRICS_EP_ENROLL;
-		if (m == HTTP_REQ_POST) {
-			ingest_enroll(&col->ingest, c);
-			return;
-		}
-	} else if (path_is(url, "/healthz")) {
-		c->endpoint = METRICS_EP_HEALTHZ;
-		if (m == HTTP_REQ_GET) {
-			conn_respond(c, 200, "text/plain; charset=utf-8", "ok\n", 3, 0);
-			return;
-		}
-	} else if (path_is(url, "/readyz")) {
-		c->endpoint = METRICS_EP_READYZ;
-		if (m == HTTP_REQ_GET) {
-			if (db_ready(&col->db) && !col->stopping) {
-				conn_respond(c, 200, "text/plain; charset=utf-8", "ready\n", 6, 0);
-			} else {
-				static const char msg[] = "database unreachable or not migrated\n";
-				conn_respond(c, 503, "text/plain; charset=utf-8", msg,
-					     sizeof(msg) - 1, 2);
-			}
-			return;
-		}
-	} else {
-		/* /metrics included: it has its own listener ([listen] metrics). */
-		c->endpoint = METRICS_EP_OTHER;
+	r = router_match(rt, c->req.method, c->req.url, &route, &c->endpoint);
+	if (r == -ENOENT) {
 		conn_respond(c, 404, "text/plain; charset=utf-8", "not found\n", 10, 0);
 		return;
 	}
-	conn_respond(c, 405, "text/plain; charset=utf-8", "method not allowed\n", 19, 0);
+	if (r < 0) {
+		conn_respond(c, 405, "text/plain; charset=utf-8", "method not allowed\n", 19, 0);
+		return;
+	}
+	req = (struct request){ .content_type = c->req.content_type,
+				.content_encoding = c->req.content_encoding,
+				.authorization = c->req.authorization,
+				.body = c->req.body,
+				.body_len = c->req.body_len,
+				.peer = c->peer,
+				.received_ns = c->request_ns };
+	c->awaiting = true;
+	call = route->handler(route->owner, &req, conn_reply_cb, c);
+	if (c->awaiting) {
+		c->route = route;
+		c->call = call;
+	}
 }
 
 /*
@@ -514,7 +474,7 @@ conn_dispatch(struct conn *c)
 static void
 conn_parse(struct conn *c)
 {
-	struct collector *col = col_of(c);
+	const struct config *cfg = c->server->cfg;
 	unsigned handled = 0;
 
 	if (c->parsing) {
@@ -534,7 +494,7 @@ conn_parse(struct conn *c)
 
 		if (c->state == CONN_IDLE) {
 			c->state = CONN_HEADERS;
-			timer_set(c, col->cfg->header_timeout_ms);
+			timer_set(c, cfg->header_timeout_ms);
 		}
 		r = http_request_feed(&c->req, c->in + c->in_off, c->in_len, &used);
 		c->in_off += used;
@@ -553,7 +513,7 @@ conn_parse(struct conn *c)
 		if (r == HTTP_FEED_MORE) {
 			if (c->req.headers_done && c->state == CONN_HEADERS) {
 				c->state = CONN_BODY;
-				timer_set(c, col->cfg->body_timeout_ms);
+				timer_set(c, cfg->body_timeout_ms);
 			}
 			if (used == 0) {
 				break;
@@ -564,7 +524,7 @@ conn_parse(struct conn *c)
 		c->state = CONN_BUSY;
 		c->request_ns = uv_hrtime();
 		handled++;
-		timer_set(c, col->cfg->db_timeout_ms);
+		timer_set(c, cfg->db_timeout_ms);
 		/* Reading stops below if the request stays busy (no read can come in between). */
 		conn_dispatch(c);
 	}
@@ -619,15 +579,14 @@ conn_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 static void
 tls_failed(struct conn *c)
 {
-	struct collector *col = col_of(c);
-	static uint64_t last_log;
-	uint64_t now = uv_now(&col->loop);
+	struct server *s = c->server;
+	uint64_t now = now_ms(c);
 
 	if (!c->tls.handshake_done) {
-		col->metrics.tls_handshake_failures++;
+		s->metrics->tls_handshake_failures++;
 		/* One line per second at most: a scanner must not flood the log. */
-		if (now - last_log >= 1000 || last_log == 0) {
-			last_log = now;
+		if (now - s->last_tls_log_ms >= 1000 || s->last_tls_log_ms == 0) {
+			s->last_tls_log_ms = now;
 			log_warnx("TLS handshake with %s failed: %s", c->peer, c->tls.error);
 		}
 	}
@@ -719,13 +678,12 @@ peer_identify(struct conn *c)
 
 /* Rate-limited: a flood of refused connections must not flood the log. */
 static void
-log_refused(struct collector *col, const char *peer, const char *why)
+log_refused(struct server *s, const char *peer, const char *why)
 {
-	static uint64_t last_log;
-	uint64_t now = uv_now(&col->loop);
+	uint64_t now = uv_now(s->loop);
 
-	if (last_log == 0 || now - last_log >= 10000) {
-		last_log = now;
+	if (s->last_refused_log_ms == 0 || now - s->last_refused_log_ms >= 10000) {
+		s->last_refused_log_ms = now;
 		log_warnx("refusing connections from %s: %s", peer, why);
 	}
 }
@@ -734,7 +692,7 @@ log_refused(struct collector *col, const char *peer, const char *why)
 static bool
 admit(struct server *s, struct conn *c)
 {
-	struct collector *col = s->col;
+	const struct config *cfg = s->cfg;
 	const char *why;
 	int r;
 
@@ -744,30 +702,30 @@ admit(struct server *s, struct conn *c)
 	if (c->role == CONN_ROLE_METRICS) {
 		return s->nmetrics < CONN_METRICS_MAX;
 	}
-	if (s->nconns >= col->cfg->max_connections) {
-		log_refused(col, c->peer, "at [limits] max_connections");
+	if (s->nconns >= cfg->max_connections) {
+		log_refused(s, c->peer, "at [limits] max_connections");
 		return false;
 	}
 	if (!c->is_tls) {
 		return true; /* [listen] plain: the peer is the TLS proxy, every client's address */
 	}
-	r = peers_add(&s->peers, &c->peer_key, (unsigned)col->cfg->max_connections_per_address);
+	r = peers_add(&s->peers, &c->peer_key, (unsigned)cfg->max_connections_per_address);
 	if (r == 0) {
 		c->counted = true;
 		return true;
 	}
 	why = r == -EUSERS ? "at [limits] max_connections_per_address" : "out of memory";
 	if (r == -EUSERS) {
-		col->metrics.connections_refused_per_address++;
+		s->metrics->connections_refused_per_address++;
 	}
-	log_refused(col, c->peer, why);
+	log_refused(s, c->peer, why);
 	return false;
 }
 
 void
 conn_accept(struct server *s, uv_stream_t *listener, bool is_tls, enum conn_role role)
 {
-	struct collector *col = s->col;
+	const struct config *cfg = s->cfg;
 	struct conn *c = calloc(1, sizeof(*c));
 
 	if (c == NULL) {
@@ -780,19 +738,19 @@ conn_accept(struct server *s, uv_stream_t *listener, bool is_tls, enum conn_role
 	c->tcp.data = c;
 	c->timer.data = c;
 	c->state = CONN_IDLE;
-	if (uv_tcp_init(&col->loop, &c->tcp) < 0) {
+	if (uv_tcp_init(s->loop, &c->tcp) < 0) {
 		free(c);
 		return;
 	}
 	c->handles = 1;
 	if (uv_accept(listener, (uv_stream_t *)&c->tcp) < 0 || peer_identify(c) < 0 ||
 	    !admit(s, c)) {
-		col->metrics.connections_refused++;
+		s->metrics->connections_refused++;
 		c->state = CONN_CLOSING;
 		uv_close((uv_handle_t *)&c->tcp, conn_close_cb);
 		return;
 	}
-	uv_timer_init(&col->loop, &c->timer);
+	uv_timer_init(s->loop, &c->timer);
 	c->handles = 2;
 	c->next = s->conns;
 	if (s->conns != NULL) {
@@ -804,12 +762,12 @@ conn_accept(struct server *s, uv_stream_t *listener, bool is_tls, enum conn_role
 	} else {
 		s->nconns++;
 	}
-	col->metrics.connections_open = s->nconns;
-	col->metrics.connections_accepted++;
+	s->metrics->connections_open = s->nconns;
+	s->metrics->connections_accepted++;
 	(void)uv_tcp_nodelay(&c->tcp, 1); /* small responses; failure only costs latency */
-	http_request_init(&c->req, col->cfg->max_header_bytes, col->cfg->max_body_bytes);
+	http_request_init(&c->req, cfg->max_header_bytes, cfg->max_body_bytes);
 	c->deadline = UINT64_MAX;
-	c->expires_ms = uv_now(&col->loop) + col->cfg->connection_lifetime_ms;
+	c->expires_ms = uv_now(s->loop) + cfg->connection_lifetime_ms;
 	if (is_tls) {
 		if (s->ssl_ctx == NULL || tls_conn_init(&c->tls, s->ssl_ctx) < 0) {
 			conn_close(c);
@@ -818,7 +776,7 @@ conn_accept(struct server *s, uv_stream_t *listener, bool is_tls, enum conn_role
 		c->state = CONN_HANDSHAKE;
 	}
 	/* The first request (and the handshake) must arrive within the header timeout. */
-	timer_set(c, col->cfg->header_timeout_ms);
+	timer_set(c, cfg->header_timeout_ms);
 	conn_update_reading(c);
 }
 

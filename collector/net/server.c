@@ -11,7 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "collector.h"
+#include "config.h"
 #include "conn.h"
 #include "log.h"
 #include "tls.h"
@@ -118,7 +118,7 @@ listen_on(struct server *s, uv_tcp_t *h, const char *spec, const char *kind, boo
 		log_warn("could not bind the %s listener to \"%s\"", kind, spec);
 		goto fail;
 	}
-	r = uv_tcp_init(&s->col->loop, h);
+	r = uv_tcp_init(s->loop, h);
 	if (r < 0) {
 		goto fail;
 	}
@@ -197,18 +197,39 @@ hash_seed(void)
 	return uv_hrtime() ^ ((uint64_t)getpid() << 32); /* weaker, still unknown remotely */
 }
 
-int
-server_start(struct server *s, struct collector *col)
+void
+server_init(struct server *s, uv_loop_t *loop, const struct config *cfg,
+	    struct metrics *metrics, const struct router *router,
+	    const struct router *metrics_router, server_idle_cb idle_cb, void *idle_arg)
 {
+	memset(s, 0, sizeof(*s));
+	s->loop = loop;
+	s->cfg = cfg;
+	s->metrics = metrics;
+	s->router = router;
+	s->metrics_router = metrics_router;
+	s->idle_cb = idle_cb;
+	s->idle_arg = idle_arg;
+}
+
+void
+server_set_config(struct server *s, const struct config *cfg)
+{
+	s->cfg = cfg;
+}
+
+int
+server_start(struct server *s)
+{
+	const struct config *cfg = s->cfg;
 	int r;
 
-	s->col = col;
 	peers_init(&s->peers, hash_seed());
-	if (col->cfg->listen_tls != NULL) {
-		if (server_reload_tls(s, col->cfg) < 0) {
+	if (cfg->listen_tls != NULL) {
+		if (server_reload_tls(s, cfg) < 0) {
 			return -EINVAL;
 		}
-		r = listen_on(s, &s->listen_tls, col->cfg->listen_tls, "tls", col->cfg->reuseport);
+		r = listen_on(s, &s->listen_tls, cfg->listen_tls, "tls", cfg->reuseport);
 		if (s->listeners_open > 0) {
 			s->tls_open = true;
 		}
@@ -216,10 +237,10 @@ server_start(struct server *s, struct collector *col)
 			return r;
 		}
 	}
-	if (col->cfg->listen_plain != NULL) {
+	if (cfg->listen_plain != NULL) {
 		unsigned before = s->listeners_open;
-		r = listen_on(s, &s->listen_plain, col->cfg->listen_plain, "plain",
-			      col->cfg->reuseport);
+		r = listen_on(s, &s->listen_plain, cfg->listen_plain, "plain",
+			      cfg->reuseport);
 		if (s->listeners_open > before) {
 			s->plain_open = true;
 		}
@@ -227,8 +248,8 @@ server_start(struct server *s, struct collector *col)
 			return r;
 		}
 	}
-	if (col->cfg->listen_metrics != NULL) {
-		start_metrics(s, col->cfg->listen_metrics);
+	if (cfg->listen_metrics != NULL) {
+		start_metrics(s, cfg->listen_metrics);
 	}
 	return 0;
 }
@@ -239,7 +260,7 @@ listener_close_cb(uv_handle_t *h)
 	struct server *s = h->data;
 
 	s->listeners_open--;
-	collector_maybe_finish(s->col);
+	s->idle_cb(s->idle_arg);
 }
 
 void

@@ -20,25 +20,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <uv.h>
+
 #include "batch.h"
 #include "db.h"
 #include "identity.h"
+#include "ratelimit.h"
+#include "request.h"
+#include "tokens.h"
 
-struct collector;
-struct conn;
 struct config;
 struct ingest_item;
+struct metrics;
 
-#define INGEST_CACHE_SLOTS 512
-/* Revocation purges the cache at once (NOTIFY); this caps an entry's life
- * when a notification is lost (a dropped connection). */
-#define INGEST_CACHE_TTL_MAX_MS 60000
 #define INGEST_REVOKE_CHANNEL "aimeter_device_revoked"
 /* Decode jobs on the threadpool at once; each may hold max_decompressed. */
 #define INGEST_DECODE_WORKERS 2
-/* Per peer address token buckets, in bounded tables. */
-#define INGEST_PEER_SLOTS 256
-/* /v1/enroll attempts. */
+/* /v1/enroll attempts per address. */
 #define INGEST_ENROLL_BURST 20
 #define INGEST_ENROLL_PER_SEC 2
 /* Unknown device tokens: past these, an address's uncached tokens get 429
@@ -48,21 +46,18 @@ struct ingest_item;
 #define INGEST_AUTHFAIL_PER_SEC 1
 #define INGEST_SECRET_MIN_BITS 128
 
-struct ingest_cache_entry {
-	uint8_t token_hash[32];
-	char device_id[40];
-	char team_hint[128]; /* of the enrollment secret (aimeterctl enroll-token --team) */
-	uint64_t expires_ns; /* 0: empty */
-};
-
-struct ingest_peer_bucket {
-	char peer[64]; /* "" : free */
-	double tokens;
-	uint64_t last_ns;
-};
+/* ingest_idle_cb(arg): work finished; see ingest_idle(). */
+typedef void (*ingest_idle_cb)(void *arg);
 
 struct ingest {
-	struct collector *col;
+	uv_loop_t *loop;
+	const struct config *cfg; /* borrowed; replaced by ingest_set_config */
+	struct db *db;            /* borrowed; its pool pulls from ingest_next_job */
+	struct metrics *metrics;  /* borrowed */
+	ingest_idle_cb idle_cb;
+	void *idle_arg;
+	bool stopping; /* ingest_stop: new work gets 503 */
+	bool closed;   /* ingest_fail_queued: the database is closing */
 	struct ingest_item *head, *tail; /* waiting for a connection */
 	struct ingest_item *decode_head, *decode_tail; /* waiting for a decode worker */
 	unsigned decoding; /* decode jobs on the threadpool */
@@ -74,13 +69,24 @@ struct ingest {
 	uint8_t secret_hash[32];
 	int secret_bits; /* its strength, as the database records it */
 	bool have_secret;
-	struct ingest_cache_entry cache[INGEST_CACHE_SLOTS];
-	struct ingest_peer_bucket enroll_buckets[INGEST_PEER_SLOTS];
-	struct ingest_peer_bucket authfail_buckets[INGEST_PEER_SLOTS];
+	struct tokens tokens;
+	struct ratelimit enroll_limit;
+	struct ratelimit authfail_limit;
 };
 
-/* ingest_init(ing, col): an empty queue. */
-void ingest_init(struct ingest *ing, struct collector *col);
+/*
+ * ingest_init(ing, loop, cfg, db, metrics, idle_cb, idle_arg): an empty
+ * queue; all borrowed. idle_cb runs with idle_arg whenever a piece of work
+ * ends, so the owner can check ingest_idle() during shutdown.
+ */
+void ingest_init(struct ingest *ing, uv_loop_t *loop, const struct config *cfg, struct db *db,
+		 struct metrics *metrics, ingest_idle_cb idle_cb, void *idle_arg);
+
+/* ingest_set_config(ing, cfg): limits from cfg (borrowed) from now on. */
+void ingest_set_config(struct ingest *ing, const struct config *cfg);
+
+/* ingest_stop(ing): shutting down: new batches and enrollments get 503. */
+void ingest_stop(struct ingest *ing);
 
 /*
  * ingest_load_secrets(ing, cfg): read the person key and the enrollment
@@ -90,14 +96,18 @@ void ingest_init(struct ingest *ing, struct collector *col);
 int ingest_load_secrets(struct ingest *ing, const struct config *cfg);
 
 /*
- * ingest_batch(ing, c): handle the complete POST /v1/batches request held
- * in c->req. Answers at once on a client error, otherwise queues the batch
- * and answers after COMMIT.
+ * ingest_submit(ing, req, reply, reply_arg): a handler_fn for POST
+ * /v1/batches (ing is the struct ingest). Answers at once on a client
+ * error (returns NULL); otherwise queues the batch, answers after COMMIT
+ * and returns the handle for ingest_cancel.
  */
-void ingest_batch(struct ingest *ing, struct conn *c);
+void *ingest_submit(void *ing, const struct request *req, reply_fn reply, void *reply_arg);
 
-/* ingest_enroll(ing, c): handle POST /v1/enroll in c->req. */
-void ingest_enroll(struct ingest *ing, struct conn *c);
+/* ingest_enroll(ing, req, reply, reply_arg): the handler_fn for POST /v1/enroll. */
+void *ingest_enroll(void *ing, const struct request *req, reply_fn reply, void *reply_arg);
+
+/* ingest_cancel(handle): the client went away; drop the reply (a handler_cancel_fn). */
+void ingest_cancel(void *handle);
 
 /*
  * ingest_register_secret(ing): queue the registration of the [enrollment]
@@ -106,9 +116,6 @@ void ingest_enroll(struct ingest *ing, struct conn *c);
  * enrollment secrets, accepts it next to the secrets stored there.
  */
 void ingest_register_secret(struct ingest *ing);
-
-/* ingest_detach(item): the client of item went away; drop the reply. */
-void ingest_detach(struct ingest_item *item);
 
 /* ingest_next_job(owner): the db pool's pull callback (owner is the ingest). */
 struct db_job *ingest_next_job(void *owner);
@@ -123,7 +130,10 @@ void ingest_device_revoked(void *owner, const char *device_id);
 /* ingest_idle(ing): nothing queued, decoding or in the database. */
 bool ingest_idle(const struct ingest *ing);
 
-/* ingest_fail_queued(ing, status): answer every queued item (shutdown). */
+/*
+ * ingest_fail_queued(ing, status): answer every queued item (shutdown);
+ * the database is closing, so batches still decoding are answered 503.
+ */
 void ingest_fail_queued(struct ingest *ing, int status);
 
 struct ingest_reject {

@@ -155,4 +155,12 @@ void db_job_clear(struct db_job *job);
 /* db_retryable(sqlstate): a transient failure (connection, shutdown, serialization). */
 bool db_retryable(const char *sqlstate);
 
+/*
+ * db_job_retryable(job, status): may the client retry the work of a failed
+ * job (status < 0)? Yes when the connection dropped, the pool is closing
+ * (-ECONNRESET, -ECANCELED) or the SQLSTATE is transient; no for an error
+ * the same data would meet again.
+ */
+bool db_job_retryable(const struct db_job *job, int status);
+
 #endif

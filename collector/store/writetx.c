@@ -1,0 +1,41 @@
+/* writetx.c: the write transaction's statements; see writetx.h. */
+#include "writetx.h"
+
+/*
+ * new_identities: identities a device claimed for the first time (migration
+ * 0106); NULL from an ingest_staged without that column. Read through
+ * to_jsonb once per batch, so the query works with either version.
+ */
+static const char result_sql[] =
+	"WITH s AS MATERIALIZED (SELECT t.batch_idx, t.inserted, t.duplicates, t.rejected,"
+	" t.rejections, (to_jsonb(t) ->> 'new_identities')::int AS new_identities"
+	" FROM aimeter.ingest_staged() t)"
+	" SELECT s.batch_idx, s.inserted, s.duplicates, s.rejected, r.ord, r.reason,"
+	" s.new_identities"
+	" FROM s LEFT JOIN LATERAL jsonb_to_recordset(coalesce(s.rejections, '[]'::jsonb))"
+	" AS r(ord int, reason text) ON true"
+	" ORDER BY s.batch_idx, r.ord";
+
+void
+writetx_init(struct writetx *tx, const struct writepath_buf *batches,
+	     const struct writepath_buf *events, db_job_done_cb done, void *data)
+{
+	tx->cmds[WRITETX_BEGIN] = (struct db_cmd){ .kind = DB_CMD_QUERY, .sql = "BEGIN" };
+	tx->cmds[WRITETX_COPY_BATCHES] =
+		(struct db_cmd){ .kind = DB_CMD_COPY, .sql = WRITEPATH_SQL_COPY_BATCH,
+				 .copy_data = batches->data, .copy_len = batches->len };
+	tx->cmds[WRITETX_COPY_EVENTS] =
+		(struct db_cmd){ .kind = DB_CMD_COPY, .sql = WRITEPATH_SQL_COPY_EVENTS,
+				 .copy_data = events->data, .copy_len = events->len };
+	tx->cmds[WRITETX_RESULT] = (struct db_cmd){ .kind = DB_CMD_QUERY, .sql = result_sql };
+	tx->cmds[WRITETX_COMMIT] =
+		(struct db_cmd){ .kind = DB_CMD_QUERY, .sql = "COMMIT", .is_commit = true };
+	tx->job = (struct db_job){ .cmds = tx->cmds, .ncmds = WRITETX_MAX, .done = done,
+				   .data = data };
+}
+
+PGresult *
+writetx_result(const struct db_job *job)
+{
+	return job->cmds[WRITETX_RESULT].result;
+}
