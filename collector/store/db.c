@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backoff.h"
 #include "log.h"
 #include "macros.h"
 #include "writepath.h"
@@ -16,6 +17,10 @@
 #define DB_CONNECT_TIMEOUT_MS 10000
 #define DB_RECHECK_MS 1000
 #define DB_COPY_CHUNK 65536
+
+/* Reconnect waits: from 100 ms, doubling to 5 s, never under 100 ms. */
+static const struct backoff_policy retry_policy = { DB_BACKOFF_MIN_MS, DB_BACKOFF_MAX_MS,
+						    DB_BACKOFF_MIN_MS };
 
 struct db_poll {
 	uv_poll_t handle;
@@ -184,15 +189,9 @@ timer_retry_cb(uv_timer_t *t)
 static void
 schedule_retry(struct db_conn *c)
 {
-	unsigned wait;
-
-	c->backoff_ms = c->backoff_ms == 0 ? DB_BACKOFF_MIN_MS : c->backoff_ms * 2;
-	if (c->backoff_ms > DB_BACKOFF_MAX_MS) {
-		c->backoff_ms = DB_BACKOFF_MAX_MS;
-	}
-	/* Jitter: connections (and collectors) do not reconnect in lockstep. */
-	wait = c->backoff_ms / 2 + (unsigned)rand() % (c->backoff_ms / 2 + 1);
-	uv_timer_start(&c->timer, timer_retry_cb, wait, 0);
+	/* Full jitter from getrandom: connections (and collectors, which used to
+	 * share rand()'s unseeded sequence) do not reconnect in lockstep. */
+	uv_timer_start(&c->timer, timer_retry_cb, backoff_next(&c->retry), 0);
 }
 
 /* The connection is unusable: fail its job, drop it, and reconnect later. */
@@ -205,7 +204,7 @@ conn_fail(struct db_conn *c, const char *why)
 
 	snprintf(msg, sizeof(msg), "%s", why != NULL && why[0] ? why : "connection lost");
 	msg[strcspn(msg, "\n")] = '\0';
-	if (c->state == DBC_CONNECTING && !c->ready_once && c->backoff_ms > DB_BACKOFF_MIN_MS) {
+	if (c->state == DBC_CONNECTING && !c->ready_once && backoff_attempts(&c->retry) > 1) {
 		log_debug("could not connect to the database (connection %u): %s", c->index, msg);
 	} else if (c->state == DBC_CONNECTING) {
 		log_warnx("could not connect to the database (connection %u): %s", c->index, msg);
@@ -688,7 +687,7 @@ setup_done(struct db_job *job, int status)
 	}
 	db->migrated = true;
 	c->ready_once = true;
-	c->backoff_ms = 0;
+	backoff_reset(&c->retry);
 	c->state = DBC_IDLE;
 	count_up(db);
 	log_debug("database connection %u ready", c->index);
@@ -789,6 +788,7 @@ db_init(struct db *db, uv_loop_t *loop, const char *conninfo, unsigned nconns,
 		c->db = db;
 		c->index = i;
 		c->state = DBC_DOWN;
+		backoff_init(&c->retry, &retry_policy, NULL, NULL);
 		uv_timer_init(loop, &c->timer); /* cannot fail on Unix */
 		db->handles_open++;
 	}

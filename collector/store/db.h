@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "backoff.h"
 #include "metrics.h"
 
 #define DB_MAX_CONNS 16
@@ -77,7 +78,7 @@ struct db_conn {
 	bool want_write;
 	bool paused; /* test hook: not reading after COMMIT */
 	bool ready_once;
-	unsigned backoff_ms;
+	struct backoff retry; /* reconnect waits, reset once ready */
 	struct db_job *job;
 	unsigned cmd;      /* index into job->cmds */
 	size_t copy_off;   /* bytes of the current COPY already queued */
