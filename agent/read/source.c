@@ -3,10 +3,12 @@
 
 #include "source-claude.h"
 #include "source-codex.h"
+#include "source-copilot.h"
 
 const struct source_ops *const source_table[EVENT_TOOL_MAX] = {
 	[EVENT_TOOL_CLAUDE] = &source_claude,
 	[EVENT_TOOL_CODEX] = &source_codex,
+	[EVENT_TOOL_COPILOT] = &source_copilot,
 };
 
 const struct source_ops *
