@@ -8,7 +8,9 @@
    billing mode (BYOK calls "api", Copilot-hosted ones "subscription").
 3. Privacy: none of the text planted in prompts, replies, reasoning, tool output and
    working directories is in the scan output, in collect's output or in its state.
-4. `collect` over the same files growing (each cut at a random byte, then completed; a
+4. Every model Copilot names is in the price book (`report daily --json`: nothing unpriced;
+   Copilot's premium requests are valued at API list prices, as the spec decides).
+5. `collect` over the same files growing (each cut at a random byte, then completed; a
    resumed session appends to a file collect has already read) gives exactly the events
    of one scan, ids and every field included.
 """
@@ -113,6 +115,10 @@ def main():
         no_markers("the scan output", out.encode(), marks)
         print("exact: %d events in %d (tool, day, model) rows match the truth in every bucket; "
               "billing %s" % (len(scanned), len(truth), t["billing"]))
+
+        rep, _ = run_agent(agent, work, "report", "daily", "--json", "--copilot-dir", root)
+        unpriced = {m for r in json.loads(rep)["rows"] for m in r["unpriced_models"]}
+        assert not unpriced, "models without a price: %s" % sorted(unpriced)
 
         rnd = random.Random(5)
         inc = os.path.join(work, "inc")
