@@ -59,12 +59,9 @@ def check_totals(evs, truth, billing):
         for a, b in MAP:
             g[a] += e[b]
         modes[e["billing_mode"]] += 1
-    bad = []
-    for k in sorted(set(truth) | set(got)):
-        for f in ["events"] + [m[0] for m in MAP]:
-            want, have = truth.get(k, {}).get(f, 0), got.get(k, {}).get(f, 0)
-            if want != have:
-                bad.append("%s %s: truth %d, agent %d" % (k, f, want, have))
+    pairs = [(k, f, truth.get(k, {}).get(f, 0), got.get(k, {}).get(f, 0))
+             for k in sorted(set(truth) | set(got)) for f in ["events"] + [m[0] for m in MAP]]
+    bad = ["%s %s: truth %d, agent %d" % p for p in pairs if p[2] != p[3]]
     if dict(modes) != {k: v for k, v in billing.items() if v}:
         bad.append("billing modes: truth %s, agent %s" % (billing, dict(modes)))
     for b in bad[:20]:
