@@ -1,6 +1,7 @@
 /* source.c: the table of sources; see source.h. */
 #include "source.h"
 
+#include "source-amp.h"
 #include "source-claude.h"
 #include "source-codex.h"
 #include "source-copilot.h"
@@ -9,6 +10,7 @@ const struct source_ops *const source_table[EVENT_TOOL_MAX] = {
 	[EVENT_TOOL_CLAUDE] = &source_claude,
 	[EVENT_TOOL_CODEX] = &source_codex,
 	[EVENT_TOOL_COPILOT] = &source_copilot,
+	[EVENT_TOOL_AMP] = &source_amp,
 };
 
 const struct source_ops *

@@ -71,6 +71,9 @@ struct source_ops {
 	void (*walk)(struct scan *s, const struct scan_root *root, scan_file_cb *cb, void *ctx);
 	/* wanted(name): whether a file of this name below a root is read. */
 	bool (*wanted)(const char *name);
+	/* whole_file: each file is one JSON document rewritten in place: read_line gets it
+	 * all, from its start, whenever it changed (false: JSONL, appended). */
+	bool whole_file;
 	/* prefilter(line, len): false when the line cannot matter (not even parsed). */
 	bool (*prefilter)(const char *line, size_t len);
 	/*
