@@ -542,7 +542,7 @@ read_whole(struct scan *s, const struct source_ops *src, const struct source_fil
 		return -ENOMEM;
 	}
 	s->stat[SCAN_FILES]++;
-	if (lseek(fd, 0, SEEK_SET) < 0) {
+	if (lseek(fd, 0, SEEK_SET) < 0 && errno != ESPIPE) { /* a pipe is read from where it is */
 		r = -errno;
 	}
 	while (r == 0) {
