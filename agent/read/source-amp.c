@@ -238,7 +238,7 @@ amp_record(void *ctx, const struct amp_obs *o)
 	rec.session = o->thread;
 	rec.project = "";
 	rec.final = o->final;
-	rec.key_src = o;
+	rec.key_src = o->key;
 	(void)scan_record(a->s, EVENT_TOOL_AMP, a->file, 0, a->cur, &rec);
 }
 
@@ -251,17 +251,6 @@ amp_read_doc(struct scan *s, const struct source_file *file, const char *doc, si
 	if (amp_doc_parse(&s->doc, doc, len, amp_record, &a) == AMP_DOC_INVALID) {
 		scan_skip(s, file, off, &skip_invalid);
 	}
-}
-
-static int
-amp_key(const void *key_src, const struct source_file *file, uint64_t off, char *ret, size_t size)
-{
-	const struct amp_obs *o = key_src;
-	int n = snprintf(ret, size, "%s", o->key);
-
-	(void)file;
-	(void)off;
-	return n < 0 || (size_t)n >= size ? -1 : n;
 }
 
 /* Amp's server holds the provider keys and bills in Amp credits: pay as you go. */
@@ -286,7 +275,7 @@ const struct source_ops source_amp = {
 	.whole_file = true,
 	.prefilter = amp_prefilter,
 	.read_line = amp_read_doc,
-	.dedup_key = amp_key,
+	.dedup_key = source_string_key,
 	.cursor_encode = NULL,
 	.cursor_decode = NULL,
 	.billing = amp_billing,

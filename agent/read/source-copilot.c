@@ -21,15 +21,6 @@ copilot_line_wanted(const char *line, size_t len)
 	       memmem(line, len, NEEDLE_RESUME, sizeof(NEEDLE_RESUME) - 1) != NULL;
 }
 
-/* An optional short string: absent, null, wrong type or too long gives "". */
-static void
-opt_str(const struct json_doc *d, int t, char *buf, size_t size)
-{
-	if (json_str(d, t, buf, size) < 0) {
-		buf[0] = '\0';
-	}
-}
-
 enum { R_TYPE, R_DATA, R_ID, R_TIMESTAMP, R_AGENT, R_MAX };
 static const char *const root_keys[R_MAX] = {"type", "data", "id", "timestamp", "agentId"};
 enum { U_MODEL, U_IN, U_OUT, U_READ, U_WRITE, U_REASONING, U_BYOK, U_CALL, U_ACCOUNTING, U_MAX };
@@ -42,8 +33,9 @@ static const char *const usage_keys[U_MAX] = {
 static enum copilot_line
 meta(const struct json_doc *d, int data, struct copilot_obs *o)
 {
-	opt_str(d, json_get(d, data, "sessionId"), o->session, sizeof(o->session));
-	opt_str(d, json_path(d, data, "context", "cwd", NULL), o->cwd, sizeof(o->cwd));
+	/* absent, null, not a string or too long: "" (set by the caller) */
+	(void)json_str(d, json_get(d, data, "sessionId"), o->session, sizeof(o->session));
+	(void)json_str(d, json_path(d, data, "context", "cwd", NULL), o->cwd, sizeof(o->cwd));
 	return COPILOT_LINE_META;
 }
 
@@ -123,7 +115,9 @@ copilot_line_parse(struct json_doc *doc, const char *line, size_t len, const cha
 	if (o->tok[EVENT_INPUT] == 0 && rd == 0 && wr == 0 && out == 0) {
 		return COPILOT_LINE_ZERO;
 	}
-	opt_str(doc, u[U_MODEL], o->model, sizeof(o->model));
+	if (json_str(doc, u[U_MODEL], o->model, sizeof(o->model)) < 0) {
+		o->model[0] = '\0';
+	}
 	o->sub_agent = json_type(doc, root[R_AGENT]) == JSON_STRING;
 	o->byok = json_is_true(doc, u[U_BYOK])	     ? COPILOT_BYOK_YES
 		  : json_is_null(doc, u[U_BYOK]) ? COPILOT_BYOK_ABSENT
@@ -241,21 +235,9 @@ copilot_read_line(struct scan *s, const struct source_file *file, const char *li
 	rec.session = cf->session; /* a sub-agent's calls belong to its parent's session */
 	rec.project = cf->label;
 	rec.final = true; /* written once, when the call has ended */
-	rec.key_src = &o;
+	rec.key_src = o.key;
 	f.origin = record_origin(s, file->origin, o.byok);
 	(void)scan_record(s, EVENT_TOOL_COPILOT, &f, off, cur, &rec);
-}
-
-static int
-copilot_key(const void *key_src, const struct source_file *file, uint64_t off, char *ret,
-	    size_t size)
-{
-	const struct copilot_obs *o = key_src;
-	int n = snprintf(ret, size, "%s", o->key);
-
-	(void)file;
-	(void)off;
-	return n < 0 || (size_t)n >= size ? -1 : n;
 }
 
 static void
@@ -301,7 +283,7 @@ const struct source_ops source_copilot = {
 	.wanted = copilot_wanted,
 	.prefilter = copilot_line_wanted,
 	.read_line = copilot_read_line,
-	.dedup_key = copilot_key,
+	.dedup_key = source_string_key,
 	.cursor_encode = copilot_cursor_encode,
 	.cursor_decode = copilot_cursor_decode,
 	.billing = copilot_billing,

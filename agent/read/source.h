@@ -95,6 +95,10 @@ struct source_ops {
 	int (*account)(const char *root, const struct owned *o, char *ret, size_t size);
 };
 
+/* source_string_key: a dedup_key for sources whose key_src is the key itself, a string. */
+int source_string_key(const void *key_src, const struct source_file *file, uint64_t off, char *ret,
+		      size_t size);
+
 /* source_get(tool): the source of tool, or NULL when tool is out of range. */
 const struct source_ops *source_get(enum event_tool tool);
 
