@@ -524,6 +524,65 @@ scan_record(struct scan *s, enum event_tool tool, const struct source_file *file
 	return true;
 }
 
+/*
+ * A whole-document source's file (source_ops.whole_file): read from its
+ * start every time it changed, as one "line". A document caught half
+ * written does not parse and is read again when it next changes.
+ */
+static int
+read_whole(struct scan *s, const struct source_ops *src, const struct source_file *file, int fd,
+	   struct scan_cursor *cur)
+{
+	size_t cap = 64 * 1024, len = 0;
+	char *buf = malloc(cap), *nb;
+	ssize_t n;
+	int r = 0;
+
+	if (buf == NULL) {
+		return -ENOMEM;
+	}
+	s->stat[SCAN_FILES]++;
+	if (lseek(fd, 0, SEEK_SET) < 0 && errno != ESPIPE) { /* a pipe is read from where it is */
+		r = -errno;
+	}
+	while (r == 0) {
+		if (len == cap) {
+			if (cap >= s->max_line || (nb = realloc(buf, cap * 2)) == NULL) {
+				r = cap >= s->max_line ? -EFBIG : -ENOMEM;
+				break;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR) {
+			continue;
+		}
+		if (n <= 0) {
+			r = n < 0 ? -errno : 0;
+			break;
+		}
+		len += (size_t)n;
+	}
+	s->stat[SCAN_BYTES] += len;
+	if (r == -EFBIG) {
+		s->stat[SCAN_LONG_LINES]++;
+		scan_warn(s, file->path, "document over the %zu-byte limit", s->max_line);
+		r = 0;
+	} else if (r < 0) {
+		s->stat[SCAN_UNREADABLE]++;
+		scan_warn(s, file->path, "could not read: %s", strerror(-r));
+	} else {
+		s->stat[SCAN_LINES]++;
+		if (src->prefilter(buf, len)) {
+			src->read_line(s, file, buf, len, 0, cur);
+		}
+	}
+	cur->offset = len;
+	free(buf);
+	return r;
+}
+
 int
 scan_read(struct scan *s, enum event_tool tool, const char *path, const char *rel,
 	  uint16_t origin, int fd, bool zstd, struct scan_cursor *cur)
@@ -538,6 +597,11 @@ scan_read(struct scan *s, enum event_tool tool, const char *path, const char *re
 
 	s->cur_path = path;
 	s->cur_warnings = 0;
+	if (src->whole_file) {
+		r = read_whole(s, src, &file, fd, cur);
+		s->cur_path = NULL;
+		return r;
+	}
 	if (zstd) {
 		scan_cursor_reset(cur);
 	}

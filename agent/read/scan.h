@@ -129,7 +129,8 @@ void scan_walk_one(struct scan *s, enum event_tool tool, const char *path, uint1
  * scan_read(s, tool, path, rel, origin, fd, zstd, cur): read fd (borrowed,
  * positioned at cur->offset unless zstd, which always starts at 0) to its
  * end, each line through tool's source, merging observations into the
- * ledger, and advance cur. Returns 0, or
+ * ledger, and advance cur. A whole-document source's file
+ * (source_ops.whole_file) is read from its start, as one record. Returns 0, or
  * a negative errno when the file failed mid-way (what was read still counts).
  */
 int scan_read(struct scan *s, enum event_tool tool, const char *path, const char *rel,

@@ -71,6 +71,9 @@ struct source_ops {
 	void (*walk)(struct scan *s, const struct scan_root *root, scan_file_cb *cb, void *ctx);
 	/* wanted(name): whether a file of this name below a root is read. */
 	bool (*wanted)(const char *name);
+	/* whole_file: each file is one JSON document rewritten in place: read_line gets it
+	 * all, from its start, whenever it changed (false: JSONL, appended). */
+	bool whole_file;
 	/* prefilter(line, len): false when the line cannot matter (not even parsed). */
 	bool (*prefilter)(const char *line, size_t len);
 	/*
@@ -91,6 +94,10 @@ struct source_ops {
 	enum event_billing (*billing)(const char *root, const struct owned *o);
 	int (*account)(const char *root, const struct owned *o, char *ret, size_t size);
 };
+
+/* source_string_key: a dedup_key for sources whose key_src is the key itself, a string. */
+int source_string_key(const void *key_src, const struct source_file *file, uint64_t off, char *ret,
+		      size_t size);
 
 /* source_get(tool): the source of tool, or NULL when tool is out of range. */
 const struct source_ops *source_get(enum event_tool tool);

@@ -23,6 +23,11 @@ HANDLER_ATTRS = {"tool_name": "copilot-cli", "subagent": "general-purpose"}
 MODELS = ["gpt-5.2", "claude-sonnet-4.5"]
 
 
+def agent_args(root, home):
+    """The agent reads session-state/ below COPILOT_HOME (source-copilot.c)."""
+    return ["--copilot-dir", root]
+
+
 def unrecorded(call):
     return None
 
