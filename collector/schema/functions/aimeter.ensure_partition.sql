@@ -1,5 +1,6 @@
--- 0004_partition_race.sql: aimeter.ensure_partition() survives concurrent
--- writers meeting a month's first events together.
+-- aimeter.ensure_partition(month): the month's partition of usage_events,
+-- made on demand; survives concurrent writers meeting a month's first events
+-- together.
 --
 -- The advisory lock serialises the creators, but to_regclass() reads the
 -- catalog cache, and taking an advisory lock does not process the

@@ -1,6 +1,6 @@
 -- aimeter.ingest_rows(batches, events): partitions for the months that can
 -- be accepted, then the plain form; a duplicate rolls that back whole and
--- the ON CONFLICT form runs instead (0104).
+-- the ON CONFLICT form runs instead.
 CREATE OR REPLACE FUNCTION aimeter.ingest_rows(p_batches aimeter.stage_batch_template[],
 				    p_events aimeter.stage_event_template[])
 RETURNS TABLE (batch_idx int, inserted int, duplicates int, rejected int, rejections jsonb,

@@ -1,3 +1,12 @@
+-- aimeter.ingest_rows_dedup(batches, events): the write path's form for
+-- replays and retries, called by aimeter.ingest_rows() after a duplicate:
+-- INSERT ... ON CONFLICT DO NOTHING. Stored events are looked up: the caps'
+-- tables count them already, and identities too.
+-- Hash joins at any size, no JIT, one generic plan per session: the
+-- arguments have no statistics, and JIT would cost more than the batch.
+-- Its twin, aimeter.ingest_rows_new(), differs only where the write
+-- path differs: ON CONFLICT DO NOTHING and the lookup
+-- of stored events.
 CREATE OR REPLACE FUNCTION aimeter.ingest_rows_dedup(p_batches aimeter.stage_batch_template[], p_events aimeter.stage_event_template[])
  RETURNS TABLE(batch_idx integer, inserted integer, duplicates integer, rejected integer, rejections jsonb, new_identities integer)
  LANGUAGE plpgsql

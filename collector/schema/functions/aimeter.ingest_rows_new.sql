@@ -1,3 +1,12 @@
+-- aimeter.ingest_rows_new(batches, events): the write path's plain form,
+-- called by aimeter.ingest_rows() (docs/write-path.md): events are new (the
+-- common case), a plain INSERT; a duplicate fails it whole, and
+-- ingest_rows() runs aimeter.ingest_rows_dedup() instead.
+-- Hash joins at any size, no JIT, one generic plan per session: the
+-- arguments have no statistics, and JIT would cost more than the batch.
+-- Its twin, aimeter.ingest_rows_dedup(), differs only where the write
+-- path differs: no ON CONFLICT, no duplicate lookup,
+-- and the caps probe aimeter.cap_event_stored() for events stored meanwhile.
 CREATE OR REPLACE FUNCTION aimeter.ingest_rows_new(p_batches aimeter.stage_batch_template[], p_events aimeter.stage_event_template[])
  RETURNS TABLE(batch_idx integer, inserted integer, duplicates integer, rejected integer, rejections jsonb, new_identities integer)
  LANGUAGE plpgsql

@@ -1,7 +1,9 @@
--- aimeter.reattribute(identity_hmac): returns how many events changed.
--- Events stored under the identity's own HMAC (unknown at the time) or under
--- its person's key are resolved again as of their time; with no membership
--- that day an event keeps its current team (the team hint is not stored).
+-- aimeter.reattribute_rollups(identity_hmac): the rollup half of
+-- aimeter.reattribute(), which calls it: events stored under the identity's
+-- own HMAC (unknown at the time) or under its person's key are resolved
+-- again as of their time, and usage_daily and usage_monthly move with them;
+-- with no membership that day an event keeps its current team. Returns how
+-- many events changed. Not granted: reattribute() is the entry point.
 CREATE OR REPLACE FUNCTION aimeter.reattribute_rollups(p_identity bytea)
 RETURNS bigint LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE

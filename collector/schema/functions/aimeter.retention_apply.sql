@@ -1,5 +1,7 @@
--- Retention: 0103's aimeter.retention_apply(), also dropping the caps'
--- counts from before the backfill horizon.
+-- aimeter.retention_apply(raw months, person months): drops raw event
+-- partitions and folds per-person rollups and activity older than the
+-- settings (or the arguments) into team rows; also drops the caps' counts
+-- from before the backfill horizon. Audited; returns what it did.
 CREATE OR REPLACE FUNCTION aimeter.retention_apply(p_raw_months int, p_person_months int)
 RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
