@@ -370,6 +370,10 @@ migrate_to(PGconn *conn, int to_version, int *ret_applied, int *ret_objects, cha
 	    (have = applied_prefix(conn, ret_err, err_size)) < 0) {
 		goto out;
 	}
+	if (to < have) {
+		snprintf(ret_err, err_size, "the database is at version %04d, past %04d", have, to);
+		goto out;
+	}
 	/* migrations[i] is version i + 1 (embed-migrations.py checks it). */
 	for (int i = have; i < to; i++) {
 		if (apply_one(conn, &migrations[i], ret_err, err_size) < 0) {

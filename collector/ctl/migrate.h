@@ -71,8 +71,9 @@ int migrate_run(PGconn *conn, int *ret_applied, char *ret_err, size_t err_size);
  * they use). Below the latest version no object is applied: the files
  * describe the latest tables only. The database's recorded versions must be
  * this build's 1..k, same names (else -1: a newer build, or a series that
- * was renumbered before the first release). Returns 0 with the counts in
- * *ret_applied and *ret_objects (either may be NULL), or -1 with ret_err.
+ * was renumbered before the first release), and not past to_version.
+ * Returns 0 with the counts in *ret_applied and *ret_objects (either may
+ * be NULL), or -1 with ret_err.
  */
 int migrate_to(PGconn *conn, int to_version, int *ret_applied, int *ret_objects, char *ret_err,
 	       size_t err_size);

@@ -101,6 +101,13 @@ else
 	cat "$tmp/diff"
 fi
 
+set +e
+"$ctl" migrate --db "dbname=$fresh" --to 1 >"$tmp/out" 2>&1
+rc=$?
+set -e
+expect "migrate --to a version the database is past: refused" \
+	"$rc:$(grep -c 'past 0001' "$tmp/out")" "1:1"
+
 # --- one series -----------------------------------------------------------------
 q "$fresh" "INSERT INTO aimeter.schema_migrations (version, name, sha256)
 	VALUES ($((latest + 100)), 'from_a_newer_build', '')" >/dev/null
