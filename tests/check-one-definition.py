@@ -7,7 +7,8 @@ and in the SQL strings of .c, .h and .py files (build directories and .git
 left out). A function is told apart by its name and its number of input
 arguments (overloads are distinct objects); a trigger by its name and table.
 Also: each file under collector/schema/ defines one object, the one its
-name says, and collector/meson.build lists it (else it is not embedded).
+name says, and collector/meson.build lists it (else it is not embedded);
+no migration (collector/migrations/) defines one.
 Prints each duplicate with its places and exits 1.
 
 --self-test: first checks that a tree with a duplicate fails and one with an
@@ -122,6 +123,11 @@ def check(root, out=sys.stdout):
             seen.setdefault(key, []).append(f'{rel}:{line}')
         if rel.startswith(os.path.join('collector', 'schema') + os.sep):
             bad += check_schema_file(root, rel, defs, out)
+        if rel.startswith(os.path.join('collector', 'migrations') + os.sep):
+            for key, line in defs:
+                print(f'{rel}:{line}: {key} in a migration: it belongs in collector/schema/',
+                      file=out)
+                bad += 1
     for key, places in sorted(seen.items()):
         if len(places) > 1:
             print(f'{key} is defined {len(places)} times: {", ".join(places)}', file=out)
