@@ -152,7 +152,7 @@ main(int argc, char **argv)
 	uint8_t (*macs)[32];
 	char dbname[64], sql[256], mid[32];
 	int64_t end_ms;
-	double t0, t_wp, t_copy;
+	double t0, t_wp, t_copy, cpu0, cpu_copy, cpu_wp;
 	PGconn *admin, *c;
 	long inserted;
 
@@ -204,14 +204,18 @@ main(int argc, char **argv)
 		bench_exec(c, sql);
 	}
 
+	cpu0 = bench_backend_cpu(c);
 	t0 = bench_now();
 	load_plain_copy(c, &run, macs);
 	t_copy = bench_now() - t0;
+	cpu_copy = bench_backend_cpu(c) - cpu0;
 	bench_exec(c, "TRUNCATE aimeter.usage_events");
 	bench_exec(c, "CHECKPOINT");
 
 	/* The write path, as the collector drives it. */
+	cpu0 = bench_backend_cpu(c);
 	inserted = bench_load_events(c, &sc, TAG, make_event, &run, macs, &t_wp);
+	cpu_wp = bench_backend_cpu(c) - cpu0;
 	bench_exec(c, "ANALYZE");
 
 	printf("bench-db: %ld events, %d people, %d teams, 3 months, batches of %d\n", sc.events,
@@ -221,6 +225,11 @@ main(int argc, char **argv)
 	printf("  write path (ingest_staged):    %10.0f rows/s  (%.1f s, %ld inserted)  "
 	       "ratio %.2fx of plain COPY\n",
 	       (double)sc.events / t_wp, t_wp, inserted, t_copy / t_wp);
+	if (cpu0 >= 0 && cpu_copy > 0 && cpu_wp > 0) {
+		printf("  server CPU (same run):         %.1f s plain COPY, %.1f s write path  "
+		       "ratio %.2fx\n",
+		       cpu_copy, cpu_wp, cpu_copy / cpu_wp);
+	}
 	time_report(c, &run);
 	PQfinish(c);
 	bench_drop_db(admin, dbname);
