@@ -1,28 +1,28 @@
 -- 0109_writepath_fast.sql (issue 12): the write path, faster; same results.
 -- See docs/write-path.md. Measured with tests/bench/bench-db.c.
 --
--- Where a batch's time went, and what changed (functions only: no table,
--- index or data change in this migration):
+-- Tables, indexes and data: no change. Functions only, each replacing the
+-- one of the same name and arguments (0106, 0108); results, locks taken,
+-- rights and SECURITY DEFINER/INVOKER are as before:
 --   - cap_minute_calls() and cap_day_tokens() were SQL functions with SET
---     clauses, so never inlined and planned again on every call; they are
---     PL/pgSQL now, planned once per session, same plans (index probes).
---   - ingest_rows() read aimeter.settings once per staged event to find
---     the months to make partitions for; it reads it once.
---   - The new identity claims (din) read all of device_identities twice
---     per call (hash anti joins: nested loops are off); they come from the
---     upsert's own RETURNING now, plus one index probe per device.
---   - The per-minute and per-day caps sorted every event of the call for
---     two window functions even when no device came near a cap; a cheap
---     per-(device, minute) and per-(device, day) total decides first, and
---     the windows run only when some total passes its cap.
---   - The rejections (jsonb) were built by sorting every event; only the
---     rejected ones are sorted now.
---   - The usage_daily activity trigger (static SQL over its transition
---     table since 0106) skips the (day, team, tool, person) rows
---     activity_daily already has before its ON CONFLICT insert.
-
--- ---------------------------------------------------------------------------
--- Tables, indexes, data: none.
+--     clauses, never inlined, so planned again on every call; in PL/pgSQL
+--     their plans are kept for the session (same settings, same plans).
+--   - ingest_rows() joined aimeter.settings once per staged event to find
+--     the months that need a partition; it reads the settings once.
+--   - ingest_rows_new/_dedup():
+--     . the per-minute and per-day caps sorted every event of the call for
+--       their two window functions, also when no device came near a cap;
+--       a per-(device, minute) and per-(device, day) total decides first
+--       (a rank or a running sum never exceeds the total), and the windows
+--       run only when some total passes its cap;
+--     . the rejections (jsonb) sorted every event; only rejected ones now;
+--     . the inserted rows were summed per batch and daily key, then again
+--       per daily key for usage_daily; once, per daily key, now;
+--     . the new identity claims read the whole of device_identities twice
+--       per call (hash anti joins: nested loops are off there); they come
+--       from the upsert's RETURNING, with a lookup per new identity only.
+-- The usage_daily activity trigger is unchanged: static SQL over its
+-- transition table, no temporary table, since 0106.
 
 -- ---------------------------------------------------------------------------
 -- The caps' stored counts (0108), in PL/pgSQL: its plans are kept for the
@@ -323,8 +323,9 @@ BEGIN
 			  e.cache_write_5m_tokens, e.cache_write_1h_tokens, e.cache_read_tokens,
 			  e.reasoning_tokens, e.web_search_requests, e.cost, e.price_id
 	), g AS MATERIALIZED (
-		-- The returned rows, grouped once: rollups and counts read this.
-		SELECT ins.batch_ref, (ins.ts AT TIME ZONE 'UTC')::date AS day,
+		-- The returned rows, grouped once by usage_daily's key: the rollups
+		-- read this.
+		SELECT (ins.ts AT TIME ZONE 'UTC')::date AS day,
 		       coalesce(ins.person_key, '') AS person_key, ins.team_id, ins.cost_center_id,
 		       ins.tool, ins.model, ins.billing_mode, count(*) AS events,
 		       sum(ins.input_tokens) AS input_tokens, sum(ins.output_tokens) AS output_tokens,
@@ -336,7 +337,7 @@ BEGIN
 		       coalesce(sum(ins.cost), 0) AS cost,
 		       count(*) FILTER (WHERE ins.price_id IS NULL) AS unpriced_events
 		  FROM ins
-		 GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
+		 GROUP BY 1, 2, 3, 4, 5, 6, 7
 	), c AS MATERIALIZED (
 		SELECT v.batch_ref, count(*) AS total, count(*) FILTER (WHERE v.reason IS NOT NULL) AS rej
 		  FROM v GROUP BY v.batch_ref
@@ -387,7 +388,7 @@ BEGIN
 		  LEFT JOIN bt b ON b.batch_idx = wb.batch_idx
 		  LEFT JOIN c ON c.batch_ref = wb.batch_ref
 		  LEFT JOIN din ON din.batch_ref = wb.batch_ref
-		  LEFT JOIN (SELECT g.batch_ref, sum(g.events)::int AS ins FROM g GROUP BY 1) n
+		  LEFT JOIN (SELECT ins.batch_ref, count(*)::int AS ins FROM ins GROUP BY 1) n
 			 ON n.batch_ref = wb.batch_ref
 		RETURNING l.batch_ref, l.inserted, l.duplicates, l.rejected, l.new_identities
 	), rej AS (
@@ -397,15 +398,14 @@ BEGIN
 		  FROM v WHERE v.reason IS NOT NULL
 		ON CONFLICT DO NOTHING
 	), daily AS (
-		-- Written after the main query: the rollup row locks come last.
+		-- Written after the main query: the rollup row locks come last,
+		-- in key order.
 		INSERT INTO aimeter.usage_daily AS d
 		SELECT g.day, g.person_key, g.team_id, g.cost_center_id, g.tool, g.model,
-		       g.billing_mode, sum(g.events), sum(g.input_tokens), sum(g.output_tokens),
-		       sum(g.cache_write_5m_tokens), sum(g.cache_write_1h_tokens),
-		       sum(g.cache_read_tokens), sum(g.reasoning_tokens), sum(g.web_search_requests),
-		       sum(g.cost), sum(g.unpriced_events)
+		       g.billing_mode, g.events, g.input_tokens, g.output_tokens,
+		       g.cache_write_5m_tokens, g.cache_write_1h_tokens, g.cache_read_tokens,
+		       g.reasoning_tokens, g.web_search_requests, g.cost, g.unpriced_events
 		  FROM g
-		 GROUP BY 1, 2, 3, 4, 5, 6, 7
 		 ORDER BY 1, 2, 3, 4, 5, 6, 7
 		ON CONFLICT (day, person_key, team_id, cost_center_id, tool, model, billing_mode)
 		DO UPDATE SET events = d.events + excluded.events,
