@@ -1,8 +1,8 @@
 -- aimeter.ingest_rows(batches, events): partitions for the months that can
--- be accepted, then the plain form; a duplicate rolls that back whole and
--- the ON CONFLICT form runs instead.
+-- be accepted (the settings read once), then the plain form; a duplicate
+-- rolls that back whole and the ON CONFLICT form runs instead.
 CREATE OR REPLACE FUNCTION aimeter.ingest_rows(p_batches aimeter.stage_batch_template[],
-				    p_events aimeter.stage_event_template[])
+					       p_events aimeter.stage_event_template[])
 RETURNS TABLE (batch_idx int, inserted int, duplicates int, rejected int, rejections jsonb,
 	       new_identities int)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
@@ -10,12 +10,15 @@ SET client_min_messages = warning AS $$
 DECLARE
 	v_lo timestamptz;
 	v_hi timestamptz;
+	v_latest timestamptz;
+	v_earliest timestamptz;
 	v_month date;
 BEGIN
+	SELECT now() + s.future_tolerance, now() - make_interval(months => s.backfill_horizon_months)
+	  INTO v_latest, v_earliest FROM aimeter.settings s;
 	SELECT min(s.ts), max(s.ts) INTO v_lo, v_hi
-	  FROM unnest(p_events) s CROSS JOIN aimeter.settings cfg
-	 WHERE s.ts <= now() + cfg.future_tolerance
-	   AND s.ts >= now() - make_interval(months => cfg.backfill_horizon_months)
+	  FROM unnest(p_events) s
+	 WHERE s.ts <= v_latest AND s.ts >= v_earliest
 	   AND s.ts >= '1970-01-01 00:00:00+00' AND coalesce(s.reject_reason, '') = '';
 	IF v_lo IS NOT NULL THEN
 		IF date_trunc('month', v_lo AT TIME ZONE 'UTC')

@@ -132,19 +132,68 @@ BEGIN
 				   FROM (SELECT DISTINCT v0.device_id, v0.day FROM v0
 					  WHERE v0.reason0 IS NULL AND v0.device_id IS NOT NULL) d) a
 		 CROSS JOIN LATERAL aimeter.cap_day_tokens(a.ds, a.dys) s
+	), vx AS MATERIALIZED (
+		-- Each event with its attribution, its pin verdict and what the
+		-- caps read: rated = a new event of a device that passed every
+		-- check so far; the calls and tokens stored for its device and
+		-- minute and day by earlier calls.
+		SELECT y.*, y.reason0 IS NULL AND y.pin_reason IS NULL AND NOT y.dup
+			    AND y.device_id IS NOT NULL AS rated,
+		       coalesce(dm.calls, 0) AS stored_calls,
+		       coalesce(dd.tokens, 0)::float8 AS stored_tokens,
+		       -- float8: exact below 2^53, far above any cap, and summed
+		       -- much faster than numeric.
+		       coalesce(y.input_tokens, 0)::float8 + coalesce(y.output_tokens, 0)
+		       + coalesce(y.cache_write_5m_tokens, 0) + coalesce(y.cache_write_1h_tokens, 0)
+		       + coalesce(y.cache_read_tokens, 0) + coalesce(y.reasoning_tokens, 0) AS tokens
+		  FROM (SELECT v0.*, k.person_key, k.team_id, k.cost_center_id,
+			       CASE WHEN v0.reason0 IS NULL AND v0.device_id IS NOT NULL
+				     AND false THEN true ELSE false END AS dup,
+			       CASE WHEN v0.reason0 IS NULL AND (SELECT c.any_pins FROM cfg c)
+				     AND v0.device_id IN (SELECT p.device_id FROM pins p)
+				     AND NOT EXISTS (
+					SELECT 1 FROM pins p
+					 WHERE p.device_id = v0.device_id
+					   AND (p.identity_hmac = v0.identity_hmac OR p.team_id = k.team_id))
+				    THEN 'identity_not_allowed' END AS pin_reason
+			  FROM v0
+			  LEFT JOIN keys k ON v0.reason0 IS NULL
+				 AND k.identity_hmac = coalesce(v0.identity_hmac, '')
+				 AND k.team_hint = coalesce(v0.team_hint, '')
+				 AND k.day = v0.day) y
+		  LEFT JOIN dmin dm ON dm.device_id = y.device_id AND dm.minute = y.minute
+		  LEFT JOIN dday dd ON dd.device_id = y.device_id AND dd.day = y.day
+	), capped AS MATERIALIZED (
+		-- Whether a cap can reject anything in this call: some device's
+		-- minute or day, all its rated events counted, passes its cap.
+		-- Usually not, and then the windows below (a sort of every
+		-- event) are skipped: a rank or a running sum never exceeds the
+		-- total, so they would reject nothing.
+		SELECT EXISTS (
+			SELECT 1 FROM vx x WHERE x.rated
+			 GROUP BY x.device_id, x.minute
+			HAVING max(x.stored_calls) + count(*) > (SELECT c.max_calls_per_minute FROM cfg c))
+		    OR EXISTS (
+			SELECT 1 FROM vx x WHERE x.rated
+			 GROUP BY x.device_id, x.day
+			HAVING max(x.stored_tokens) + sum(x.tokens)
+			       > (SELECT c.max_tokens_per_device_day FROM cfg c)) AS hit
 	), v AS MATERIALIZED (
-		-- Pins, then the caps, on rated events: new events of a device that
-		-- passed every check so far. The rate: calls stored for the device
-		-- and minute plus the event's rank among the call's new ones (by
-		-- batch and position) past max_calls_per_minute. Then the day's
-		-- volume: tokens stored for the device and day plus the call's
-		-- events within the rate up to this one (in time order) past
-		-- max_tokens_per_device_day. Stored events (dup) are counted in the
-		-- tables and never rejected, so a replay rejects what the first
-		-- call did. The plain form knows no dup: an event past a cap is
-		-- looked up, and a stored one goes on to the INSERT, whose unique
-		-- violation sends the call to the ON CONFLICT form. Both windows
-		-- share one sort.
+		-- The caps, when capped.hit, on rated events. The rate: calls
+		-- stored for the device and minute plus the event's rank among
+		-- the call's new ones (by batch and position) past
+		-- max_calls_per_minute. Then the day's volume: tokens stored for
+		-- the device and day plus the call's events within the rate up to
+		-- this one (in time order) past max_tokens_per_device_day. Stored
+		-- events (dup) are counted in the tables and never rejected, so a
+		-- replay rejects what the first call did. The plain form knows no
+		-- dup: an event past a cap is looked up, and a stored one goes on
+		-- to the INSERT, whose unique violation sends the call to the ON
+		-- CONFLICT form. Both windows share one sort.
+		SELECT x.*, NULL::text AS rate_reason, coalesce(x.reason0, x.pin_reason) AS reason
+		  FROM vx x
+		 WHERE NOT (SELECT c.hit FROM capped c)
+		UNION ALL
 		SELECT r.*,
 		       coalesce(r.reason0, r.pin_reason, r.rate_reason,
 				CASE WHEN r.rated AND r.rate_reason IS NULL
@@ -161,35 +210,8 @@ BEGIN
 					ORDER BY x.batch_idx, x.ord) > (SELECT c.max_calls_per_minute FROM cfg c)
 				    THEN CASE WHEN NOT aimeter.cap_event_stored(x.event_id, x.ts) THEN 'implausible_rate' END
 			       END AS rate_reason
-			  FROM (SELECT y.*, y.reason0 IS NULL AND y.pin_reason IS NULL AND NOT y.dup
-					    AND y.device_id IS NOT NULL AS rated,
-				       coalesce(dm.calls, 0) AS stored_calls,
-				       coalesce(dd.tokens, 0)::float8 AS stored_tokens,
-				       -- float8: exact below 2^53, far above any cap, and
-				       -- summed much faster than numeric.
-				       coalesce(y.input_tokens, 0)::float8 + coalesce(y.output_tokens, 0)
-				       + coalesce(y.cache_write_5m_tokens, 0)
-				       + coalesce(y.cache_write_1h_tokens, 0)
-				       + coalesce(y.cache_read_tokens, 0) + coalesce(y.reasoning_tokens, 0)
-					       AS tokens
-				  FROM (SELECT v0.*, k.person_key, k.team_id, k.cost_center_id,
-					       CASE WHEN v0.reason0 IS NULL AND v0.device_id IS NOT NULL
-						     AND false THEN true ELSE false END AS dup,
-					       CASE WHEN v0.reason0 IS NULL AND (SELECT c.any_pins FROM cfg c)
-						     AND v0.device_id IN (SELECT p.device_id FROM pins p)
-						     AND NOT EXISTS (
-							SELECT 1 FROM pins p
-							 WHERE p.device_id = v0.device_id
-							   AND (p.identity_hmac = v0.identity_hmac
-								OR p.team_id = k.team_id))
-						    THEN 'identity_not_allowed' END AS pin_reason
-					  FROM v0
-					  LEFT JOIN keys k ON v0.reason0 IS NULL
-						 AND k.identity_hmac = coalesce(v0.identity_hmac, '')
-						 AND k.team_hint = coalesce(v0.team_hint, '')
-						 AND k.day = v0.day) y
-				  LEFT JOIN dmin dm ON dm.device_id = y.device_id AND dm.minute = y.minute
-				  LEFT JOIN dday dd ON dd.device_id = y.device_id AND dd.day = y.day) x) r
+			  FROM vx x) r
+		 WHERE (SELECT c.hit FROM capped c)
 	), cand AS MATERIALIZED (
 		SELECT m.model, length(p.model_pattern) AS plen, p.*
 		  FROM (SELECT DISTINCT coalesce(v.model, '') AS model FROM v WHERE v.reason IS NULL) m
@@ -243,8 +265,9 @@ BEGIN
 			  e.cache_write_5m_tokens, e.cache_write_1h_tokens, e.cache_read_tokens,
 			  e.reasoning_tokens, e.web_search_requests, e.cost, e.price_id
 	), g AS MATERIALIZED (
-		-- The returned rows, grouped once: rollups and counts read this.
-		SELECT ins.batch_ref, (ins.ts AT TIME ZONE 'UTC')::date AS day,
+		-- The returned rows, grouped once by usage_daily's key: the rollups
+		-- read this.
+		SELECT (ins.ts AT TIME ZONE 'UTC')::date AS day,
 		       coalesce(ins.person_key, '') AS person_key, ins.team_id, ins.cost_center_id,
 		       ins.tool, ins.model, ins.billing_mode, count(*) AS events,
 		       sum(ins.input_tokens) AS input_tokens, sum(ins.output_tokens) AS output_tokens,
@@ -256,13 +279,16 @@ BEGIN
 		       coalesce(sum(ins.cost), 0) AS cost,
 		       count(*) FILTER (WHERE ins.price_id IS NULL) AS unpriced_events
 		  FROM ins
-		 GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
+		 GROUP BY 1, 2, 3, 4, 5, 6, 7
 	), c AS MATERIALIZED (
-		SELECT v.batch_ref, count(*) AS total,
-		       count(*) FILTER (WHERE v.reason IS NOT NULL) AS rej,
-		       jsonb_agg(jsonb_build_object('ord', v.ord, 'reason', v.reason) ORDER BY v.ord)
-			       FILTER (WHERE v.reason IS NOT NULL) AS rejections
+		SELECT v.batch_ref, count(*) AS total, count(*) FILTER (WHERE v.reason IS NOT NULL) AS rej
 		  FROM v GROUP BY v.batch_ref
+	), cj AS MATERIALIZED (
+		-- The rejections in order: only the rejected events are sorted.
+		SELECT v.batch_ref,
+		       jsonb_agg(jsonb_build_object('ord', v.ord, 'reason', v.reason) ORDER BY v.ord)
+			       AS rejections
+		  FROM v WHERE v.reason IS NOT NULL GROUP BY v.batch_ref
 	), di AS MATERIALIZED (
 		-- Identities this call's devices sent accepted, new events for.
 		SELECT v.device_id, v.identity_hmac, min(v.batch_ref) AS batch_ref, count(*) AS events
@@ -270,14 +296,25 @@ BEGIN
 		 WHERE v.reason IS NULL AND NOT v.dup AND v.device_id IS NOT NULL
 		   AND v.identity_hmac IS NOT NULL
 		 GROUP BY 1, 2
+	), diu AS (
+		-- xmax = 0: the row was inserted, not updated (an updated row
+		-- carries the lock ON CONFLICT took on it).
+		INSERT INTO aimeter.device_identities AS x (device_id, identity_hmac, first_seen,
+							   last_seen, events)
+		SELECT di.device_id, di.identity_hmac, now(), now(), di.events
+		  FROM di ORDER BY 1, 2
+		ON CONFLICT (device_id, identity_hmac)
+		DO UPDATE SET last_seen = excluded.last_seen, events = x.events + excluded.events
+		RETURNING x.device_id, x.identity_hmac, x.xmax = 0 AS fresh
 	), din AS MATERIALIZED (
-		-- New claims: an identity new to a device that already had one.
+		-- New claims: an identity new to a device that already had one
+		-- (the subquery sees the table as before this statement; one
+		-- index probe per new identity, not a scan of the table).
 		SELECT di.batch_ref, count(*) AS n
-		  FROM di
-		 WHERE EXISTS (SELECT 1 FROM aimeter.device_identities x WHERE x.device_id = di.device_id)
-		   AND NOT EXISTS (SELECT 1 FROM aimeter.device_identities x
-				    WHERE x.device_id = di.device_id
-				      AND x.identity_hmac = di.identity_hmac)
+		  FROM diu JOIN di ON di.device_id = diu.device_id AND di.identity_hmac = diu.identity_hmac
+		 WHERE diu.fresh
+		   AND (SELECT true FROM aimeter.device_identities x
+			 WHERE x.device_id = diu.device_id LIMIT 1)
 		 GROUP BY 1
 	), ib AS (
 		INSERT INTO aimeter.ingest_batches AS l (batch_ref, device_id, batch_id, events_sent,
@@ -293,7 +330,7 @@ BEGIN
 		  LEFT JOIN bt b ON b.batch_idx = wb.batch_idx
 		  LEFT JOIN c ON c.batch_ref = wb.batch_ref
 		  LEFT JOIN din ON din.batch_ref = wb.batch_ref
-		  LEFT JOIN (SELECT g.batch_ref, sum(g.events)::int AS ins FROM g GROUP BY 1) n
+		  LEFT JOIN (SELECT ins.batch_ref, count(*)::int AS ins FROM ins GROUP BY 1) n
 			 ON n.batch_ref = wb.batch_ref
 		RETURNING l.batch_ref, l.inserted, l.duplicates, l.rejected, l.new_identities
 	), rej AS (
@@ -302,23 +339,15 @@ BEGIN
 		       v.reason
 		  FROM v WHERE v.reason IS NOT NULL
 		ON CONFLICT DO NOTHING
-	), diu AS (
-		INSERT INTO aimeter.device_identities AS x (device_id, identity_hmac, first_seen,
-							   last_seen, events)
-		SELECT di.device_id, di.identity_hmac, now(), now(), di.events
-		  FROM di ORDER BY 1, 2
-		ON CONFLICT (device_id, identity_hmac)
-		DO UPDATE SET last_seen = excluded.last_seen, events = x.events + excluded.events
 	), daily AS (
-		-- Written after the main query: the rollup row locks come last.
+		-- Written after the main query: the rollup row locks come last,
+		-- in key order.
 		INSERT INTO aimeter.usage_daily AS d
 		SELECT g.day, g.person_key, g.team_id, g.cost_center_id, g.tool, g.model,
-		       g.billing_mode, sum(g.events), sum(g.input_tokens), sum(g.output_tokens),
-		       sum(g.cache_write_5m_tokens), sum(g.cache_write_1h_tokens),
-		       sum(g.cache_read_tokens), sum(g.reasoning_tokens), sum(g.web_search_requests),
-		       sum(g.cost), sum(g.unpriced_events)
+		       g.billing_mode, g.events, g.input_tokens, g.output_tokens,
+		       g.cache_write_5m_tokens, g.cache_write_1h_tokens, g.cache_read_tokens,
+		       g.reasoning_tokens, g.web_search_requests, g.cost, g.unpriced_events
 		  FROM g
-		 GROUP BY 1, 2, 3, 4, 5, 6, 7
 		 ORDER BY 1, 2, 3, 4, 5, 6, 7
 		ON CONFLICT (day, person_key, team_id, cost_center_id, tool, model, billing_mode)
 		DO UPDATE SET events = d.events + excluded.events,
@@ -370,9 +399,9 @@ BEGIN
 		ON CONFLICT (device_id, day) DO UPDATE SET tokens = t.tokens + excluded.tokens
 	)
 	SELECT wb.batch_idx, ib.inserted, ib.duplicates, ib.rejected,
-	       coalesce(c.rejections, '[]'::jsonb), ib.new_identities
+	       coalesce(cj.rejections, '[]'::jsonb), ib.new_identities
 	  FROM ib JOIN wb ON wb.batch_ref = ib.batch_ref
-	  LEFT JOIN c ON c.batch_ref = ib.batch_ref
+	  LEFT JOIN cj ON cj.batch_ref = ib.batch_ref
 	 ORDER BY wb.batch_idx;
 END
 $function$;
