@@ -1,6 +1,7 @@
 /* main.c: aimeterctl command line: dispatch, migrate and check. */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "am_config.h"
@@ -48,22 +49,28 @@ usage(FILE *f)
 }
 
 static const char migrate_help[] =
-	"usage: aimeterctl migrate [options]\n\n"
+	"usage: aimeterctl migrate [--to VERSION] [options]\n\n"
 	"Applies the schema migrations built into this binary that the\n"
-	"database lacks, in order; safe to run on every deploy and from\n"
+	"database lacks, in order, then the functions, triggers and views\n"
+	"whose text changed; safe to run on every deploy and from\n"
 	"several hosts at once (an advisory lock serialises runs).\n"
 	"Run it as a superuser: it creates the role aimeter_owner (NOLOGIN,\n"
 	"not a superuser) that owns every object, so the SECURITY DEFINER\n"
 	"functions run as that role, never as a superuser.\n\n"
-	"options:\n" CTL_COMMON_HELP;
+	"options:\n"
+	"  --to VERSION   stop after that migration; functions, triggers and\n"
+	"                 views are applied only at the latest version\n" CTL_COMMON_HELP;
 
 int
 cmd_migrate(int argc, char **argv)
 {
-	const struct options_spec spec = { migrate_help, NULL, NULL, 1, false };
+	const char *to_arg = NULL;
+	const struct options_entry entries[] = { { "to", 0, &to_arg, NULL }, { NULL, 0, NULL, NULL } };
+	const struct options_spec spec = { migrate_help, entries, NULL, 1, false };
 	struct ctl_opts opts = { 0 };
-	char err[1024];
-	int applied = 0, rc = options_parse(&spec, argc, argv, &opts);
+	char err[1024], *end = NULL;
+	int applied = 0, objects = 0, rc = options_parse(&spec, argc, argv, &opts);
+	long to = 0;
 	PGconn *conn;
 
 	if (rc != OPTIONS_CONTINUE) {
@@ -73,11 +80,19 @@ cmd_migrate(int argc, char **argv)
 		fprintf(stderr, "aimeterctl: migrate takes no arguments; see --help\n");
 		return CTL_USAGE;
 	}
+	if (to_arg != NULL) {
+		to = strtol(to_arg, &end, 10);
+		if (end == to_arg || *end != '\0' || to < 1 || to > migrate_latest()) {
+			fprintf(stderr, "aimeterctl: --to takes a version from 1 to %d\n",
+				migrate_latest());
+			return CTL_USAGE;
+		}
+	}
 	conn = ctl_connect(&opts);
 	if (conn == NULL) {
 		return CTL_FAIL;
 	}
-	rc = migrate_run(conn, &applied, err, sizeof(err));
+	rc = migrate_to(conn, (int)to, &applied, &objects, err, sizeof(err));
 	PQfinish(conn);
 	if (rc < 0) {
 		fprintf(stderr, "aimeterctl: %s", err);
@@ -86,8 +101,9 @@ cmd_migrate(int argc, char **argv)
 		}
 		return CTL_FAIL;
 	}
-	printf("schema at version %d (%d migration%s applied)\n", migrate_latest(), applied,
-	       applied == 1 ? "" : "s");
+	printf("schema at version %d (%d migration%s applied), %d schema object%s applied\n",
+	       to > 0 ? (int)to : migrate_latest(), applied, applied == 1 ? "" : "s", objects,
+	       objects == 1 ? "" : "s");
 	return CTL_OK;
 }
 

@@ -1,6 +1,7 @@
-/* migrate.c: apply embedded migrations; see migrate.h. */
+/* migrate.c: apply the embedded migrations and schema objects; see migrate.h. */
 #include "migrate.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,30 +28,6 @@ int
 migrate_latest(void)
 {
 	return migrations_count > 0 ? migrations[migrations_count - 1].version : 0;
-}
-
-static int
-applied_digest(PGconn *conn, int version, char *ret_digest, size_t size, char *err,
-	       size_t err_size)
-{
-	char v[16];
-	const char *params[1] = { v };
-	PGresult *r;
-	int rc = 0;
-
-	snprintf(v, sizeof(v), "%d", version);
-	r = PQexecParams(conn, "SELECT sha256 FROM aimeter.schema_migrations WHERE version = $1", 1,
-			 NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-		snprintf(err, err_size, "could not read the migrations table: %s",
-			 PQerrorMessage(conn));
-		rc = -1;
-	} else if (PQntuples(r) == 1) {
-		snprintf(ret_digest, size, "%s", PQgetvalue(r, 0, 0));
-		rc = 1;
-	}
-	PQclear(r);
-	return rc;
 }
 
 /*
@@ -212,48 +189,227 @@ prepare(PGconn *conn, char *err, size_t err_size)
 	return have ? 0 : exec_cmd(conn, schema_sql, err, err_size);
 }
 
-int
-migrate_run(PGconn *conn, int *ret_applied, char *ret_err, size_t err_size)
+/*
+ * The versions the database has must be this build's first k, same names:
+ * one series, applied in one order. Else a newer build migrated it, or it
+ * predates the renumbering of the series (before the first release). A
+ * recorded digest that differs is only reported: a migration never re-runs.
+ * Returns k, or -1 with err.
+ */
+static int
+applied_prefix(PGconn *conn, char *err, size_t err_size)
 {
-	char digest[80], msg[512];
-	int applied = 0, rc = -1;
+	PGresult *r = PQexec(conn, "SELECT version, name, sha256 FROM aimeter.schema_migrations"
+				   " ORDER BY version");
+	int n, rc;
 
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		snprintf(err, err_size, "could not read the migrations table: %s",
+			 PQerrorMessage(conn));
+		PQclear(r);
+		return -1;
+	}
+	n = PQntuples(r);
+	rc = n;
+	for (int i = 0; i < n; i++) {
+		const struct migration *m = (size_t)i < migrations_count ? &migrations[i] : NULL;
+		const char *name = PQgetvalue(r, i, 1);
+
+		if (m == NULL || atoi(PQgetvalue(r, i, 0)) != m->version ||
+		    strcmp(name, m->name) != 0) {
+			snprintf(err, err_size,
+				 "the database has migration %s_%s, which this build does not"
+				 " have as such (a newer aimeterctl, or a database made before"
+				 " the series was renumbered: make it again)",
+				 PQgetvalue(r, i, 0), name);
+			rc = -1;
+			break;
+		}
+		if (strcmp(PQgetvalue(r, i, 2), m->sha256) != 0) {
+			/* Never re-run: say so, so the operator can look. */
+			fprintf(stderr,
+				"aimeterctl: migration %04d_%s differs from the one applied, ignoring\n",
+				m->version, m->name);
+		}
+	}
+	PQclear(r);
+	return rc;
+}
+
+/* Made by the owner at the first schema object step, after the migrations. */
+static const char objects_table_sql[] =
+	"CREATE TABLE IF NOT EXISTS aimeter.schema_objects ("
+	" name text PRIMARY KEY, sha256 text NOT NULL,"
+	" applied_at timestamptz NOT NULL DEFAULT now())";
+
+/* The digest recorded for name in r (name, sha256 rows), or NULL. */
+static const char *
+recorded_digest(PGresult *r, const char *name)
+{
+	for (int i = 0; i < PQntuples(r); i++) {
+		if (strcmp(PQgetvalue(r, i, 0), name) == 0) {
+			return PQgetvalue(r, i, 1);
+		}
+	}
+	return NULL;
+}
+
+static int
+record_object(PGconn *conn, const struct schema_object *o, char *err, size_t err_size)
+{
+	const char *params[2] = { o->name, o->sha256 };
+	PGresult *r = PQexecParams(conn,
+				   "INSERT INTO aimeter.schema_objects AS s (name, sha256) VALUES ($1, $2)"
+				   " ON CONFLICT (name) DO UPDATE SET sha256 = excluded.sha256,"
+				   " applied_at = now()",
+				   2, NULL, params, NULL, NULL, 0);
+	int rc = 0;
+
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		snprintf(err, err_size, "%s", PQerrorMessage(conn));
+		rc = -1;
+	}
+	PQclear(r);
+	return rc;
+}
+
+/*
+ * Apply the schema objects whose digest changed (all when every_one), in
+ * one transaction as the owner: a reader never sees half of a change. The
+ * records of objects no longer embedded go (a versioned migration dropped
+ * them). Returns the number applied, or -1 with err.
+ */
+static int
+apply_objects(PGconn *conn, bool every_one, char *err, size_t err_size)
+{
+	PGresult *have = NULL;
+	char msg[512];
+	int n = 0;
+
+	if (exec_cmd(conn, "BEGIN", err, err_size) < 0) {
+		return -1;
+	}
+	if (exec_cmd(conn, "SET LOCAL ROLE " MIGRATE_OWNER, msg, sizeof(msg)) < 0 ||
+	    exec_cmd(conn, objects_table_sql, msg, sizeof(msg)) < 0) {
+		snprintf(err, err_size, "could not make aimeter.schema_objects: %s", msg);
+		goto fail;
+	}
+	have = PQexec(conn, "SELECT name, sha256 FROM aimeter.schema_objects");
+	if (PQresultStatus(have) != PGRES_TUPLES_OK) {
+		snprintf(err, err_size, "could not read aimeter.schema_objects: %s",
+			 PQerrorMessage(conn));
+		goto fail;
+	}
+	for (size_t i = 0; i < schema_objects_count; i++) {
+		const struct schema_object *o = &schema_objects[i];
+		const char *digest = recorded_digest(have, o->name);
+
+		if (!every_one && digest != NULL && strcmp(digest, o->sha256) == 0) {
+			continue;
+		}
+		if (exec_cmd(conn, o->sql, msg, sizeof(msg)) < 0 ||
+		    record_object(conn, o, msg, sizeof(msg)) < 0) {
+			snprintf(err, err_size, "schema object %s failed: %s", o->name, msg);
+			goto fail;
+		}
+		n++;
+	}
+	for (int i = 0; i < PQntuples(have); i++) {
+		const char *name = PQgetvalue(have, i, 0);
+		const char *params[1] = { name };
+		bool embedded = false;
+		PGresult *r;
+
+		for (size_t j = 0; j < schema_objects_count && !embedded; j++) {
+			embedded = strcmp(schema_objects[j].name, name) == 0;
+		}
+		if (embedded) {
+			continue;
+		}
+		r = PQexecParams(conn, "DELETE FROM aimeter.schema_objects WHERE name = $1", 1,
+				 NULL, params, NULL, NULL, 0);
+		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+			snprintf(err, err_size, "%s", PQerrorMessage(conn));
+			PQclear(r);
+			goto fail;
+		}
+		PQclear(r);
+	}
+	PQclear(have);
+	if (exec_cmd(conn, "RESET ROLE", err, err_size) < 0 ||
+	    exec_cmd(conn, "COMMIT", err, err_size) < 0) {
+		(void)exec_cmd(conn, "ROLLBACK", msg, sizeof(msg));
+		return -1;
+	}
+	return n;
+fail:
+	PQclear(have);
+	/* The error above is what matters; a failed rollback only repeats it. */
+	(void)exec_cmd(conn, "ROLLBACK", msg, sizeof(msg));
+	return -1;
+}
+
+int
+migrate_to(PGconn *conn, int to_version, int *ret_applied, int *ret_objects, char *ret_err,
+	   size_t err_size)
+{
+	int latest = migrate_latest(), to = to_version > 0 ? to_version : latest;
+	int applied = 0, objects = 0, have, rc = -1;
+	char msg[512];
+
+	if (to > latest) {
+		snprintf(ret_err, err_size, "no migration %04d: this build's latest is %04d", to,
+			 latest);
+		return -1;
+	}
 	if (exec_cmd(conn, "SET client_min_messages = warning", ret_err, err_size) < 0 ||
 	    exec_cmd(conn, "SELECT pg_advisory_lock(" MIGRATE_LOCK_KEY ")", ret_err, err_size) < 0) {
 		return -1;
 	}
-	if (prepare(conn, ret_err, err_size) < 0) {
+	if (prepare(conn, ret_err, err_size) < 0 ||
+	    (have = applied_prefix(conn, ret_err, err_size)) < 0) {
 		goto out;
 	}
-	for (size_t i = 0; i < migrations_count; i++) {
-		const struct migration *m = &migrations[i];
-		int have = applied_digest(conn, m->version, digest, sizeof(digest), ret_err,
-					  err_size);
-
-		if (have < 0) {
-			goto out;
-		}
-		if (have == 1) {
-			if (strcmp(digest, m->sha256) != 0) {
-				/* Never re-run: say so, so the operator can look. */
-				fprintf(stderr,
-					"aimeterctl: migration %04d_%s differs from the one "
-					"applied, ignoring\n",
-					m->version, m->name);
-			}
-			continue;
-		}
-		if (apply_one(conn, m, ret_err, err_size) < 0) {
+	if (to < have) {
+		snprintf(ret_err, err_size, "the database is at version %04d, past %04d", have, to);
+		goto out;
+	}
+	/* migrations[i] is version i + 1 (embed-migrations.py checks it). */
+	for (int i = have; i < to; i++) {
+		if (apply_one(conn, &migrations[i], ret_err, err_size) < 0) {
 			goto out;
 		}
 		applied++;
 	}
-	*ret_applied = applied;
+	/*
+	 * The objects describe the latest tables: below them (migrate --to)
+	 * they may not apply. After any versioned migration, all of them again:
+	 * it may have dropped a view to change a column; cheap, and the result
+	 * does not depend on the way the database came here.
+	 */
+	if (to >= latest) {
+		objects = apply_objects(conn, applied > 0, ret_err, err_size);
+		if (objects < 0) {
+			goto out;
+		}
+	}
+	if (ret_applied != NULL) {
+		*ret_applied = applied;
+	}
+	if (ret_objects != NULL) {
+		*ret_objects = objects;
+	}
 	rc = 0;
 out:
 	/* The session ends soon anyway; an unlock failure changes nothing. */
 	(void)exec_cmd(conn, "SELECT pg_advisory_unlock(" MIGRATE_LOCK_KEY ")", msg, sizeof(msg));
 	return rc;
+}
+
+int
+migrate_run(PGconn *conn, int *ret_applied, char *ret_err, size_t err_size)
+{
+	return migrate_to(conn, 0, ret_applied, NULL, ret_err, err_size);
 }
 
 int

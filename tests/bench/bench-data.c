@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bench-data.h"
 #include "bench-util.h"
@@ -272,6 +273,33 @@ bench_load_events(PGconn *c, const struct bench_scale *sc, uint8_t tag,
 	writepath_buf_finish(&bbuf);
 	writepath_buf_finish(&ebuf);
 	return inserted;
+}
+
+double
+bench_backend_cpu(PGconn *c)
+{
+	char path[64], buf[1024], *p;
+	unsigned long utime, stime;
+	long ticks = sysconf(_SC_CLK_TCK);
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", PQbackendPID(c));
+	f = fopen(path, "r");
+	if (f == NULL) {
+		return -1;
+	}
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* Fields 14 and 15, counted after the command name's closing parenthesis. */
+	p = strrchr(buf, ')');
+	if (p == NULL || ticks <= 0 ||
+	    sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime,
+		   &stime) != 2) {
+		return -1;
+	}
+	return (double)(utime + stime) / (double)ticks;
 }
 
 double

@@ -103,6 +103,14 @@ long bench_load_events(PGconn *c, const struct bench_scale *sc, uint8_t tag,
 		       const void *ctx, uint8_t (*macs)[32], double *ret_seconds);
 
 /*
+ * bench_backend_cpu(c): CPU seconds (user + system) the server process
+ * serving c has used, from /proc, or -1 when that cannot be read (a
+ * server on another machine). On a shared machine the wall clock of two
+ * phases moves with the load of others; their CPU mostly does not.
+ */
+double bench_backend_cpu(PGconn *c);
+
+/*
  * bench_time_query(c, sql, runs, ret_rows): the best of runs timings of
  * sql (rows, or COPY TO STDOUT lines, counted into ret_rows), in seconds.
  */

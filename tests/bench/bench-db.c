@@ -6,7 +6,10 @@
  * on the rollups beside the same figures computed from the raw events.
  * Prints figures only; never asserts timings.
  *
- * usage: bench-db [--toy] [--events N]
+ * usage: bench-db [--toy] [--events N] [--first M]
+ * --first M loads only the first M events of the N-event run (same times,
+ * so the same events per person and day): the rates of a large run's
+ * beginning, in a fraction of its time.
  * Uses the PostgreSQL in PG* variables (tests/run starts one) and a database
  * of its own, dropped at the end.
  */
@@ -54,18 +57,18 @@ make_event(long i, const void *ctx, am_usage_event *ev, uint8_t id[16], int *ret
 	*ret_person = (int)(bench_rnd(&s) % (uint64_t)run->sc->people);
 }
 
-/* Baseline: the same rows, plain COPY into usage_events, same batches. */
+/* Baseline: events 0 to n - 1, plain COPY into usage_events, same batches. */
 static void
-load_plain_copy(PGconn *c, const struct run *run, uint8_t (*macs)[32])
+load_plain_copy(PGconn *c, const struct run *run, long n, uint8_t (*macs)[32])
 {
 	const struct bench_scale *sc = run->sc;
 	struct writepath_buf ebuf;
 	char line[512];
 
 	writepath_buf_init(&ebuf, 64u << 20);
-	for (long i = 0; i < sc->events;) {
+	for (long i = 0; i < n;) {
 		writepath_buf_reset(&ebuf);
-		for (int k = 0; k < BENCH_BATCH && i < sc->events; k++, i++) {
+		for (int k = 0; k < BENCH_BATCH && i < n; k++, i++) {
 			am_usage_event ev;
 			uint8_t id[16];
 			char hx[65], idh[33], ts[40];
@@ -148,11 +151,13 @@ int
 main(int argc, char **argv)
 {
 	struct bench_scale sc = { 10000000, 2000, 100 };
+	struct bench_scale load; /* the events loaded: sc, or its first --first */
 	struct run run = { &sc, 0, 0 };
+	long first = -1;
 	uint8_t (*macs)[32];
 	char dbname[64], sql[256], mid[32];
 	int64_t end_ms;
-	double t0, t_wp, t_copy;
+	double t0, t_wp, t_copy, cpu0, cpu_copy, cpu_wp;
 	PGconn *admin, *c;
 	long inserted;
 
@@ -163,10 +168,16 @@ main(int argc, char **argv)
 			sc.teams = 3;
 		} else if (strcmp(argv[i], "--events") == 0 && i + 1 < argc) {
 			sc.events = strtol(argv[++i], NULL, 10);
+		} else if (strcmp(argv[i], "--first") == 0 && i + 1 < argc) {
+			first = strtol(argv[++i], NULL, 10);
 		} else {
-			fprintf(stderr, "usage: bench-db [--toy] [--events N]\n");
+			fprintf(stderr, "usage: bench-db [--toy] [--events N] [--first M]\n");
 			return 2;
 		}
+	}
+	load = sc;
+	if (first > 0 && first < sc.events) {
+		load.events = first;
 	}
 	admin = bench_connect_admin("bench-db");
 	snprintf(dbname, sizeof(dbname), "aimeter_bench_%d", (int)getpid());
@@ -204,23 +215,35 @@ main(int argc, char **argv)
 		bench_exec(c, sql);
 	}
 
+	cpu0 = bench_backend_cpu(c);
 	t0 = bench_now();
-	load_plain_copy(c, &run, macs);
+	load_plain_copy(c, &run, load.events, macs);
 	t_copy = bench_now() - t0;
+	cpu_copy = bench_backend_cpu(c) - cpu0;
 	bench_exec(c, "TRUNCATE aimeter.usage_events");
 	bench_exec(c, "CHECKPOINT");
 
 	/* The write path, as the collector drives it. */
-	inserted = bench_load_events(c, &sc, TAG, make_event, &run, macs, &t_wp);
+	cpu0 = bench_backend_cpu(c);
+	inserted = bench_load_events(c, &load, TAG, make_event, &run, macs, &t_wp);
+	cpu_wp = bench_backend_cpu(c) - cpu0;
 	bench_exec(c, "ANALYZE");
 
 	printf("bench-db: %ld events, %d people, %d teams, 3 months, batches of %d\n", sc.events,
 	       sc.people, sc.teams, BENCH_BATCH);
+	if (load.events < sc.events) {
+		printf("  loaded: the first %ld events only (--first)\n", load.events);
+	}
 	printf("  plain COPY into usage_events:  %10.0f rows/s  (%.1f s)\n",
-	       (double)sc.events / t_copy, t_copy);
+	       (double)load.events / t_copy, t_copy);
 	printf("  write path (ingest_staged):    %10.0f rows/s  (%.1f s, %ld inserted)  "
 	       "ratio %.2fx of plain COPY\n",
-	       (double)sc.events / t_wp, t_wp, inserted, t_copy / t_wp);
+	       (double)load.events / t_wp, t_wp, inserted, t_copy / t_wp);
+	if (cpu0 >= 0 && cpu_copy > 0 && cpu_wp > 0) {
+		printf("  server CPU (same run):         %.1f s plain COPY, %.1f s write path  "
+		       "ratio %.2fx\n",
+		       cpu_copy, cpu_wp, cpu_copy / cpu_wp);
+	}
 	time_report(c, &run);
 	PQfinish(c);
 	bench_drop_db(admin, dbname);

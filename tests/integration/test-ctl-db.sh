@@ -260,7 +260,7 @@ expect "first and last seen follow the daily" \
 	      FULL JOIN aimeter.activity_seen s USING (person_key, tool)
 	     WHERE (s.first_day, s.last_day) IS DISTINCT FROM (d.f, d.l)")" 0
 
-# --- a database migrated before 0106, as the superuser, is handed over -----------
+# --- a database migrated before 0006 (the owner role), as the superuser, is handed over -----------
 # The old runner: each migration as the connecting superuser, no SET ROLE.
 old=${db}_old
 psql -X -q -d postgres -c "CREATE DATABASE $old" >/dev/null
@@ -269,11 +269,14 @@ PGDATABASE=$old psql -X -q -v ON_ERROR_STOP=1 -c "SET client_min_messages = warn
 	name text NOT NULL, sha256 text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
 for f in "$src"/collector/migrations/0*.sql; do
 	b=$(basename "$f" .sql)
-	[ "${b%%_*}" \< 0106 ] || continue
+	[ "${b%%_*}" \< 0006 ] || continue
 	PGDATABASE=$old psql -X -q -1 -v ON_ERROR_STOP=1 -c "SET client_min_messages = warning" \
 		-f "$f" -c "INSERT INTO aimeter.schema_migrations VALUES
 		($((10#${b%%_*})), '${b#*_}', '$(sha256sum "$f" | cut -d' ' -f1)')" >/dev/null
 done
+# The old runner made functions with the migrations, as the superuser too.
+PGDATABASE=$old psql -X -q -1 -v ON_ERROR_STOP=1 -c "SET client_min_messages = warning" \
+	-f "$src/collector/schema/functions/aimeter.ensure_partition.sql" >/dev/null
 PGDATABASE=$old psql -X -q -c "SELECT aimeter.ensure_partition('2026-10-01')" >/dev/null
 set +e
 "$ctl" check --db "dbname=$old" >"$tmp/check" 2>&1; rc=$?
@@ -282,7 +285,7 @@ expect "check warns about the old superuser definers" \
 	"$rc:$(grep -c 'is owned by the superuser postgres' "$tmp/check")" \
 	"1:$(PGDATABASE=$old q "SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
 				WHERE p.prosecdef AND n.nspname IN ('aimeter', 'reporting')")"
-newer=$(for f in "$src"/collector/migrations/0*.sql; do b=$(basename "$f"); [ "${b%%_*}" \< 0106 ] || echo; done | wc -l)
+newer=$(for f in "$src"/collector/migrations/0*.sql; do b=$(basename "$f"); [ "${b%%_*}" \< 0006 ] || echo; done | wc -l)
 [ "$newer" -eq 1 ] && applied="1 migration applied" || applied="$newer migrations applied"
 "$ctl" migrate --db "dbname=$old" | grep -q "($applied)" && ok "migrate an old database" ||
 	fail "migrate an old database"

@@ -1,0 +1,408 @@
+-- aimeter.ingest_rows_new(batches, events): the write path's plain form,
+-- called by aimeter.ingest_rows() (docs/write-path.md): events are new (the
+-- common case), a plain INSERT; a duplicate fails it whole, and
+-- ingest_rows() runs aimeter.ingest_rows_dedup() instead.
+-- Hash joins at any size, no JIT, one generic plan per session: the
+-- arguments have no statistics, and JIT would cost more than the batch.
+-- Its twin, aimeter.ingest_rows_dedup(), differs only where the write
+-- path differs: no ON CONFLICT, no duplicate lookup,
+-- and the caps probe aimeter.cap_event_stored() for events stored meanwhile.
+CREATE OR REPLACE FUNCTION aimeter.ingest_rows_new(p_batches aimeter.stage_batch_template[], p_events aimeter.stage_event_template[])
+ RETURNS TABLE(batch_idx integer, inserted integer, duplicates integer, rejected integer, rejections jsonb, new_identities integer)
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+ SET client_min_messages TO 'warning'
+ SET enable_nestloop TO 'off'
+ SET jit TO 'off'
+ SET plan_cache_mode TO 'force_generic_plan'
+AS $function$
+BEGIN
+	RETURN QUERY
+	WITH cfg AS MATERIALIZED (
+		-- Read through scalar subqueries (init plans, once per call): a
+		-- join would copy every row of the call.
+		SELECT now() + s.future_tolerance AS latest,
+		       now() - make_interval(months => s.backfill_horizon_months) AS earliest,
+		       s.max_tokens_per_count, s.max_tokens_per_call, s.max_calls_per_minute,
+		       s.max_tokens_per_device_day,
+		       EXISTS (SELECT 1 FROM aimeter.erased_identities) AS any_erased,
+		       EXISTS (SELECT 1 FROM aimeter.device_pins) AS any_pins
+		  FROM aimeter.settings s
+	), bt AS MATERIALIZED (
+		SELECT b.* FROM unnest(p_batches) b WHERE b.batch_idx IS NOT NULL
+	), wb AS MATERIALIZED (
+		-- One batch log row per batch_idx, with or without a batch row.
+		SELECT i.batch_idx, (SELECT b.device_id FROM bt b WHERE b.batch_idx = i.batch_idx
+				      LIMIT 1) AS device_id,
+		       nextval(pg_get_serial_sequence('aimeter.ingest_batches', 'batch_ref')) AS batch_ref
+		  FROM (SELECT b.batch_idx FROM bt b
+			UNION
+			SELECT s.batch_idx FROM unnest(p_events) s
+			 WHERE s.batch_idx IS NOT NULL AND s.ord IS NOT NULL) i
+	), v0 AS MATERIALIZED (
+		-- Validation: the first reason that applies. A place for more checks.
+		SELECT s.*, (s.ts AT TIME ZONE 'UTC')::date AS day, wb.batch_ref, wb.device_id,
+		       date_trunc('minute', s.ts, 'UTC') AS minute,
+		       CASE
+			WHEN s.reject_reason <> '' THEN left(s.reject_reason, 64)
+			WHEN s.event_id IS NULL OR length(s.event_id) <> 16 THEN 'bad_event_id'
+			WHEN s.ts IS NULL THEN 'missing_timestamp'
+			WHEN s.ts < '1970-01-01 00:00:00+00' THEN 'bad_timestamp'
+			WHEN s.tool IS NULL OR NOT (s.tool IN (SELECT t.tool FROM aimeter.tools t))
+				THEN 'unknown_tool'
+			WHEN coalesce(s.input_tokens, 0) < 0 OR coalesce(s.output_tokens, 0) < 0
+			  OR coalesce(s.cache_write_5m_tokens, 0) < 0
+			  OR coalesce(s.cache_write_1h_tokens, 0) < 0
+			  OR coalesce(s.cache_read_tokens, 0) < 0 OR coalesce(s.reasoning_tokens, 0) < 0
+			  OR coalesce(s.web_search_requests, 0) < 0
+				THEN 'negative_count'
+			WHEN greatest(s.input_tokens, s.output_tokens, s.cache_write_5m_tokens,
+				      s.cache_write_1h_tokens, s.cache_read_tokens, s.reasoning_tokens,
+				      s.web_search_requests) > (SELECT c.max_tokens_per_count FROM cfg c)
+				THEN 'implausible_count'
+			-- numeric: seven bigints may not fit one.
+			WHEN coalesce(s.input_tokens, 0)::numeric + coalesce(s.output_tokens, 0)
+			     + coalesce(s.cache_write_5m_tokens, 0) + coalesce(s.cache_write_1h_tokens, 0)
+			     + coalesce(s.cache_read_tokens, 0) + coalesce(s.reasoning_tokens, 0)
+			     > (SELECT c.max_tokens_per_call FROM cfg c)
+				THEN 'implausible_count'
+			WHEN s.billing_mode IS NOT NULL
+			 AND s.billing_mode NOT IN ('subscription', 'api', 'cloud', 'unknown', '')
+				THEN 'bad_billing_mode'
+			WHEN s.ts > (SELECT c.latest FROM cfg c) THEN 'future_timestamp'
+			WHEN s.ts < (SELECT c.earliest FROM cfg c) THEN 'beyond_horizon'
+			WHEN s.identity_hmac IS NOT NULL AND (SELECT c.any_erased FROM cfg c) AND EXISTS (
+				SELECT 1 FROM aimeter.erased_identities x
+				 WHERE x.identity_hmac = s.identity_hmac AND s.ts < x.erased_at)
+				THEN 'erased_identity'
+		       END AS reason0
+		  FROM unnest(p_events) s
+		  JOIN wb ON wb.batch_idx = s.batch_idx
+		 WHERE s.ord IS NOT NULL
+	), keys0 AS MATERIALIZED (
+		-- aimeter.attribute(), set-based: person, team, membership override.
+		SELECT k.identity_hmac, k.team_hint, k.day,
+		       coalesce(pp.person_key, nullif(k.identity_hmac, ''::bytea)) AS person_key,
+		       coalesce(mb.team_id, ht.team_id, 0) AS team_id,
+		       mb.cost_center_id AS override_cc
+		  FROM (SELECT DISTINCT coalesce(v0.identity_hmac, '') AS identity_hmac,
+			       coalesce(v0.team_hint, '') AS team_hint, v0.day
+			  FROM v0 WHERE v0.reason0 IS NULL) k
+		  LEFT JOIN aimeter.identities i ON i.identity_hmac = k.identity_hmac
+		  LEFT JOIN aimeter.people pp ON pp.person_id = i.person_id
+		  LEFT JOIN aimeter.memberships mb
+			 ON mb.person_id = i.person_id AND k.day >= mb.valid_from
+			AND (mb.valid_to IS NULL OR k.day < mb.valid_to)
+		  LEFT JOIN aimeter.teams ht ON ht.name = k.team_hint AND k.team_hint <> ''
+	), tcc AS MATERIALIZED (
+		-- The team's own mapping by join; the walk up the parents only without one.
+		SELECT t.team_id, t.day,
+		       coalesce(m.cost_center_id, aimeter.team_cost_center(t.team_id, t.day)) AS cc
+		  FROM (SELECT DISTINCT k.team_id, k.day FROM keys0 k
+			 WHERE k.team_id <> 0 AND k.override_cc IS NULL) t
+		  LEFT JOIN aimeter.team_cost_centers m
+			 ON m.team_id = t.team_id AND t.day >= m.valid_from
+			AND (m.valid_to IS NULL OR t.day < m.valid_to)
+	), keys AS MATERIALIZED (
+		SELECT k.identity_hmac, k.team_hint, k.day, k.person_key, k.team_id,
+		       coalesce(k.override_cc, t.cc, 0) AS cost_center_id
+		  FROM keys0 k LEFT JOIN tcc t ON t.team_id = k.team_id AND t.day = k.day
+	), pins AS MATERIALIZED (
+		-- The pins of the devices in this call: their own and their secret's.
+		SELECT d.device_id, p.identity_hmac, p.team_id
+		  FROM (SELECT DISTINCT wb.device_id FROM wb, cfg
+			 WHERE cfg.any_pins AND wb.device_id IS NOT NULL) d
+		  JOIN aimeter.device_pins p ON p.device_id = d.device_id
+		UNION ALL
+		SELECT d.device_id, p.identity_hmac, p.team_id
+		  FROM (SELECT DISTINCT wb.device_id FROM wb, cfg
+			 WHERE cfg.any_pins AND wb.device_id IS NOT NULL) d
+		  JOIN aimeter.devices dv ON dv.device_id = d.device_id
+		  JOIN aimeter.device_pins p ON p.secret_hash = dv.enrolled_with
+	), dmin AS MATERIALIZED (
+		-- What earlier calls stored for the devices and minutes of this
+		-- call, and for their days (index probes: see cap_minute_calls).
+		SELECT s.* FROM (SELECT array_agg(d.device_id) AS ds, array_agg(d.minute) AS ms
+				   FROM (SELECT DISTINCT v0.device_id, v0.minute FROM v0
+					  WHERE v0.reason0 IS NULL AND v0.device_id IS NOT NULL) d) a
+		 CROSS JOIN LATERAL aimeter.cap_minute_calls(a.ds, a.ms) s
+	), dday AS MATERIALIZED (
+		SELECT s.* FROM (SELECT array_agg(d.device_id) AS ds, array_agg(d.day) AS dys
+				   FROM (SELECT DISTINCT v0.device_id, v0.day FROM v0
+					  WHERE v0.reason0 IS NULL AND v0.device_id IS NOT NULL) d) a
+		 CROSS JOIN LATERAL aimeter.cap_day_tokens(a.ds, a.dys) s
+	), vx AS MATERIALIZED (
+		-- Each event with its attribution, its pin verdict and what the
+		-- caps read: rated = a new event of a device that passed every
+		-- check so far; the calls and tokens stored for its device and
+		-- minute and day by earlier calls.
+		SELECT y.*, y.reason0 IS NULL AND y.pin_reason IS NULL AND NOT y.dup
+			    AND y.device_id IS NOT NULL AS rated,
+		       coalesce(dm.calls, 0) AS stored_calls,
+		       coalesce(dd.tokens, 0)::float8 AS stored_tokens,
+		       -- float8: exact below 2^53, far above any cap, and summed
+		       -- much faster than numeric.
+		       coalesce(y.input_tokens, 0)::float8 + coalesce(y.output_tokens, 0)
+		       + coalesce(y.cache_write_5m_tokens, 0) + coalesce(y.cache_write_1h_tokens, 0)
+		       + coalesce(y.cache_read_tokens, 0) + coalesce(y.reasoning_tokens, 0) AS tokens
+		  FROM (SELECT v0.*, k.person_key, k.team_id, k.cost_center_id,
+			       CASE WHEN v0.reason0 IS NULL AND v0.device_id IS NOT NULL
+				     AND false THEN true ELSE false END AS dup,
+			       CASE WHEN v0.reason0 IS NULL AND (SELECT c.any_pins FROM cfg c)
+				     AND v0.device_id IN (SELECT p.device_id FROM pins p)
+				     AND NOT EXISTS (
+					SELECT 1 FROM pins p
+					 WHERE p.device_id = v0.device_id
+					   AND (p.identity_hmac = v0.identity_hmac OR p.team_id = k.team_id))
+				    THEN 'identity_not_allowed' END AS pin_reason
+			  FROM v0
+			  LEFT JOIN keys k ON v0.reason0 IS NULL
+				 AND k.identity_hmac = coalesce(v0.identity_hmac, '')
+				 AND k.team_hint = coalesce(v0.team_hint, '')
+				 AND k.day = v0.day) y
+		  LEFT JOIN dmin dm ON dm.device_id = y.device_id AND dm.minute = y.minute
+		  LEFT JOIN dday dd ON dd.device_id = y.device_id AND dd.day = y.day
+	), capped AS MATERIALIZED (
+		-- Whether a cap can reject anything in this call: some device's
+		-- minute or day, all its rated events counted, passes its cap.
+		-- Usually not, and then the windows below (a sort of every
+		-- event) are skipped: a rank or a running sum never exceeds the
+		-- total, so they would reject nothing.
+		SELECT EXISTS (
+			SELECT 1 FROM vx x WHERE x.rated
+			 GROUP BY x.device_id, x.minute
+			HAVING max(x.stored_calls) + count(*) > (SELECT c.max_calls_per_minute FROM cfg c))
+		    OR EXISTS (
+			SELECT 1 FROM vx x WHERE x.rated
+			 GROUP BY x.device_id, x.day
+			HAVING max(x.stored_tokens) + sum(x.tokens)
+			       > (SELECT c.max_tokens_per_device_day FROM cfg c)) AS hit
+	), v AS MATERIALIZED (
+		-- The caps, when capped.hit, on rated events. The rate: calls
+		-- stored for the device and minute plus the event's rank among
+		-- the call's new ones (by batch and position) past
+		-- max_calls_per_minute. Then the day's volume: tokens stored for
+		-- the device and day plus the call's events within the rate up to
+		-- this one (in time order) past max_tokens_per_device_day. Stored
+		-- events (dup) are counted in the tables and never rejected, so a
+		-- replay rejects what the first call did. The plain form knows no
+		-- dup: an event past a cap is looked up, and a stored one goes on
+		-- to the INSERT, whose unique violation sends the call to the ON
+		-- CONFLICT form. Both windows share one sort.
+		SELECT x.*, NULL::text AS rate_reason, coalesce(x.reason0, x.pin_reason) AS reason
+		  FROM vx x
+		 WHERE NOT (SELECT c.hit FROM capped c)
+		UNION ALL
+		SELECT r.*,
+		       coalesce(r.reason0, r.pin_reason, r.rate_reason,
+				CASE WHEN r.rated AND r.rate_reason IS NULL
+					AND r.stored_tokens + sum(r.tokens) FILTER (WHERE r.rate_reason IS NULL)
+					    OVER (PARTITION BY r.rated, r.device_id, r.day
+						  ORDER BY r.minute, r.batch_idx, r.ord
+						  ROWS UNBOUNDED PRECEDING)
+					    > (SELECT c.max_tokens_per_device_day FROM cfg c)
+				     THEN CASE WHEN NOT aimeter.cap_event_stored(r.event_id, r.ts) THEN 'implausible_daily_volume' END
+				END) AS reason
+		  FROM (SELECT x.*,
+			       CASE WHEN x.rated AND x.stored_calls + row_number() OVER (
+					PARTITION BY x.rated, x.device_id, x.day, x.minute
+					ORDER BY x.batch_idx, x.ord) > (SELECT c.max_calls_per_minute FROM cfg c)
+				    THEN CASE WHEN NOT aimeter.cap_event_stored(x.event_id, x.ts) THEN 'implausible_rate' END
+			       END AS rate_reason
+			  FROM vx x) r
+		 WHERE (SELECT c.hit FROM capped c)
+	), cand AS MATERIALIZED (
+		SELECT m.model, length(p.model_pattern) AS plen, p.*
+		  FROM (SELECT DISTINCT coalesce(v.model, '') AS model FROM v WHERE v.reason IS NULL) m
+		  JOIN aimeter.prices p ON m.model LIKE p.like_pattern
+	), pr AS MATERIALIZED (
+		-- Per model, the row that wins from each effective_from of its
+		-- candidates until the next one (see 0104).
+		SELECT b.model, b.t0, lead(b.t0) OVER (PARTITION BY b.model ORDER BY b.t0) AS t1,
+		       w.price_id, w.input_per_mtok, w.output_per_mtok, w.cache_write_5m_per_mtok,
+		       w.cache_write_1h_per_mtok, w.cache_read_per_mtok,
+		       w.long_context_threshold_tokens, w.long_context_input_per_mtok,
+		       w.long_context_output_per_mtok, w.web_search_per_1k, w.fast_multiplier
+		  FROM (SELECT DISTINCT c.model, c.effective_from AS t0 FROM cand c) b
+		 CROSS JOIN LATERAL (
+			SELECT c.* FROM cand c
+			 WHERE c.model = b.model AND c.effective_from <= b.t0
+			 ORDER BY c.plen DESC, c.effective_from DESC, c.price_id DESC
+			 LIMIT 1) w
+	), ins AS (
+		INSERT INTO aimeter.usage_events AS e (event_id, ts, tool, model, session, project,
+			person_key, team_id, cost_center_id, device_id, batch_ref, billing_mode, speed,
+			service_tier, input_tokens, output_tokens, cache_write_5m_tokens,
+			cache_write_1h_tokens, cache_read_tokens, reasoning_tokens, web_search_requests,
+			cost, price_id)
+		SELECT v.event_id, v.ts, v.tool, coalesce(v.model, ''), coalesce(v.session, ''),
+		       coalesce(v.project, ''), v.person_key, v.team_id, v.cost_center_id,
+		       v.device_id, v.batch_ref, coalesce(nullif(v.billing_mode, ''), 'unknown'),
+		       coalesce(v.speed, ''), coalesce(v.service_tier, ''),
+		       coalesce(v.input_tokens, 0), coalesce(v.output_tokens, 0),
+		       coalesce(v.cache_write_5m_tokens, 0), coalesce(v.cache_write_1h_tokens, 0),
+		       coalesce(v.cache_read_tokens, 0), coalesce(v.reasoning_tokens, 0),
+		       coalesce(v.web_search_requests, 0),
+		       aimeter.price_cost(p.input_per_mtok, p.output_per_mtok,
+			       p.cache_write_5m_per_mtok, p.cache_write_1h_per_mtok,
+			       p.cache_read_per_mtok, p.long_context_threshold_tokens,
+			       p.long_context_input_per_mtok, p.long_context_output_per_mtok,
+			       p.web_search_per_1k, p.fast_multiplier,
+			       coalesce(v.input_tokens, 0), coalesce(v.output_tokens, 0),
+			       coalesce(v.cache_write_5m_tokens, 0),
+			       coalesce(v.cache_write_1h_tokens, 0),
+			       coalesce(v.cache_read_tokens, 0),
+			       coalesce(v.web_search_requests, 0), v.speed),
+		       p.price_id
+		  FROM v
+		  LEFT JOIN pr p ON p.model = coalesce(v.model, '') AND v.ts >= p.t0
+				AND (p.t1 IS NULL OR v.ts < p.t1)
+		 WHERE v.reason IS NULL
+		
+		RETURNING e.batch_ref, e.device_id, e.ts, e.person_key, e.team_id, e.cost_center_id,
+			  e.tool, e.model, e.billing_mode, e.input_tokens, e.output_tokens,
+			  e.cache_write_5m_tokens, e.cache_write_1h_tokens, e.cache_read_tokens,
+			  e.reasoning_tokens, e.web_search_requests, e.cost, e.price_id
+	), g AS MATERIALIZED (
+		-- The returned rows, grouped once by usage_daily's key: the rollups
+		-- read this.
+		SELECT (ins.ts AT TIME ZONE 'UTC')::date AS day,
+		       coalesce(ins.person_key, '') AS person_key, ins.team_id, ins.cost_center_id,
+		       ins.tool, ins.model, ins.billing_mode, count(*) AS events,
+		       sum(ins.input_tokens) AS input_tokens, sum(ins.output_tokens) AS output_tokens,
+		       sum(ins.cache_write_5m_tokens) AS cache_write_5m_tokens,
+		       sum(ins.cache_write_1h_tokens) AS cache_write_1h_tokens,
+		       sum(ins.cache_read_tokens) AS cache_read_tokens,
+		       sum(ins.reasoning_tokens) AS reasoning_tokens,
+		       sum(ins.web_search_requests) AS web_search_requests,
+		       coalesce(sum(ins.cost), 0) AS cost,
+		       count(*) FILTER (WHERE ins.price_id IS NULL) AS unpriced_events
+		  FROM ins
+		 GROUP BY 1, 2, 3, 4, 5, 6, 7
+	), c AS MATERIALIZED (
+		SELECT v.batch_ref, count(*) AS total, count(*) FILTER (WHERE v.reason IS NOT NULL) AS rej
+		  FROM v GROUP BY v.batch_ref
+	), cj AS MATERIALIZED (
+		-- The rejections in order: only the rejected events are sorted.
+		SELECT v.batch_ref,
+		       jsonb_agg(jsonb_build_object('ord', v.ord, 'reason', v.reason) ORDER BY v.ord)
+			       AS rejections
+		  FROM v WHERE v.reason IS NOT NULL GROUP BY v.batch_ref
+	), di AS MATERIALIZED (
+		-- Identities this call's devices sent accepted, new events for.
+		SELECT v.device_id, v.identity_hmac, min(v.batch_ref) AS batch_ref, count(*) AS events
+		  FROM v
+		 WHERE v.reason IS NULL AND NOT v.dup AND v.device_id IS NOT NULL
+		   AND v.identity_hmac IS NOT NULL
+		 GROUP BY 1, 2
+	), diu AS (
+		-- xmax = 0: the row was inserted, not updated (an updated row
+		-- carries the lock ON CONFLICT took on it).
+		INSERT INTO aimeter.device_identities AS x (device_id, identity_hmac, first_seen,
+							   last_seen, events)
+		SELECT di.device_id, di.identity_hmac, now(), now(), di.events
+		  FROM di ORDER BY 1, 2
+		ON CONFLICT (device_id, identity_hmac)
+		DO UPDATE SET last_seen = excluded.last_seen, events = x.events + excluded.events
+		RETURNING x.device_id, x.identity_hmac, x.xmax = 0 AS fresh
+	), din AS MATERIALIZED (
+		-- New claims: an identity new to a device that already had one
+		-- (the subquery sees the table as before this statement; one
+		-- index probe per new identity, not a scan of the table).
+		SELECT di.batch_ref, count(*) AS n
+		  FROM diu JOIN di ON di.device_id = diu.device_id AND di.identity_hmac = diu.identity_hmac
+		 WHERE diu.fresh
+		   AND (SELECT true FROM aimeter.device_identities x
+			 WHERE x.device_id = diu.device_id LIMIT 1)
+		 GROUP BY 1
+	), ib AS (
+		INSERT INTO aimeter.ingest_batches AS l (batch_ref, device_id, batch_id, events_sent,
+						 spool_dropped, inserted, duplicates, rejected,
+						 new_identities)
+		SELECT wb.batch_ref, b.device_id, b.batch_id,
+		       CASE WHEN coalesce(b.events_sent, 0) > 0 THEN b.events_sent
+			    ELSE coalesce(c.total, 0) END,
+		       coalesce(b.spool_dropped, 0), coalesce(n.ins, 0),
+		       coalesce(c.total, 0) - coalesce(c.rej, 0) - coalesce(n.ins, 0),
+		       coalesce(c.rej, 0), coalesce(din.n, 0)
+		  FROM wb
+		  LEFT JOIN bt b ON b.batch_idx = wb.batch_idx
+		  LEFT JOIN c ON c.batch_ref = wb.batch_ref
+		  LEFT JOIN din ON din.batch_ref = wb.batch_ref
+		  LEFT JOIN (SELECT ins.batch_ref, count(*)::int AS ins FROM ins GROUP BY 1) n
+			 ON n.batch_ref = wb.batch_ref
+		RETURNING l.batch_ref, l.inserted, l.duplicates, l.rejected, l.new_identities
+	), rej AS (
+		INSERT INTO aimeter.rejected_events (batch_ref, ord, event_id, ts, tool, model, reason)
+		SELECT v.batch_ref, v.ord, v.event_id, v.ts, left(v.tool, 64), left(v.model, 128),
+		       v.reason
+		  FROM v WHERE v.reason IS NOT NULL
+		ON CONFLICT DO NOTHING
+	), daily AS (
+		-- Written after the main query: the rollup row locks come last,
+		-- in key order.
+		INSERT INTO aimeter.usage_daily AS d
+		SELECT g.day, g.person_key, g.team_id, g.cost_center_id, g.tool, g.model,
+		       g.billing_mode, g.events, g.input_tokens, g.output_tokens,
+		       g.cache_write_5m_tokens, g.cache_write_1h_tokens, g.cache_read_tokens,
+		       g.reasoning_tokens, g.web_search_requests, g.cost, g.unpriced_events
+		  FROM g
+		 ORDER BY 1, 2, 3, 4, 5, 6, 7
+		ON CONFLICT (day, person_key, team_id, cost_center_id, tool, model, billing_mode)
+		DO UPDATE SET events = d.events + excluded.events,
+			input_tokens = d.input_tokens + excluded.input_tokens,
+			output_tokens = d.output_tokens + excluded.output_tokens,
+			cache_write_5m_tokens = d.cache_write_5m_tokens + excluded.cache_write_5m_tokens,
+			cache_write_1h_tokens = d.cache_write_1h_tokens + excluded.cache_write_1h_tokens,
+			cache_read_tokens = d.cache_read_tokens + excluded.cache_read_tokens,
+			reasoning_tokens = d.reasoning_tokens + excluded.reasoning_tokens,
+			web_search_requests = d.web_search_requests + excluded.web_search_requests,
+			cost = d.cost + excluded.cost,
+			unpriced_events = d.unpriced_events + excluded.unpriced_events
+	), monthly AS (
+		INSERT INTO aimeter.usage_monthly AS mo
+		SELECT date_trunc('month', g.day::timestamp)::date, g.team_id, g.cost_center_id, g.tool,
+		       g.model, g.billing_mode, sum(g.events), sum(g.input_tokens), sum(g.output_tokens),
+		       sum(g.cache_write_5m_tokens), sum(g.cache_write_1h_tokens),
+		       sum(g.cache_read_tokens), sum(g.reasoning_tokens), sum(g.web_search_requests),
+		       sum(g.cost), sum(g.unpriced_events)
+		  FROM g
+		 GROUP BY 1, 2, 3, 4, 5, 6
+		 ORDER BY 1, 2, 3, 4, 5, 6
+		ON CONFLICT (month, team_id, cost_center_id, tool, model, billing_mode)
+		DO UPDATE SET events = mo.events + excluded.events,
+			input_tokens = mo.input_tokens + excluded.input_tokens,
+			output_tokens = mo.output_tokens + excluded.output_tokens,
+			cache_write_5m_tokens = mo.cache_write_5m_tokens + excluded.cache_write_5m_tokens,
+			cache_write_1h_tokens = mo.cache_write_1h_tokens + excluded.cache_write_1h_tokens,
+			cache_read_tokens = mo.cache_read_tokens + excluded.cache_read_tokens,
+			reasoning_tokens = mo.reasoning_tokens + excluded.reasoning_tokens,
+			web_search_requests = mo.web_search_requests + excluded.web_search_requests,
+			cost = mo.cost + excluded.cost,
+			unpriced_events = mo.unpriced_events + excluded.unpriced_events
+	), dmu AS (
+		-- The counts the caps read: exactly the events inserted (RETURNING),
+		-- after the rollups and in key order, like them.
+		INSERT INTO aimeter.device_minute_calls AS m (device_id, minute, calls)
+		SELECT ins.device_id, date_trunc('minute', ins.ts, 'UTC'), count(*)
+		  FROM ins WHERE ins.device_id IS NOT NULL
+		 GROUP BY 1, 2 ORDER BY 1, 2
+		ON CONFLICT (device_id, minute) DO UPDATE SET calls = m.calls + excluded.calls
+	), ddu AS (
+		INSERT INTO aimeter.device_day_tokens AS t (device_id, day, tokens)
+		SELECT ins.device_id, (ins.ts AT TIME ZONE 'UTC')::date,
+		       sum(ins.input_tokens::numeric + ins.output_tokens + ins.cache_write_5m_tokens
+			   + ins.cache_write_1h_tokens + ins.cache_read_tokens + ins.reasoning_tokens)
+		  FROM ins WHERE ins.device_id IS NOT NULL
+		 GROUP BY 1, 2 ORDER BY 1, 2
+		ON CONFLICT (device_id, day) DO UPDATE SET tokens = t.tokens + excluded.tokens
+	)
+	SELECT wb.batch_idx, ib.inserted, ib.duplicates, ib.rejected,
+	       coalesce(cj.rejections, '[]'::jsonb), ib.new_identities
+	  FROM ib JOIN wb ON wb.batch_ref = ib.batch_ref
+	  LEFT JOIN cj ON cj.batch_ref = ib.batch_ref
+	 ORDER BY wb.batch_idx;
+END
+$function$;
+REVOKE ALL ON FUNCTION aimeter.ingest_rows_new(aimeter.stage_batch_template[],aimeter.stage_event_template[]) FROM PUBLIC;

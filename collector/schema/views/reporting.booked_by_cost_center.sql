@@ -1,0 +1,11 @@
+CREATE OR REPLACE VIEW reporting.booked_by_cost_center AS
+SELECT l.accounting_month AS month, l.cost_center, l.currency,
+       sum(l.effective_cost) FILTER (WHERE l.source = 'usage') AS usage_cost,
+       sum(l.effective_cost) FILTER (WHERE l.source = 'seat_amortization') AS seat_cost,
+       sum(l.effective_cost) FILTER (WHERE l.source = 'correction') AS corrections,
+       sum(l.effective_cost) AS effective_cost,
+       sum(l.list_cost) FILTER (WHERE l.source IN ('usage', 'correction')) AS api_equivalent_cost
+  FROM reporting.cost_ledger l
+ WHERE l.source <> 'seat_purchase'
+ GROUP BY 1, 2, 3;
+GRANT SELECT ON reporting.booked_by_cost_center TO aimeter_reader;

@@ -1,0 +1,7 @@
+CREATE OR REPLACE VIEW reporting.spend_by_model AS
+SELECT u.month, u.model, sum(u.events)::bigint AS events, sum(u.cost) AS cost_usd,
+       coalesce(sum(u.cost) FILTER (WHERE u.billing_mode = 'subscription'), 0) AS subscription_usd,
+       sum(u.unpriced_events)::bigint AS unpriced_events
+  FROM aimeter.usage_monthly u
+ GROUP BY u.month, u.model;
+GRANT SELECT ON reporting.spend_by_model TO aimeter_reader;
