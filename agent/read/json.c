@@ -1016,6 +1016,7 @@ json_get_many(const struct json_doc *d, int obj, const char *const *keys, unsign
 	const jsmntok_t *tok = TOK(d);
 	size_t lens[JSON_GET_MANY_MAX];
 	uint32_t by_len[KEY_LEN_MAX + 1]; /* wanted keys by length, as bits */
+	uint64_t lens_used = 0;            /* the lengths whose by_len entry is set */
 	uint32_t slow = 0;                 /* wanted keys compared the long way */
 	int i, n;
 
@@ -1025,11 +1026,13 @@ json_get_many(const struct json_doc *d, int obj, const char *const *keys, unsign
 	if (json_type(d, obj) != JSON_OBJECT || n_keys > JSON_GET_MANY_MAX) {
 		return;
 	}
-	memset(by_len, 0, sizeof(by_len));
+	/* by_len is set only where used (clearing it all was a sixth of this) */
 	for (unsigned k = 0; k < n_keys; k++) {
 		lens[k] = strlen(keys[k]);
 		if (lens[k] <= KEY_LEN_MAX && memchr(keys[k], '\\', lens[k]) == NULL) {
-			by_len[lens[k]] |= 1u << k;
+			uint64_t bit = 1ull << lens[k];
+			by_len[lens[k]] = (lens_used & bit ? by_len[lens[k]] : 0) | 1u << k;
+			lens_used |= bit;
 		} else {
 			slow |= 1u << k;
 		}
@@ -1051,9 +1054,13 @@ json_get_many(const struct json_doc *d, int obj, const char *const *keys, unsign
 			}
 		} else {
 			/* no key holds an escape: equal text is equal bytes */
-			uint32_t m = raw_len <= KEY_LEN_MAX ? by_len[raw_len] : 0;
+			uint32_t m = raw_len <= KEY_LEN_MAX && (lens_used >> raw_len & 1) ? by_len[raw_len] : 0;
 			for (; m != 0; m &= m - 1) {
 				unsigned w = (unsigned)__builtin_ctz(m);
+				/* the first byte settles most mismatches without a call */
+				if (raw_len > 0 && raw[0] != keys[w][0]) {
+					continue;
+				}
 				if (memcmp(raw, keys[w], raw_len) == 0) {
 					ret[w] = i + 1;
 				}
