@@ -537,17 +537,14 @@ restore_offsets(struct json_doc *d)
 	}
 }
 
-int
-json_parse_jsmn(struct json_doc *d, const char *js, size_t len)
+/* Point d at a new line, with room for the first tokens. 0, -E2BIG or -ENOMEM. */
+static int
+doc_start(struct json_doc *d, const char *js, size_t len)
 {
-	jsmn_parser p;
-	const char *src = js;
-	size_t src_len = len;
-	int r;
-
 	d->js = js;
 	d->len = len;
 	d->n_tok = 0;
+	d->key_escapes = false;
 	if (len > (size_t)(1u << 30)) {
 		return -E2BIG;
 	}
@@ -557,6 +554,21 @@ json_parse_jsmn(struct json_doc *d, const char *js, size_t len)
 			return -ENOMEM;
 		}
 		d->cap_tok = 256;
+	}
+	return 0;
+}
+
+int
+json_parse_jsmn(struct json_doc *d, const char *js, size_t len)
+{
+	jsmn_parser p;
+	const char *src = js;
+	size_t src_len = len;
+	int r;
+
+	r = doc_start(d, js, len);
+	if (r < 0) {
+		return r;
 	}
 	r = scan_strings(d, js, len);
 	if (r < 0) {
@@ -820,19 +832,9 @@ json_parse(struct json_doc *d, const char *js, size_t len)
 {
 	int r;
 
-	d->js = js;
-	d->len = len;
-	d->n_tok = 0;
-	d->key_escapes = false;
-	if (len > (size_t)(1u << 30)) {
-		return -E2BIG;
-	}
-	if (d->cap_tok == 0) {
-		d->tok = calloc(256, sizeof(jsmntok_t));
-		if (d->tok == NULL) {
-			return -ENOMEM;
-		}
-		d->cap_tok = 256;
+	r = doc_start(d, js, len);
+	if (r < 0) {
+		return r;
 	}
 	r = parse_onepass(d, len);
 	if (r < 0) {
