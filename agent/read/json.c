@@ -537,17 +537,14 @@ restore_offsets(struct json_doc *d)
 	}
 }
 
-int
-json_parse(struct json_doc *d, const char *js, size_t len)
+/* Point d at a new line, with room for the first tokens. 0, -E2BIG or -ENOMEM. */
+static int
+doc_start(struct json_doc *d, const char *js, size_t len)
 {
-	jsmn_parser p;
-	const char *src = js;
-	size_t src_len = len;
-	int r;
-
 	d->js = js;
 	d->len = len;
 	d->n_tok = 0;
+	d->key_escapes = false;
 	if (len > (size_t)(1u << 30)) {
 		return -E2BIG;
 	}
@@ -557,6 +554,21 @@ json_parse(struct json_doc *d, const char *js, size_t len)
 			return -ENOMEM;
 		}
 		d->cap_tok = 256;
+	}
+	return 0;
+}
+
+int
+json_parse_jsmn(struct json_doc *d, const char *js, size_t len)
+{
+	jsmn_parser p;
+	const char *src = js;
+	size_t src_len = len;
+	int r;
+
+	r = doc_start(d, js, len);
+	if (r < 0) {
+		return r;
 	}
 	r = scan_strings(d, js, len);
 	if (r < 0) {
@@ -603,6 +615,232 @@ json_parse(struct json_doc *d, const char *js, size_t len)
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/*
+ * The one-pass parser. Claude lines are mostly string bytes, and jsmn plus
+ * the validation above looked at every byte several times (string pre-scan,
+ * copy, tokenize, map back, validate). This reads the line once, left to
+ * right, skipping each string sixteen bytes at a time (string_end) and
+ * checking the grammar as it goes, and writes the same tokens jsmn would
+ * (same types, offsets, sizes and parent links), so the lookups below are
+ * unchanged. It accepts exactly what json_parse_jsmn accepts; the
+ * differential fuzz target (fuzz-agent-json-diff) holds the two together.
+ */
+
+/* Append a token under parent sup (counted in its size). Index, or -E2BIG/-ENOMEM. */
+static int
+tok_push(struct json_doc *d, jsmntype_t type, int start, int end, int sup)
+{
+	jsmntok_t *t;
+
+	if (d->n_tok == d->cap_tok) {
+		unsigned cap;
+		void *grown;
+		if (d->cap_tok >= JSON_MAX_TOKENS) {
+			return -E2BIG;
+		}
+		cap = d->cap_tok * 4 > JSON_MAX_TOKENS ? JSON_MAX_TOKENS : d->cap_tok * 4;
+		grown = realloc(d->tok, (size_t)cap * sizeof(jsmntok_t));
+		if (grown == NULL) {
+			return -ENOMEM;
+		}
+		d->tok = grown;
+		d->cap_tok = cap;
+	}
+	t = &TOK(d)[d->n_tok];
+	t->type = type;
+	t->start = start;
+	t->end = end;
+	t->size = 0;
+	t->parent = sup;
+	if (sup >= 0) {
+		TOK(d)[sup].size++;
+	}
+	return (int)d->n_tok++;
+}
+
+static size_t
+skip_ws(const char *js, size_t i, size_t len)
+{
+	while (i < len && is_ws(js[i])) {
+		i++;
+	}
+	return i;
+}
+
+/*
+ * A literal or number at i: its extent runs to the next delimiter, as in
+ * strict jsmn (which also wants a delimiter after it, even at the end of
+ * the line). Returns the index after it, or 0 when invalid.
+ */
+static size_t
+primitive_end(const char *js, size_t i, size_t len)
+{
+	size_t s = i;
+
+	while (i < len) {
+		char c = js[i];
+		if (is_ws(c) || c == ',' || c == ']' || c == '}') {
+			return valid_primitive(js + s, i - s) ? i : 0;
+		}
+		i++;
+	}
+	return 0;
+}
+
+/* One value at i under sup. Index after it, or <0 (-EINVAL, -E2BIG, -ENOMEM). */
+static ssize_t
+parse_scalar(struct json_doc *d, size_t i, size_t len, int sup)
+{
+	const char *js = d->js;
+	int r;
+
+	if (js[i] == '"') {
+		bool escaped = false;
+		ssize_t e = string_end(js, i + 1, len, &escaped);
+		if (e < 0) {
+			return -EINVAL;
+		}
+		r = tok_push(d, JSMN_STRING, (int)i + 1, (int)e, sup);
+		return r < 0 ? r : e + 1;
+	}
+	if (js[i] != '-' && (js[i] < '0' || js[i] > '9') && js[i] != 't' && js[i] != 'f' &&
+	    js[i] != 'n') {
+		return -EINVAL;
+	}
+	size_t e = primitive_end(js, i, len);
+	if (e == 0) {
+		return -EINVAL;
+	}
+	r = tok_push(d, JSMN_PRIMITIVE, (int)i, (int)e, sup);
+	return r < 0 ? r : (ssize_t)e;
+}
+
+/*
+ * A key at i in object obj, its colon and the white space after it. The
+ * index of its value, or <0; *ret_key is the key's token.
+ */
+static ssize_t
+parse_key(struct json_doc *d, size_t i, size_t len, int obj, int *ret_key)
+{
+	const char *js = d->js;
+	bool escaped = false;
+	ssize_t e;
+	int k;
+
+	if (i >= len || js[i] != '"') {
+		return -EINVAL;
+	}
+	e = string_end(js, i + 1, len, &escaped);
+	if (e < 0) {
+		return -EINVAL;
+	}
+	k = tok_push(d, JSMN_STRING, (int)i + 1, (int)e, obj);
+	if (k < 0) {
+		return k;
+	}
+	d->key_escapes |= escaped;
+	i = skip_ws(js, (size_t)e + 1, len);
+	if (i >= len || js[i] != ':') {
+		return -EINVAL;
+	}
+	*ret_key = k;
+	return (ssize_t)skip_ws(js, i + 1, len);
+}
+
+static int
+parse_onepass(struct json_doc *d, size_t len)
+{
+	const char *js = d->js;
+	jsmntok_t *tok;
+	size_t i = skip_ws(js, 0, len);
+	int sup = -1; /* where the next value goes: a container, a key, or -1 */
+	int t;
+
+	if (i < len && js[i] == '"') {
+		return -EINVAL; /* json_parse_jsmn never accepted a bare string line */
+	}
+	for (;;) {
+		/* a value at i */
+		if (i >= len) {
+			return -EINVAL;
+		}
+		if (js[i] == '{' || js[i] == '[') {
+			bool obj = js[i] == '{';
+			t = tok_push(d, obj ? JSMN_OBJECT : JSMN_ARRAY, (int)i, -1, sup);
+			if (t < 0) {
+				return t;
+			}
+			i = skip_ws(js, i + 1, len);
+			if (i < len && js[i] == (obj ? '}' : ']')) {
+				TOK(d)[t].end = (int)++i;
+			} else if (obj) {
+				ssize_t v = parse_key(d, i, len, t, &sup);
+				if (v < 0) {
+					return (int)v;
+				}
+				i = (size_t)v;
+				continue;
+			} else {
+				sup = t;
+				continue;
+			}
+		} else {
+			ssize_t e = parse_scalar(d, i, len, sup);
+			if (e < 0) {
+				return (int)e;
+			}
+			i = (size_t)e;
+		}
+		/* a value ended at i: close what it completes, then expect the next one */
+		for (;;) {
+			tok = TOK(d);
+			/* the container the last value is in */
+			int c = sup >= 0 && tok[sup].type == JSMN_STRING ? tok[sup].parent : sup;
+			i = skip_ws(js, i, len);
+			if (c < 0) {
+				return i == len ? 0 : -EINVAL;
+			}
+			if (i >= len) {
+				return -EINVAL;
+			}
+			if (js[i] == ',') {
+				i = skip_ws(js, i + 1, len);
+				if (tok[c].type == JSMN_OBJECT) {
+					ssize_t v = parse_key(d, i, len, c, &sup);
+					if (v < 0) {
+						return (int)v;
+					}
+					i = (size_t)v;
+				} else {
+					sup = c;
+				}
+				break;
+			}
+			if (js[i] != (tok[c].type == JSMN_OBJECT ? '}' : ']')) {
+				return -EINVAL;
+			}
+			tok[c].end = (int)++i;
+			sup = tok[c].parent;
+		}
+	}
+}
+
+int
+json_parse(struct json_doc *d, const char *js, size_t len)
+{
+	int r;
+
+	r = doc_start(d, js, len);
+	if (r < 0) {
+		return r;
+	}
+	r = parse_onepass(d, len);
+	if (r < 0) {
+		d->n_tok = 0;
+	}
+	return r;
 }
 
 /*
@@ -794,6 +1032,7 @@ json_get_many(const struct json_doc *d, int obj, const char *const *keys, unsign
 	const jsmntok_t *tok = TOK(d);
 	size_t lens[JSON_GET_MANY_MAX];
 	uint32_t by_len[KEY_LEN_MAX + 1]; /* wanted keys by length, as bits */
+	uint64_t lens_used = 0;            /* the lengths whose by_len entry is set */
 	uint32_t slow = 0;                 /* wanted keys compared the long way */
 	int i, n;
 
@@ -803,11 +1042,13 @@ json_get_many(const struct json_doc *d, int obj, const char *const *keys, unsign
 	if (json_type(d, obj) != JSON_OBJECT || n_keys > JSON_GET_MANY_MAX) {
 		return;
 	}
-	memset(by_len, 0, sizeof(by_len));
+	/* by_len is set only where used (clearing it all was a sixth of this) */
 	for (unsigned k = 0; k < n_keys; k++) {
 		lens[k] = strlen(keys[k]);
 		if (lens[k] <= KEY_LEN_MAX && memchr(keys[k], '\\', lens[k]) == NULL) {
-			by_len[lens[k]] |= 1u << k;
+			uint64_t bit = 1ull << lens[k];
+			by_len[lens[k]] = (lens_used & bit ? by_len[lens[k]] : 0) | 1u << k;
+			lens_used |= bit;
 		} else {
 			slow |= 1u << k;
 		}
@@ -829,9 +1070,13 @@ json_get_many(const struct json_doc *d, int obj, const char *const *keys, unsign
 			}
 		} else {
 			/* no key holds an escape: equal text is equal bytes */
-			uint32_t m = raw_len <= KEY_LEN_MAX ? by_len[raw_len] : 0;
+			uint32_t m = raw_len <= KEY_LEN_MAX && (lens_used >> raw_len & 1) ? by_len[raw_len] : 0;
 			for (; m != 0; m &= m - 1) {
 				unsigned w = (unsigned)__builtin_ctz(m);
+				/* the first byte settles most mismatches without a call */
+				if (raw_len > 0 && raw[0] != keys[w][0]) {
+					continue;
+				}
 				if (memcmp(raw, keys[w], raw_len) == 0) {
 					ret[w] = i + 1;
 				}

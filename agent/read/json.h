@@ -1,12 +1,11 @@
 /*
- * json.h: one JSON line at a time, over jsmn (libjsmn-dev, header-only).
+ * json.h: one JSON line at a time, as jsmn tokens (libjsmn-dev, header-only).
  *
- * json_parse() checks the line's strings itself (a fast, strict string
- * scan), tokenizes the line with jsmn in strict mode with parent links, long
- * strings' contents hidden from it, then validates what jsmn leaves lenient
- * (object keys, literals, numbers, separators, trailing bytes), so a line
- * "parses" only when it is one strict JSON value (RFC 8259). The
- * lookups below walk tokens, so text inside a string is never a field.
+ * json_parse() reads the line once, skipping strings sixteen bytes at a
+ * time, checking the grammar strictly as it goes and writing jsmn's tokens
+ * (strict mode, parent links), so a line "parses" only when it is one
+ * strict JSON value (RFC 8259). The lookups below walk tokens, so text
+ * inside a string is never a field.
  * Tokens grow on demand up to JSON_MAX_TOKENS; the array is reused.
  */
 #ifndef AM_JSON_H
@@ -46,6 +45,13 @@ void json_doc_finish(struct json_doc *d);
  * Returns 0, -EINVAL for invalid JSON, -E2BIG past JSON_MAX_TOKENS, -ENOMEM.
  */
 int json_parse(struct json_doc *d, const char *js, size_t len);
+
+/*
+ * json_parse_jsmn(d, js, len): the same result through jsmn and a separate
+ * validation pass (the earlier parser): the reference the differential
+ * fuzz target and the benchmark compare json_parse with.
+ */
+int json_parse_jsmn(struct json_doc *d, const char *js, size_t len);
 
 /* json_get(d, obj, key): token index of key's value in object obj, or -1. */
 int json_get(const struct json_doc *d, int obj, const char *key);

@@ -1,4 +1,5 @@
 /* lines.c: bounded line reader over plain and zstd files; see lines.h. */
+#define _GNU_SOURCE /* memmem */
 #include "lines.h"
 
 #include <errno.h>
@@ -7,6 +8,9 @@
 #include <unistd.h>
 
 #include <zstd.h>
+#if defined(__SSE2__)
+#include <emmintrin.h> /* baseline on x86-64 */
+#endif
 
 int
 lines_init(struct lines *l, int fd, bool zstd, uint64_t start_offset, size_t max_line)
@@ -173,4 +177,33 @@ lines_next(struct lines *l, const char **ret_line, size_t *ret_len, uint64_t *re
 		l->bytes_read += (uint64_t)r;
 		l->len += (size_t)r;
 	}
+}
+
+bool
+lines_has(const char *line, size_t len, const char *needle, size_t n)
+{
+	size_t i = 0;
+
+#if defined(__SSE2__)
+	if (n >= 4) {
+		/* Compare two inner bytes of the needle at sixteen starts at once
+		 * (its ends are often '"', common in JSON), then check the
+		 * candidates in full. */
+		const size_t a = 1, b = n - 2;
+		const __m128i first = _mm_set1_epi8(needle[a]), last = _mm_set1_epi8(needle[b]);
+		for (; i + b + 16 <= len; i += 16) {
+			__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(line + i + a));
+			__m128i y = _mm_loadu_si128((const __m128i *)(const void *)(line + i + b));
+			unsigned m = (unsigned)_mm_movemask_epi8(
+				_mm_and_si128(_mm_cmpeq_epi8(x, first), _mm_cmpeq_epi8(y, last)));
+			for (; m != 0; m &= m - 1) {
+				size_t at = i + (size_t)__builtin_ctz(m);
+				if (at + n <= len && memcmp(line + at, needle, n) == 0) {
+					return true;
+				}
+			}
+		}
+	}
+#endif
+	return i < len && memmem(line + i, len - i, needle, n) != NULL;
 }

@@ -50,4 +50,11 @@ void lines_finish(struct lines *l);
  */
 int lines_next(struct lines *l, const char **ret_line, size_t *ret_len, uint64_t *ret_offset);
 
+/*
+ * lines_has(line, len, needle, n): whether needle (n bytes) occurs in line,
+ * the sources' prefilter. memmem, sixteen candidate positions at a time:
+ * every line is searched, and most lines are long text without the needle.
+ */
+bool lines_has(const char *line, size_t len, const char *needle, size_t n);
+
 #endif

@@ -1,5 +1,4 @@
 /* source-claude.c: the Claude Code source; see source-claude.h. */
-#define _GNU_SOURCE /* memmem */
 #include "source-claude.h"
 
 #include <errno.h>
@@ -9,6 +8,7 @@
 #include <string.h>
 
 #include "ledger.h"
+#include "lines.h"
 #include "origin.h"
 #include "project.h"
 #include "scan.h"
@@ -139,7 +139,13 @@ claude_dedup_key(const struct claude_obs *obs, const char *rel_path, uint64_t li
 	int n;
 
 	if (obs->has_message_id) {
-		n = snprintf(ret_buf, size, "%s", obs->message_id);
+		/* the common case, once per record: a copy, not a format */
+		size_t len = strlen(obs->message_id);
+		if (len >= size) {
+			return -1;
+		}
+		memcpy(ret_buf, obs->message_id, len + 1);
+		return (int)len;
 	} else if (obs->uuid[0] != '\0') {
 		n = snprintf(ret_buf, size, "line:%s#%s", rel_path, obs->uuid);
 	} else {
@@ -188,7 +194,7 @@ claude_wanted(const char *name)
 static bool
 claude_prefilter(const char *line, size_t len)
 {
-	return memmem(line, len, CLAUDE_NEEDLE, sizeof(CLAUDE_NEEDLE) - 1) != NULL;
+	return lines_has(line, len, CLAUDE_NEEDLE, sizeof(CLAUDE_NEEDLE) - 1);
 }
 
 static bool

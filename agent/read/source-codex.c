@@ -1,5 +1,4 @@
 /* source-codex.c: the Codex CLI source; see source-codex.h. */
-#define _GNU_SOURCE /* memmem */
 #include "source-codex.h"
 
 #include <stdio.h>
@@ -8,6 +7,7 @@
 
 #include "event_id.h"
 #include "ledger.h"
+#include "lines.h"
 #include "origin.h"
 #include "project.h"
 #include "scan.h"
@@ -15,9 +15,9 @@
 bool
 codex_line_wanted(const char *line, size_t len)
 {
-	return memmem(line, len, "\"token_count\"", 13) != NULL ||
-	       memmem(line, len, "\"turn_context\"", 14) != NULL ||
-	       memmem(line, len, "\"session_meta\"", 14) != NULL;
+	return lines_has(line, len, "\"token_count\"", 13) ||
+	       lines_has(line, len, "\"turn_context\"", 14) ||
+	       lines_has(line, len, "\"session_meta\"", 14);
 }
 
 static void

@@ -1,7 +1,9 @@
 /*
- * fuzz-agent-lines.c: untrusted log bytes through the line reader and both
- * tools' line parsers (jsmn, validation, field extraction, Codex state).
+ * fuzz-agent-lines.c: untrusted log bytes through the line reader, the
+ * prefilter's search (against memmem) and both tools' line parsers (the
+ * one-pass JSON parser, field extraction, Codex state).
  */
+#define _GNU_SOURCE /* memmem */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,7 +33,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&cf, 0, sizeof(cf));
 	for (size_t i = 0; i <= size; i++) {
 		if (i == size || p[i] == '\n') {
+			static const char *const needles[] = {"\"usage\"", "\"token_count\"", "ab", "usage"};
 			char key[512];
+			for (size_t k = 0; k < sizeof(needles) / sizeof(needles[0]); k++) {
+				size_t n = strlen(needles[k]);
+				if (lines_has(p + start, i - start, needles[k], n) !=
+				    (memmem(p + start, i - start, needles[k], n) != NULL)) {
+					abort();
+				}
+			}
 			if (claude_line_parse(&doc, p + start, i - start, obs) == CLAUDE_LINE_USAGE) {
 				(void)claude_dedup_key(obs, "projects/x/s.jsonl", start, key, sizeof(key));
 			}

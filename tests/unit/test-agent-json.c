@@ -1,8 +1,20 @@
-/* test-agent-json.c: what counts as JSON, lookups, escapes, null as absent. */
+/*
+ * test-agent-json.c: what counts as JSON, lookups, escapes, null as absent,
+ * and the one-pass parser against the jsmn one on mutated fixture lines.
+ */
+#include <dirent.h>
 #include <errno.h>
+#include <stdio.h>
 
+#include "agent-test-paths.h"
 #include "json.h"
 #include "test.h"
+
+/* the token layout only: json.c compiles jsmn's code */
+#define JSMN_HEADER
+#define JSMN_STRICT
+#define JSMN_PARENT_LINKS
+#include <jsmn.h>
 
 static int
 parse(struct json_doc *d, const char *s)
@@ -195,6 +207,155 @@ TEST(escaped_keys_many)
 	json_doc_finish(&d);
 }
 
+/* A key counts only as a direct member: not deeper, not inside a string. */
+TEST(same_keys_deeper_and_in_strings)
+{
+	struct json_doc d;
+	uint64_t v = 0;
+	static const char *const keys[] = {"usage", "id", "model"};
+	int got[3];
+
+	json_doc_init(&d);
+	ASSERT_EQ(parse(&d, "{\"content\":[{\"usage\":{\"id\":1}},\"\\\"model\\\":\\\"x\\\"\"],"
+			    "\"m\":{\"usage\":{\"usage\":5},\"id\":\"deep\"},"
+			    "\"text\":\"{\\\"usage\\\":{\\\"id\\\":9}}\",\"id\":\"top\"}"),
+		  0);
+	json_get_many(&d, 0, keys, 3, got);
+	ASSERT_EQ(got[0], -1);
+	ASSERT(json_str_eq(&d, got[1], "top"));
+	ASSERT_EQ(got[2], -1);
+	ASSERT_EQ(json_u64(&d, json_path(&d, 0, "m", "usage", "usage", NULL), &v), 1);
+	ASSERT_UINT_EQ(v, 5);
+	ASSERT(json_str_eq(&d, json_path(&d, 0, "m", "id", NULL), "deep"));
+	json_doc_finish(&d);
+}
+
+/* A torn line is never a record: no prefix of a usage line parses. */
+TEST(truncated_lines)
+{
+	struct json_doc d;
+	static const char line[] =
+		"{\"type\":\"assistant\",\"message\":{\"id\":\"msg_\\u00e9\",\"content\":[{\"text\":"
+		"\"a \\\"quoted\\\" back\\\\slash\"}],\"usage\":{\"input_tokens\":12,"
+		"\"cache_creation\":{\"ephemeral_5m_input_tokens\":0}}},\"timestamp\":\"2026-01-01\"}";
+
+	json_doc_init(&d);
+	for (size_t n = 0; n < sizeof(line) - 1; n++) {
+		if (json_parse(&d, line, n) == 0) {
+			TEST_FAIL_("accepted a prefix of %zu bytes", n);
+		}
+	}
+	ASSERT_EQ(json_parse(&d, line, sizeof(line) - 1), 0);
+	json_doc_finish(&d);
+}
+
+/* Both parsers accept the same bytes and give the same tokens. */
+static void
+same_as_jsmn(struct json_doc *fast, struct json_doc *ref, const char *js, size_t len)
+{
+	int a = json_parse(fast, js, len), b = json_parse_jsmn(ref, js, len);
+
+	if ((a == 0) != (b == 0)) {
+		TEST_FAIL_("json_parse %d, json_parse_jsmn %d on: %.*s", a, b, (int)len, js);
+		return;
+	}
+	if (a != 0) {
+		return;
+	}
+	if (fast->n_tok != ref->n_tok || fast->key_escapes != ref->key_escapes) {
+		TEST_FAIL_("%u tokens against %u on: %.*s", fast->n_tok, ref->n_tok, (int)len, js);
+		return;
+	}
+	for (unsigned i = 0; i < fast->n_tok; i++) {
+		const jsmntok_t *x = (const jsmntok_t *)fast->tok + i;
+		const jsmntok_t *y = (const jsmntok_t *)ref->tok + i;
+		if (x->type != y->type || x->start != y->start || x->end != y->end ||
+		    x->size != y->size || x->parent != y->parent) {
+			TEST_FAIL_("token %u differs on: %.*s", i, (int)len, js);
+			return;
+		}
+	}
+}
+
+/* Every line of one fixture file, cut short and with bytes replaced. */
+static void
+mutate_file(struct json_doc *fast, struct json_doc *ref, const char *path)
+{
+	static const char subst[] = {'"', '\\', '{', '}', '[', ']', ',', ':', ' ', '0', 'u', '\x01'};
+	FILE *f = fopen(path, "r");
+	char *line = NULL, *m;
+	size_t cap = 0;
+	ssize_t n;
+
+	ASSERT(f != NULL);
+	while ((n = getline(&line, &cap, f)) > 0) {
+		size_t len = (size_t)n - (line[n - 1] == '\n');
+		size_t step = len / 48 + 1;
+		same_as_jsmn(fast, ref, line, len);
+		for (size_t k = 0; k < len; k += step) {
+			same_as_jsmn(fast, ref, line, k);
+		}
+		m = malloc(len + 1);
+		ASSERT(m != NULL);
+		for (size_t k = 0; k < len; k += step * 2) {
+			for (size_t c = 0; c < sizeof(subst); c++) {
+				memcpy(m, line, len);
+				m[k] = subst[c];
+				same_as_jsmn(fast, ref, m, len);
+			}
+		}
+		free(m);
+	}
+	free(line);
+	fclose(f);
+}
+
+static void
+mutate_dir(struct json_doc *fast, struct json_doc *ref, const char *dir, unsigned *n_files)
+{
+	DIR *dh = opendir(dir);
+	struct dirent *e;
+	char path[4096];
+
+	ASSERT(dh != NULL);
+	while ((e = readdir(dh)) != NULL) {
+		if (e->d_name[0] == '.') {
+			continue;
+		}
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if (e->d_type == DT_DIR) {
+			mutate_dir(fast, ref, path, n_files);
+		} else if (strstr(e->d_name, ".jsonl") != NULL && strstr(e->d_name, ".zst") == NULL) {
+			mutate_file(fast, ref, path);
+			(*n_files)++;
+		}
+	}
+	closedir(dh);
+}
+
+TEST(onepass_matches_jsmn)
+{
+	struct json_doc fast, ref;
+	unsigned n_files = 0;
+
+	json_doc_init(&fast);
+	json_doc_init(&ref);
+	mutate_dir(&fast, &ref, AM_FIXTURES "/claude", &n_files);
+	mutate_dir(&fast, &ref, AM_FIXTURES "/codex", &n_files);
+	ASSERT_GE(n_files, 10);
+	/* the edges the grammar has */
+	static const char *const edges[] = {
+		"123", "123 ", "\"abc\"", " \"abc\" ", "true", "null\t", "[1]x", "{\"a\":1}}",
+		"{\"a\":[1}", "{\"a\":{]}", "[1e]", "[-]", "[01]", "[1.]", "[.5]", "[truex]",
+		"{\"a\\u0062\":1,\"ab\":2}", "{\"k\\\"\":1}", "[\"\\ud83d\\ude00\"]", "{\"a\" :[ ] , \"b\":{ }}",
+	};
+	for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++) {
+		same_as_jsmn(&fast, &ref, edges[i], strlen(edges[i]));
+	}
+	json_doc_finish(&fast);
+	json_doc_finish(&ref);
+}
+
 int
 main(void)
 {
@@ -205,5 +366,8 @@ main(void)
 	RUN(strict);
 	RUN(long_strings_keep_offsets);
 	RUN(escaped_keys_many);
+	RUN(same_keys_deeper_and_in_strings);
+	RUN(truncated_lines);
+	RUN(onepass_matches_jsmn);
 	return 0;
 }
