@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """realtools.py AGENT: the real AI tools' transcripts, scanned, equal what their model APIs billed.
 
-1. Installs the pinned Claude Code and Codex CLI from package-lock.json into a cache
-   directory outside the repo (reused while the lock is unchanged). AM_REALTOOLS_LATEST=1
-   installs the latest release of each instead, into its own cache directory.
+1. Installs the pinned tools of package-lock.json (Claude Code, Codex CLI and the tools
+   canary.py tests) into a cache directory outside the repo (reused while the lock is
+   unchanged). AM_REALTOOLS_LATEST=1 installs the latest release of each instead, into its
+   own cache directory.
 2. Starts loopback stand-ins for the Anthropic Messages API and the OpenAI Responses API
    (standin.py) that stream scripted replies with known usage and record what they billed.
 3. Runs each tool headless in a temporary HOME: Claude Code (`claude -p`) in a new session,
@@ -58,7 +59,7 @@ def npm(args, cwd):
 
 
 def install_tools():
-    """Returns the node_modules/.bin directory holding claude and codex."""
+    """Returns the node_modules/.bin directory holding every tool of package.json."""
     if shutil.which("npm") is None:
         raise SystemExit("npm not found: install nodejs and npm (tests/deps.txt)")
     root = cache_root()
@@ -69,7 +70,9 @@ def install_tools():
         os.makedirs(d, exist_ok=True)
         with open(os.path.join(d, "package.json"), "w") as f:
             json.dump({"name": "aimeter-realtools-latest", "private": True, "version": "0.0.0"}, f)
-        npm(["install"] + [p + "@latest" for p in PACKAGES.values()], d)
+        with open(os.path.join(HERE, "package.json")) as f:
+            names = sorted(json.load(f)["dependencies"])
+        npm(["install"] + [p + "@latest" for p in names], d)
         return os.path.join(d, "node_modules", ".bin")
     lock = open(os.path.join(HERE, "package-lock.json"), "rb").read()
     spec = open(os.path.join(HERE, "package.json"), "rb").read()
@@ -80,12 +83,26 @@ def install_tools():
         shutil.copy(os.path.join(HERE, "package.json"), tmp)
         shutil.copy(os.path.join(HERE, "package-lock.json"), tmp)
         t = time.monotonic()
-        npm(["ci"], tmp)
+        # Not `npm ci`: it refuses this lock, since @qwen-code/qwen-code names optional
+        # platform packages (@teddyzhu/clipboard-*) that do not exist on the registry.
+        # `npm install` follows the lock; the versions are checked against the pins below.
+        npm(["install"], tmp)
+        with open(os.path.join(tmp, "package.json")) as f:
+            pins = json.load(f)["dependencies"]
+        mods = os.path.join(tmp, "node_modules", ".bin")
+        wrong = {p: package_version(mods, p) for p in pins if package_version(mods, p) != pins[p]}
+        if wrong:
+            raise SystemExit("npm installed other versions than pinned: %s" % wrong)
         open(os.path.join(tmp, ".complete"), "w").close()
         shutil.rmtree(d, ignore_errors=True)
         os.rename(tmp, d)
         log("installed the pinned tools into %s in %.1f s" % (d, time.monotonic() - t))
     return os.path.join(d, "node_modules", ".bin")
+
+
+def package_version(bindir, pkg):
+    with open(os.path.join(os.path.dirname(bindir), pkg, "package.json")) as f:
+        return json.load(f)["version"]
 
 
 def tool_versions(bindir):

@@ -7,6 +7,7 @@ Nothing here talks to the network beyond 127.0.0.1.
 """
 import http.server
 import json
+import os
 import threading
 import time
 import uuid
@@ -79,6 +80,10 @@ class _Base(http.server.BaseHTTPRequestHandler):
     def _body(self):
         n = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(n) if n else b""
+        dump = os.environ.get("AMRT_STANDIN_DUMP")
+        if dump:  # For studying a new tool's requests; never set by the tests.
+            with open(dump, "ab") as f:
+                f.write(b"%s %s\n%s\n" % (self.command.encode(), self.path.encode(), raw))
         return json.loads(raw) if raw else {}
 
     def _json(self, code, obj):
@@ -264,9 +269,199 @@ class OpenAIHandler(_Base):
         self._sse(ev)
 
 
-def serve(handler_cls, ledger):
-    """Starts a threaded server on an ephemeral loopback port; returns (server, port)."""
-    cls = type(handler_cls.__name__, (handler_cls,), {"ledger": ledger})
+def _gemini_usage(n):
+    """Distinct usage per call; promptTokenCount includes the cached tokens, thoughts are apart."""
+    prompt, cached, cand, thoughts, tool = 2000 + n, 700 + n, 50 + n, 20 + n, 10 + n
+    meta = {"promptTokenCount": prompt, "candidatesTokenCount": cand, "cachedContentTokenCount": cached,
+            "thoughtsTokenCount": thoughts, "toolUsePromptTokenCount": tool,
+            "totalTokenCount": prompt + cand + thoughts + tool}
+    billed = {"input": prompt - cached + tool, "output": cand + thoughts, "cache_write_5m": 0,
+              "cache_write_1h": 0, "cache_read": cached, "reasoning": thoughts, "web_search": 0}
+    return meta, billed
+
+
+def _placeholder(schema, n):
+    """A value of the JSON-schema type asked for, carrying no text of the conversation."""
+    if schema.get("enum"):
+        return schema["enum"][0]
+    kind = str(schema.get("type", "")).lower()
+    if kind == "object":
+        props = schema.get("properties") or {}
+        return {k: _placeholder(props.get(k) or {}, n) for k in schema.get("required") or []}
+    if kind == "boolean":
+        return True
+    if kind in ("integer", "number"):
+        return n
+    if kind == "array":
+        return []
+    return "%s %d" % (SECRET_REPLY, n)
+
+
+class GeminiHandler(_Base):
+    """POST /v1beta/models/<model>:streamGenerateContent?alt=sse (and :generateContent, :countTokens)."""
+
+    def do_POST(self):
+        body = self._body()
+        path = self.path.split("?")[0]
+        model, _, method = path.rsplit("/", 1)[-1].partition(":")
+        if method == "countTokens":
+            self.ledger.note("gemini countTokens")
+            return self._json(200, {"totalTokens": 7})
+        if method not in ("generateContent", "streamGenerateContent"):
+            self.ledger.note("POST " + self.path)
+            return self._json(404, {"error": {"code": 404, "message": "stand-in", "status": "NOT_FOUND"}})
+        n = self.ledger.next_n()
+        contents = body.get("contents") or []
+        last = contents[-1] if contents else {}
+        parts = last.get("parts") or []
+        text = "\n".join(p.get("text", "") for p in parts if isinstance(p, dict))
+        tool_result = any("functionResponse" in p for p in parts if isinstance(p, dict))
+        tools = {f.get("name") for t in body.get("tools") or [] for f in t.get("functionDeclarations") or []}
+        cfg = body.get("generationConfig") or {}
+        schema = cfg.get("responseJsonSchema") or cfg.get("responseSchema")
+        if schema:
+            # A utility call (the model router's classifier, ...): the JSON its schema asks for.
+            reply, out_parts = "utility", [{"text": json.dumps(_placeholder(schema, n))}]
+        elif "complete_task" in tools and not tool_result:
+            # A sub-agent's turn: it ends by calling complete_task with what its schema requires.
+            decl = [f for t in body.get("tools") or [] for f in t.get("functionDeclarations") or []
+                    if f.get("name") == "complete_task"][0]
+            schema = decl.get("parametersJsonSchema") or decl.get("parameters") or {}
+            props = schema.get("properties") or {}
+            args = {k: _placeholder(props.get(k) or {}, n) for k in schema.get("required") or []}
+            reply, out_parts = "tool_use", [{"functionCall": {"name": "complete_task", "args": args}}]
+        elif "AMRT-TASK" in text and "invoke_agent" in tools and not tool_result:
+            reply, out_parts = "tool_use", [{"text": "%s thinking %d" % (SECRET_REPLY, n), "thought": True},
+                                            {"functionCall": {"name": "invoke_agent", "args": {
+                                                "agent_name": "generalist",
+                                                "prompt": "AMRT-SUB reply with one word"}}}]
+        elif "AMRT-TOOL" in text and "run_shell_command" in tools and not tool_result:
+            reply, out_parts = "tool_use", [{"text": "%s thinking %d" % (SECRET_REPLY, n), "thought": True},
+                                            {"functionCall": {"name": "run_shell_command",
+                                                              "args": {"command": "echo hi"}}}]
+        else:
+            reply = "after_tool" if tool_result else "text"
+            out_parts = [{"text": "%s thinking %d" % (SECRET_REPLY, n), "thought": True},
+                         {"text": "%s %d" % (SECRET_REPLY, n)}]
+        meta, billed = _gemini_usage(n)
+        model_version = model
+        chunks = [{"candidates": [{"content": {"role": "model", "parts": [p]}, "index": 0}],
+                   "modelVersion": model_version, "responseId": "amrt-%04d" % n} for p in out_parts]
+        chunks[-1]["candidates"][0]["finishReason"] = "STOP"
+        chunks[-1]["usageMetadata"] = meta
+        self.ledger.bill(dict(tool="gemini-cli", model=model, day=_utc_day(), n=n, reply=reply,
+                              sub="AMRT-SUB" in text, tools=sorted(t for t in tools if t), **billed))
+        if method == "generateContent":
+            merged = {"candidates": [{"content": {"role": "model", "parts": out_parts}, "index": 0,
+                                      "finishReason": "STOP"}],
+                      "usageMetadata": meta, "modelVersion": model_version, "responseId": "amrt-%04d" % n}
+            return self._json(200, merged)
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        for c in chunks:
+            self.wfile.write(("data: %s\r\n\r\n" % json.dumps(c)).encode())
+            self.wfile.flush()
+        self.close_connection = True
+
+
+SHELL_TOOLS = ("run_shell_command", "bash", "shell", "exec_command", "Bash")
+TASK_TOOLS = ("task", "Task", "agent", "Agent")
+
+
+def _tool_args(schema, n, **fixed):
+    """Arguments for a tool call: what its schema requires, with some values fixed."""
+    args = _placeholder(dict(schema, type="object"), n)
+    props = schema.get("properties") or {}
+    for k, v in fixed.items():
+        if k in props:
+            enum = props[k].get("enum")
+            args[k] = v if not enum or v in enum else enum[0]
+    return args
+
+
+def _openai_usage(n):
+    """Distinct usage per call in OpenAI's meaning: prompt includes cached, completion includes reasoning."""
+    prompt, cached, completion, reasoning = 3000 + n, 800 + n, 90 + n, 30 + n
+    usage = {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion,
+             "prompt_tokens_details": {"cached_tokens": cached},
+             "completion_tokens_details": {"reasoning_tokens": reasoning}}
+    billed = {"input": prompt - cached, "output": completion, "cache_write_5m": 0, "cache_write_1h": 0,
+              "cache_read": cached, "reasoning": reasoning, "web_search": 0}
+    return usage, billed
+
+
+class ChatCompletionsHandler(_Base):
+    """POST .../chat/completions (OpenAI-compatible, streamed or not), as Qwen Code and OpenCode call it."""
+    tool_name = "openai-chat"
+    subagent = "general-purpose"  # The sub-agent type the task tool is asked for.
+
+    def do_POST(self):
+        body = self._body()
+        path = self.path.split("?")[0]
+        if not path.endswith("/chat/completions"):
+            self.ledger.note("POST " + self.path)
+            return self._json(404, {"error": {"message": "stand-in", "type": "not_found"}})
+        n = self.ledger.next_n()
+        model = body.get("model", "")
+        msgs = body.get("messages") or []
+        last = msgs[-1] if msgs else {}
+        content = last.get("content")
+        text = content if isinstance(content, str) else json.dumps(content)
+        # The prompt of this turn: the last user message, whatever tool results followed it.
+        user = [m for m in msgs if m.get("role") == "user"]
+        asked = json.dumps(user[-1].get("content")) if user else ""
+        tool_result = last.get("role") == "tool"
+        decls = {t["function"]["name"]: t["function"].get("parameters") or {}
+                 for t in body.get("tools") or [] if isinstance(t, dict) and t.get("function")}
+        shell = next((t for t in SHELL_TOOLS if t in decls), None)
+        task = next((t for t in TASK_TOOLS if t in decls), None)
+        call = None
+        if not tool_result and "AMRT-TOOL" in asked and shell:
+            call = (shell, _tool_args(decls[shell], n, command="echo hi", description="Say hi",
+                                      is_background=False))
+        elif not tool_result and "AMRT-TASK" in asked and task:
+            call = (task, _tool_args(decls[task], n, description="Sub job", prompt="AMRT-SUB reply with one word",
+                                     subagent_type=self.subagent, agent_type=self.subagent))
+        reply = "tool_use" if call else "after_tool" if tool_result else "text"
+        usage, billed = _openai_usage(n)
+        self.ledger.bill(dict(tool=self.tool_name, model=model, day=_utc_day(), n=n, reply=reply,
+                              sub="AMRT-SUB" in asked, tools=sorted(decls), **billed))
+        cid = "chatcmpl-amrt-%04d" % n
+        think = "%s thinking %d" % (SECRET_REPLY, n)
+        if call:
+            tc = {"index": 0, "id": "call_amrt_%04d" % n, "type": "function",
+                  "function": {"name": call[0], "arguments": json.dumps(call[1])}}
+            message, finish = {"role": "assistant", "content": None, "tool_calls": [tc]}, "tool_calls"
+        else:
+            message, finish = {"role": "assistant", "content": "%s %d" % (SECRET_REPLY, n)}, "stop"
+        if not body.get("stream"):
+            return self._json(200, {"id": cid, "object": "chat.completion", "created": int(time.time()),
+                                    "model": model, "usage": usage,
+                                    "choices": [{"index": 0, "message": dict(message, reasoning_content=think),
+                                                 "finish_reason": finish}]})
+        base = {"id": cid, "object": "chat.completion.chunk", "created": int(time.time()), "model": model}
+        deltas = [{"role": "assistant", "content": ""}, {"reasoning_content": think}]
+        deltas.append({"tool_calls": message["tool_calls"]} if call else {"content": message["content"]})
+        chunks = [dict(base, choices=[{"index": 0, "delta": d, "finish_reason": None}]) for d in deltas]
+        chunks.append(dict(base, choices=[{"index": 0, "delta": {}, "finish_reason": finish}]))
+        chunks.append(dict(base, choices=[], usage=usage))
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        for c in chunks:
+            self.wfile.write(("data: %s\n\n" % json.dumps(c)).encode())
+        self.wfile.write(b"data: [DONE]\n\n")
+        self.wfile.flush()
+        self.close_connection = True
+
+
+def serve(handler_cls, ledger, **attrs):
+    """Starts a threaded server on an ephemeral loopback port; returns (server, port).
+    attrs set class attributes of the handler, such as the tool name it bills under."""
+    cls = type(handler_cls.__name__, (handler_cls,), dict(attrs, ledger=ledger))
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), cls)
     srv.daemon_threads = True
     threading.Thread(target=srv.serve_forever, daemon=True).start()
