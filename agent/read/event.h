@@ -10,7 +10,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
-enum event_tool { EVENT_TOOL_CLAUDE, EVENT_TOOL_CODEX, EVENT_TOOL_MAX };
+enum event_tool {
+	EVENT_TOOL_CLAUDE,
+	EVENT_TOOL_CODEX,
+	EVENT_TOOL_GEMINI,
+	EVENT_TOOL_QWEN,
+	EVENT_TOOL_MAX
+};
 
 /* How the calls of a root are paid for (the wire's BillingMode, by name in JSONL). */
 enum event_billing {

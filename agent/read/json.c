@@ -765,6 +765,20 @@ json_str_eq(const struct json_doc *d, int t, const char *s)
 }
 
 int
+json_next(const struct json_doc *d, int arr, int prev)
+{
+	int i;
+
+	if (json_type(d, arr) != JSON_ARRAY || TOK(d)[arr].size == 0 ||
+	    (prev >= 0 && (prev <= arr || (unsigned)prev >= d->n_tok))) {
+		return -1;
+	}
+	i = prev < 0 ? arr + 1 : skip(d, prev);
+	/* an element starts inside the array; the first token past it does not */
+	return (unsigned)i < d->n_tok && TOK(d)[i].start < TOK(d)[arr].end ? i : -1;
+}
+
+int
 json_get(const struct json_doc *d, int obj, const char *key)
 {
 	int found = -1;

@@ -60,6 +60,9 @@ int json_get(const struct json_doc *d, int obj, const char *key);
 void json_get_many(const struct json_doc *d, int obj, const char *const *keys, unsigned n_keys,
 		   int *ret);
 
+/* json_next(d, arr, prev): the element of array arr after token prev (-1: the first), or -1. */
+int json_next(const struct json_doc *d, int arr, int prev);
+
 /* json_path(d, obj, ...): json_get along NULL-terminated keys, or -1. */
 int json_path(const struct json_doc *d, int obj, ...);
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""canary.py TOOL: a real AI tool's own files record exactly what its model API billed.
+"""canary.py TOOL [AGENT]: a real AI tool's own files record exactly what its model API billed.
 
 The format canary for the tools the agent does not read yet (gemini-cli, qwen-code,
 opencode, copilot-cli). It installs the pinned tool with realtools.py's cache (or the
@@ -12,11 +12,17 @@ fails here loudly. Calls the tool is known not to record (docs/tool-formats.md) 
 and must be exactly those. AM_REALTOOLS_KEEP=1 keeps the temporary HOME to study it;
 AM_REALTOOLS_FIXTURES=DIR writes the files the tool wrote, sanitized, to DIR/<tool>
 (tests/fixtures/<tool> was made so).
+
+With AGENT (aimeter-agent), for a tool the agent reads (its canary module has
+agent_args), `AGENT scan --format jsonl` over what the tool wrote is one more reader that
+must equal the bills, and no text of the scripted conversation may be in its output.
 """
 import collections
 import importlib
 import os
+import json
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -57,8 +63,32 @@ def compare(name, billed, recorded):
     return bad
 
 
+def agent_scan(agent, tool, args, home):
+    """The agent's events of tool over what the tool wrote, as canary records."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIMETER_")}
+    env.update(HOME=home, TZ="UTC", AIMETER_STATE_DIR=os.path.join(home, "aimeter-state"))
+    p = subprocess.run([agent, "scan", "--format", "jsonl", "--user", "rt@example.com"] + args,
+                       env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=300)
+    if p.returncode != 0:
+        raise SystemExit("scan failed (%d): %s" % (p.returncode, p.stderr.decode(errors="replace")))
+    out = p.stdout.decode()
+    leaked = [m for m in (standin.SECRET_PROMPT, standin.SECRET_REPLY, "AMRT-", home) if m in out]
+    assert not leaked, "text from the conversation is in the scan output: %s" % leaked
+    recs = []
+    for line in out.splitlines():
+        e = json.loads(line)
+        if e["tool"] == tool:
+            recs.append({"model": e["model"], "day": e["ts"][:10], "input": e["input_tokens"],
+                         "output": e["output_tokens"], "cache_read": e["cache_read_tokens"],
+                         "cache_write_5m": e["cache_write_5m_tokens"],
+                         "cache_write_1h": e["cache_write_1h_tokens"],
+                         "reasoning": e["reasoning_tokens"]})
+    return recs
+
+
 def main():
     tool = sys.argv[1]
+    agent = os.path.abspath(sys.argv[2]) if len(sys.argv) > 2 else None
     mod = importlib.import_module(TOOLS[tool])
     t0 = time.monotonic()
     bindir = realtools.install_tools()
@@ -77,7 +107,11 @@ def main():
                 mod.unrecorded(c), c["n"], c["model"]))
         billed = [c for c in ledger.calls if not mod.unrecorded(c)]
         bad = []
-        for name, records, holds in mod.read(root, home):
+        readers = list(mod.read(root, home))
+        if agent is not None and hasattr(mod, "agent_args"):
+            readers.append(("agent scan", agent_scan(agent, tool, mod.agent_args(root, home), home),
+                            lambda c: True))
+        for name, records, holds in readers:
             bad += compare(name, [c for c in billed if holds(c)], records)
         for b in bad:
             print("MISMATCH " + b)
