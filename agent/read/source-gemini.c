@@ -17,7 +17,7 @@ gemini_line_wanted(const char *line, size_t len)
 	       memmem(line, len, "\"sessionId\"", 11) != NULL;
 }
 
-/* tokens {input, output, cached, thoughts, tool}: 1 when an object, 0 when null or absent, -1 bad. */
+/* tokens {input, output, cached, thoughts, tool}: 1 when counts, 0 when null, absent or all zero, -1 bad. */
 static int
 tokens(const struct json_doc *d, int t, uint64_t tok[EVENT_BUCKET_MAX])
 {
@@ -41,7 +41,8 @@ tokens(const struct json_doc *d, int t, uint64_t tok[EVENT_BUCKET_MAX])
 	tok[EVENT_CACHE_READ] = v[2];
 	tok[EVENT_OUTPUT] = v[1] + v[3];
 	tok[EVENT_REASONING] = v[3];
-	return 1;
+	/* a call whose counts are all zero is not an event (specs/more-tools.md) */
+	return tok[EVENT_INPUT] + tok[EVENT_CACHE_READ] + tok[EVENT_OUTPUT] > 0 ? 1 : 0;
 }
 
 /* One message object: 1 when it is a call (o filled), 0 when not usage, -1 when bad. */
