@@ -20,6 +20,7 @@ qwen_line_wanted(const char *line, size_t len)
 
 enum { P, C, K, T, TT, N_COUNTS };
 
+/* The api_response counts as buckets: 1, 0 when all zero, -1 when bad. */
 static int
 counts(const struct json_doc *d, int ev, uint64_t tok[EVENT_BUCKET_MAX])
 {
@@ -43,14 +44,15 @@ counts(const struct json_doc *d, int ev, uint64_t tok[EVENT_BUCKET_MAX])
 	tok[EVENT_CACHE_READ] = v[K];
 	tok[EVENT_OUTPUT] = out;
 	tok[EVENT_REASONING] = v[T] < out ? v[T] : out;
-	return 0;
+	/* a call whose counts are all zero is not an event (specs/more-tools.md) */
+	return tok[EVENT_INPUT] + tok[EVENT_CACHE_READ] + out > 0 ? 1 : 0;
 }
 
 enum qwen_line
 qwen_line_parse(struct json_doc *doc, const char *line, size_t len, struct qwen_obs *o)
 {
 	char ts[64];
-	int ev;
+	int ev, r;
 
 	if (json_parse(doc, line, len) < 0) {
 		return QWEN_LINE_INVALID;
@@ -62,8 +64,11 @@ qwen_line_parse(struct json_doc *doc, const char *line, size_t len, struct qwen_
 		return QWEN_LINE_OTHER;
 	}
 	if (json_str(doc, json_get(doc, 0, "uuid"), o->key, sizeof(o->key)) <= 0 ||
-	    counts(doc, ev, o->tok) < 0) {
+	    (r = counts(doc, ev, o->tok)) < 0) {
 		return QWEN_LINE_BAD;
+	}
+	if (r == 0) {
+		return QWEN_LINE_OTHER;
 	}
 	if ((json_str(doc, json_get(doc, 0, "timestamp"), ts, sizeof(ts)) < 0 ||
 	     event_ts_parse(ts, &o->ts_ms) < 0) &&

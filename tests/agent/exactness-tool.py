@@ -48,6 +48,11 @@ TOOLS = {
                     "midnight", "model_change", "usage_text_in_string", "invalid_lines",
                     "torn_last_line"],
                    lambda n: n.endswith(".jsonl")),
+    "qwen-code": ("qwen", "--qwen-dir",
+                  ["openai_compatible", "gemini_native", "null_fields", "zero_counts", "memory_extractor",
+                   "subagent_call", "continued", "model_change", "midnight", "compression_rewind",
+                   "branch_copy", "usage_text_in_string", "invalid_lines", "torn_last_line"],
+                  lambda n: n.endswith(".jsonl")),
 }
 
 
