@@ -151,12 +151,19 @@ in_chats(struct scan *s, void *ctx, enum event_tool tool, const char *path, cons
 	}
 }
 
-static void
-gemini_walk(struct scan *s, const struct scan_root *root, scan_file_cb *cb, void *ctx)
+void
+gemini_walk_chats(struct scan *s, const struct scan_root *root, const char *sub, scan_file_cb *cb,
+		  void *ctx)
 {
 	struct chats_only c = {cb, ctx};
 
-	scan_walk_dir(s, root, root->path, "tmp", in_chats, &c);
+	scan_walk_dir(s, root, root->path, sub, in_chats, &c);
+}
+
+static void
+gemini_walk(struct scan *s, const struct scan_root *root, scan_file_cb *cb, void *ctx)
+{
+	gemini_walk_chats(s, root, "tmp", cb, ctx);
 }
 
 static bool
@@ -207,9 +214,9 @@ gemini_read_line(struct scan *s, const struct source_file *file, const char *lin
 	}
 }
 
-static int
-gemini_key(const void *key_src, const struct source_file *file, uint64_t off, char *ret,
-	   size_t size)
+int
+gemini_string_key(const void *key_src, const struct source_file *file, uint64_t off, char *ret,
+		  size_t size)
 {
 	int n = snprintf(ret, size, "%s", (const char *)key_src);
 
@@ -239,18 +246,10 @@ gemini_cursor_decode(struct scan_cursor *cur, struct blob_r *r)
 	blob_get_str(r, f->model, sizeof(f->model));
 }
 
-/* settings.json security.auth.selectedType: how the calls are paid for. */
-static enum event_billing
-gemini_billing(const char *root, const struct owned *o)
+enum event_billing
+gemini_auth_billing(const char *root, const struct owned *o, const struct gemini_auth *modes,
+		    size_t n)
 {
-	static const struct {
-		const char *type;
-		enum event_billing mode;
-	} modes[] = {
-		{"oauth-personal", EVENT_BILLING_SUBSCRIPTION},
-		{"gemini-api-key", EVENT_BILLING_API},
-		{"vertex-ai", EVENT_BILLING_CLOUD},
-	};
 	struct json_doc doc;
 	char path[4200], *buf;
 	enum event_billing mode = EVENT_BILLING_UNKNOWN;
@@ -259,7 +258,7 @@ gemini_billing(const char *root, const struct owned *o)
 	snprintf(path, sizeof(path), "%s/settings.json", root);
 	if ((buf = origin_load_json(path, o, &doc)) != NULL) {
 		int t = json_path(&doc, 0, "security", "auth", "selectedType", NULL);
-		for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		for (size_t i = 0; i < n; i++) {
 			if (json_str_eq(&doc, t, modes[i].type)) {
 				mode = modes[i].mode;
 			}
@@ -268,6 +267,19 @@ gemini_billing(const char *root, const struct owned *o)
 	}
 	json_doc_finish(&doc);
 	return mode;
+}
+
+/* Google login (free tier or Code Assist), an API key, Vertex AI. */
+static enum event_billing
+gemini_billing(const char *root, const struct owned *o)
+{
+	static const struct gemini_auth modes[] = {
+		{"oauth-personal", EVENT_BILLING_SUBSCRIPTION},
+		{"gemini-api-key", EVENT_BILLING_API},
+		{"vertex-ai", EVENT_BILLING_CLOUD},
+	};
+
+	return gemini_auth_billing(root, o, modes, sizeof(modes) / sizeof(modes[0]));
 }
 
 const struct source_ops source_gemini = {
@@ -282,7 +294,7 @@ const struct source_ops source_gemini = {
 	.wanted = gemini_wanted,
 	.prefilter = gemini_line_wanted,
 	.read_line = gemini_read_line,
-	.dedup_key = gemini_key,
+	.dedup_key = gemini_string_key,
 	.cursor_encode = gemini_cursor_encode,
 	.cursor_decode = gemini_cursor_decode,
 	.billing = gemini_billing,

@@ -65,4 +65,23 @@ bool gemini_line_wanted(const char *line, size_t len);
 enum gemini_line gemini_line_parse(struct json_doc *doc, const char *line, size_t len,
 				   struct gemini_file *f, gemini_obs_cb *cb, void *ctx);
 
+/*
+ * Shared with Qwen Code, a fork of Gemini CLI that keeps its layout:
+ * gemini_walk_chats(s, root, sub, cb, ctx) offers the .jsonl files below a
+ * chats/ dir under root/sub; gemini_string_key is a dedup_key whose key_src
+ * is the key itself; gemini_auth_billing(root, o, modes, n) maps
+ * settings.json security.auth.selectedType through modes (else unknown).
+ */
+struct gemini_auth {
+	const char *type;
+	enum event_billing mode;
+};
+
+void gemini_walk_chats(struct scan *s, const struct scan_root *root, const char *sub,
+		       scan_file_cb *cb, void *ctx);
+int gemini_string_key(const void *key_src, const struct source_file *file, uint64_t off,
+		      char *ret, size_t size);
+enum event_billing gemini_auth_billing(const char *root, const struct owned *o,
+				       const struct gemini_auth *modes, size_t n);
+
 #endif

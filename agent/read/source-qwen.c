@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "origin.h"
 #include "project.h"
 #include "scan.h"
+#include "source-gemini.h"
 
 #define API_RESPONSE "qwen-code.api_response"
 
@@ -97,29 +97,11 @@ qwen_default_roots(const char *home, const char *xdg, char *ret, size_t size)
 	snprintf(ret, size, "%s/.qwen", home);
 }
 
-/* Sessions are projects/<project>/chats/<sessionId>.jsonl. */
-struct chats_only {
-	scan_file_cb *cb;
-	void *ctx;
-};
-
-static void
-in_chats(struct scan *s, void *ctx, enum event_tool tool, const char *path, const char *rel,
-	 uint16_t origin, const struct stat *st)
-{
-	const struct chats_only *c = ctx;
-
-	if (strstr(rel, "/chats/") != NULL) {
-		c->cb(s, c->ctx, tool, path, rel, origin, st);
-	}
-}
-
+/* Sessions are projects/<project>/chats/<sessionId>.jsonl, Gemini CLI's layout. */
 static void
 qwen_walk(struct scan *s, const struct scan_root *root, scan_file_cb *cb, void *ctx)
 {
-	struct chats_only c = {cb, ctx};
-
-	scan_walk_dir(s, root, root->path, "projects", in_chats, &c);
+	gemini_walk_chats(s, root, "projects", cb, ctx);
 }
 
 static bool
@@ -156,38 +138,16 @@ qwen_read_line(struct scan *s, const struct source_file *file, const char *line,
 	(void)scan_record(s, EVENT_TOOL_QWEN, file, off, cur, &rec);
 }
 
-static int
-qwen_key(const void *key_src, const struct source_file *file, uint64_t off, char *ret,
-	 size_t size)
-{
-	int n = snprintf(ret, size, "%s", (const char *)key_src);
-
-	(void)file;
-	(void)off;
-	return n < 0 || (size_t)n >= size ? -1 : n;
-}
-
 /* settings.json security.auth.selectedType: qwen-oauth is the free tier, openai an API key. */
 static enum event_billing
 qwen_billing(const char *root, const struct owned *o)
 {
-	struct json_doc doc;
-	char path[4200], *buf;
-	enum event_billing mode = EVENT_BILLING_UNKNOWN;
+	static const struct gemini_auth modes[] = {
+		{"qwen-oauth", EVENT_BILLING_SUBSCRIPTION},
+		{"openai", EVENT_BILLING_API},
+	};
 
-	json_doc_init(&doc);
-	snprintf(path, sizeof(path), "%s/settings.json", root);
-	if ((buf = origin_load_json(path, o, &doc)) != NULL) {
-		int t = json_path(&doc, 0, "security", "auth", "selectedType", NULL);
-		if (json_str_eq(&doc, t, "qwen-oauth")) {
-			mode = EVENT_BILLING_SUBSCRIPTION;
-		} else if (json_str_eq(&doc, t, "openai")) {
-			mode = EVENT_BILLING_API;
-		}
-		free(buf);
-	}
-	json_doc_finish(&doc);
-	return mode;
+	return gemini_auth_billing(root, o, modes, sizeof(modes) / sizeof(modes[0]));
 }
 
 const struct source_ops source_qwen = {
@@ -202,7 +162,7 @@ const struct source_ops source_qwen = {
 	.wanted = qwen_wanted,
 	.prefilter = qwen_line_wanted,
 	.read_line = qwen_read_line,
-	.dedup_key = qwen_key,
+	.dedup_key = gemini_string_key,
 	.cursor_encode = NULL,
 	.cursor_decode = NULL,
 	.billing = qwen_billing,
