@@ -79,7 +79,10 @@ qwen_line_parse(struct json_doc *doc, const char *line, size_t len, struct qwen_
 	if (json_str(doc, json_get(doc, ev, "model"), o->model, sizeof(o->model)) <= 0) {
 		snprintf(o->model, sizeof(o->model), "unknown");
 	}
-	if (json_str(doc, json_get(doc, 0, "sessionId"), o->session, sizeof(o->session)) < 0) {
+	/* a /branch copy names the session that made (and paid for) the call */
+	if (json_str(doc, json_path(doc, 0, "forkedFrom", "sessionId", NULL), o->session,
+		     sizeof(o->session)) <= 0 &&
+	    json_str(doc, json_get(doc, 0, "sessionId"), o->session, sizeof(o->session)) < 0) {
 		o->session[0] = '\0';
 	}
 	if (json_str(doc, json_get(doc, 0, "cwd"), o->cwd, sizeof(o->cwd)) < 0) {
