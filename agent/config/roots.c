@@ -78,7 +78,7 @@ source_roots(struct roots *r, const struct source_ops *src, const struct agent_c
 	if (env_ok && conf != NULL && conf[0] != '\0') {
 		return add_list(r, src->tool, conf);
 	}
-	if (env_ok && (e = getenv(src->env)) != NULL && e[0] != '\0') {
+	if (env_ok && src->env != NULL && (e = getenv(src->env)) != NULL && e[0] != '\0') {
 		return add_list(r, src->tool, e);
 	}
 	src->default_roots(home, env_ok ? getenv("XDG_CONFIG_HOME") : NULL, list, sizeof(list));

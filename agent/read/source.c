@@ -7,12 +7,16 @@
 #include "source-claude.h"
 #include "source-codex.h"
 #include "source-copilot.h"
+#include "source-gemini.h"
+#include "source-qwen.h"
 
 const struct source_ops *const source_table[EVENT_TOOL_MAX] = {
 	[EVENT_TOOL_CLAUDE] = &source_claude,
 	[EVENT_TOOL_CODEX] = &source_codex,
 	[EVENT_TOOL_COPILOT] = &source_copilot,
 	[EVENT_TOOL_AMP] = &source_amp,
+	[EVENT_TOOL_GEMINI] = &source_gemini,
+	[EVENT_TOOL_QWEN] = &source_qwen,
 };
 
 const struct source_ops *

@@ -41,6 +41,18 @@ TOOLS = {
              "total_only", "streaming", "message_timestamp", "midnight", "model_change",
              "copied_thread", "half_written", "pretty", "compact", "usage_text_in_string"],
             lambda n: n.endswith(".json")),
+    "gemini-cli": ("gemini", "--gemini-dir",
+                   ["checkpoint_start", "message_reappended", "tokens_null_then_set", "tokens_null",
+                    "zero_tokens", "model_missing", "fields_missing", "checkpoint_only_message",
+                    "checkpoint_drops", "rewind", "resumed", "sub_agent", "copied_session",
+                    "midnight", "model_change", "usage_text_in_string", "invalid_lines",
+                    "torn_last_line"],
+                   lambda n: n.endswith(".jsonl")),
+    "qwen-code": ("qwen", "--qwen-dir",
+                  ["openai_compatible", "gemini_native", "null_fields", "zero_counts", "memory_extractor",
+                   "subagent_call", "continued", "model_change", "midnight", "compression_rewind",
+                   "branch_copy", "usage_text_in_string", "invalid_lines", "torn_last_line"],
+                  lambda n: n.endswith(".jsonl")),
 }
 
 

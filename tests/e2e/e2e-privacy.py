@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Marker strings planted in prompts, replies, tool inputs, working
 directories, branch names and remote URLs of the generated logs (asserted to
-be there first) never appear in any byte the agent sends (decompressed
+be there first; the generators of Gemini CLI, Qwen Code, Copilot CLI and Amp plant their own) never appear in any byte the agent sends (decompressed
 request bodies, recorded by a TLS proxy) or keeps in its spool and state.
 Totals stay exact."""
 import json
@@ -91,9 +91,19 @@ try:
         if m.encode() not in blob:
             h.fail("marker for %s was not planted" % k)
     h.log("planted %s in %d bytes of logs" % (", ".join(MARK.values()), len(blob)))
+    # The newer tools: their generators plant markers of their own (markers.json).
+    sources = "[sources]\n"
+    for tool, key in (("gemini-cli", "gemini"), ("qwen-code", "qwen"),
+                      ("copilot-cli", "copilot"), ("amp", "amp")):
+        out = os.path.join(c.dir, tool)
+        h.run([sys.executable, os.path.join(os.path.dirname(h.GEN), "gen-" + tool), out])
+        want.update(h.truth_totals(out))
+        for k, m in json.load(open(os.path.join(out, "markers.json"))).items():
+            MARK["%s %s" % (tool, k)] = m.split()[0]  # the ASCII part
+        sources += "%s_dirs = %s\n" % (key, os.path.join(out, key))
 
     rec = h.Recorder(c)
-    a = h.Agent(c, logs, url=rec.url, extra="[ship]\nbatch_events = 200\n")
+    a = h.Agent(c, logs, url=rec.url, extra=sources + "[ship]\nbatch_events = 200\n")
     a.start()
     h.wait_totals(c, want, agent=a)
     a.stop()

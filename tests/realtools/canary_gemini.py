@@ -17,6 +17,11 @@ HANDLER_ATTRS = {}
 MODELS = ["gemini-2.5-pro", "gemini-2.5-flash"]
 
 
+def agent_args(root, home):
+    """The agent reads tmp/*/chats/ below ~/.gemini (source-gemini.c)."""
+    return ["--gemini-dir", os.path.dirname(root)]
+
+
 def unrecorded(call):
     # The model router's classifier (model "auto") is billed but never written to a chat file.
     return "model router classifier" if call["reply"] == "utility" else None

@@ -22,6 +22,11 @@ HANDLER_ATTRS = {"tool_name": "qwen-code", "subagent": "general-purpose"}
 MODELS = ["qwen3-coder-plus", "qwen3-max"]
 
 
+def agent_args(root, home):
+    """The agent reads projects/*/chats/ below ~/.qwen (source-qwen.c)."""
+    return ["--qwen-dir", os.path.dirname(root)]
+
+
 def unrecorded(call):
     return None  # The telemetry records hold every call.
 
