@@ -1,7 +1,7 @@
 /*
  * rep.h: what the finance and platform report commands (issue 7) share:
  * period arguments and an identity's HMAC (output: print.h). Every command
- * here is a thin shell over SQL in collector/migrations/01xx;
+ * here is a thin shell over SQL in collector/schema/ (one object per file);
  * docs/reports-finance.md describes the views.
  */
 #ifndef AM_CTL_REP_H
