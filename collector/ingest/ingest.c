@@ -76,6 +76,11 @@ ingest_next_job(void *owner)
 		if (job != NULL) {
 			return job;
 		}
+		if (ing->head == item) {
+			/* Out of memory before taking a batch: leave the queue to the
+			 * next pull rather than spin here with the loop blocked. */
+			return NULL;
+		}
 	}
 	return NULL;
 }
