@@ -479,7 +479,7 @@ opencode_read_file(struct scan *s, const struct source_file *file, int fd,
 	struct sqlite_ro db;
 	int r = 0;
 
-	if (scan_name_ends(file->path, ".json")) {
+	if (scan_name_ends(file->rel, ".json")) {
 		return -ENOTSUP; /* a legacy message file: read whole */
 	}
 	s->stat[SCAN_FILES]++;
