@@ -9,9 +9,10 @@
    open (uncommitted rows): exactly the committed events, and the writer's -wal survives.
 4. `collect` over a database that grows (gen-opencode's writes replayed in chunks into WAL
    databases, each chunk's first writes held uncommitted by an open transaction during one
-   pass and committed after it; legacy files appearing on the way) gives exactly the events
-   of one scan of the final state, ids and every field included, and its state holds no
-   path and no planted text.
+   pass and committed after it; legacy files appearing on the way; a database locked by a
+   rollback-journal writer during one pass, read on the next although nothing changed)
+   gives exactly the events of one scan of the final state, ids and every field included,
+   and its state holds no path and no planted text.
 5. Privacy: no planted text (prompts, replies, reasoning, tool inputs, working directory,
    credentials) in any output or state.
 """
@@ -107,6 +108,13 @@ def main():
         state = os.path.join(work, "state")
         rnd = random.Random(11)
         conns, got, passes, i = {}, [], 0, 0
+
+        def collect():
+            o, _ = ex.run_agent(agent, work, "collect", "--state-dir", state, "--settle", "0",
+                                "--user", USER, "--opencode-dir", inc)
+            ex.no_markers("collect's output", o.encode(), marks)
+            return ex.events(o)
+
         while i < len(ops):
             n = rnd.randint(1, 60)
             chunk, i = ops[i:i + n], i + n
@@ -118,25 +126,41 @@ def main():
             for d in dbs:
                 conns[d].execute("BEGIN IMMEDIATE")
             g.apply(inc, held, conns)
-            o, _ = ex.run_agent(agent, work, "collect", "--state-dir", state, "--settle", "0",
-                                "--user", USER, "--opencode-dir", inc)
-            got += ex.events(o)
-            ex.no_markers("collect's output", o.encode(), marks)
+            got += collect()
             for d in dbs:
                 conns[d].execute("COMMIT")
             g.apply(inc, rest, conns)
-            o, _ = ex.run_agent(agent, work, "collect", "--state-dir", state, "--settle", "0",
-                                "--user", USER, "--opencode-dir", inc)
-            got += ex.events(o)
+            got += collect()
             passes += 2
         for c in conns.values():
             c.close()
-        o, _ = ex.run_agent(agent, work, "collect", "--state-dir", state, "--settle", "0",
-                            "--user", USER, "--opencode-dir", inc)
-        got += ex.events(o)
+        got += collect()
+        # A database locked by a rollback-journal writer: busy during one pass, read on the
+        # next one although no file changed.
+        locked = os.path.join(inc, "opencode-rb.db")
+        w = sqlite3.connect(locked, isolation_level=None)
+        w.execute("PRAGMA journal_mode=delete")
+        for stmt in g.SCHEMA[:2]:
+            w.execute(stmt)
+        data = {"role": "assistant", "modelID": "gpt-5.1-codex", "providerID": "opencode",
+                "tokens": {"input": 3, "output": 4, "reasoning": 0, "cache": {"read": 0, "write": 0}},
+                "time": {"created": 1796000000000, "completed": 1796000000100}}
+        w.execute("INSERT INTO message VALUES ('msg_locked', 'ses_l', 1, 1, ?)", [json.dumps(data)])
+        got += collect()
+        w.execute("INSERT INTO message VALUES ('msg_locked2', 'ses_l', 1, 1, ?)", [json.dumps(data)])
+        w.execute("BEGIN EXCLUSIVE")
+        n = len(got)
+        got += collect()
+        assert len(got) == n, "events from a database locked by its writer"
+        w.execute("ROLLBACK")
+        got += collect()
+        assert len(got) == n + 1, "the locked database was not read once free (%d)" % (len(got) - n)
+        w.close()
         final, _, _ = scan(agent, work, inc)
         key = lambda e: e["event_id"]  # noqa: E731
-        ex.check_totals("opencode", final, truth, t["billing"])
+        # the generated data plus the locked database's two messages
+        assert len(final) == len(scanned) + 2, (len(final), len(scanned))
+        ex.check_totals("opencode", [e for e in final if e["session"] != "ses_l"], truth, t["billing"])
         want, got = sorted(final, key=key), sorted(got, key=key)
         if got != want:
             a, b = {key(e): e for e in want}, {key(e): e for e in got}
