@@ -2,6 +2,7 @@
 #include "source.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "source-amp.h"
 #include "source-claude.h"
@@ -34,4 +35,13 @@ source_string_key(const void *key_src, const struct source_file *file, uint64_t 
 	(void)file;
 	(void)off;
 	return n < 0 || (size_t)n >= size ? -1 : n;
+}
+
+bool
+source_whole_file(const struct source_ops *src, const char *path)
+{
+	size_t n = strlen(path), k = src->whole_suffix != NULL ? strlen(src->whole_suffix) : 0;
+
+	return src->whole_file ||
+	       (k > 0 && n >= k && memcmp(path + n - k, src->whole_suffix, k) == 0);
 }

@@ -13,8 +13,9 @@ Amp, gen-amp):
 4. Every model the generator names is in the price book (`report daily --json`: nothing
    unpriced; Copilot's premium requests are valued at API list prices, as the spec decides).
 5. `collect` over the same files changing (each cut at a random byte, then completed: a
-   resumed session appended to, a thread document rewritten whole) gives exactly the
-   events of one scan, ids and every field included.
+   resumed session appended to, a thread document rewritten whole; first through the
+   versions a generator's stages.json lists, as the tool rewrote a document in place)
+   gives exactly the events of one scan, ids and every field included.
 """
 import collections
 import json
@@ -46,8 +47,11 @@ TOOLS = {
                     "zero_tokens", "model_missing", "fields_missing", "checkpoint_only_message",
                     "checkpoint_drops", "rewind", "resumed", "sub_agent", "copied_session",
                     "midnight", "model_change", "usage_text_in_string", "invalid_lines",
-                    "torn_last_line"],
-                   lambda n: n.endswith(".jsonl")),
+                    "torn_last_line", "legacy_session", "legacy_torn_write", "legacy_nulls",
+                    "legacy_tokens_null_then_set", "legacy_resumed_jsonl", "legacy_rewind",
+                    "legacy_copied", "legacy_sub_agent"],
+                   lambda n: n.endswith(".jsonl") or (n.endswith(".json") and n not in (
+                       "settings.json", "logs.json") and not n.startswith("checkpoint-"))),
     "qwen-code": ("qwen", "--qwen-dir",
                   ["openai_compatible", "gemini_native", "null_fields", "zero_counts", "memory_extractor",
                    "subagent_call", "continued", "model_change", "midnight", "compression_rewind",
@@ -118,15 +122,18 @@ def stages(data, rnd):
     return out + [data]
 
 
-def grow(src, dst, rnd, wanted):
-    """Copies src to dst with every file the agent reads at its first stage; returns the stages."""
+def grow(src, dst, rnd, wanted, written):
+    """Copies src to dst with every file the agent reads at its first stage; returns the stages.
+    written: {path below src: [versions]}, what the tool wrote before the final file (the
+    generator's stages.json: a document rewritten in place), read through first."""
     shutil.copytree(src, dst)
     st = {}
     for d, _, files in os.walk(dst):
         for n in files:
             if wanted(n):
                 p = os.path.join(d, n)
-                st[p] = stages(open(p, "rb").read(), rnd)
+                before = [v.encode() for v in written.get(os.path.relpath(p, dst), [])]
+                st[p] = before + stages(open(p, "rb").read(), rnd)
     return st
 
 
@@ -162,7 +169,8 @@ def main():
 
         rnd = random.Random(5)
         inc = os.path.join(work, "inc")
-        st = grow(root, inc, rnd, wanted)
+        sp = os.path.join(logs, "stages.json")
+        st = grow(root, inc, rnd, wanted, json.load(open(sp)) if os.path.exists(sp) else {})
         state = os.path.join(work, "state")
         got = []
         for i in range(max(len(v) for v in st.values())):
