@@ -9,6 +9,7 @@
 #include "source-codex.h"
 #include "source-copilot.h"
 #include "source-gemini.h"
+#include "source-opencode.h"
 #include "source-qwen.h"
 
 const struct source_ops *const source_table[EVENT_TOOL_MAX] = {
@@ -18,6 +19,7 @@ const struct source_ops *const source_table[EVENT_TOOL_MAX] = {
 	[EVENT_TOOL_AMP] = &source_amp,
 	[EVENT_TOOL_GEMINI] = &source_gemini,
 	[EVENT_TOOL_QWEN] = &source_qwen,
+	[EVENT_TOOL_OPENCODE] = &source_opencode,
 };
 
 const struct source_ops *

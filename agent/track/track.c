@@ -246,8 +246,9 @@ read_file(struct track *t, struct track_file *fs, const char *path, const char *
 		return;
 	}
 	(void)scan_read(s, (enum event_tool)fs->tool, path, rel, origin, fd, zst, &fs->cur);
-	/* identity as of the read; a concurrent append is seen next pass */
-	if (fstat(fd, &now) < 0) {
+	/* identity as of the read; a concurrent append is seen next pass. A file with
+	 * a companion (a database's -wal) keeps the walk's view, which folds it in. */
+	if (source_get((enum event_tool)fs->tool)->companion != NULL || fstat(fd, &now) < 0) {
 		now = *st;
 	}
 	fs->dev = (uint64_t)now.st_dev;
