@@ -8,6 +8,7 @@
 #include "source-claude.h"
 #include "source-codex.h"
 #include "source-copilot.h"
+#include "source-cursor.h"
 #include "source-gemini.h"
 #include "source-opencode.h"
 #include "source-qwen.h"
@@ -20,6 +21,7 @@ const struct source_ops *const source_table[EVENT_TOOL_MAX] = {
 	[EVENT_TOOL_GEMINI] = &source_gemini,
 	[EVENT_TOOL_QWEN] = &source_qwen,
 	[EVENT_TOOL_OPENCODE] = &source_opencode,
+	[EVENT_TOOL_CURSOR] = &source_cursor,
 };
 
 const struct source_ops *
