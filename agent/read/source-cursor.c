@@ -346,6 +346,7 @@ read_rows(struct sqlite_ro *db, struct db_read *d)
 		if (n == -E2BIG) {
 			/* one value over the limit: skip that row, not the database */
 			int64_t next = d->st->rowid;
+			at.i = d->st->rowid; /* the rows before it were read */
 			if (sqlite_ro_query(db, next_sql, &at, 1, 1, 64, max_rowid_cb, &next) < 0 ||
 			    next <= d->st->rowid) {
 				return -E2BIG;

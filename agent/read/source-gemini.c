@@ -73,13 +73,31 @@ message(const struct json_doc *d, int m, struct gemini_file *f, struct gemini_ob
 	return r < 0 || (size_t)r >= sizeof(o->key) ? -1 : 1;
 }
 
+/* Every call in the message array msgs to cb: USAGE, BAD (a bad one among them) or none. */
+static enum gemini_line
+message_list(const struct json_doc *d, int msgs, struct gemini_file *f, gemini_obs_cb *cb,
+	     void *ctx, enum gemini_line none)
+{
+	struct gemini_obs o;
+	bool bad = false, any = false;
+
+	for (int m = json_next(d, msgs, -1); m >= 0; m = json_next(d, msgs, m)) {
+		int r = message(d, m, f, &o);
+		if (r > 0) {
+			cb(ctx, &o);
+			any = true;
+		}
+		bad |= r < 0;
+	}
+	return bad ? GEMINI_LINE_BAD : any ? GEMINI_LINE_USAGE : none;
+}
+
 enum gemini_line
 gemini_line_parse(struct json_doc *doc, const char *line, size_t len, struct gemini_file *f,
 		  gemini_obs_cb *cb, void *ctx)
 {
 	struct gemini_obs o;
-	int set, msgs;
-	bool bad = false, any = false;
+	int set;
 
 	if (json_parse(doc, line, len) < 0) {
 		return GEMINI_LINE_INVALID;
@@ -90,16 +108,8 @@ gemini_line_parse(struct json_doc *doc, const char *line, size_t len, struct gem
 	set = json_get(doc, 0, "$set");
 	if (set >= 0) {
 		/* a checkpoint: the messages it keeps, billed calls among them */
-		msgs = json_get(doc, set, "messages");
-		for (int m = json_next(doc, msgs, -1); m >= 0; m = json_next(doc, msgs, m)) {
-			int r = message(doc, m, f, &o);
-			if (r > 0) {
-				cb(ctx, &o);
-				any = true;
-			}
-			bad |= r < 0;
-		}
-		return bad ? GEMINI_LINE_BAD : any ? GEMINI_LINE_USAGE : GEMINI_LINE_OTHER;
+		return message_list(doc, json_get(doc, set, "messages"), f, cb, ctx,
+				    GEMINI_LINE_OTHER);
 	}
 	if (json_type(doc, json_get(doc, 0, "id")) == JSON_STRING) {
 		int r = message(doc, 0, f, &o);
@@ -121,10 +131,6 @@ enum gemini_line
 gemini_doc_parse(struct json_doc *doc, const char *buf, size_t len, struct gemini_file *f,
 		 gemini_obs_cb *cb, void *ctx)
 {
-	struct gemini_obs o;
-	int msgs;
-	bool bad = false, any = false;
-
 	/* read whole every time: the model fallback starts again at the first message */
 	memset(f, 0, sizeof(*f));
 	if (json_parse(doc, buf, len) < 0) {
@@ -135,16 +141,7 @@ gemini_doc_parse(struct json_doc *doc, const char *buf, size_t len, struct gemin
 		return GEMINI_LINE_OTHER;
 	}
 	f->has_header = true;
-	msgs = json_get(doc, 0, "messages");
-	for (int m = json_next(doc, msgs, -1); m >= 0; m = json_next(doc, msgs, m)) {
-		int r = message(doc, m, f, &o);
-		if (r > 0) {
-			cb(ctx, &o);
-			any = true;
-		}
-		bad |= r < 0;
-	}
-	return bad ? GEMINI_LINE_BAD : any ? GEMINI_LINE_USAGE : GEMINI_LINE_HEADER;
+	return message_list(doc, json_get(doc, 0, "messages"), f, cb, ctx, GEMINI_LINE_HEADER);
 }
 
 /* ---- the source ---- */

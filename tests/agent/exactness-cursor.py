@@ -133,17 +133,9 @@ def main():
         collect()
         w.close()  # the last connection checkpoints and removes the -wal
         collect()
-        key = lambda e: e["event_id"]  # noqa: E731
-        ids = [key(e) for e in got]
+        ids = [e["event_id"] for e in got]
         assert len(ids) == len(set(ids)), "an event came out of collect twice"
-        want, have = sorted(scanned, key=key), sorted(got, key=key)
-        if want != have:
-            a, b = {key(e): e for e in want}, {key(e): e for e in have}
-            diff = [(i, a.get(i), b.get(i)) for i in sorted(set(a) | set(b)) if a.get(i) != b.get(i)]
-            for d in diff[:5]:
-                print("DIFF", d)
-            raise AssertionError("collect against a live writer: %d events, scan %d, %d differ"
-                                 % (len(have), len(want), len(diff)))
+        et.same_events("collect against a live writer", scanned, got)
         sblob = b"".join(open(os.path.join(d, f), "rb").read() for d, _, fs in os.walk(state) for f in fs)
         et.no_markers("collect's state", sblob, marks)
         assert inc.encode() not in sblob, "a path in collect's state"

@@ -103,6 +103,18 @@ def no_markers(what, blob, marks):
     assert not leaked, "text from the tool's files in %s: %s" % (what, leaked)
 
 
+def same_events(what, want, got):
+    """got (collect's events, any order) equals want (a scan's), ids and every field."""
+    key = lambda e: e["event_id"]  # noqa: E731
+    want, got = sorted(want, key=key), sorted(got, key=key)
+    if got != want:
+        a, b = {key(e): e for e in want}, {key(e): e for e in got}
+        diff = [(i, a.get(i), b.get(i)) for i in sorted(set(a) | set(b)) if a.get(i) != b.get(i)]
+        for d in diff[:5]:
+            print("DIFF", d)
+        raise AssertionError("%s: %d events, scan %d, %d differ" % (what, len(got), len(want), len(diff)))
+
+
 def stages(data, rnd):
     """What a file looked like as it grew: cut at a random byte; a thread document (a JSON
     object with messages) also rewritten whole with its first messages only; then all."""
@@ -180,16 +192,7 @@ def main():
                              "--user", "dana@example.com", option, inc)
             got += events(o)
             no_markers("collect's output", o.encode(), marks)
-        key = lambda e: e["event_id"]  # noqa: E731
-        want = sorted(scanned, key=key)
-        got = sorted(got, key=key)
-        if got != want:
-            a, b = {key(e): e for e in want}, {key(e): e for e in got}
-            diff = [(i, a.get(i), b.get(i)) for i in sorted(set(a) | set(b)) if a.get(i) != b.get(i)]
-            for d in diff[:5]:
-                print("DIFF", d)
-            raise AssertionError("collect over growing files: %d events, scan %d, %d differ"
-                                 % (len(got), len(want), len(diff)))
+        same_events("collect over growing files", scanned, got)
         sblob = b"".join(open(os.path.join(d, n), "rb").read() for d, _, fs in os.walk(state) for n in fs)
         no_markers("collect's state", sblob, marks)
         assert inc.encode() not in sblob, "a log path in collect's state"

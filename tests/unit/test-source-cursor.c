@@ -135,6 +135,28 @@ TEST(watermark)
 	ASSERT_UINT_EQ(r->tok[EVENT_OUTPUT], 30);
 	ASSERT_STR_EQ(ledger_str(&s.ledger, r->model), "claude-4-sonnet"); /* the user's selection */
 	ASSERT_STR_EQ(ledger_str(&s.ledger, r->session), CID);
+	ledger_at(&s.ledger, idx[0])->flags |= LEDGER_EMITTED; /* handed out, as collect does */
+	free(idx);
+	track_commit(&t);
+
+	/* a value over the limit skips its row only; the rows after it are read */
+	char big[6000];
+	int n0 = snprintf(big, sizeof(big), "{\"type\":2,\"createdAt\":\"2026-10-03T08:00:02Z\","
+					    "\"tokenCount\":{\"inputTokens\":5,\"outputTokens\":5},"
+					    "\"text\":\"");
+	memset(big + n0, 'x', sizeof(big) - (size_t)n0 - 3);
+	memcpy(big + sizeof(big) - 3, "\"}", 3);
+	s.max_line = 4096;
+	put(w, "cursorDiskKV", "bubbleId:" CID ":u2", "{\"type\":1}");
+	put(w, "cursorDiskKV", "bubbleId:" CID ":big", big);
+	put(w, "cursorDiskKV", "bubbleId:" CID ":a2",
+	    "{\"type\":2,\"createdAt\":\"2026-10-03T08:00:03Z\",\"tokenCount\":{\"inputTokens\":7,"
+	    "\"outputTokens\":1}}");
+	track_pass(&t, &root, 1, INT64_MAX / 2);
+	ASSERT_EQ(s.stat[SCAN_LONG_LINES], 1);
+	ASSERT_EQ(track_take_settled(&t, &idx, &n), 0);
+	ASSERT_EQ(n, 1);
+	ASSERT_UINT_EQ(ledger_at(&s.ledger, idx[0])->tok[EVENT_INPUT], 7);
 	free(idx);
 	track_commit(&t);
 
