@@ -21,7 +21,6 @@ import json
 import os
 import shutil
 import sqlite3
-import subprocess
 import sys
 import tempfile
 
@@ -50,14 +49,7 @@ def main():
     agent, gen = os.path.abspath(sys.argv[1]), sys.argv[2]
     work = tempfile.mkdtemp(prefix="am-exact-cursor-")
     try:
-        logs = os.path.join(work, "logs")
-        subprocess.run([sys.executable, gen, logs], check=True, stdout=subprocess.DEVNULL)
-        cases = json.load(open(os.path.join(logs, "cases.json")))
-        missing = [c for c in REQUIRED if cases.get(c, 0) < 1]
-        assert not missing, "generator did not write these cases: %s" % missing
-        t = json.load(open(os.path.join(logs, "truth.json")))
-        truth = {(r["tool"], r["day"], r["model"]): r for r in t["rows"]}
-        marks = json.load(open(os.path.join(logs, "markers.json")))
+        logs, truth, t, marks = et.generate(gen, work, REQUIRED)
         root = os.path.join(logs, "cursor")
         db = os.path.join(root, "globalStorage", "state.vscdb")
         con = sqlite3.connect(db)

@@ -103,6 +103,19 @@ def no_markers(what, blob, marks):
     assert not leaked, "text from the tool's files in %s: %s" % (what, leaked)
 
 
+def generate(gen, work, required):
+    """Runs the generator into work/logs, asserts it wrote every required case; returns the
+    logs dir, the truth by (tool, day, model), truth.json and the planted markers."""
+    logs = os.path.join(work, "logs")
+    subprocess.run([sys.executable, gen, logs], check=True, stdout=subprocess.DEVNULL)
+    cases = json.load(open(os.path.join(logs, "cases.json")))
+    missing = [c for c in required if cases.get(c, 0) < 1]
+    assert not missing, "generator did not write these cases: %s" % missing
+    t = json.load(open(os.path.join(logs, "truth.json")))
+    truth = {(r["tool"], r["day"], r["model"]): r for r in t["rows"]}
+    return logs, truth, t, json.load(open(os.path.join(logs, "markers.json")))
+
+
 def same_events(what, want, got):
     """got (collect's events, any order) equals want (a scan's), ids and every field."""
     key = lambda e: e["event_id"]  # noqa: E731
@@ -154,14 +167,7 @@ def main():
     dirname, option, required, wanted = TOOLS[tool]
     work = tempfile.mkdtemp(prefix="am-exact-%s-" % tool)
     try:
-        logs = os.path.join(work, "logs")
-        subprocess.run([sys.executable, gen, logs], check=True, stdout=subprocess.DEVNULL)
-        cases = json.load(open(os.path.join(logs, "cases.json")))
-        missing = [c for c in required if cases.get(c, 0) < 1]
-        assert not missing, "generator did not write these cases: %s" % missing
-        t = json.load(open(os.path.join(logs, "truth.json")))
-        truth = {(r["tool"], r["day"], r["model"]): r for r in t["rows"]}
-        marks = json.load(open(os.path.join(logs, "markers.json")))
+        logs, truth, t, marks = generate(gen, work, required)
         root = os.path.join(logs, dirname)
         blob = b"".join(open(os.path.join(d, n), "rb").read() for d, _, fs in os.walk(root) for n in fs)
         assert all(m.encode() in blob for m in marks.values()), "markers not planted"
