@@ -658,7 +658,7 @@ scan_read(struct scan *s, enum event_tool tool, const char *path, const char *re
 		s->cur_path = NULL;
 		return r;
 	}
-	if (src->whole_file) {
+	if (source_whole_file(src, rel)) {
 		r = read_whole(s, src, &file, fd, cur);
 		s->cur_path = NULL;
 		return r;

@@ -78,6 +78,9 @@ struct source_ops {
 	/* whole_file: each file is one JSON document rewritten in place: read_line gets it
 	 * all, from its start, whenever it changed (false: JSONL, appended). */
 	bool whole_file;
+	/* whole_suffix: with whole_file false, the files whose name ends so are whole documents
+	 * all the same (Gemini CLI's legacy .json beside its JSONL); NULL: none. */
+	const char *whole_suffix;
 	/*
 	 * companion(name): the suffix of a file beside name whose changes are
 	 * name's too (a SQLite database's "-wal"), or NULL. The walk folds its
@@ -116,6 +119,9 @@ struct source_ops {
 /* source_string_key: a dedup_key for sources whose key_src is the key itself, a string. */
 int source_string_key(const void *key_src, const struct source_file *file, uint64_t off, char *ret,
 		      size_t size);
+
+/* source_whole_file(src, path): whether src reads path as one whole document. */
+bool source_whole_file(const struct source_ops *src, const char *path);
 
 /* source_get(tool): the source of tool, or NULL when tool is out of range. */
 const struct source_ops *source_get(enum event_tool tool);
