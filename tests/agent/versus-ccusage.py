@@ -36,7 +36,9 @@ TOOLS = [
     ("qwen-code", "gen-qwen-code", "qwen", "--qwen-dir", "qwen", "QWEN_DATA_DIR"),
     ("copilot-cli", "gen-copilot-cli", "copilot", "--copilot-dir", "copilot", "COPILOT_HOME"),
     ("amp", "gen-amp", "amp", "--amp-dir", "amp", "AMP_DATA_DIR"),
+    ("opencode", "gen-opencode", "opencode", "--opencode-dir", "opencode", "OPENCODE_DATA_DIR"),
 ]
+# Cursor is not here: ccusage does not read it (and neither reader can be exact for it).
 COLS = ("input", "output", "cache_read", "cache_write")
 
 
