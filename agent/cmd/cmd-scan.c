@@ -49,7 +49,7 @@ cmd_scan(const struct cli *c, const struct agent_config *cfg, struct scan *s)
 	size_t n = 0;
 	bool table = c->format != NULL && strcmp(c->format, "table") == 0;
 
-	/* 42-byte records; sorted in place below, so no order array either */
+	/* 38-byte records; sorted in place below, so no order array either */
 	ledger_set_compact(&s->ledger);
 	if (cli_full_scan(s, c, cfg) < 0) {
 		return 1;

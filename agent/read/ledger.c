@@ -34,6 +34,7 @@ ledger_finish(struct ledger *l)
 	free(l->blocks);
 	free(l->slots);
 	free(l->wide);
+	free(l->aside);
 	free(l->shapes);
 	free(l->shape_slots);
 	pool_finish(&l->small);
@@ -333,21 +334,27 @@ ledger_find(const struct ledger *l, const uint8_t id[16])
 /* ---- compact records ---- */
 
 #define C_TS 16
-#define C_TOK 21    /* LEDGER_CREC_TOK bytes of buckets, each as wide as its value needs */
-#define C_LAYOUT 35 /* 16 bits: 2-bit byte widths of the buckets, sidechain, wide */
-#define C_SESSION 37
-#define C_SHAPE 40
+#define C_TOK 21 /* LEDGER_CREC_TOK bytes of buckets, each as wide as its value needs */
+#define C_LAYOUT (C_TOK + LEDGER_CREC_TOK) /* 16 bits, see below */
+#define C_SESSION (C_LAYOUT + 2)
+#define C_SHAPE (C_SESSION + 3)
+/*
+ * The layout: without LAYOUT_WIDE, 2-bit byte widths of the buckets in bits
+ * 0 to 13 and the sidechain flag; with it, the bucket bytes hold an index
+ * instead, of the buckets kept aside (LAYOUT_ASIDE, bit 0 the sidechain
+ * flag) or of the whole record.
+ */
 #define LAYOUT_SIDECHAIN 0x4000u
+#define LAYOUT_ASIDE 0x4000u
 #define LAYOUT_WIDE 0x8000u
 #define C24_MAX 0xFFFFFFu
 #define C_TS_MAX ((1LL << 40) - 1)
 #define SHAPE_MAX 65535u
 
-_Static_assert(C_TOK + LEDGER_CREC_TOK == C_LAYOUT && C_SESSION == C_LAYOUT + 2 &&
-		       C_SHAPE == C_SESSION + 3 && C_SHAPE + 2 == LEDGER_CREC_SIZE,
-	       "compact layout adds up");
-_Static_assert(C_TS + 8 <= LEDGER_CREC_SIZE && C_TOK + 8 <= LEDGER_CREC_SIZE,
-	       "8-byte loads stay inside a record");
+_Static_assert(C_SHAPE + 2 == LEDGER_CREC_SIZE, "compact layout adds up");
+_Static_assert(C_TS + 8 <= LEDGER_CREC_SIZE && C_TOK + 8 <= LEDGER_CREC_SIZE &&
+		       LEDGER_CREC_TOK >= 4,
+	       "8-byte loads stay inside a record, and an index fits the bucket bytes");
 _Static_assert(2 * EVENT_BUCKET_MAX <= 14, "bucket widths fit below the layout flags");
 
 static void
@@ -380,12 +387,22 @@ get_bytes(const unsigned char *p, int n)
 	return v;
 }
 
+/* Is the whole record kept aside? */
 static bool
 is_wide(const unsigned char *p)
 {
-	return (get_bytes(p + C_LAYOUT, 2) & LAYOUT_WIDE) != 0;
+	return (get_bytes(p + C_LAYOUT, 2) & (LAYOUT_WIDE | LAYOUT_ASIDE)) == LAYOUT_WIDE;
 }
 
+/* Are (only) its buckets kept aside? */
+static bool
+is_aside(const unsigned char *p)
+{
+	return (get_bytes(p + C_LAYOUT, 2) & (LAYOUT_WIDE | LAYOUT_ASIDE)) ==
+	       (LAYOUT_WIDE | LAYOUT_ASIDE);
+}
+
+/* The index held in the bucket bytes of a wide or aside record. */
 static size_t
 wide_index(const unsigned char *p)
 {
@@ -482,16 +499,21 @@ unpack(const struct ledger *l, const unsigned char *p, struct ledger_rec *ret)
 	uint32_t session, layout = (uint32_t)get_bytes(p + C_LAYOUT, 2);
 	const unsigned char *t = p + C_TOK;
 
-	if (layout & LAYOUT_WIDE) {
+	if (is_wide(p)) {
 		*ret = l->wide[wide_index(p)];
 		return;
 	}
 	memcpy(ret->id, p, 16);
 	ret->ts_ms = LEDGER_TS_BASE + (int64_t)get_le(p + C_TS, 5);
-	for (int b = 0; b < EVENT_BUCKET_MAX; b++) {
-		int w = (int)(layout >> (2 * b) & 3);
-		ret->tok[b] = (uint32_t)get_bytes(t, w);
-		t += w;
+	if (layout & LAYOUT_WIDE) {
+		memcpy(ret->tok, l->aside[wide_index(p)], sizeof(ret->tok));
+		layout = (layout & 1) ? LAYOUT_SIDECHAIN : 0;
+	} else {
+		for (int b = 0; b < EVENT_BUCKET_MAX; b++) {
+			int w = (int)(layout >> (2 * b) & 3);
+			ret->tok[b] = (uint32_t)get_bytes(t, w);
+			t += w;
+		}
 	}
 	session = (uint32_t)get_bytes(p + C_SESSION, 3);
 	ret->session = session != 0 ? session - 1 + LEDGER_MODEL_END : 0;
@@ -505,55 +527,90 @@ unpack(const struct ledger *l, const unsigned char *p, struct ledger_rec *ret)
 	ret->flags = (layout & LAYOUT_SIDECHAIN) ? LEDGER_SIDECHAIN : 0;
 }
 
+/* arr, or arr moved, with room for element n; NULL (arr unchanged) when out of memory. */
+static void *
+grow(void *arr, size_t *cap, size_t n, size_t size)
+{
+	void *a;
+	size_t c;
+
+	if (n < *cap) {
+		return arr;
+	}
+	c = *cap ? *cap * 2 : 16;
+	a = realloc(arr, c * size);
+	if (a != NULL) {
+		*cap = c;
+	}
+	return a;
+}
+
 /*
- * Store r into the compact record p (zeroed for a new record). A record
- * that does not fit, or that once did not, is kept whole aside. 0 or
- * -ENOMEM (p unchanged).
+ * Store r into the compact record p (zeroed for a new record). Buckets
+ * that do not fit the record's bytes are kept aside; a record whose other
+ * values do not fit is kept whole aside. Either, once chosen, stays, so
+ * nothing is ever rounded. 0 or -ENOMEM (p unchanged).
  */
 static int
 pack(struct ledger *l, const struct ledger_rec *r, unsigned char *p)
 {
 	uint16_t shape = 0;
 	int width[EVENT_BUCKET_MAX], total = 0;
+	bool side = (r->flags & LEDGER_SIDECHAIN) != 0, inline_tok = !is_aside(p);
 	bool fits = r->ts_ms >= LEDGER_TS_BASE && r->ts_ms - LEDGER_TS_BASE <= C_TS_MAX &&
 		    (r->flags & ~LEDGER_SIDECHAIN) == 0 &&
 		    (r->session == 0 || r->session - LEDGER_MODEL_END + 1 <= C24_MAX);
 
 	for (int b = 0; b < EVENT_BUCKET_MAX; b++) {
-		fits = fits && r->tok[b] <= C24_MAX;
+		inline_tok = inline_tok && r->tok[b] <= C24_MAX;
 		width[b] = width_of(r->tok[b]);
 		total += width[b];
 	}
-	fits = fits && total <= LEDGER_CREC_TOK;
+	inline_tok = inline_tok && total <= LEDGER_CREC_TOK;
 	if (is_wide(p)) {
 		l->wide[wide_index(p)] = *r;
 		return 0;
 	}
 	if (fits && shape_intern(l, r, &shape) == 0) {
-		uint32_t layout = (r->flags & LEDGER_SIDECHAIN) ? LAYOUT_SIDECHAIN : 0;
+		uint32_t layout = side ? LAYOUT_SIDECHAIN : 0;
 		unsigned char *t = p + C_TOK;
+		size_t at = is_aside(p) ? wide_index(p) : l->n_aside;
+		if (!inline_tok) {
+			if (at == l->n_aside) {
+				void *a = grow(l->aside, &l->cap_aside, l->n_aside, sizeof(*l->aside));
+				if (a == NULL) {
+					return -ENOMEM;
+				}
+				l->aside = a;
+			}
+			memcpy(l->aside[at], r->tok, sizeof(r->tok));
+			if (at == l->n_aside) {
+				l->n_aside++;
+			}
+			layout = LAYOUT_WIDE | LAYOUT_ASIDE | (side ? 1u : 0u);
+		}
 		memcpy(p, r->id, 16);
 		put_le(p + C_TS, (uint64_t)(r->ts_ms - LEDGER_TS_BASE), 5);
 		memset(t, 0, LEDGER_CREC_TOK);
-		for (int b = 0; b < EVENT_BUCKET_MAX; b++) {
-			put_le(t, r->tok[b], width[b]);
-			t += width[b];
-			layout |= (uint32_t)width[b] << (2 * b);
+		if (inline_tok) {
+			for (int b = 0; b < EVENT_BUCKET_MAX; b++) {
+				put_le(t, r->tok[b], width[b]);
+				t += width[b];
+				layout |= (uint32_t)width[b] << (2 * b);
+			}
+		} else {
+			put_le(t, at, 4);
 		}
 		put_le(p + C_LAYOUT, layout, 2);
 		put_le(p + C_SESSION, r->session != 0 ? r->session - LEDGER_MODEL_END + 1 : 0, 3);
 		put_le(p + C_SHAPE, shape, 2);
 		return 0;
 	}
-	if (l->n_wide == l->cap_wide) {
-		size_t cap = l->cap_wide ? l->cap_wide * 2 : 16;
-		struct ledger_rec *wide = realloc(l->wide, cap * sizeof(*wide));
-		if (wide == NULL) {
-			return -ENOMEM;
-		}
-		l->wide = wide;
-		l->cap_wide = cap;
+	void *w = grow(l->wide, &l->cap_wide, l->n_wide, sizeof(*l->wide));
+	if (w == NULL) {
+		return -ENOMEM;
 	}
+	l->wide = w;
 	l->wide[l->n_wide] = *r;
 	memcpy(p, r->id, 16);
 	memset(p + 16, 0, LEDGER_CREC_SIZE - 16);

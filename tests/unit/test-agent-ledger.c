@@ -200,16 +200,40 @@ TEST(compact_bucket_widths)
 		}
 	}
 	ASSERT_UINT_EQ(l.n_wide, 0);
+	ASSERT_UINT_EQ(l.n_aside, 0);
 	/* a copy with a larger bucket: Claude keeps the largest value */
 	obs_init(&o, 1, "claude-opus-4-5", NULL);
 	o.ts_ms = 1767225600000LL + 1;
-	o.tok[EVENT_CACHE_READ] = 0x1000000; /* past 24 bits: kept whole aside */
+	o.tok[EVENT_CACHE_READ] = 0x1000000; /* past 24 bits: the buckets go aside */
 	ASSERT_EQ(ledger_add(&l, &o, NULL), 0);
 	ledger_get(&l, 0, &r);
 	ASSERT_UINT_EQ(r.tok[EVENT_CACHE_READ], 0x1000000);
 	ASSERT_UINT_EQ(r.tok[EVENT_INPUT], 0);
 	ASSERT_UINT_EQ(r.tok[EVENT_OUTPUT], 1); /* the copy's, larger than the first's 0 */
-	ASSERT_UINT_EQ(l.n_wide, 1);
+	ASSERT_UINT_EQ(l.n_aside, 1);
+	ASSERT_UINT_EQ(l.n_wide, 0);
+	/* a sidechain event needing more bytes than a record has, then its main-line copy */
+	obs_init(&o, ++n, "claude-opus-4-5", NULL);
+	o.ts_ms = 1767225600000LL + n;
+	for (int b = 0; b < EVENT_BUCKET_MAX; b++) {
+		o.tok[b] = 0x10000u + (uint32_t)b;
+	}
+	o.sidechain = true;
+	ASSERT_EQ(ledger_add(&l, &o, NULL), 1);
+	ledger_get(&l, l.n - 1, &r);
+	ASSERT_EQ(r.flags, LEDGER_SIDECHAIN);
+	for (int b = 0; b < EVENT_BUCKET_MAX; b++) {
+		ASSERT_UINT_EQ(r.tok[b], o.tok[b]);
+	}
+	o.sidechain = false;
+	o.tok[EVENT_OUTPUT] = 7;
+	ASSERT_EQ(ledger_add(&l, &o, NULL), 0);
+	ledger_get(&l, l.n - 1, &r);
+	ASSERT_EQ(r.flags, 0);
+	ASSERT_UINT_EQ(r.tok[EVENT_OUTPUT], 7);
+	ASSERT_UINT_EQ(r.tok[EVENT_CACHE_READ], 0x10000u + EVENT_CACHE_READ);
+	ASSERT_UINT_EQ(l.n_aside, 2);
+	ASSERT_UINT_EQ(l.n_wide, 0);
 	ledger_finish(&l);
 }
 
