@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "secret-file.h"
-#include "sha256.h"
+#include "digest.h"
 
 int
 identity_normalize(const char *in, char *ret_out, size_t size)
@@ -46,8 +46,8 @@ identity_hmac(const uint8_t *key, size_t key_len, const char *identity,
 	if (n < 0) {
 		return -1;
 	}
-	_Static_assert(AM_IDENTITY_HMAC_LEN == SHA256_SIZE, "the identity MAC is a whole HMAC-SHA-256");
-	sha256_hmac(key, key_len, norm, (size_t)n, ret_mac);
+	_Static_assert(AM_IDENTITY_HMAC_LEN == DIGEST_SHA256_SIZE, "the identity MAC is a whole HMAC-SHA-256");
+	digest_hmac_sha256(key, key_len, norm, (size_t)n, ret_mac);
 	return 0;
 }
 

@@ -5,20 +5,20 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "sha256.h"
+#include "digest.h"
 
 void
 am_event_id(const char *tool, const void *key, size_t key_len, uint8_t ret_id[16])
 {
 	static const char domain[] = AM_EVENT_ID_DOMAIN;
-	uint8_t digest[SHA256_SIZE];
-	struct sha256 c;
+	uint8_t digest[DIGEST_SHA256_SIZE];
+	struct digest_sha256 c;
 
-	sha256_init(&c);
-	sha256_update(&c, domain, sizeof(domain));   /* includes the NUL */
-	sha256_update(&c, tool, strlen(tool) + 1); /* includes the NUL */
-	sha256_update(&c, key, key_len);
-	sha256_final(&c, digest);
+	digest_sha256_init(&c);
+	digest_sha256_update(&c, domain, sizeof(domain));   /* includes the NUL */
+	digest_sha256_update(&c, tool, strlen(tool) + 1); /* includes the NUL */
+	digest_sha256_update(&c, key, key_len);
+	digest_sha256_final(&c, digest);
 	memcpy(ret_id, digest, 16);
 }
 

@@ -13,7 +13,7 @@
 
 #include "hex.h"
 #include "identity.h"
-#include "sha256.h"
+#include "digest.h"
 
 struct project_cache_entry {
 	char *key; /* remote + '\n' + cwd */
@@ -259,7 +259,7 @@ compute(struct project *p, const char *remote, const char *cwd, const struct own
 {
 	char found[2048], stripped[2048];
 	const char *subject;
-	uint8_t mac[SHA256_SIZE];
+	uint8_t mac[DIGEST_SHA256_SIZE];
 
 	ret[0] = '\0';
 	if (p->policy == PROJECT_NONE) {
@@ -292,7 +292,7 @@ compute(struct project *p, const char *remote, const char *cwd, const struct own
 	if (size < 33) {
 		return;
 	}
-	sha256_hmac(p->key, p->key_len, subject, strlen(subject), mac);
+	digest_hmac_sha256(p->key, p->key_len, subject, strlen(subject), mac);
 	hex_encode(mac, 16, ret);
 }
 

@@ -1,29 +1,29 @@
 /*
- * test-common-sha256.c: the in-tree SHA-256 and HMAC-SHA-256 against the
+ * test-common-digest.c: SHA-256 and HMAC-SHA-256 against the
  * FIPS 180-4 examples and RFC 4231 test cases, fed whole and in odd pieces
  * (every split crosses the 64-byte block and the 56-byte padding edge).
  */
 #include <string.h>
 
 #include "hex.h"
-#include "sha256.h"
+#include "digest.h"
 #include "test.h"
 
 static void
 digest_hex(const void *p, size_t n, size_t piece, char ret[65])
 {
 	const unsigned char *s = p;
-	uint8_t d[SHA256_SIZE];
-	struct sha256 c;
+	uint8_t d[DIGEST_SHA256_SIZE];
+	struct digest_sha256 c;
 
-	sha256_init(&c);
+	digest_sha256_init(&c);
 	while (n > 0) {
 		size_t k = piece < n ? piece : n;
-		sha256_update(&c, s, k);
+		digest_sha256_update(&c, s, k);
 		s += k;
 		n -= k;
 	}
-	sha256_final(&c, d);
+	digest_sha256_final(&c, d);
 	hex_encode(d, sizeof(d), ret);
 }
 
@@ -64,10 +64,10 @@ TEST(long_messages)
 static void
 check_hmac(const void *key, size_t key_len, const char *msg, const char *want)
 {
-	uint8_t mac[SHA256_SIZE];
+	uint8_t mac[DIGEST_SHA256_SIZE];
 	char hex[65];
 
-	sha256_hmac(key, key_len, msg, strlen(msg), mac);
+	digest_hmac_sha256(key, key_len, msg, strlen(msg), mac);
 	hex_encode(mac, sizeof(mac), hex);
 	ASSERT_STR_EQ(hex, want);
 }
