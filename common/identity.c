@@ -8,10 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
 #include "secret-file.h"
+#include "digest.h"
 
 int
 identity_normalize(const char *in, char *ret_out, size_t size)
@@ -43,17 +41,13 @@ identity_hmac(const uint8_t *key, size_t key_len, const char *identity,
 	      uint8_t ret_mac[AM_IDENTITY_HMAC_LEN])
 {
 	char norm[1024];
-	unsigned int len = 0;
 	int n = identity_normalize(identity, norm, sizeof(norm));
 
 	if (n < 0) {
 		return -1;
 	}
-	if (HMAC(EVP_sha256(), key, (int)key_len, (const unsigned char *)norm, (size_t)n, ret_mac,
-		 &len) == NULL ||
-	    len != AM_IDENTITY_HMAC_LEN) {
-		return -1;
-	}
+	_Static_assert(AM_IDENTITY_HMAC_LEN == DIGEST_SHA256_SIZE, "the identity MAC is a whole HMAC-SHA-256");
+	digest_hmac_sha256(key, key_len, norm, (size_t)n, ret_mac);
 	return 0;
 }
 

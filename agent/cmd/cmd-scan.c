@@ -45,15 +45,17 @@ int
 cmd_scan(const struct cli *c, const struct agent_config *cfg, struct scan *s)
 {
 	struct ledger_rec r;
+	struct jsonl out;
 	size_t n = 0;
 	bool table = c->format != NULL && strcmp(c->format, "table") == 0;
 
-	/* 46-byte records; sorted in place below, so no order array either */
+	/* 38-byte records; sorted in place below, so no order array either */
 	ledger_set_compact(&s->ledger);
 	if (cli_full_scan(s, c, cfg) < 0) {
 		return 1;
 	}
 	ledger_sort(&s->ledger); /* by time, then event id */
+	jsonl_init(&out, stdout, cfg->team_hint);
 	if (table) {
 		printf("%-24s %-11s %-28s %-8s %-8s %9s %8s %9s %9s %10s %8s %3s\n", "time (UTC)",
 		       "tool", "model", "session", "project", "input", "output", "cache_w5m",
@@ -68,7 +70,7 @@ cmd_scan(const struct cli *c, const struct agent_config *cfg, struct scan *s)
 		if (table) {
 			print_table_row(s, &r);
 		} else {
-			jsonl_write_event(s, &r, cfg->team_hint, stdout);
+			jsonl_write_event(&out, s, &r);
 		}
 	}
 	if (table) {

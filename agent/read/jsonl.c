@@ -6,30 +6,37 @@
 #include "event_id.h"
 #include "json-writer.h"
 
-/*
- * event_ts_format, with the date cached: events are mostly written in time
- * order, so the day rarely changes between two of them.
- */
-static void
-ts_format(int64_t ms, char ret[32])
+void
+jsonl_init(struct jsonl *j, FILE *f, const char *team_hint)
 {
-	static int64_t day = INT64_MIN;
-	static char date[32];
+	j->f = f;
+	j->team_hint = team_hint != NULL ? team_hint : "";
+	j->day = INT64_MIN;
+	j->date[0] = '\0';
+}
+
+/* event_ts_format, with the date of the day cached in j. */
+static void
+ts_format(struct jsonl *j, int64_t ms, char ret[32])
+{
 	int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
 	int64_t d = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
 	int64_t rem = secs - d * 86400;
 	unsigned msec = (unsigned)(ms - secs * 1000);
 
-	if (d != day) {
+	if (d != j->day) {
+		char date[32];
 		event_ts_format(d * 86400000, date);
 		if (strlen(date) != 24) {
-			day = INT64_MIN; /* a year outside 0..9999: the slow way */
+			j->day = INT64_MIN; /* a year outside 0..9999: the slow way */
 			event_ts_format(ms, ret);
 			return;
 		}
-		day = d;
+		memcpy(j->date, date, 11);
+		j->date[11] = '\0';
+		j->day = d;
 	}
-	memcpy(ret, date, 11); /* "YYYY-MM-DDT" */
+	memcpy(ret, j->date, 11); /* "YYYY-MM-DDT" */
 	ret[11] = (char)('0' + rem / 36000);
 	ret[12] = (char)('0' + rem / 3600 % 10);
 	ret[13] = ':';
@@ -50,14 +57,14 @@ ts_format(int64_t ms, char ret[32])
 #define JSONL_LINE_MAX (1u << 20)
 
 void
-jsonl_write_event(const struct scan *s, const struct ledger_rec *r, const char *team_hint, FILE *f)
+jsonl_write_event(struct jsonl *j, const struct scan *s, const struct ledger_rec *r)
 {
 	const struct ledger *l = &s->ledger;
 	char line[2048], hex[33], ts[32];
 	struct jw w;
 
 	am_event_id_hex(r->id, hex);
-	ts_format(r->ts_ms, ts);
+	ts_format(j, r->ts_ms, ts);
 	/* the stack holds a usual line: one fwrite per event and no allocation */
 	jw_init(&w, line, sizeof(line), JSONL_LINE_MAX);
 	jw_object_begin(&w);
@@ -76,7 +83,7 @@ jsonl_write_event(const struct scan *s, const struct ledger_rec *r, const char *
 	jw_key(&w, "user");
 	jw_string(&w, s->origins[r->origin].user);
 	jw_key(&w, "team_hint");
-	jw_string(&w, team_hint != NULL ? team_hint : "");
+	jw_string(&w, j->team_hint);
 	jw_key(&w, "billing_mode");
 	jw_string(&w, event_billing_name(s->origins[r->origin].billing));
 	jw_key(&w, "speed");
@@ -90,8 +97,9 @@ jsonl_write_event(const struct scan *s, const struct ledger_rec *r, const char *
 	jw_end(&w);
 	/* errors are sticky: a line is printed whole or (out of memory) not at all */
 	if (jw_error(&w) == 0) {
-		(void)fwrite(jw_data(&w), 1, jw_len(&w), f); /* errors stay on f: callers check fflush */
-		(void)putc('\n', f);
+		/* errors stay on the stream: callers check fflush */
+		(void)fwrite(jw_data(&w), 1, jw_len(&w), j->f);
+		(void)putc('\n', j->f);
 	}
 	jw_finish(&w);
 }

@@ -5,12 +5,23 @@
 #ifndef AM_AGENT_JSONL_H
 #define AM_AGENT_JSONL_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "scan.h"
 
-/* jsonl_write_event(s, rec, team_hint, f): one line for rec (an event of s's ledger) to f. */
-void jsonl_write_event(const struct scan *s, const struct ledger_rec *rec, const char *team_hint,
-		       FILE *f);
+/* Where lines go, and the last day formatted (events mostly come in time order). */
+struct jsonl {
+	FILE *f;               /* borrowed */
+	const char *team_hint; /* borrowed; NULL is "" */
+	int64_t day;           /* days since the epoch of date, or INT64_MIN */
+	char date[12];         /* "YYYY-MM-DDT" of day */
+};
+
+/* jsonl_init(j, f, team_hint): lines to f; caller memory, nothing to finish. */
+void jsonl_init(struct jsonl *j, FILE *f, const char *team_hint);
+
+/* jsonl_write_event(j, s, rec): one line for rec (an event of s's ledger). */
+void jsonl_write_event(struct jsonl *j, const struct scan *s, const struct ledger_rec *rec);
 
 #endif

@@ -34,6 +34,7 @@ ledger_finish(struct ledger *l)
 	free(l->blocks);
 	free(l->slots);
 	free(l->wide);
+	free(l->aside);
 	free(l->shapes);
 	free(l->shape_slots);
 	pool_finish(&l->small);
@@ -333,23 +334,28 @@ ledger_find(const struct ledger *l, const uint8_t id[16])
 /* ---- compact records ---- */
 
 #define C_TS 16
-#define C_TOK 21
-#define C_SESSION 40
-#define C_SHAPE 43
-#define C_FLAGS 45
-#define CFLAG_WIDE 0x80u
+#define C_TOK 21 /* LEDGER_CREC_TOK bytes of buckets, each as wide as its value needs */
+#define C_LAYOUT (C_TOK + LEDGER_CREC_TOK) /* 16 bits, see below */
+#define C_SESSION (C_LAYOUT + 2)
+#define C_SHAPE (C_SESSION + 3)
+/*
+ * The layout: without LAYOUT_WIDE, 2-bit byte widths of the buckets in bits
+ * 0 to 13 and the sidechain flag; with it, the bucket bytes hold an index
+ * instead, of the buckets kept aside (LAYOUT_ASIDE, bit 0 the sidechain
+ * flag) or of the whole record.
+ */
+#define LAYOUT_SIDECHAIN 0x4000u
+#define LAYOUT_ASIDE 0x4000u
+#define LAYOUT_WIDE 0x8000u
 #define C24_MAX 0xFFFFFFu
 #define C_TS_MAX ((1LL << 40) - 1)
 #define SHAPE_MAX 65535u
 
-_Static_assert(C_SHAPE == C_SESSION + 3 && C_FLAGS == C_SHAPE + 2,
-	       "session, shape and flags end a record");
-_Static_assert(C_TOK + 3 * (EVENT_WEB_SEARCH - 1) + 8 <= LEDGER_CREC_SIZE,
-	       "8-byte loads stay inside a record");
-
-_Static_assert(C_FLAGS + 1 == LEDGER_CREC_SIZE, "compact layout adds up");
-_Static_assert(EVENT_WEB_SEARCH == EVENT_BUCKET_MAX - 1, "the 8-bit bucket is the last");
-_Static_assert((LEDGER_SIDECHAIN | LEDGER_EMITTED | LEDGER_SETTLED) < CFLAG_WIDE, "flag bits");
+_Static_assert(C_SHAPE + 2 == LEDGER_CREC_SIZE, "compact layout adds up");
+_Static_assert(C_TS + 8 <= LEDGER_CREC_SIZE && C_TOK + 8 <= LEDGER_CREC_SIZE &&
+		       LEDGER_CREC_TOK >= 4,
+	       "8-byte loads stay inside a record, and an index fits the bucket bytes");
+_Static_assert(2 * EVENT_BUCKET_MAX <= 14, "bucket widths fit below the layout flags");
 
 static void
 put_le(unsigned char *p, uint64_t v, int n)
@@ -367,6 +373,47 @@ get_le(const unsigned char *p, int n)
 
 	memcpy(&v, p, sizeof(v));
 	return le64toh(v) & ((1ull << (8 * n)) - 1);
+}
+
+/* n (<= 8) little-endian bytes at p, read one by one. */
+static uint64_t
+get_bytes(const unsigned char *p, int n)
+{
+	uint64_t v = 0;
+
+	for (int i = n - 1; i >= 0; i--) {
+		v = v << 8 | p[i];
+	}
+	return v;
+}
+
+/* Is the whole record kept aside? */
+static bool
+is_wide(const unsigned char *p)
+{
+	return (get_bytes(p + C_LAYOUT, 2) & (LAYOUT_WIDE | LAYOUT_ASIDE)) == LAYOUT_WIDE;
+}
+
+/* Are (only) its buckets kept aside? */
+static bool
+is_aside(const unsigned char *p)
+{
+	return (get_bytes(p + C_LAYOUT, 2) & (LAYOUT_WIDE | LAYOUT_ASIDE)) ==
+	       (LAYOUT_WIDE | LAYOUT_ASIDE);
+}
+
+/* The index held in the bucket bytes of a wide or aside record. */
+static size_t
+wide_index(const unsigned char *p)
+{
+	return (size_t)get_le(p + C_TOK, 4);
+}
+
+/* Bytes that hold v (0 for 0), up to 3. */
+static int
+width_of(uint32_t v)
+{
+	return v == 0 ? 0 : v <= 0xFF ? 1 : v <= 0xFFFF ? 2 : 3;
 }
 
 static bool
@@ -449,87 +496,126 @@ static void
 unpack(const struct ledger *l, const unsigned char *p, struct ledger_rec *ret)
 {
 	const struct ledger_shape *sh;
-	uint32_t session;
-	uint64_t tail;
+	uint32_t session, layout = (uint32_t)get_bytes(p + C_LAYOUT, 2);
+	const unsigned char *t = p + C_TOK;
 
-	if (p[C_FLAGS] & CFLAG_WIDE) {
-		*ret = l->wide[get_le(p + C_TOK, 4)];
-		ret->flags = (uint8_t)(p[C_FLAGS] & ~CFLAG_WIDE);
+	if (is_wide(p)) {
+		*ret = l->wide[wide_index(p)];
 		return;
 	}
 	memcpy(ret->id, p, 16);
 	ret->ts_ms = LEDGER_TS_BASE + (int64_t)get_le(p + C_TS, 5);
-	for (int b = 0; b < EVENT_WEB_SEARCH; b++) {
-		ret->tok[b] = (uint32_t)get_le(p + C_TOK + 3 * b, 3);
+	if (layout & LAYOUT_WIDE) {
+		memcpy(ret->tok, l->aside[wide_index(p)], sizeof(ret->tok));
+		layout = (layout & 1) ? LAYOUT_SIDECHAIN : 0;
+	} else {
+		for (int b = 0; b < EVENT_BUCKET_MAX; b++) {
+			int w = (int)(layout >> (2 * b) & 3);
+			ret->tok[b] = (uint32_t)get_bytes(t, w);
+			t += w;
+		}
 	}
-	ret->tok[EVENT_WEB_SEARCH] = p[C_TOK + 3 * EVENT_WEB_SEARCH];
-	/* the last 8 bytes of the record: session, shape, flags */
-	memcpy(&tail, p + LEDGER_CREC_SIZE - 8, sizeof(tail));
-	tail = le64toh(tail) >> (8 * (C_SESSION - (LEDGER_CREC_SIZE - 8)));
-	session = (uint32_t)(tail & C24_MAX);
+	session = (uint32_t)get_bytes(p + C_SESSION, 3);
 	ret->session = session != 0 ? session - 1 + LEDGER_MODEL_END : 0;
-	sh = &l->shapes[(tail >> 24) & 0xFFFF];
+	sh = &l->shapes[get_bytes(p + C_SHAPE, 2)];
 	ret->project = sh->project;
 	ret->model = sh->model;
 	ret->origin = sh->origin;
 	ret->speed = sh->speed;
 	ret->tier = sh->tier;
 	ret->tool = sh->tool;
-	ret->flags = p[C_FLAGS];
+	ret->flags = (layout & LAYOUT_SIDECHAIN) ? LEDGER_SIDECHAIN : 0;
+}
+
+/* arr, or arr moved, with room for element n; NULL (arr unchanged) when out of memory. */
+static void *
+grow(void *arr, size_t *cap, size_t n, size_t size)
+{
+	void *a;
+	size_t c;
+
+	if (n < *cap) {
+		return arr;
+	}
+	c = *cap ? *cap * 2 : 16;
+	a = realloc(arr, c * size);
+	if (a != NULL) {
+		*cap = c;
+	}
+	return a;
 }
 
 /*
- * Store r into the compact record p (zeroed for a new record). A record
- * that does not fit, or that once did not, is kept whole aside. 0 or
- * -ENOMEM (p unchanged).
+ * Store r into the compact record p (zeroed for a new record). Buckets
+ * that do not fit the record's bytes are kept aside; a record whose other
+ * values do not fit is kept whole aside. Either, once chosen, stays, so
+ * nothing is ever rounded. 0 or -ENOMEM (p unchanged).
  */
 static int
 pack(struct ledger *l, const struct ledger_rec *r, unsigned char *p)
 {
 	uint16_t shape = 0;
+	int width[EVENT_BUCKET_MAX], total = 0;
+	bool side = (r->flags & LEDGER_SIDECHAIN) != 0, inline_tok = !is_aside(p);
 	bool fits = r->ts_ms >= LEDGER_TS_BASE && r->ts_ms - LEDGER_TS_BASE <= C_TS_MAX &&
-		    r->tok[EVENT_WEB_SEARCH] <= 0xFF &&
+		    (r->flags & ~LEDGER_SIDECHAIN) == 0 &&
 		    (r->session == 0 || r->session - LEDGER_MODEL_END + 1 <= C24_MAX);
 
-	for (int b = 0; b < EVENT_WEB_SEARCH && fits; b++) {
-		fits = r->tok[b] <= C24_MAX;
+	for (int b = 0; b < EVENT_BUCKET_MAX; b++) {
+		inline_tok = inline_tok && r->tok[b] <= C24_MAX;
+		width[b] = width_of(r->tok[b]);
+		total += width[b];
 	}
-	if (p[C_FLAGS] & CFLAG_WIDE) {
-		l->wide[get_le(p + C_TOK, 4)] = *r;
-		p[C_FLAGS] = (uint8_t)(r->flags | CFLAG_WIDE);
+	inline_tok = inline_tok && total <= LEDGER_CREC_TOK;
+	if (is_wide(p)) {
+		l->wide[wide_index(p)] = *r;
 		return 0;
 	}
 	if (fits && shape_intern(l, r, &shape) == 0) {
-		/* wider stores, each field after the one it overlaps */
-		uint64_t ts = htole64((uint64_t)(r->ts_ms - LEDGER_TS_BASE));
-		uint32_t v;
-		memcpy(p, r->id, 16);
-		memcpy(p + C_TS, &ts, sizeof(ts));
-		for (int b = 0; b < EVENT_WEB_SEARCH; b++) {
-			v = htole32(r->tok[b]);
-			memcpy(p + C_TOK + 3 * b, &v, sizeof(v));
+		uint32_t layout = side ? LAYOUT_SIDECHAIN : 0;
+		unsigned char *t = p + C_TOK;
+		size_t at = is_aside(p) ? wide_index(p) : l->n_aside;
+		if (!inline_tok) {
+			if (at == l->n_aside) {
+				void *a = grow(l->aside, &l->cap_aside, l->n_aside, sizeof(*l->aside));
+				if (a == NULL) {
+					return -ENOMEM;
+				}
+				l->aside = a;
+			}
+			memcpy(l->aside[at], r->tok, sizeof(r->tok));
+			if (at == l->n_aside) {
+				l->n_aside++;
+			}
+			layout = LAYOUT_WIDE | LAYOUT_ASIDE | (side ? 1u : 0u);
 		}
-		p[C_TOK + 3 * EVENT_WEB_SEARCH] = (unsigned char)r->tok[EVENT_WEB_SEARCH];
-		v = htole32(r->session != 0 ? r->session - LEDGER_MODEL_END + 1 : 0);
-		memcpy(p + C_SESSION, &v, sizeof(v));
+		memcpy(p, r->id, 16);
+		put_le(p + C_TS, (uint64_t)(r->ts_ms - LEDGER_TS_BASE), 5);
+		memset(t, 0, LEDGER_CREC_TOK);
+		if (inline_tok) {
+			for (int b = 0; b < EVENT_BUCKET_MAX; b++) {
+				put_le(t, r->tok[b], width[b]);
+				t += width[b];
+				layout |= (uint32_t)width[b] << (2 * b);
+			}
+		} else {
+			put_le(t, at, 4);
+		}
+		put_le(p + C_LAYOUT, layout, 2);
+		put_le(p + C_SESSION, r->session != 0 ? r->session - LEDGER_MODEL_END + 1 : 0, 3);
 		put_le(p + C_SHAPE, shape, 2);
-		p[C_FLAGS] = r->flags;
 		return 0;
 	}
-	if (l->n_wide == l->cap_wide) {
-		size_t cap = l->cap_wide ? l->cap_wide * 2 : 16;
-		struct ledger_rec *wide = realloc(l->wide, cap * sizeof(*wide));
-		if (wide == NULL) {
-			return -ENOMEM;
-		}
-		l->wide = wide;
-		l->cap_wide = cap;
+	void *w = grow(l->wide, &l->cap_wide, l->n_wide, sizeof(*l->wide));
+	if (w == NULL) {
+		return -ENOMEM;
 	}
+	l->wide = w;
 	l->wide[l->n_wide] = *r;
 	memcpy(p, r->id, 16);
 	memset(p + 16, 0, LEDGER_CREC_SIZE - 16);
 	put_le(p + C_TOK, l->n_wide++, 4);
-	p[C_FLAGS] = (uint8_t)(r->flags | CFLAG_WIDE);
+	put_le(p + C_LAYOUT, LAYOUT_WIDE, 2);
 	return 0;
 }
 
@@ -559,8 +645,8 @@ rec_ts(const struct ledger *l, const unsigned char *p)
 	if (!l->compact) {
 		return ((const struct ledger_rec *)(const void *)p)->ts_ms;
 	}
-	if (p[C_FLAGS] & CFLAG_WIDE) {
-		return l->wide[get_le(p + C_TOK, 4)].ts_ms;
+	if (is_wide(p)) {
+		return l->wide[wide_index(p)].ts_ms;
 	}
 	return LEDGER_TS_BASE + (int64_t)get_le(p + C_TS, 5);
 }

@@ -7,15 +7,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/rand.h>
-
 #include "hex.h"
 #include "identity.h"
+#include "digest.h"
 
 struct project_cache_entry {
 	char *key; /* remote + '\n' + cwd */
@@ -52,6 +50,7 @@ project_finish(struct project *p)
 	free(p->slots);
 	memset(p->key, 0, sizeof(p->key));
 	p->slots = NULL;
+	p->last = NULL;
 	p->n_slots = p->n = 0;
 }
 
@@ -260,8 +259,7 @@ compute(struct project *p, const char *remote, const char *cwd, const struct own
 {
 	char found[2048], stripped[2048];
 	const char *subject;
-	uint8_t mac[EVP_MAX_MD_SIZE];
-	unsigned int mac_len = 0;
+	uint8_t mac[DIGEST_SHA256_SIZE];
 
 	ret[0] = '\0';
 	if (p->policy == PROJECT_NONE) {
@@ -291,12 +289,40 @@ compute(struct project *p, const char *remote, const char *cwd, const struct own
 	default:
 		break;
 	}
-	if (HMAC(EVP_sha256(), p->key, (int)p->key_len, (const unsigned char *)subject,
-		 strlen(subject), mac, &mac_len) == NULL ||
-	    mac_len < 16 || size < 33) {
+	if (size < 33) {
 		return;
 	}
+	digest_hmac_sha256(p->key, p->key_len, subject, strlen(subject), mac);
 	hex_encode(mac, 16, ret);
+}
+
+/* Whether s starts with prefix; *s moves past it when it does. */
+static bool
+skip_prefix(const char **s, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	if (strncmp(*s, prefix, n) != 0) {
+		return false;
+	}
+	*s += n;
+	return true;
+}
+
+/* Whether cache key k (user, remote, cwd) has this remote and cwd. */
+static bool
+key_matches(const char *k, const char *remote, const char *cwd)
+{
+	k = strchr(k, '\n');
+	return k != NULL && skip_prefix(&k, "\n") && skip_prefix(&k, remote) &&
+	       skip_prefix(&k, "\n") && strcmp(k, cwd) == 0;
+}
+
+static void
+remember(struct project *p, const struct project_cache_entry *e, const struct owned *o)
+{
+	p->last = e;
+	p->last_user = o != NULL ? (int64_t)o->uid : -1;
 }
 
 const char *
@@ -309,9 +335,16 @@ project_label(struct project *p, const char *remote, const char *cwd, const stru
 	if (o != NULL && !o->strict) {
 		o = NULL;
 	}
+	remote = remote ? remote : "";
+	cwd = cwd ? cwd : "";
+	/* the records of one session repeat its directory: most calls end here */
+	if (p->last != NULL && p->last_user == (o != NULL ? (int64_t)o->uid : -1) &&
+	    key_matches(p->last->key, remote, cwd)) {
+		return p->last->label;
+	}
 	/* strict: cached per user, as the git files it may read differ */
-	snprintf(key, sizeof(key), "%s%u\n%s\n%s", o != NULL ? "u" : "", o != NULL ? (unsigned)o->uid : 0,
-		 remote ? remote : "", cwd ? cwd : "");
+	snprintf(key, sizeof(key), "%s%u\n%s\n%s", o != NULL ? "u" : "",
+		 o != NULL ? (unsigned)o->uid : 0, remote, cwd);
 	if ((p->n + 1) * 2 > p->n_slots) {
 		size_t n_slots = p->n_slots ? p->n_slots * 2 : 64;
 		struct project_cache_entry **slots = calloc(n_slots, sizeof(*slots));
@@ -334,7 +367,8 @@ project_label(struct project *p, const char *remote, const char *cwd, const stru
 	j = hash_str(key) & (p->n_slots - 1);
 	while (p->slots[j] != NULL) {
 		if (strcmp(p->slots[j]->key, key) == 0) {
-			return p->slots[j]->label;
+			remember(p, p->slots[j], o);
+			return p->last->label;
 		}
 		j = (j + 1) & (p->n_slots - 1);
 	}
@@ -349,6 +383,7 @@ project_label(struct project *p, const char *remote, const char *cwd, const stru
 	}
 	p->slots[j] = e;
 	p->n++;
+	remember(p, e, o);
 	return e->label;
 }
 
@@ -365,8 +400,12 @@ project_key_load_or_create(const char *path, uint8_t *ret_key, size_t *ret_len)
 	if (access(path, F_OK) == 0) {
 		return -EACCES; /* exists but refused (mode, size): never overwrite it */
 	}
-	if (RAND_bytes(key, sizeof(key)) != 1) {
-		return -EIO;
+	/* getrandom(2) gives up to 256 bytes whole once the pool is ready; it may wait for that */
+	ssize_t got;
+	while ((got = getrandom(key, sizeof(key), 0)) < 0 && errno == EINTR) {
+	}
+	if (got != (ssize_t)sizeof(key)) {
+		return got < 0 ? -errno : -EIO;
 	}
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0) {

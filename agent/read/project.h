@@ -42,6 +42,8 @@ struct project {
 	size_t key_len;
 	struct project_cache_entry **slots; /* cwd -> label */
 	size_t n_slots, n;
+	const struct project_cache_entry *last; /* the entry found last, or NULL */
+	int64_t last_user;                      /* its strict owner's uid, or -1 */
 };
 
 /* project_init(p, policy, key, key_len): key is copied (at most 256 bytes). */

@@ -253,9 +253,11 @@ emit_settled(struct track *t, const char *state_dir, int64_t now_ms, const char 
 	struct seen seen;
 	size_t *idx = NULL, n = 0;
 	int64_t emit_max_ms = INT64_MIN;
+	struct jsonl out;
 	int r;
 
 	memset(&seen, 0, sizeof(seen));
+	jsonl_init(&out, emit, team_hint);
 	r = track_take_settled(t, &idx, &n);
 	if (r < 0 || n == 0) {
 		return r;
@@ -275,7 +277,7 @@ emit_settled(struct track *t, const char *state_dir, int64_t now_ms, const char 
 		r = seen_add_id(&seen, rec->id, rec->ts_ms);
 		if (r == 1) {
 			if (emit != NULL) {
-				jsonl_write_event(s, rec, team_hint, emit);
+				jsonl_write_event(&out, s, rec);
 			}
 			st->emitted++;
 		}

@@ -168,6 +168,75 @@ TEST(compact_matches_full)
 	ledger_finish(&compact);
 }
 
+/*
+ * Each bucket takes the bytes its value needs: values at every width's
+ * edge come back exact, usual events stay compact, and a merge that widens
+ * a bucket (or needs more than 24 bits) keeps the record exact.
+ */
+TEST(compact_bucket_widths)
+{
+	static const uint32_t edges[] = {0, 1, 255, 256, 65535, 65536, 0xFFFFFF};
+	struct ledger l;
+	struct ledger_obs o;
+	struct ledger_rec r;
+	unsigned n = 0;
+
+	ledger_init(&l);
+	ledger_set_compact(&l);
+	for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++) {
+		for (int b = 0; b < EVENT_BUCKET_MAX; b++) {
+			obs_init(&o, ++n, "claude-opus-4-5", NULL);
+			o.ts_ms = 1767225600000LL + n;
+			o.tok[EVENT_OUTPUT] = 0;
+			o.tok[b] = edges[i];
+			if (b != EVENT_INPUT) {
+				o.tok[EVENT_INPUT] = 3; /* a usual event: a few buckets set */
+			}
+			ASSERT_EQ(ledger_add(&l, &o, NULL), 1);
+			ledger_get(&l, l.n - 1, &r);
+			for (int k = 0; k < EVENT_BUCKET_MAX; k++) {
+				ASSERT_UINT_EQ(r.tok[k], o.tok[k]);
+			}
+		}
+	}
+	ASSERT_UINT_EQ(l.n_wide, 0);
+	ASSERT_UINT_EQ(l.n_aside, 0);
+	/* a copy with a larger bucket: Claude keeps the largest value */
+	obs_init(&o, 1, "claude-opus-4-5", NULL);
+	o.ts_ms = 1767225600000LL + 1;
+	o.tok[EVENT_CACHE_READ] = 0x1000000; /* past 24 bits: the buckets go aside */
+	ASSERT_EQ(ledger_add(&l, &o, NULL), 0);
+	ledger_get(&l, 0, &r);
+	ASSERT_UINT_EQ(r.tok[EVENT_CACHE_READ], 0x1000000);
+	ASSERT_UINT_EQ(r.tok[EVENT_INPUT], 0);
+	ASSERT_UINT_EQ(r.tok[EVENT_OUTPUT], 1); /* the copy's, larger than the first's 0 */
+	ASSERT_UINT_EQ(l.n_aside, 1);
+	ASSERT_UINT_EQ(l.n_wide, 0);
+	/* a sidechain event needing more bytes than a record has, then its main-line copy */
+	obs_init(&o, ++n, "claude-opus-4-5", NULL);
+	o.ts_ms = 1767225600000LL + n;
+	for (int b = 0; b < EVENT_BUCKET_MAX; b++) {
+		o.tok[b] = 0x10000u + (uint32_t)b;
+	}
+	o.sidechain = true;
+	ASSERT_EQ(ledger_add(&l, &o, NULL), 1);
+	ledger_get(&l, l.n - 1, &r);
+	ASSERT_EQ(r.flags, LEDGER_SIDECHAIN);
+	for (int b = 0; b < EVENT_BUCKET_MAX; b++) {
+		ASSERT_UINT_EQ(r.tok[b], o.tok[b]);
+	}
+	o.sidechain = false;
+	o.tok[EVENT_OUTPUT] = 7;
+	ASSERT_EQ(ledger_add(&l, &o, NULL), 0);
+	ledger_get(&l, l.n - 1, &r);
+	ASSERT_EQ(r.flags, 0);
+	ASSERT_UINT_EQ(r.tok[EVENT_OUTPUT], 7);
+	ASSERT_UINT_EQ(r.tok[EVENT_CACHE_READ], 0x10000u + EVENT_CACHE_READ);
+	ASSERT_UINT_EQ(l.n_aside, 2);
+	ASSERT_UINT_EQ(l.n_wide, 0);
+	ledger_finish(&l);
+}
+
 /* Sorting: many records with few distinct times, already ordered, reversed. */
 TEST(sort_in_place)
 {
@@ -200,6 +269,7 @@ main(void)
 	RUN(pools_round_trip);
 	RUN(small_pools_overflow);
 	RUN(compact_matches_full);
+	RUN(compact_bucket_widths);
 	RUN(sort_in_place);
 	return 0;
 }
