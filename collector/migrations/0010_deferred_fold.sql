@@ -1,0 +1,24 @@
+-- 0010: the rollups folded after the insert, not in it (docs/write-path.md,
+-- "The fold"). A batch is written unfolded; aimeter.fold_rollups() adds the
+-- events of every committed unfolded batch to usage_daily and usage_monthly
+-- at once and marks them folded. Batches logged before 0010 are in the
+-- rollups already: folded. New ones start unfolded (the default).
+ALTER TABLE aimeter.ingest_batches ADD COLUMN folded boolean NOT NULL DEFAULT true;
+ALTER TABLE aimeter.ingest_batches ALTER COLUMN folded SET DEFAULT false;
+CREATE INDEX ingest_batches_unfolded ON aimeter.ingest_batches (batch_ref) WHERE NOT folded;
+
+-- The fold reads a batch's events by batch_ref (a btree on an increasing
+-- key: appended at the right edge, cheap on insert).
+CREATE INDEX usage_events_batch_ref ON aimeter.usage_events (batch_ref);
+
+-- Events per device and identity not yet added to device_identities: the
+-- write path records a fresh identity itself (ON CONFLICT DO NOTHING, for
+-- new_identities) and leaves the counters of known ones here; the fold
+-- consumes the rows. No index: the fold takes every row.
+CREATE TABLE aimeter.device_identity_pending (
+	device_id uuid NOT NULL,
+	identity_hmac bytea NOT NULL,
+	seen timestamptz NOT NULL,
+	events bigint NOT NULL
+);
+REVOKE ALL ON aimeter.device_identity_pending FROM PUBLIC;
