@@ -41,7 +41,7 @@
 #define WRITEPATH_SQL_BEGIN_DEFERRED "BEGIN; SET LOCAL aimeter.defer_fold = on"
 #define WRITEPATH_SQL_FOLD "SELECT aimeter.fold_rollups()"
 #define WRITEPATH_FOLD_EVERY_BATCHES 64
-#define WRITEPATH_FOLD_EVERY_MS 500
+#define WRITEPATH_FOLD_EVERY_MS 2000
 
 #define WRITEPATH_SQL_INGEST                                                                      \
 	"SELECT batch_idx, inserted, duplicates, rejected, rejections, new_identities "           \
