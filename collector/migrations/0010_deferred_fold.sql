@@ -11,14 +11,21 @@ CREATE INDEX ingest_batches_unfolded ON aimeter.ingest_batches (batch_ref) WHERE
 -- key: appended at the right edge, cheap on insert).
 CREATE INDEX usage_events_batch_ref ON aimeter.usage_events (batch_ref);
 
--- Events per device and identity not yet added to device_identities: the
--- write path records a fresh identity itself (ON CONFLICT DO NOTHING, for
--- new_identities) and leaves the counters of known ones here; the fold
--- consumes the rows. No index: the fold takes every row.
+-- The events of identities already known to their device, one row per
+-- device and batch (arrays: one row to write, not one per identity): the
+-- write path records a fresh identity itself (for new_identities) and
+-- leaves the counters of known ones here; the fold adds them to
+-- device_identities and deletes the rows. No index: the fold takes all.
 CREATE TABLE aimeter.device_identity_pending (
 	device_id uuid NOT NULL,
-	identity_hmac bytea NOT NULL,
 	seen timestamptz NOT NULL,
-	events bigint NOT NULL
+	identity_hmacs bytea[] NOT NULL,
+	events bigint[] NOT NULL
 );
-REVOKE ALL ON aimeter.device_identity_pending FROM PUBLIC;
+-- HMACs do not compress: do not try.
+ALTER TABLE aimeter.device_identity_pending
+	ALTER COLUMN identity_hmacs SET STORAGE EXTERNAL, ALTER COLUMN events SET STORAGE EXTERNAL;
+
+-- The fold updates the rows of the current days again and again: room on
+-- the page keeps those updates HOT (no new entry in the wide primary key).
+ALTER TABLE aimeter.usage_daily SET (fillfactor = 70);

@@ -40,7 +40,7 @@
  */
 #define WRITEPATH_SQL_BEGIN_DEFERRED "BEGIN; SET LOCAL aimeter.defer_fold = on"
 #define WRITEPATH_SQL_FOLD "SELECT aimeter.fold_rollups()"
-#define WRITEPATH_FOLD_EVERY_BATCHES 64
+#define WRITEPATH_FOLD_EVERY_BATCHES 128
 #define WRITEPATH_FOLD_EVERY_MS 2000
 
 #define WRITEPATH_SQL_INGEST                                                                      \

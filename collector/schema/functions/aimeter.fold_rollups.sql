@@ -6,8 +6,9 @@
 -- deferred it (docs/write-path.md, "The fold").
 -- The advisory lock, held to commit, serialises folders: a batch is claimed
 -- by one of them, and the rollup rows are locked in key order by one
--- session at a time. The claim and the read of the events share one
--- snapshot: a batch is folded with exactly the events committed with it.
+-- session at a time. A batch's events are committed with its log row, so
+-- the claim sees exactly the batches whose events the next statement
+-- reads (read through the batch_ref index: never a scan of the events).
 CREATE OR REPLACE FUNCTION aimeter.fold_rollups()
 RETURNS bigint
 LANGUAGE plpgsql
@@ -15,16 +16,19 @@ SECURITY DEFINER
 SET search_path TO 'pg_catalog', 'pg_temp'
 SET client_min_messages TO 'warning'
 SET jit TO 'off'
+SET enable_seqscan TO 'off'
 AS $function$
 DECLARE
-	v_n bigint;
+	v_refs bigint[];
 BEGIN
 	PERFORM pg_advisory_xact_lock(hashtext('aimeter.fold_rollups'));
-	WITH claimed AS MATERIALIZED (
+	WITH claimed AS (
 		UPDATE aimeter.ingest_batches b SET folded = true
 		 WHERE NOT b.folded
 		RETURNING b.batch_ref
-	), g AS MATERIALIZED (
+	)
+	SELECT array_agg(c.batch_ref) INTO v_refs FROM claimed c;
+	WITH g AS MATERIALIZED (
 		SELECT (e.ts AT TIME ZONE 'UTC')::date AS day,
 		       coalesce(e.person_key, '') AS person_key, e.team_id, e.cost_center_id,
 		       e.tool, e.model, e.billing_mode, count(*) AS events,
@@ -37,7 +41,7 @@ BEGIN
 		       coalesce(sum(e.cost), 0) AS cost,
 		       count(*) FILTER (WHERE e.price_id IS NULL) AS unpriced_events
 		  FROM aimeter.usage_events e
-		 WHERE e.batch_ref IN (SELECT c.batch_ref FROM claimed c)
+		 WHERE e.batch_ref = ANY (v_refs)
 		 GROUP BY 1, 2, 3, 4, 5, 6, 7
 	), daily AS (
 		INSERT INTO aimeter.usage_daily AS d
@@ -82,17 +86,16 @@ BEGIN
 	), ip AS MATERIALIZED (
 		-- Counters of identities already known to their device.
 		DELETE FROM aimeter.device_identity_pending p
-		RETURNING p.device_id, p.identity_hmac, p.seen, p.events
-	), iu AS (
-		UPDATE aimeter.device_identities x
-		   SET last_seen = greatest(x.last_seen, s.seen), events = x.events + s.events
-		  FROM (SELECT ip.device_id, ip.identity_hmac, max(ip.seen) AS seen,
-			       sum(ip.events) AS events
-			  FROM ip GROUP BY 1, 2) s
-		 WHERE x.device_id = s.device_id AND x.identity_hmac = s.identity_hmac
+		RETURNING p.device_id, p.seen, p.identity_hmacs, p.events
 	)
-	SELECT count(*) INTO v_n FROM claimed;
-	RETURN v_n;
+	UPDATE aimeter.device_identities x
+	   SET last_seen = greatest(x.last_seen, s.seen), events = x.events + s.events
+	  FROM (SELECT ip.device_id, u.identity_hmac, max(ip.seen) AS seen, sum(u.events) AS events
+		  FROM ip CROSS JOIN LATERAL unnest(ip.identity_hmacs, ip.events)
+			AS u (identity_hmac, events)
+		 GROUP BY 1, 2) s
+	 WHERE x.device_id = s.device_id AND x.identity_hmac = s.identity_hmac;
+	RETURN coalesce(cardinality(v_refs), 0);
 END
 $function$;
 REVOKE ALL ON FUNCTION aimeter.fold_rollups() FROM PUBLIC;

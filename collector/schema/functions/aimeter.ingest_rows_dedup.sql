@@ -279,23 +279,32 @@ BEGIN
 		 WHERE v.reason IS NULL AND NOT v.dup AND v.device_id IS NOT NULL
 		   AND v.identity_hmac IS NOT NULL
 		 GROUP BY 1, 2
+	), known AS MATERIALIZED (
+		-- The identities the call's devices had: read by the primary key's
+		-- prefix, so an identity known already costs no insert attempt.
+		SELECT x.device_id, x.identity_hmac FROM aimeter.device_identities x
+		 WHERE x.device_id = ANY ((SELECT array_agg(DISTINCT di.device_id) FROM di)::uuid[])
 	), diu AS (
 		-- A fresh identity is recorded here (ON CONFLICT DO NOTHING: a
-		-- probe, no write, for a known one); the counters of known ones
-		-- wait in device_identity_pending for aimeter.fold_rollups().
+		-- concurrent call may record it first); the counters of known
+		-- ones wait in device_identity_pending for aimeter.fold_rollups().
 		INSERT INTO aimeter.device_identities AS x (device_id, identity_hmac, first_seen,
 							   last_seen, events)
 		SELECT di.device_id, di.identity_hmac, now(), now(), di.events
-		  FROM di ORDER BY 1, 2
+		  FROM di
+		 WHERE NOT EXISTS (SELECT 1 FROM known k WHERE k.device_id = di.device_id
+						      AND k.identity_hmac = di.identity_hmac)
+		 ORDER BY 1, 2
 		ON CONFLICT (device_id, identity_hmac) DO NOTHING
 		RETURNING x.device_id, x.identity_hmac
 	), dip AS (
-		INSERT INTO aimeter.device_identity_pending (device_id, identity_hmac, seen, events)
-		SELECT di.device_id, di.identity_hmac, now(), di.events
+		INSERT INTO aimeter.device_identity_pending (device_id, seen, identity_hmacs, events)
+		SELECT di.device_id, now(), array_agg(di.identity_hmac), array_agg(di.events)
 		  FROM di
 		 WHERE NOT EXISTS (SELECT 1 FROM diu
 				    WHERE diu.device_id = di.device_id
 				      AND diu.identity_hmac = di.identity_hmac)
+		 GROUP BY di.device_id
 	), din AS MATERIALIZED (
 		-- New claims: an identity new to a device that already had one
 		-- (the subquery sees the table as before this statement; one
