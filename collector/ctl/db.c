@@ -97,8 +97,8 @@ ctl_connect_to(const struct ctl_opts *opts, const char *dbname)
  */
 static const char fold_sql[] =
 	"DO $$BEGIN"
-	" IF to_regprocedure('aimeter.fold_rollups()') IS NOT NULL"
-	" AND has_function_privilege('aimeter.fold_rollups()', 'EXECUTE')"
+	" IF to_regprocedure('aimeter.fold_rollups(integer)') IS NOT NULL"
+	" AND has_function_privilege('aimeter.fold_rollups(integer)', 'EXECUTE')"
 	" AND NOT current_setting('transaction_read_only')::bool THEN"
 	" PERFORM aimeter.fold_rollups(); END IF; END$$";
 

@@ -39,7 +39,12 @@
  * and whenever it has nothing else to write.
  */
 #define WRITEPATH_SQL_BEGIN_DEFERRED "BEGIN; SET LOCAL aimeter.defer_fold = on"
-#define WRITEPATH_SQL_FOLD "SELECT aimeter.fold_rollups()"
+/* Identity counters wait for this many pending rows (one per device and batch). */
+#define WRITEPATH_FOLD_IDENTITIES_MIN 1024
+#define WRITEPATH_STR_(x) #x
+#define WRITEPATH_STR(x) WRITEPATH_STR_(x)
+#define WRITEPATH_SQL_FOLD                                                                        \
+	"SELECT aimeter.fold_rollups(" WRITEPATH_STR(WRITEPATH_FOLD_IDENTITIES_MIN) ")"
 #define WRITEPATH_FOLD_EVERY_BATCHES 128
 #define WRITEPATH_FOLD_EVERY_MS 2000
 

@@ -95,7 +95,8 @@ writer 10 11 12 13 14 15 10 11 &
 w1=$!
 writer 20 21 22 23 24 25 12 20 &
 w2=$!
-( for _ in 1 2 3 4 5 6 7 8; do q "SELECT aimeter.fold_rollups()" >/dev/null; sleep 0.1; done ) &
+# As the collector folds: identity counters left pending below 1024 rows.
+( for _ in 1 2 3 4 5 6 7 8; do q "SELECT aimeter.fold_rollups(1024)" >/dev/null; sleep 0.1; done ) &
 f=$!
 wait $w1 $w2 $f
 q "SELECT aimeter.fold_rollups()" >/dev/null

@@ -1,7 +1,10 @@
--- aimeter.fold_rollups(): adds the events of every committed unfolded batch
--- to usage_daily and usage_monthly, once, and marks the batches folded; the
--- identity counters left by the write path go to device_identities. Returns
--- the batches folded. Readers and rewriters of the rollups call it first;
+-- aimeter.fold_rollups(p_identities_min): adds the events of every committed
+-- unfolded batch to usage_daily and usage_monthly, once, and marks the
+-- batches folded; the identity counters left by the write path go to
+-- device_identities when at least p_identities_min rows of them wait (0,
+-- the default: always; a writer under load passes more, as they are read
+-- only by an admin command, which folds them all first). Returns the
+-- batches folded. Readers and rewriters of the rollups call it first;
 -- the write path calls it in the batch's own transaction unless the caller
 -- deferred it (docs/write-path.md, "The fold").
 -- The advisory lock, held to commit, serialises folders: a batch is claimed
@@ -9,7 +12,7 @@
 -- session at a time. A batch's events are committed with its log row, so
 -- the claim sees exactly the batches whose events the next statement
 -- reads (read through the batch_ref index: never a scan of the events).
-CREATE OR REPLACE FUNCTION aimeter.fold_rollups()
+CREATE OR REPLACE FUNCTION aimeter.fold_rollups(p_identities_min integer DEFAULT 0)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -20,6 +23,7 @@ SET enable_seqscan TO 'off'
 AS $function$
 DECLARE
 	v_refs bigint[];
+	v_keys bigint;
 BEGIN
 	PERFORM pg_advisory_xact_lock(hashtext('aimeter.fold_rollups'));
 	WITH claimed AS (
@@ -83,7 +87,13 @@ BEGIN
 			web_search_requests = mo.web_search_requests + excluded.web_search_requests,
 			cost = mo.cost + excluded.cost,
 			unpriced_events = mo.unpriced_events + excluded.unpriced_events
-	), ip AS MATERIALIZED (
+	)
+	SELECT count(*) INTO v_keys FROM g;
+	IF p_identities_min > 0 AND (SELECT count(*) FROM aimeter.device_identity_pending)
+				    < p_identities_min THEN
+		RETURN coalesce(cardinality(v_refs), 0);
+	END IF;
+	WITH ip AS MATERIALIZED (
 		-- Counters of identities already known to their device.
 		DELETE FROM aimeter.device_identity_pending p
 		RETURNING p.device_id, p.seen, p.identity_hmacs, p.events
@@ -98,5 +108,5 @@ BEGIN
 	RETURN coalesce(cardinality(v_refs), 0);
 END
 $function$;
-REVOKE ALL ON FUNCTION aimeter.fold_rollups() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION aimeter.fold_rollups() TO aimeter_ingest, aimeter_admin, aimeter_reader;
+REVOKE ALL ON FUNCTION aimeter.fold_rollups(integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aimeter.fold_rollups(integer) TO aimeter_ingest, aimeter_admin, aimeter_reader;
