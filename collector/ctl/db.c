@@ -89,10 +89,28 @@ ctl_connect_to(const struct ctl_opts *opts, const char *dbname)
 	return conn;
 }
 
+/*
+ * Every command reads the rollups exact: events a collector wrote with the
+ * fold deferred are folded first (docs/write-path.md, "The fold"). Skipped
+ * before migration 0010 and for a role that may not run it; a failure is
+ * left to the command's own statements to report.
+ */
+static const char fold_sql[] =
+	"DO $$BEGIN"
+	" IF to_regprocedure('aimeter.fold_rollups(integer)') IS NOT NULL"
+	" AND has_function_privilege('aimeter.fold_rollups(integer)', 'EXECUTE')"
+	" AND NOT current_setting('transaction_read_only')::bool THEN"
+	" PERFORM aimeter.fold_rollups(); END IF; END$$";
+
 PGconn *
 ctl_connect(const struct ctl_opts *opts)
 {
-	return ctl_connect_to(opts, NULL);
+	PGconn *conn = ctl_connect_to(opts, NULL);
+
+	if (conn != NULL) {
+		PQclear(PQexec(conn, fold_sql));
+	}
+	return conn;
 }
 
 int

@@ -143,6 +143,19 @@ group_free(struct group *g)
 	free(g);
 }
 
+void
+group_finish(struct group *g)
+{
+	struct ingest *ing = g->ing;
+
+	for (unsigned i = 0; i < g->n; i++) {
+		ack_item(ing, g->items[i]);
+	}
+	ing->pending -= g->n;
+	item_pending_changed(ing);
+	group_free(g);
+}
+
 static void
 group_done(struct db_job *job, int status)
 {
@@ -159,10 +172,17 @@ group_done(struct db_job *job, int status)
 	}
 	if (status == 0) {
 		metrics_observe(&m->db_latency, (double)(item_now_ns() - job->started_ns) / 1e9);
-		for (unsigned i = 0; i < g->n; i++) {
-			ack_item(ing, g->items[i]);
+		db_job_clear(job);
+		if (g->deferred) {
+			/* Acked once the rollups hold it: exact for whoever reads next. */
+			fold_await(ing, g);
+		} else {
+			group_finish(g);
 		}
-	} else {
+		item_done(ing);
+		return;
+	}
+	{
 		bool retry = db_job_retryable(job, status);
 		m->db_errors++;
 		log_warnx("could not write %u batch%s: %s (SQLSTATE %s)%s", g->n,
@@ -244,7 +264,10 @@ group_build(struct ingest *ing)
 			goto nomem;
 		}
 	}
-	writetx_init(&g->tx, &g->batches, &g->events, group_done, g);
+	/* Under load (more batches queued) the fold is left to fold.c, once
+	 * for many transactions; otherwise this one folds, exact at COMMIT. */
+	g->deferred = ing->queued > 0;
+	writetx_init(&g->tx, &g->batches, &g->events, g->deferred, group_done, g);
 	ing->in_flight++;
 	ing->metrics->transactions_in_flight++;
 	return &g->tx.job;

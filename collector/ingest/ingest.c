@@ -63,6 +63,9 @@ ingest_next_job(void *owner)
 {
 	struct ingest *ing = owner;
 
+	if (fold_due(ing)) {
+		return fold_build(ing);
+	}
 	while (ing->head != NULL) {
 		struct ingest_item *item = ing->head;
 		struct db_job *job;
@@ -89,13 +92,15 @@ bool
 ingest_idle(const struct ingest *ing)
 {
 	return ing->head == NULL && ing->in_flight == 0 && ing->decode_head == NULL &&
-	       ing->decoding == 0;
+	       ing->decoding == 0 && ing->await_head == NULL;
 }
 
 void
 ingest_fail_queued(struct ingest *ing, int status)
 {
 	ing->closed = true;
+	/* Committed: their acks say so; the rollups converge at the next fold. */
+	fold_flush(ing);
 	/* Decodes on a worker finish by themselves (decode_after_cb). */
 	while (ing->decode_head != NULL) {
 		struct ingest_item *item = ing->decode_head;

@@ -30,6 +30,7 @@
 #include "tokens.h"
 
 struct config;
+struct group;
 struct ingest_item;
 struct metrics;
 
@@ -64,6 +65,15 @@ struct ingest {
 	unsigned queued;   /* items in the queue */
 	unsigned pending;  /* batches queued or in a transaction */
 	unsigned in_flight;/* jobs on connections */
+	/* The rollups' fold (fold.c): groups committed with it deferred wait
+	 * here for their acks; one fold job at a time takes them all. */
+	struct group *await_head, *await_tail;
+	unsigned awaiting;         /* transactions waiting */
+	uint64_t await_since_ns;   /* when the oldest of them committed */
+	struct group *folding;     /* taken by the fold job in flight */
+	bool fold_running;
+	struct db_cmd fold_cmd;
+	struct db_job fold_job;
 	uint8_t person_key[256];
 	size_t person_key_len;
 	uint8_t secret_hash[32];

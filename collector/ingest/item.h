@@ -74,7 +74,28 @@ struct group {
 	struct ingest_item *items[GROUP_MAX];
 	unsigned n;
 	struct writepath_buf batches, events;
+	bool deferred;      /* committed without the fold: acked after one */
+	struct group *next; /* in ing->await_fold */
 };
+
+/* group_finish(g): acknowledge g's committed batches and free g. */
+void group_finish(struct group *g);
+
+/*
+ * fold_due(ing): whether committed batches wait for a fold that should run
+ * now: nothing else queued, WRITEPATH_FOLD_EVERY_BATCHES of them, or the
+ * oldest waited WRITEPATH_FOLD_EVERY_MS.
+ */
+bool fold_due(const struct ingest *ing);
+
+/* fold_build(ing): the fold job for every group waiting, or NULL. */
+struct db_job *fold_build(struct ingest *ing);
+
+/* fold_await(ing, g): g committed deferred; its acks wait for the next fold. */
+void fold_await(struct ingest *ing, struct group *g);
+
+/* fold_flush(ing): acknowledge every waiting group now (shutting down). */
+void fold_flush(struct ingest *ing);
 
 /* item_free(item): free item and what it owns; accepts NULL. */
 void item_free(struct ingest_item *item);

@@ -31,6 +31,23 @@
 	"cache_write_5m_tokens, cache_write_1h_tokens, cache_read_tokens, reasoning_tokens, "     \
 	"web_search_requests, speed, service_tier, reject_reason) FROM STDIN"
 
+/*
+ * The fold (docs/write-path.md, "The fold"): a transaction begun with
+ * WRITEPATH_SQL_BEGIN_DEFERRED leaves its events out of the rollups;
+ * the writer then runs WRITEPATH_SQL_FOLD after at most
+ * WRITEPATH_FOLD_EVERY_BATCHES such batches or WRITEPATH_FOLD_EVERY_MS,
+ * and whenever it has nothing else to write.
+ */
+#define WRITEPATH_SQL_BEGIN_DEFERRED "BEGIN; SET LOCAL aimeter.defer_fold = on"
+/* Identity counters wait for this many pending rows (one per device and batch). */
+#define WRITEPATH_FOLD_IDENTITIES_MIN 1024
+#define WRITEPATH_STR_(x) #x
+#define WRITEPATH_STR(x) WRITEPATH_STR_(x)
+#define WRITEPATH_SQL_FOLD                                                                        \
+	"SELECT aimeter.fold_rollups(" WRITEPATH_STR(WRITEPATH_FOLD_IDENTITIES_MIN) ")"
+#define WRITEPATH_FOLD_EVERY_BATCHES 128
+#define WRITEPATH_FOLD_EVERY_MS 2000
+
 #define WRITEPATH_SQL_INGEST                                                                      \
 	"SELECT batch_idx, inserted, duplicates, rejected, rejections, new_identities "           \
 	"FROM aimeter.ingest_staged()"

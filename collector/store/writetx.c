@@ -18,9 +18,11 @@ static const char result_sql[] =
 
 void
 writetx_init(struct writetx *tx, const struct writepath_buf *batches,
-	     const struct writepath_buf *events, db_job_done_cb done, void *data)
+	     const struct writepath_buf *events, bool defer_fold, db_job_done_cb done, void *data)
 {
-	tx->cmds[WRITETX_BEGIN] = (struct db_cmd){ .kind = DB_CMD_QUERY, .sql = "BEGIN" };
+	tx->cmds[WRITETX_BEGIN] = (struct db_cmd){
+		.kind = DB_CMD_QUERY, .sql = defer_fold ? WRITEPATH_SQL_BEGIN_DEFERRED : "BEGIN"
+	};
 	tx->cmds[WRITETX_COPY_BATCHES] =
 		(struct db_cmd){ .kind = DB_CMD_COPY, .sql = WRITEPATH_SQL_COPY_BATCH,
 				 .copy_data = batches->data, .copy_len = batches->len };

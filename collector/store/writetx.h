@@ -19,11 +19,13 @@ struct writetx {
 };
 
 /*
- * writetx_init(tx, batches, events, done, data): the job for the staged
- * rows in batches and events (borrowed until done runs).
+ * writetx_init(tx, batches, events, defer_fold, done, data): the job for the
+ * staged rows in batches and events (borrowed until done runs). defer_fold:
+ * leave the rollups to a later WRITEPATH_SQL_FOLD (docs/write-path.md).
  */
 void writetx_init(struct writetx *tx, const struct writepath_buf *batches,
-		  const struct writepath_buf *events, db_job_done_cb done, void *data);
+		  const struct writepath_buf *events, bool defer_fold, db_job_done_cb done,
+		  void *data);
 
 /*
  * writetx_result(job): inside done, the rows of aimeter.ingest_staged(), one

@@ -235,12 +235,14 @@ bench_load_events(PGconn *c, const struct bench_scale *sc, uint8_t tag,
 {
 	struct writepath_buf bbuf, ebuf;
 	long inserted = 0;
-	double t0;
+	int deferred = 0;
+	double t0, t_fold;
 
 	writepath_buf_init(&bbuf, 1u << 16);
 	writepath_buf_init(&ebuf, 64u << 20);
 	bench_exec(c, WRITEPATH_SQL_CREATE_STAGE);
 	t0 = bench_now();
+	t_fold = t0;
 	for (long i = 0, b = 0; i < sc->events; b++) {
 		uint8_t bid[16] = { 0 };
 		PGresult *r;
@@ -261,14 +263,22 @@ bench_load_events(PGconn *c, const struct bench_scale *sc, uint8_t tag,
 				bench_die(NULL, "staging buffer full");
 			}
 		}
-		bench_exec(c, "BEGIN");
+		/* Under load, as the collector: the fold deferred, then run on schedule. */
+		bench_exec(c, WRITEPATH_SQL_BEGIN_DEFERRED);
 		bench_copy(c, WRITEPATH_SQL_COPY_BATCH, bbuf.data, bbuf.len);
 		bench_copy(c, WRITEPATH_SQL_COPY_EVENTS, ebuf.data, ebuf.len);
 		r = bench_query(c, WRITEPATH_SQL_INGEST);
 		inserted += strtol(PQgetvalue(r, 0, 1), NULL, 10);
 		PQclear(r);
 		bench_exec(c, "COMMIT");
+		if (++deferred >= WRITEPATH_FOLD_EVERY_BATCHES ||
+		    (bench_now() - t_fold) * 1000 >= WRITEPATH_FOLD_EVERY_MS) {
+			bench_exec(c, WRITEPATH_SQL_FOLD);
+			deferred = 0;
+			t_fold = bench_now();
+		}
 	}
+	bench_exec(c, WRITEPATH_SQL_FOLD);
 	*ret_seconds = bench_now() - t0;
 	writepath_buf_finish(&bbuf);
 	writepath_buf_finish(&ebuf);

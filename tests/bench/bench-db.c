@@ -4,6 +4,13 @@
  * batches, beside a plain COPY of the same rows, in the same batches, into
  * the same table in the same run; then times `report spend` for one month
  * on the rollups beside the same figures computed from the raw events.
+ * The write path runs in two shapes over the same events: the project's
+ * reference (one device sending every person's events, 1,000-event
+ * batches) and agents as they ship (one device per person, batches of
+ * AGENT_BATCH events, the collector's default group of GROUP_BATCHES
+ * batches per transaction). Both defer the fold under load and fold on the
+ * collector's schedule (WRITEPATH_FOLD_EVERY_*) and at the end, inside the
+ * timed section, as the collector does.
  * Prints figures only; never asserts timings.
  *
  * usage: bench-db [--toy] [--events N] [--first M]
@@ -26,6 +33,8 @@
 #include "writepath.h"
 
 #define TAG 0xbe /* the last byte of this bench's event and batch ids */
+#define AGENT_BATCH 125  /* events per agent batch in the per-person shape */
+#define GROUP_BATCHES 8  /* the collector's database.group_max_batches default */
 
 static const struct bench_model mix[] = {
 	{ "claude-sonnet-4-5-20250929", "claude-code", 1, 45 },
@@ -114,6 +123,128 @@ load_plain_copy(PGconn *c, const struct run *run, long n, uint8_t (*macs)[32])
 	writepath_buf_finish(&ebuf);
 }
 
+/* Per-person shape: the device of a person ships its events AGENT_BATCH at a time. */
+struct agents {
+	const struct run *run;
+	uint8_t (*macs)[32];
+	long *held;         /* AGENT_BATCH event numbers per person */
+	int *nheld, *nsent; /* events held, batches sent, per person */
+	int ready[GROUP_BATCHES], nready;
+	struct writepath_buf bbuf, ebuf;
+	int since_fold;
+	double t_fold;
+	long inserted;
+};
+
+static void
+agents_write(PGconn *c, struct agents *a)
+{
+	PGresult *r;
+
+	writepath_buf_reset(&a->bbuf);
+	writepath_buf_reset(&a->ebuf);
+	for (int k = 0; k < a->nready; k++) {
+		int p = a->ready[k];
+		char dev[40];
+		uint8_t bid[16] = { 0 };
+
+		snprintf(dev, sizeof(dev), "7f3c9a10-5b2e-4c61-9d0a-%012x", p);
+		memcpy(bid, &p, sizeof(p));
+		memcpy(bid + 4, &a->nsent[p], sizeof(a->nsent[p]));
+		bid[14] = 1;
+		bid[15] = TAG;
+		a->nsent[p]++;
+		writepath_format_batch(&a->bbuf, k, dev, bid, 16, (uint64_t)a->nheld[p], 0);
+		for (int j = 0; j < a->nheld[p]; j++) {
+			am_usage_event ev;
+			uint8_t id[16];
+			int person;
+
+			make_event(a->held[(long)p * AGENT_BATCH + j], a->run, &ev, id, &person);
+			if (writepath_format_event(&a->ebuf, k, j, &ev, a->macs[person], NULL, NULL) <
+			    0) {
+				bench_die(NULL, "staging buffer full");
+			}
+		}
+		a->nheld[p] = 0;
+	}
+	bench_exec(c, WRITEPATH_SQL_BEGIN_DEFERRED);
+	bench_copy(c, WRITEPATH_SQL_COPY_BATCH, a->bbuf.data, a->bbuf.len);
+	bench_copy(c, WRITEPATH_SQL_COPY_EVENTS, a->ebuf.data, a->ebuf.len);
+	r = bench_query(c, WRITEPATH_SQL_INGEST);
+	for (int k = 0; k < PQntuples(r); k++) {
+		a->inserted += strtol(PQgetvalue(r, k, 1), NULL, 10);
+	}
+	PQclear(r);
+	bench_exec(c, "COMMIT");
+	a->nready = 0;
+	if (++a->since_fold >= WRITEPATH_FOLD_EVERY_BATCHES ||
+	    (bench_now() - a->t_fold) * 1000 >= WRITEPATH_FOLD_EVERY_MS) {
+		bench_exec(c, WRITEPATH_SQL_FOLD);
+		a->since_fold = 0;
+		a->t_fold = bench_now();
+	}
+}
+
+/* Events 0 to n - 1 in the per-person shape; returns the events inserted. */
+static long
+load_per_person(PGconn *c, const struct run *run, long n, uint8_t (*macs)[32], double *ret_s)
+{
+	int people = run->sc->people;
+	struct agents a = { .run = run, .macs = macs };
+	double t0;
+
+	a.held = calloc((size_t)people * AGENT_BATCH, sizeof(*a.held));
+	a.nheld = calloc((size_t)people, sizeof(*a.nheld));
+	a.nsent = calloc((size_t)people, sizeof(*a.nsent));
+	if (a.held == NULL || a.nheld == NULL || a.nsent == NULL) {
+		bench_die(NULL, "out of memory");
+	}
+	writepath_buf_init(&a.bbuf, 1u << 16);
+	writepath_buf_init(&a.ebuf, 64u << 20);
+	bench_exec(c, WRITEPATH_SQL_CREATE_STAGE);
+	t0 = a.t_fold = bench_now();
+	for (long i = 0; i < n; i++) {
+		am_usage_event ev;
+		uint8_t id[16];
+		int p;
+
+		make_event(i, run, &ev, id, &p);
+		if (a.nheld[p] == AGENT_BATCH) {
+			/* Its batch waits in a group not yet full: the collector
+			 * would take what is queued before the next one came. */
+			agents_write(c, &a);
+		}
+		a.held[(long)p * AGENT_BATCH + a.nheld[p]++] = i;
+		if (a.nheld[p] == AGENT_BATCH) {
+			a.ready[a.nready++] = p;
+			if (a.nready == GROUP_BATCHES) {
+				agents_write(c, &a);
+			}
+		}
+	}
+	/* What is left: every agent ships its last, partial batch. */
+	for (int p = 0; p < people; p++) {
+		if (a.nheld[p] > 0 && a.nheld[p] < AGENT_BATCH) {
+			a.ready[a.nready++] = p;
+			if (a.nready == GROUP_BATCHES) {
+				agents_write(c, &a);
+			}
+		}
+	}
+	if (a.nready > 0) {
+		agents_write(c, &a);
+	}
+	bench_exec(c, WRITEPATH_SQL_FOLD);
+	*ret_s = bench_now() - t0;
+	writepath_buf_finish(&a.bbuf);
+	writepath_buf_finish(&a.ebuf);
+	free(a.held);
+	free(a.nheld);
+	free(a.nsent);
+	return a.inserted;
+}
+
 /* `report spend --by team` for the middle month, beside the same from raw events. */
 static void
 time_report(PGconn *c, const struct run *run)
@@ -157,9 +288,9 @@ main(int argc, char **argv)
 	uint8_t (*macs)[32];
 	char dbname[64], sql[256], mid[32];
 	int64_t end_ms;
-	double t0, t_wp, t_copy, cpu0, cpu_copy, cpu_wp;
+	double t0, t_wp, t_copy, t_pp, cpu0, cpu_copy, cpu_wp, cpu_pp;
 	PGconn *admin, *c;
-	long inserted;
+	long inserted, inserted_pp;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--toy") == 0) {
@@ -228,7 +359,6 @@ main(int argc, char **argv)
 	inserted = bench_load_events(c, &load, TAG, make_event, &run, macs, &t_wp);
 	cpu_wp = bench_backend_cpu(c) - cpu0;
 	bench_exec(c, "ANALYZE");
-
 	printf("bench-db: %ld events, %d people, %d teams, 3 months, batches of %d\n", sc.events,
 	       sc.people, sc.teams, BENCH_BATCH);
 	if (load.events < sc.events) {
@@ -239,12 +369,37 @@ main(int argc, char **argv)
 	printf("  write path (ingest_staged):    %10.0f rows/s  (%.1f s, %ld inserted)  "
 	       "ratio %.2fx of plain COPY\n",
 	       (double)load.events / t_wp, t_wp, inserted, t_copy / t_wp);
+	printf("    shape: one device for everyone, %d-event batches, fold deferred, every %d\n"
+	       "    transactions or %d ms and at the end (timed)\n",
+	       BENCH_BATCH, WRITEPATH_FOLD_EVERY_BATCHES, WRITEPATH_FOLD_EVERY_MS);
 	if (cpu0 >= 0 && cpu_copy > 0 && cpu_wp > 0) {
 		printf("  server CPU (same run):         %.1f s plain COPY, %.1f s write path  "
 		       "ratio %.2fx\n",
 		       cpu_copy, cpu_wp, cpu_copy / cpu_wp);
 	}
 	time_report(c, &run);
+
+	/* The same events again, one device per person; from empty tables. */
+	bench_exec(c, "TRUNCATE aimeter.usage_events, aimeter.usage_daily, aimeter.usage_monthly,"
+		      " aimeter.activity_daily, aimeter.activity_weekly, aimeter.activity_monthly,"
+		      " aimeter.activity_seen, aimeter.device_identities,"
+		      " aimeter.device_identity_pending, aimeter.device_minute_calls,"
+		      " aimeter.device_day_tokens, aimeter.rejected_events, aimeter.ingest_batches");
+	bench_exec(c, "CHECKPOINT");
+	cpu0 = bench_backend_cpu(c);
+	inserted_pp = load_per_person(c, &run, load.events, macs, &t_pp);
+	cpu_pp = bench_backend_cpu(c) - cpu0;
+
+	printf("  write path, per-person shape:  %10.0f rows/s  (%.1f s, %ld inserted)  "
+	       "ratio %.2fx of plain COPY\n",
+	       (double)load.events / t_pp, t_pp, inserted_pp, t_copy / t_pp);
+	printf("    shape: one device per person, %d-event batches, %d per transaction, same fold\n",
+	       AGENT_BATCH, GROUP_BATCHES);
+	if (cpu0 >= 0 && cpu_copy > 0 && cpu_pp > 0) {
+		printf("  server CPU, per-person shape:  %.1f s plain COPY, %.1f s write path  "
+		       "ratio %.2fx\n",
+		       cpu_copy, cpu_pp, cpu_copy / cpu_pp);
+	}
 	PQfinish(c);
 	bench_drop_db(admin, dbname);
 	PQfinish(admin);

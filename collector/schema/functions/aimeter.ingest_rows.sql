@@ -1,6 +1,9 @@
 -- aimeter.ingest_rows(batches, events): partitions for the months that can
 -- be accepted (the settings read once), then the plain form; a duplicate
--- rolls that back whole and the ON CONFLICT form runs instead.
+-- rolls that back whole and the ON CONFLICT form runs instead. Then the
+-- fold, in the same transaction (rollups exact at commit), unless the caller
+-- deferred it with `SET LOCAL aimeter.defer_fold = on` and folds later
+-- (docs/write-path.md, "The fold").
 CREATE OR REPLACE FUNCTION aimeter.ingest_rows(p_batches aimeter.stage_batch_template[],
 					       p_events aimeter.stage_event_template[])
 RETURNS TABLE (batch_idx int, inserted int, duplicates int, rejected int, rejections jsonb,
@@ -39,6 +42,9 @@ BEGIN
 	EXCEPTION WHEN unique_violation THEN
 		RETURN QUERY SELECT * FROM aimeter.ingest_rows_dedup(p_batches, p_events);
 	END;
+	IF current_setting('aimeter.defer_fold', true) IS DISTINCT FROM 'on' THEN
+		PERFORM aimeter.fold_rollups();
+	END IF;
 END
 $$;
 REVOKE ALL ON FUNCTION aimeter.ingest_rows(aimeter.stage_batch_template[],aimeter.stage_event_template[]) FROM PUBLIC;

@@ -260,26 +260,9 @@ BEGIN
 				AND (p.t1 IS NULL OR v.ts < p.t1)
 		 WHERE v.reason IS NULL
 		ON CONFLICT DO NOTHING
-		RETURNING e.batch_ref, e.device_id, e.ts, e.person_key, e.team_id, e.cost_center_id,
-			  e.tool, e.model, e.billing_mode, e.input_tokens, e.output_tokens,
+		RETURNING e.batch_ref, e.device_id, e.ts, e.input_tokens, e.output_tokens,
 			  e.cache_write_5m_tokens, e.cache_write_1h_tokens, e.cache_read_tokens,
-			  e.reasoning_tokens, e.web_search_requests, e.cost, e.price_id
-	), g AS MATERIALIZED (
-		-- The returned rows, grouped once by usage_daily's key: the rollups
-		-- read this.
-		SELECT (ins.ts AT TIME ZONE 'UTC')::date AS day,
-		       coalesce(ins.person_key, '') AS person_key, ins.team_id, ins.cost_center_id,
-		       ins.tool, ins.model, ins.billing_mode, count(*) AS events,
-		       sum(ins.input_tokens) AS input_tokens, sum(ins.output_tokens) AS output_tokens,
-		       sum(ins.cache_write_5m_tokens) AS cache_write_5m_tokens,
-		       sum(ins.cache_write_1h_tokens) AS cache_write_1h_tokens,
-		       sum(ins.cache_read_tokens) AS cache_read_tokens,
-		       sum(ins.reasoning_tokens) AS reasoning_tokens,
-		       sum(ins.web_search_requests) AS web_search_requests,
-		       coalesce(sum(ins.cost), 0) AS cost,
-		       count(*) FILTER (WHERE ins.price_id IS NULL) AS unpriced_events
-		  FROM ins
-		 GROUP BY 1, 2, 3, 4, 5, 6, 7
+			  e.reasoning_tokens
 	), c AS MATERIALIZED (
 		SELECT v.batch_ref, count(*) AS total, count(*) FILTER (WHERE v.reason IS NOT NULL) AS rej
 		  FROM v GROUP BY v.batch_ref
@@ -296,24 +279,39 @@ BEGIN
 		 WHERE v.reason IS NULL AND NOT v.dup AND v.device_id IS NOT NULL
 		   AND v.identity_hmac IS NOT NULL
 		 GROUP BY 1, 2
+	), known AS MATERIALIZED (
+		-- The identities the call's devices had: read by the primary key's
+		-- prefix, so an identity known already costs no insert attempt.
+		SELECT x.device_id, x.identity_hmac FROM aimeter.device_identities x
+		 WHERE x.device_id = ANY ((SELECT array_agg(DISTINCT di.device_id) FROM di)::uuid[])
 	), diu AS (
-		-- xmax = 0: the row was inserted, not updated (an updated row
-		-- carries the lock ON CONFLICT took on it).
+		-- A fresh identity is recorded here (ON CONFLICT DO NOTHING: a
+		-- concurrent call may record it first); the counters of known
+		-- ones wait in device_identity_pending for aimeter.fold_rollups().
 		INSERT INTO aimeter.device_identities AS x (device_id, identity_hmac, first_seen,
 							   last_seen, events)
 		SELECT di.device_id, di.identity_hmac, now(), now(), di.events
-		  FROM di ORDER BY 1, 2
-		ON CONFLICT (device_id, identity_hmac)
-		DO UPDATE SET last_seen = excluded.last_seen, events = x.events + excluded.events
-		RETURNING x.device_id, x.identity_hmac, x.xmax = 0 AS fresh
+		  FROM di
+		 WHERE NOT EXISTS (SELECT 1 FROM known k WHERE k.device_id = di.device_id
+						      AND k.identity_hmac = di.identity_hmac)
+		 ORDER BY 1, 2
+		ON CONFLICT (device_id, identity_hmac) DO NOTHING
+		RETURNING x.device_id, x.identity_hmac
+	), dip AS (
+		INSERT INTO aimeter.device_identity_pending (device_id, seen, identity_hmacs, events)
+		SELECT di.device_id, now(), array_agg(di.identity_hmac), array_agg(di.events)
+		  FROM di
+		 WHERE NOT EXISTS (SELECT 1 FROM diu
+				    WHERE diu.device_id = di.device_id
+				      AND diu.identity_hmac = di.identity_hmac)
+		 GROUP BY di.device_id
 	), din AS MATERIALIZED (
 		-- New claims: an identity new to a device that already had one
 		-- (the subquery sees the table as before this statement; one
 		-- index probe per new identity, not a scan of the table).
 		SELECT di.batch_ref, count(*) AS n
 		  FROM diu JOIN di ON di.device_id = diu.device_id AND di.identity_hmac = diu.identity_hmac
-		 WHERE diu.fresh
-		   AND (SELECT true FROM aimeter.device_identities x
+		 WHERE (SELECT true FROM aimeter.device_identities x
 			 WHERE x.device_id = diu.device_id LIMIT 1)
 		 GROUP BY 1
 	), ib AS (
@@ -339,51 +337,9 @@ BEGIN
 		       v.reason
 		  FROM v WHERE v.reason IS NOT NULL
 		ON CONFLICT DO NOTHING
-	), daily AS (
-		-- Written after the main query: the rollup row locks come last,
-		-- in key order.
-		INSERT INTO aimeter.usage_daily AS d
-		SELECT g.day, g.person_key, g.team_id, g.cost_center_id, g.tool, g.model,
-		       g.billing_mode, g.events, g.input_tokens, g.output_tokens,
-		       g.cache_write_5m_tokens, g.cache_write_1h_tokens, g.cache_read_tokens,
-		       g.reasoning_tokens, g.web_search_requests, g.cost, g.unpriced_events
-		  FROM g
-		 ORDER BY 1, 2, 3, 4, 5, 6, 7
-		ON CONFLICT (day, person_key, team_id, cost_center_id, tool, model, billing_mode)
-		DO UPDATE SET events = d.events + excluded.events,
-			input_tokens = d.input_tokens + excluded.input_tokens,
-			output_tokens = d.output_tokens + excluded.output_tokens,
-			cache_write_5m_tokens = d.cache_write_5m_tokens + excluded.cache_write_5m_tokens,
-			cache_write_1h_tokens = d.cache_write_1h_tokens + excluded.cache_write_1h_tokens,
-			cache_read_tokens = d.cache_read_tokens + excluded.cache_read_tokens,
-			reasoning_tokens = d.reasoning_tokens + excluded.reasoning_tokens,
-			web_search_requests = d.web_search_requests + excluded.web_search_requests,
-			cost = d.cost + excluded.cost,
-			unpriced_events = d.unpriced_events + excluded.unpriced_events
-	), monthly AS (
-		INSERT INTO aimeter.usage_monthly AS mo
-		SELECT date_trunc('month', g.day::timestamp)::date, g.team_id, g.cost_center_id, g.tool,
-		       g.model, g.billing_mode, sum(g.events), sum(g.input_tokens), sum(g.output_tokens),
-		       sum(g.cache_write_5m_tokens), sum(g.cache_write_1h_tokens),
-		       sum(g.cache_read_tokens), sum(g.reasoning_tokens), sum(g.web_search_requests),
-		       sum(g.cost), sum(g.unpriced_events)
-		  FROM g
-		 GROUP BY 1, 2, 3, 4, 5, 6
-		 ORDER BY 1, 2, 3, 4, 5, 6
-		ON CONFLICT (month, team_id, cost_center_id, tool, model, billing_mode)
-		DO UPDATE SET events = mo.events + excluded.events,
-			input_tokens = mo.input_tokens + excluded.input_tokens,
-			output_tokens = mo.output_tokens + excluded.output_tokens,
-			cache_write_5m_tokens = mo.cache_write_5m_tokens + excluded.cache_write_5m_tokens,
-			cache_write_1h_tokens = mo.cache_write_1h_tokens + excluded.cache_write_1h_tokens,
-			cache_read_tokens = mo.cache_read_tokens + excluded.cache_read_tokens,
-			reasoning_tokens = mo.reasoning_tokens + excluded.reasoning_tokens,
-			web_search_requests = mo.web_search_requests + excluded.web_search_requests,
-			cost = mo.cost + excluded.cost,
-			unpriced_events = mo.unpriced_events + excluded.unpriced_events
 	), dmu AS (
 		-- The counts the caps read: exactly the events inserted (RETURNING),
-		-- after the rollups and in key order, like them.
+		-- in key order. The rollups are aimeter.fold_rollups()'s.
 		INSERT INTO aimeter.device_minute_calls AS m (device_id, minute, calls)
 		SELECT ins.device_id, date_trunc('minute', ins.ts, 'UTC'), count(*)
 		  FROM ins WHERE ins.device_id IS NOT NULL

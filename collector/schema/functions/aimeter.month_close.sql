@@ -6,6 +6,8 @@ DECLARE
 	v_hash text;
 	v_n int;
 BEGIN
+	-- Rollups exact first: the deferred fold (docs/write-path.md).
+	PERFORM aimeter.fold_rollups();
 	IF v_month >= date_trunc('month', now() AT TIME ZONE 'UTC')::date THEN
 		RAISE EXCEPTION 'month % has not ended yet', to_char(v_month, 'YYYY-MM')
 			USING ERRCODE = '22023';

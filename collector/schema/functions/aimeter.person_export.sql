@@ -6,6 +6,8 @@ DECLARE
 	k record;
 	v jsonb;
 BEGIN
+	-- Rollups exact first: the deferred fold (docs/write-path.md).
+	PERFORM aimeter.fold_rollups();
 	k := aimeter.person_keys(p_hmac);
 	SELECT jsonb_build_object(
 		'generated_at', now(),

@@ -11,6 +11,8 @@ DECLARE
 	v_events bigint;
 	v_rows bigint;
 BEGIN
+	-- Rollups exact first: the deferred fold (docs/write-path.md).
+	PERFORM aimeter.fold_rollups();
 	PERFORM set_config('aimeter.bypass_close', 'on', true);
 	k := aimeter.person_keys(p_hmac);
 

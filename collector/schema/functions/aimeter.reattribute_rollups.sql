@@ -10,6 +10,8 @@ DECLARE
 	v_key bytea;
 	v_n bigint;
 BEGIN
+	-- Rollups exact first: the deferred fold (docs/write-path.md).
+	PERFORM aimeter.fold_rollups();
 	SELECT p.person_key INTO v_key
 	  FROM aimeter.identities i JOIN aimeter.people p ON p.person_id = i.person_id
 	 WHERE i.identity_hmac = p_identity;
@@ -26,6 +28,10 @@ BEGIN
 							      ELSE t.name END,
 					      (e.ts AT TIME ZONE 'UTC')::date) a
 	 WHERE e.person_key IN (p_identity, coalesce(v_key, p_identity))
+	   -- Events of a batch committed unfolded since (the fold runs them
+	   -- as they are then): moved here, they would leave rows they are not in.
+	   AND NOT EXISTS (SELECT 1 FROM aimeter.ingest_batches b
+			    WHERE b.batch_ref = e.batch_ref AND NOT b.folded)
 	   AND (e.person_key, e.team_id, e.cost_center_id)
 	       IS DISTINCT FROM (a.person_key, a.team_id, a.cost_center_id);
 	GET DIAGNOSTICS v_n = ROW_COUNT;

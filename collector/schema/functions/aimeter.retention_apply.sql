@@ -15,6 +15,8 @@ DECLARE
 	v_folded bigint;
 	v_horizon timestamptz;
 BEGIN
+	-- Rollups exact first: the deferred fold (docs/write-path.md).
+	PERFORM aimeter.fold_rollups();
 	SELECT coalesce(p_raw_months, retention_raw_months),
 	       coalesce(p_person_months, retention_person_months)
 	  INTO v_raw, v_person FROM aimeter.settings;
