@@ -10,13 +10,17 @@
 #include "follow.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "log.h"
 #include "roots.h"
 #include "scan.h"
+#include "seen.h"
 #include "spool.h"
 #include "track.h"
 
@@ -29,6 +33,11 @@ struct follow {
 	struct scan_root *roots;
 	size_t n_roots;
 	char team_hint[256];
+	/* ids handed out: the ledger forgets them on a restart and when it is
+	 * compacted, and a copy read later (a sidechain replay of an old
+	 * response, with a later time) must not be handed out again */
+	char seen_dir[PATH_MAX];
+	struct seen seen; /* loaded by a pass that settled something */
 
 	/* a pass in progress */
 	size_t *settled; /* ledger indexes settled by it */
@@ -207,6 +216,40 @@ out:
 	return r;
 }
 
+/* Settled ids already handed out (seen.h) are not handed out again; follow_commit adds the rest. */
+static int
+drop_seen(struct follow *f, int64_t now_ms)
+{
+	struct ledger *l = &f->scan.ledger;
+	int64_t emit_max_ms = INT64_MIN;
+	size_t kept = 0;
+	int r;
+
+	if (f->n_settled == 0) {
+		return 0;
+	}
+	for (size_t i = 0; i < f->n_settled; i++) {
+		const struct ledger_rec *rec = ledger_at(l, f->settled[i]);
+		emit_max_ms = rec->ts_ms > emit_max_ms ? rec->ts_ms : emit_max_ms;
+	}
+	seen_finish(&f->seen);
+	r = seen_load(&f->seen, f->seen_dir, now_ms, emit_max_ms);
+	if (r < 0) {
+		seen_finish(&f->seen);
+		return r;
+	}
+	for (size_t i = 0; i < f->n_settled; i++) {
+		struct ledger_rec *rec = ledger_at(l, f->settled[i]);
+		if (seen_has(&f->seen, rec->id)) {
+			rec->flags |= LEDGER_EMITTED; /* undone by follow_abort */
+		} else {
+			f->settled[kept++] = f->settled[i];
+		}
+	}
+	f->n_settled = kept;
+	return 0;
+}
+
 int
 follow_pass(struct follow *f, int64_t now_ms, struct follow_out *out)
 {
@@ -225,6 +268,9 @@ follow_pass(struct follow *f, int64_t now_ms, struct follow_out *out)
 	out->next_settle_ms = f->track.next_settle_ms;
 	collect_dirs(f);
 	r = track_take_settled(&f->track, &f->settled, &f->n_settled);
+	if (r == 0) {
+		r = drop_seen(f, now_ms);
+	}
 	if (r < 0) {
 		return r;
 	}
@@ -265,8 +311,19 @@ follow_commit(struct follow *f)
 {
 	struct scan *s = &f->scan;
 
+	int r = 0;
+
 	for (size_t i = 0; i < f->n_settled; i++) {
-		ledger_at(&s->ledger, f->settled[i])->flags |= LEDGER_EMITTED;
+		struct ledger_rec *rec = ledger_at(&s->ledger, f->settled[i]);
+		rec->flags |= LEDGER_EMITTED;
+		if (r >= 0) {
+			r = seen_add_id(&f->seen, rec->id, rec->ts_ms);
+		}
+	}
+	if (f->n_settled > 0 && (r < 0 || (r = seen_sync(&f->seen)) < 0)) {
+		/* the events are spooled; only a copy read later could be sent again */
+		log_warnx("could not record handed-out event ids in \"%s\": %s", f->seen_dir,
+			  strerror(-r));
 	}
 	f->n_settled = 0;
 	track_commit(&f->track); /* forget removed files for good */
@@ -361,6 +418,16 @@ follow_create(const struct agent_config *cfg, struct follow **ret)
 		return r;
 	}
 	snprintf(f->team_hint, sizeof(f->team_hint), "%.255s", cfg->team_hint);
+	/* not the state directory itself: `collect` keeps its own seen.bin there */
+	snprintf(f->seen_dir, sizeof(f->seen_dir), "%s/follow", cfg->state_dir);
+	if (mkdir(f->seen_dir, 0700) < 0 && errno != EEXIST) {
+		r = -errno;
+		log_warnx("could not create \"%s\": %s", f->seen_dir, strerror(-r));
+		scan_finish(&f->scan);
+		project_finish(&f->project);
+		free(f);
+		return r;
+	}
 	track_init(&f->track, &f->scan, cfg->settle_seconds);
 	r = roots_collect(cfg, NULL, &f->scan, &f->roots, &f->n_roots);
 	if (r < 0) {
@@ -406,6 +473,7 @@ follow_destroy(struct follow *f)
 	free(f->dirs);
 	free(f->settled);
 	free(f->committed);
+	seen_finish(&f->seen);
 	scan_finish(&f->scan);
 	project_finish(&f->project);
 	free(f);
