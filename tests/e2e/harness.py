@@ -278,7 +278,7 @@ class Agent:
                 f.write(self.extra)
 
     def cli(self, *args):
-        """aimeter-agent ARGS -c <this configuration>: (stdout, stderr); fails on a non-zero exit."""
+        """aimeter-agent ARGS -c <this configuration>: (stdout, stderr); fails unless 0."""
         r = subprocess.run([AGENT] + list(args) + ["-c", self.conf], env=self.env,
                            capture_output=True, text=True)
         if r.returncode != 0:
@@ -311,6 +311,24 @@ class Agent:
             self.proc.kill()
             self.proc.wait()
         self.proc = None
+
+    def start_killed_at(self, phase, n, mark, timeout):
+        """Starts the daemon to kill itself at the n-th hit of a test hook phase
+        (testhook.h). Returns the phase it was killed at, or None when the phase did not
+        come within timeout seconds (then it is stopped cleanly)."""
+        p = self.start(env={"AIMETER_TEST_KILL": "%s:%d" % (phase, n),
+                            "AIMETER_TEST_KILL_MARK": mark})
+        try:
+            rc = p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.stop()
+            return None
+        self.proc = None
+        if rc != -signal.SIGKILL:
+            fail("agent exited %s instead of being killed at %s; log:\n%s"
+                 % (rc, phase, self.log()[-3000:]))
+        with open(mark) as f:
+            return f.read().split()[-1]
 
     def log(self):
         with open(self.log_path, errors="replace") as f:
@@ -447,10 +465,13 @@ ALL_TOOLS = [
     ToolGen("gen-copilot-cli", [], {"copilot": "copilot"}),
     ToolGen("gen-amp", [], {"amp": "amp"}, doc_prefix=amp_prefix),
     # TODO(opencode): ToolGen("gen-opencode", [], {"opencode": "opencode"}) once branch
-    #   `opencode` lands tests/gen/gen-opencode; its SQLite database grows by inserts, not
-    #   bytes, so Staging needs a rule for *.db (e.g. the generator writing it in steps).
+    #   `opencode` (reader and tests/gen/gen-opencode) is on main. Its SQLite databases grow
+    #   by inserts and updates, not bytes: Staging must then build *.db by replaying a share
+    #   of the generator's ops.json per stage (["sql", db, statement, params]) instead of
+    #   cutting bytes, while the daemon holds the database open.
     # TODO(cursor): ToolGen("gen-cursor", [], {"cursor": "cursor"}) once branch `cursor`
-    #   lands tests/gen/gen-cursor (state.vscdb: the same SQLite caveat).
+    #   (reader and tests/gen/gen-cursor) is on main; the same for globalStorage/state.vscdb,
+    #   whose ops.json rows are [table, key, value] (INSERT OR REPLACE).
 ]
 
 
