@@ -216,8 +216,12 @@ out:
 	return r;
 }
 
-/* Settled ids already handed out (seen.h) are not handed out again; follow_commit adds the rest. */
-static int
+/*
+ * Settled ids already handed out (seen.h) are not handed out again;
+ * follow_commit adds the rest. Without the file (no state directory in
+ * tests, or it cannot be read) the ledger alone decides, as it did before.
+ */
+static void
 drop_seen(struct follow *f, int64_t now_ms)
 {
 	struct ledger *l = &f->scan.ledger;
@@ -225,18 +229,23 @@ drop_seen(struct follow *f, int64_t now_ms)
 	size_t kept = 0;
 	int r;
 
-	if (f->n_settled == 0) {
-		return 0;
+	seen_finish(&f->seen);
+	if (f->n_settled == 0 || f->seen_dir[0] == '\0') {
+		return;
 	}
 	for (size_t i = 0; i < f->n_settled; i++) {
 		const struct ledger_rec *rec = ledger_at(l, f->settled[i]);
 		emit_max_ms = rec->ts_ms > emit_max_ms ? rec->ts_ms : emit_max_ms;
 	}
-	seen_finish(&f->seen);
-	r = seen_load(&f->seen, f->seen_dir, now_ms, emit_max_ms);
+	r = mkdir(f->seen_dir, 0700) < 0 && errno != EEXIST ? -errno : 0;
+	if (r == 0) {
+		r = seen_load(&f->seen, f->seen_dir, now_ms, emit_max_ms);
+	}
 	if (r < 0) {
+		log_warnx("could not read the handed-out event ids in \"%s\": %s", f->seen_dir,
+			  strerror(-r));
 		seen_finish(&f->seen);
-		return r;
+		return;
 	}
 	for (size_t i = 0; i < f->n_settled; i++) {
 		struct ledger_rec *rec = ledger_at(l, f->settled[i]);
@@ -247,7 +256,6 @@ drop_seen(struct follow *f, int64_t now_ms)
 		}
 	}
 	f->n_settled = kept;
-	return 0;
 }
 
 int
@@ -268,12 +276,10 @@ follow_pass(struct follow *f, int64_t now_ms, struct follow_out *out)
 	out->next_settle_ms = f->track.next_settle_ms;
 	collect_dirs(f);
 	r = track_take_settled(&f->track, &f->settled, &f->n_settled);
-	if (r == 0) {
-		r = drop_seen(f, now_ms);
-	}
 	if (r < 0) {
 		return r;
 	}
+	drop_seen(f, now_ms);
 	if (f->n_settled == 0 && !track_changed(&f->track)) {
 		return 0;
 	}
@@ -310,17 +316,16 @@ void
 follow_commit(struct follow *f)
 {
 	struct scan *s = &f->scan;
-
 	int r = 0;
 
 	for (size_t i = 0; i < f->n_settled; i++) {
 		struct ledger_rec *rec = ledger_at(&s->ledger, f->settled[i]);
 		rec->flags |= LEDGER_EMITTED;
-		if (r >= 0) {
+		if (r >= 0 && f->seen.loaded) {
 			r = seen_add_id(&f->seen, rec->id, rec->ts_ms);
 		}
 	}
-	if (f->n_settled > 0 && (r < 0 || (r = seen_sync(&f->seen)) < 0)) {
+	if (f->seen.loaded && f->n_settled > 0 && (r < 0 || (r = seen_sync(&f->seen)) < 0)) {
 		/* the events are spooled; only a copy read later could be sent again */
 		log_warnx("could not record handed-out event ids in \"%s\": %s", f->seen_dir,
 			  strerror(-r));
@@ -419,14 +424,8 @@ follow_create(const struct agent_config *cfg, struct follow **ret)
 	}
 	snprintf(f->team_hint, sizeof(f->team_hint), "%.255s", cfg->team_hint);
 	/* not the state directory itself: `collect` keeps its own seen.bin there */
-	snprintf(f->seen_dir, sizeof(f->seen_dir), "%s/follow", cfg->state_dir);
-	if (mkdir(f->seen_dir, 0700) < 0 && errno != EEXIST) {
-		r = -errno;
-		log_warnx("could not create \"%s\": %s", f->seen_dir, strerror(-r));
-		scan_finish(&f->scan);
-		project_finish(&f->project);
-		free(f);
-		return r;
+	if (cfg->state_dir[0] != '\0') {
+		snprintf(f->seen_dir, sizeof(f->seen_dir), "%s/follow", cfg->state_dir);
 	}
 	track_init(&f->track, &f->scan, cfg->settle_seconds);
 	r = roots_collect(cfg, NULL, &f->scan, &f->roots, &f->n_roots);
