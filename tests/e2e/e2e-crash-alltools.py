@@ -45,6 +45,7 @@ HOOKED = {p for p, _ in PLAN if p != "random"}
 DAY = 86400
 
 rnd = random.Random(SEED)
+a = None
 c = h.Cluster("crash-alltools")
 try:
     c.start()
@@ -105,5 +106,7 @@ try:
           "duplicates the collector dropped: %s"
           % (sum(r[0] for r in want.values()), ", ".join(tools), len(hit), dup))
 finally:
+    if a is not None:
+        a.kill()  # after a failure: no daemon left behind
     c.close()
 print("ok")

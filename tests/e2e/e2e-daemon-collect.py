@@ -28,6 +28,7 @@ SEED = 1414
 STAGES = 8
 DAY = 86400
 
+a = None
 c = h.Cluster("daemon-collect")
 try:
     c.start()
@@ -90,5 +91,7 @@ try:
           "and per tool, model and UTC day; collect repeated %d old ids with the same counts"
           % (len(want), ", ".join(tools), STAGES, repeats))
 finally:
+    if a is not None:
+        a.kill()  # after a failure: no daemon left behind
     c.close()
 print("ok")
