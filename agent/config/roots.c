@@ -81,7 +81,8 @@ source_roots(struct roots *r, const struct source_ops *src, const struct agent_c
 	if (env_ok && src->env != NULL && (e = getenv(src->env)) != NULL && e[0] != '\0') {
 		return add_list(r, src->tool, e);
 	}
-	src->default_roots(home, env_ok ? getenv("XDG_CONFIG_HOME") : NULL, list, sizeof(list));
+	e = src->xdg_env != NULL ? src->xdg_env : "XDG_CONFIG_HOME";
+	src->default_roots(home, env_ok ? getenv(e) : NULL, list, sizeof(list));
 	return add_list(r, src->tool, list);
 }
 

@@ -782,7 +782,8 @@ merge_codex(struct ledger *l, struct ledger_rec *r, const struct ledger_obs *o)
 static void
 merge(struct ledger *l, struct ledger_rec *r, const struct ledger_obs *o)
 {
-	if (o->tool == EVENT_TOOL_CLAUDE) {
+	/* OpenCode: a database row (main line) beats a legacy JSON copy (sidechain) */
+	if (o->tool == EVENT_TOOL_CLAUDE || o->tool == EVENT_TOOL_OPENCODE) {
 		merge_claude(l, r, o);
 	} else {
 		merge_codex(l, r, o);

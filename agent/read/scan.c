@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -206,6 +207,7 @@ struct walk {
 	scan_file_cb *cb;
 	void *ctx;
 	size_t root_len; /* rel = path + root_len + 1 */
+	int max_depth;   /* directories below this depth are not entered */
 };
 
 bool
@@ -259,6 +261,29 @@ refused(struct scan *s, const char *path, const struct owned *o, int r, const ch
 	}
 }
 
+/*
+ * A file whose source names a companion (a database's -wal): its size and
+ * mtime join the file's, so a change to either is a change.
+ */
+static void
+fold_companion(const struct source_ops *src, int dfd, const char *name, struct stat *st)
+{
+	const char *suffix = src->companion != NULL ? src->companion(name) : NULL;
+	char cname[NAME_MAX + 16];
+	struct stat cst;
+
+	if (suffix == NULL || snprintf(cname, sizeof(cname), "%s%s", name, suffix) >=
+				      (int)sizeof(cname) ||
+	    fstatat(dfd, cname, &cst, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(cst.st_mode)) {
+		return;
+	}
+	st->st_size += cst.st_size;
+	if (cst.st_mtim.tv_sec > st->st_mtim.tv_sec ||
+	    (cst.st_mtim.tv_sec == st->st_mtim.tv_sec && cst.st_mtim.tv_nsec > st->st_mtim.tv_nsec)) {
+		st->st_mtim = cst.st_mtim;
+	}
+}
+
 /* Walk the directory open at dfd (taken over and closed), whose path is path[0..len). */
 static void
 walk_dir(struct walk *w, int dfd, char *path, size_t len, size_t cap, int depth)
@@ -306,7 +331,9 @@ walk_dir(struct walk *w, int dfd, char *path, size_t len, size_t cap, int depth)
 			is_dir = S_ISDIR(st.st_mode);
 			is_reg = S_ISREG(st.st_mode);
 		}
-		if (is_dir) {
+		if (is_dir && depth >= w->max_depth && w->max_depth < WALK_MAX_DEPTH) {
+			/* a walk of one directory's files (scan_walk_top) */
+		} else if (is_dir) {
 			int cfd = -ELOOP;
 			if (depth >= WALK_MAX_DEPTH) {
 				s->stat[SCAN_LOOPS]++;
@@ -326,6 +353,7 @@ walk_dir(struct walk *w, int dfd, char *path, size_t len, size_t cap, int depth)
 				refused(s, path, o, -EPERM, "file");
 			} else if (st.st_mtime * 1000LL + 999 >= s->since_ms &&
 				   seen_add(s, st.st_dev, st.st_ino)) {
+				fold_companion(w->src, dirfd(d), de->d_name, &st);
 				s->offer.active = true;
 				s->offer.dirfd = dirfd(d);
 				s->offer.path = path;
@@ -345,12 +373,13 @@ walk_dir(struct walk *w, int dfd, char *path, size_t len, size_t cap, int depth)
 	closedir(d);
 }
 
-void
-scan_walk_dir(struct scan *s, const struct scan_root *root, const char *parent, const char *sub,
-	      scan_file_cb *cb, void *ctx)
+/* scan_walk_dir and scan_walk_top: parent/sub walked down to max_depth. */
+static void
+walk_below(struct scan *s, const struct scan_root *root, const char *parent, const char *sub,
+	   int max_depth, scan_file_cb *cb, void *ctx)
 {
 	char *path = malloc(PATH_MAX_WALK);
-	struct walk w = {s, root, source_get(root->tool), cb, ctx, strlen(parent)};
+	struct walk w = {s, root, source_get(root->tool), cb, ctx, strlen(parent), max_depth};
 	struct stat st;
 	size_t len;
 	int fd;
@@ -361,7 +390,8 @@ scan_walk_dir(struct scan *s, const struct scan_root *root, const char *parent, 
 	while (w.root_len > 1 && parent[w.root_len - 1] == '/') {
 		w.root_len--;
 	}
-	len = (size_t)snprintf(path, PATH_MAX_WALK, "%.*s/%s", (int)w.root_len, parent, sub);
+	len = (size_t)snprintf(path, PATH_MAX_WALK, "%.*s%s%s", (int)w.root_len, parent,
+			       sub[0] != '\0' ? "/" : "", sub);
 	if (len >= PATH_MAX_WALK) {
 		free(path);
 		return;
@@ -377,6 +407,20 @@ scan_walk_dir(struct scan *s, const struct scan_root *root, const char *parent, 
 		walk_dir(&w, fd, path, len, PATH_MAX_WALK, 0);
 	}
 	free(path);
+}
+
+void
+scan_walk_dir(struct scan *s, const struct scan_root *root, const char *parent, const char *sub,
+	      scan_file_cb *cb, void *ctx)
+{
+	walk_below(s, root, parent, sub, WALK_MAX_DEPTH, cb, ctx);
+}
+
+void
+scan_walk_top(struct scan *s, const struct scan_root *root, const char *parent, const char *sub,
+	      scan_file_cb *cb, void *ctx)
+{
+	walk_below(s, root, parent, sub, 0, cb, ctx);
 }
 
 const struct owned *
@@ -468,6 +512,19 @@ scan_skip(struct scan *s, const struct source_file *file, uint64_t off,
 	}
 }
 
+/* The origin of a record whose file tells its billing mode: its root's user, that mode. */
+static uint16_t
+record_origin(struct scan *s, uint16_t origin, enum event_billing billing)
+{
+	int o;
+
+	if (billing == EVENT_BILLING_UNKNOWN || billing == s->origins[origin].billing) {
+		return origin;
+	}
+	o = scan_add_origin(s, s->origins[origin].user, billing);
+	return o < 0 ? origin : (uint16_t)o; /* no room: the root's mode */
+}
+
 bool
 scan_record(struct scan *s, enum event_tool tool, const struct source_file *file, uint64_t off,
 	    struct scan_cursor *cur, const struct source_rec *rec)
@@ -501,7 +558,7 @@ scan_record(struct scan *s, enum event_tool tool, const struct source_file *file
 	obs.tier = rec->tier != NULL ? rec->tier : "";
 	obs.sidechain = rec->sidechain;
 	obs.origin = rec->cloud ? (uint16_t)(s->origins[file->origin].cloud_origin - 1)
-				: file->origin;
+				: record_origin(s, file->origin, rec->billing);
 	if (ledger_add(&s->ledger, &obs, &lrec) < 0) {
 		s->stat[SCAN_BAD_LINES]++; /* out of memory, or a string pool is full */
 		return true;
@@ -597,7 +654,11 @@ scan_read(struct scan *s, enum event_tool tool, const char *path, const char *re
 
 	s->cur_path = path;
 	s->cur_warnings = 0;
-	if (src->whole_file) {
+	if (src->read_file != NULL && (r = src->read_file(s, &file, fd, cur)) != -ENOTSUP) {
+		s->cur_path = NULL;
+		return r;
+	}
+	if (source_whole_file(src, rel)) {
 		r = read_whole(s, src, &file, fd, cur);
 		s->cur_path = NULL;
 		return r;

@@ -171,6 +171,14 @@ void scan_walk_dir(struct scan *s, const struct scan_root *root, const char *par
 		   const char *sub, scan_file_cb *cb, void *ctx);
 
 /*
+ * scan_walk_top(s, root, parent, sub, cb, ctx): scan_walk_dir without
+ * entering subdirectories: the wanted files directly in parent/sub ("" for
+ * parent itself).
+ */
+void scan_walk_top(struct scan *s, const struct scan_root *root, const char *parent,
+		   const char *sub, scan_file_cb *cb, void *ctx);
+
+/*
  * scan_record(s, tool, file, off, cur, rec): a source's record at stream
  * offset off becomes an observation in the ledger: checked for
  * plausibility, keyed (the source's dedup_key) and merged. A record not

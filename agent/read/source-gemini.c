@@ -73,13 +73,31 @@ message(const struct json_doc *d, int m, struct gemini_file *f, struct gemini_ob
 	return r < 0 || (size_t)r >= sizeof(o->key) ? -1 : 1;
 }
 
+/* Every call in the message array msgs to cb: USAGE, BAD (a bad one among them) or none. */
+static enum gemini_line
+message_list(const struct json_doc *d, int msgs, struct gemini_file *f, gemini_obs_cb *cb,
+	     void *ctx, enum gemini_line none)
+{
+	struct gemini_obs o;
+	bool bad = false, any = false;
+
+	for (int m = json_next(d, msgs, -1); m >= 0; m = json_next(d, msgs, m)) {
+		int r = message(d, m, f, &o);
+		if (r > 0) {
+			cb(ctx, &o);
+			any = true;
+		}
+		bad |= r < 0;
+	}
+	return bad ? GEMINI_LINE_BAD : any ? GEMINI_LINE_USAGE : none;
+}
+
 enum gemini_line
 gemini_line_parse(struct json_doc *doc, const char *line, size_t len, struct gemini_file *f,
 		  gemini_obs_cb *cb, void *ctx)
 {
 	struct gemini_obs o;
-	int set, msgs;
-	bool bad = false, any = false;
+	int set;
 
 	if (json_parse(doc, line, len) < 0) {
 		return GEMINI_LINE_INVALID;
@@ -90,16 +108,8 @@ gemini_line_parse(struct json_doc *doc, const char *line, size_t len, struct gem
 	set = json_get(doc, 0, "$set");
 	if (set >= 0) {
 		/* a checkpoint: the messages it keeps, billed calls among them */
-		msgs = json_get(doc, set, "messages");
-		for (int m = json_next(doc, msgs, -1); m >= 0; m = json_next(doc, msgs, m)) {
-			int r = message(doc, m, f, &o);
-			if (r > 0) {
-				cb(ctx, &o);
-				any = true;
-			}
-			bad |= r < 0;
-		}
-		return bad ? GEMINI_LINE_BAD : any ? GEMINI_LINE_USAGE : GEMINI_LINE_OTHER;
+		return message_list(doc, json_get(doc, set, "messages"), f, cb, ctx,
+				    GEMINI_LINE_OTHER);
 	}
 	if (json_type(doc, json_get(doc, 0, "id")) == JSON_STRING) {
 		int r = message(doc, 0, f, &o);
@@ -115,6 +125,23 @@ gemini_line_parse(struct json_doc *doc, const char *line, size_t len, struct gem
 		return GEMINI_LINE_HEADER;
 	}
 	return GEMINI_LINE_OTHER;
+}
+
+enum gemini_line
+gemini_doc_parse(struct json_doc *doc, const char *buf, size_t len, struct gemini_file *f,
+		 gemini_obs_cb *cb, void *ctx)
+{
+	/* read whole every time: the model fallback starts again at the first message */
+	memset(f, 0, sizeof(*f));
+	if (json_parse(doc, buf, len) < 0) {
+		return GEMINI_LINE_INVALID; /* caught half written: read again when it changes */
+	}
+	if (json_type(doc, 0) != JSON_OBJECT ||
+	    json_str(doc, json_get(doc, 0, "sessionId"), f->session, sizeof(f->session)) <= 0) {
+		return GEMINI_LINE_OTHER;
+	}
+	f->has_header = true;
+	return message_list(doc, json_get(doc, 0, "messages"), f, cb, ctx, GEMINI_LINE_HEADER);
 }
 
 /* ---- the source ---- */
@@ -166,10 +193,11 @@ gemini_walk(struct scan *s, const struct scan_root *root, scan_file_cb *cb, void
 	gemini_walk_chats(s, root, "tmp", cb, ctx);
 }
 
+/* Sessions: JSONL from 0.39, the legacy whole-document .json before. */
 static bool
 gemini_wanted(const char *name)
 {
-	return scan_name_ends(name, ".jsonl");
+	return scan_name_ends(name, ".jsonl") || scan_name_ends(name, ".json");
 }
 
 static const struct scan_skip skips[GEMINI_LINE_MAX] = {
@@ -207,7 +235,10 @@ gemini_read_line(struct scan *s, const struct source_file *file, const char *lin
 		 uint64_t off, struct scan_cursor *cur)
 {
 	struct line_ctx l = {s, file, off, cur, state_of(cur)};
-	enum gemini_line kind = gemini_line_parse(&s->doc, line, len, l.f, take, &l);
+	enum gemini_line kind =
+		scan_name_ends(file->rel, ".json")
+			? gemini_doc_parse(&s->doc, line, len, l.f, take, &l)
+			: gemini_line_parse(&s->doc, line, len, l.f, take, &l);
 
 	if (kind != GEMINI_LINE_USAGE && kind != GEMINI_LINE_HEADER) {
 		scan_skip(s, file, off, &skips[kind]);
@@ -292,6 +323,7 @@ const struct source_ops source_gemini = {
 	.default_roots = gemini_default_roots,
 	.walk = gemini_walk,
 	.wanted = gemini_wanted,
+	.whole_suffix = ".json", /* the legacy sessions, rewritten in place */
 	.prefilter = gemini_line_wanted,
 	.read_line = gemini_read_line,
 	.dedup_key = gemini_string_key,

@@ -3,8 +3,8 @@
  * docs/tool-formats.md for what 0.61.0 really writes).
  *
  * Roots: ~/.gemini; below a root, tmp/<project>/chats/, session files and
- * sub-agent files one level down, *.jsonl. The legacy whole-document .json
- * sessions are not read yet (see the commit that added this source).
+ * sub-agent files one level down: *.jsonl, and the legacy *.json (before
+ * 0.39) that Gemini CLI rewrote whole, in place, on every change.
  *
  * A file is append-only JSONL: a header (sessionId) on line 1, message
  * objects with a string id, {"$set": {...}} updates whose "messages" is a
@@ -13,7 +13,15 @@
  * <header sessionId>/<message id>, wherever it appears (a line or a
  * checkpoint): its copies merge in the ledger, and rewinds and checkpoints
  * hide nothing that was billed. Later header-like lines (a resume writes
- * one) are ignored. No text is copied out: ids, the model, times, counts.
+ * one) are ignored.
+ *
+ * A legacy .json is one document {sessionId, messages[], ...}, read whole
+ * whenever it changed (source_ops.whole_suffix): its messages are keyed the
+ * same way, so a message also copied into the .jsonl a resume writes, or
+ * seen again in a later rewrite, is one event (by its id); one caught half
+ * written does not parse and is read again when it next changes. A legacy
+ * /rewind rewrote the file without the rewound messages: those a reader saw
+ * before stay counted. No text is copied out: ids, the model, times, counts.
  */
 #ifndef AM_AGENT_SOURCE_GEMINI_H
 #define AM_AGENT_SOURCE_GEMINI_H
@@ -64,6 +72,14 @@ bool gemini_line_wanted(const char *line, size_t len);
  */
 enum gemini_line gemini_line_parse(struct json_doc *doc, const char *line, size_t len,
 				   struct gemini_file *f, gemini_obs_cb *cb, void *ctx);
+
+/*
+ * gemini_doc_parse(doc, buf, len, f, cb, ctx): one whole legacy document;
+ * f is reset (its session is the document's); cb gets each call. INVALID
+ * when it does not parse (half written), HEADER when it holds no call.
+ */
+enum gemini_line gemini_doc_parse(struct json_doc *doc, const char *buf, size_t len,
+				  struct gemini_file *f, gemini_obs_cb *cb, void *ctx);
 
 /*
  * Shared with Qwen Code, a fork of Gemini CLI that keeps its layout:

@@ -51,6 +51,8 @@ struct source_rec {
 	bool sidechain; /* a sub-agent's copy (Claude) */
 	bool cloud;     /* a Bedrock or Vertex model id: billed by the cloud */
 	bool final;     /* final when written; else open until settled */
+	/* the record's own billing mode when its file tells it (UNKNOWN: its root's) */
+	enum event_billing billing;
 	const void *key_src;
 };
 
@@ -61,9 +63,11 @@ struct source_ops {
 	const char *dir_help;  /* what one of its roots is, for --help */
 	const char *env;       /* the tool's own variable naming its roots ("CODEX_HOME") */
 	const char *watch_dir; /* below a root, where new files appear (the daemon watches it) */
+	/* the XDG base directory variable its defaults follow (NULL: "XDG_CONFIG_HOME") */
+	const char *xdg_env;
 	/*
 	 * default_roots(home, xdg_config, ret, size): the comma-separated roots
-	 * under a home directory; xdg_config is $XDG_CONFIG_HOME, or NULL
+	 * under a home directory; xdg_config is the value of xdg_env, or NULL
 	 * when unset or not to be used (another user's home).
 	 */
 	void (*default_roots)(const char *home, const char *xdg_config, char *ret, size_t size);
@@ -74,6 +78,23 @@ struct source_ops {
 	/* whole_file: each file is one JSON document rewritten in place: read_line gets it
 	 * all, from its start, whenever it changed (false: JSONL, appended). */
 	bool whole_file;
+	/* whole_suffix: with whole_file false, the files whose name ends so are whole documents
+	 * all the same (Gemini CLI's legacy .json beside its JSONL); NULL: none. */
+	const char *whole_suffix;
+	/*
+	 * companion(name): the suffix of a file beside name whose changes are
+	 * name's too (a SQLite database's "-wal"), or NULL. The walk folds its
+	 * size and mtime into name's, so the engine's unchanged test sees them.
+	 */
+	const char *(*companion)(const char *name);
+	/*
+	 * read_file(s, file, fd, cur): read a file that is no stream of lines or
+	 * documents (a database) by the source itself, from where cur says;
+	 * -ENOTSUP for a file that is (whole_file and read_line apply then).
+	 * NULL: none. 0 or a negative errno.
+	 */
+	int (*read_file)(struct scan *s, const struct source_file *file, int fd,
+			 struct scan_cursor *cur);
 	/* prefilter(line, len): false when the line cannot matter (not even parsed). */
 	bool (*prefilter)(const char *line, size_t len);
 	/*
@@ -98,6 +119,9 @@ struct source_ops {
 /* source_string_key: a dedup_key for sources whose key_src is the key itself, a string. */
 int source_string_key(const void *key_src, const struct source_file *file, uint64_t off, char *ret,
 		      size_t size);
+
+/* source_whole_file(src, path): whether src reads path as one whole document. */
+bool source_whole_file(const struct source_ops *src, const char *path);
 
 /* source_get(tool): the source of tool, or NULL when tool is out of range. */
 const struct source_ops *source_get(enum event_tool tool);

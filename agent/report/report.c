@@ -23,6 +23,8 @@ struct row {
 	size_t n_models;
 	uint32_t unpriced_models[8];
 	size_t n_unpriced_models;
+	/* Cursor's local counts: not billing-exact, kept beside the priced sums (docs/tool-formats.md) */
+	uint64_t approx_events, approx_in, approx_out;
 };
 
 int
@@ -199,6 +201,19 @@ row_json(struct jw *w, const struct scan *s, const struct row *r)
 		jw_string(w, ledger_str(&s->ledger, r->unpriced_models[i]));
 	}
 	jw_end(w);
+	jw_key(w, "approximate");
+	jw_object_begin(w);
+	jw_key(w, "tools");
+	jw_array_begin(w);
+	jw_string(w, "cursor");
+	jw_end(w);
+	jw_key(w, "events");
+	jw_uint(w, r->approx_events);
+	jw_key(w, "input_tokens");
+	jw_uint(w, r->approx_in);
+	jw_key(w, "output_tokens");
+	jw_uint(w, r->approx_out);
+	jw_end(w);
 	jw_end(w);
 }
 
@@ -235,7 +250,8 @@ report_json(const struct scan *s, const char *kind, const char *tz, const struct
 	jw_key(&w, "note");
 	jw_string(&w, "cost_usd: list-price estimate of all priced usage; subscription_usd: the "
 		      "API-equivalent value of subscription usage within it, not spend; unpriced "
-		      "events add nothing");
+		      "events add nothing; approximate: Cursor turns with token counts from its "
+		      "local database, not billing data, not priced and not in the other sums");
 	jw_key(&w, "rows");
 	jw_array_begin(&w);
 	for (size_t i = 0; i < n && r == 0; i++) {
@@ -332,6 +348,16 @@ report_print(const struct scan *s, const struct price_book *book, enum report_ki
 				return -ENOMEM;
 			}
 		}
+		if (rec->tool == EVENT_TOOL_CURSOR) {
+			/* no billing-exact usage exists locally: counted apart, never priced */
+			struct row *approx[2] = {r, &total};
+			for (int k = 0; k < 2; k++) {
+				approx[k]->approx_events++;
+				approx[k]->approx_in += rec->tok[EVENT_INPUT];
+				approx[k]->approx_out += rec->tok[EVENT_OUTPUT];
+			}
+			continue;
+		}
 		const struct price_row *pr =
 			price_lookup(book, ledger_str(&s->ledger, rec->model), rec->ts_ms);
 		const char *billing = event_billing_name(s->origins[rec->origin].billing);
@@ -394,6 +420,13 @@ report_print(const struct scan *s, const struct price_book *book, enum report_ki
 							m, sizeof(m)));
 			}
 			fputc('\n', out);
+		}
+		if (total.approx_events > 0) {
+			fprintf(out, "\ncursor, approximate (its local token counts, not billing data; not "
+				     "in the rows above): %llu turns with counts, %llu input and %llu output "
+				     "tokens\n",
+				(unsigned long long)total.approx_events,
+				(unsigned long long)total.approx_in, (unsigned long long)total.approx_out);
 		}
 	}
 	free(rows);

@@ -245,9 +245,16 @@ read_file(struct track *t, struct track_file *fs, const char *path, const char *
 		close(fd);
 		return;
 	}
-	(void)scan_read(s, (enum event_tool)fs->tool, path, rel, origin, fd, zst, &fs->cur);
-	/* identity as of the read; a concurrent append is seen next pass */
-	if (fstat(fd, &now) < 0) {
+	if (scan_read(s, (enum event_tool)fs->tool, path, rel, origin, fd, zst, &fs->cur) == -EBUSY) {
+		/* locked by a writer (a database): what was read counts, the identity stays
+		 * as it was, so the next pass reads the rest even if nothing changes */
+		close(fd);
+		fs->changed = true;
+		return;
+	}
+	/* identity as of the read; a concurrent append is seen next pass. A file with
+	 * a companion (a database's -wal) keeps the walk's view, which folds it in. */
+	if (source_get((enum event_tool)fs->tool)->companion != NULL || fstat(fd, &now) < 0) {
 		now = *st;
 	}
 	fs->dev = (uint64_t)now.st_dev;

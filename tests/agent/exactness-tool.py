@@ -13,8 +13,9 @@ Amp, gen-amp):
 4. Every model the generator names is in the price book (`report daily --json`: nothing
    unpriced; Copilot's premium requests are valued at API list prices, as the spec decides).
 5. `collect` over the same files changing (each cut at a random byte, then completed: a
-   resumed session appended to, a thread document rewritten whole) gives exactly the
-   events of one scan, ids and every field included.
+   resumed session appended to, a thread document rewritten whole; first through the
+   versions a generator's stages.json lists, as the tool rewrote a document in place)
+   gives exactly the events of one scan, ids and every field included.
 """
 import collections
 import json
@@ -46,8 +47,11 @@ TOOLS = {
                     "zero_tokens", "model_missing", "fields_missing", "checkpoint_only_message",
                     "checkpoint_drops", "rewind", "resumed", "sub_agent", "copied_session",
                     "midnight", "model_change", "usage_text_in_string", "invalid_lines",
-                    "torn_last_line"],
-                   lambda n: n.endswith(".jsonl")),
+                    "torn_last_line", "legacy_session", "legacy_torn_write", "legacy_nulls",
+                    "legacy_tokens_null_then_set", "legacy_resumed_jsonl", "legacy_rewind",
+                    "legacy_copied", "legacy_sub_agent"],
+                   lambda n: n.endswith(".jsonl") or (n.endswith(".json") and n not in (
+                       "settings.json", "logs.json") and not n.startswith("checkpoint-"))),
     "qwen-code": ("qwen", "--qwen-dir",
                   ["openai_compatible", "gemini_native", "null_fields", "zero_counts", "memory_extractor",
                    "subagent_call", "continued", "model_change", "midnight", "compression_rewind",
@@ -99,6 +103,31 @@ def no_markers(what, blob, marks):
     assert not leaked, "text from the tool's files in %s: %s" % (what, leaked)
 
 
+def generate(gen, work, required):
+    """Runs the generator into work/logs, asserts it wrote every required case; returns the
+    logs dir, the truth by (tool, day, model), truth.json and the planted markers."""
+    logs = os.path.join(work, "logs")
+    subprocess.run([sys.executable, gen, logs], check=True, stdout=subprocess.DEVNULL)
+    cases = json.load(open(os.path.join(logs, "cases.json")))
+    missing = [c for c in required if cases.get(c, 0) < 1]
+    assert not missing, "generator did not write these cases: %s" % missing
+    t = json.load(open(os.path.join(logs, "truth.json")))
+    truth = {(r["tool"], r["day"], r["model"]): r for r in t["rows"]}
+    return logs, truth, t, json.load(open(os.path.join(logs, "markers.json")))
+
+
+def same_events(what, want, got):
+    """got (collect's events, any order) equals want (a scan's), ids and every field."""
+    key = lambda e: e["event_id"]  # noqa: E731
+    want, got = sorted(want, key=key), sorted(got, key=key)
+    if got != want:
+        a, b = {key(e): e for e in want}, {key(e): e for e in got}
+        diff = [(i, a.get(i), b.get(i)) for i in sorted(set(a) | set(b)) if a.get(i) != b.get(i)]
+        for d in diff[:5]:
+            print("DIFF", d)
+        raise AssertionError("%s: %d events, scan %d, %d differ" % (what, len(got), len(want), len(diff)))
+
+
 def stages(data, rnd):
     """What a file looked like as it grew: cut at a random byte; a thread document (a JSON
     object with messages) also rewritten whole with its first messages only; then all."""
@@ -118,15 +147,18 @@ def stages(data, rnd):
     return out + [data]
 
 
-def grow(src, dst, rnd, wanted):
-    """Copies src to dst with every file the agent reads at its first stage; returns the stages."""
+def grow(src, dst, rnd, wanted, written):
+    """Copies src to dst with every file the agent reads at its first stage; returns the stages.
+    written: {path below src: [versions]}, what the tool wrote before the final file (the
+    generator's stages.json: a document rewritten in place), read through first."""
     shutil.copytree(src, dst)
     st = {}
     for d, _, files in os.walk(dst):
         for n in files:
             if wanted(n):
                 p = os.path.join(d, n)
-                st[p] = stages(open(p, "rb").read(), rnd)
+                before = [v.encode() for v in written.get(os.path.relpath(p, dst), [])]
+                st[p] = before + stages(open(p, "rb").read(), rnd)
     return st
 
 
@@ -135,14 +167,7 @@ def main():
     dirname, option, required, wanted = TOOLS[tool]
     work = tempfile.mkdtemp(prefix="am-exact-%s-" % tool)
     try:
-        logs = os.path.join(work, "logs")
-        subprocess.run([sys.executable, gen, logs], check=True, stdout=subprocess.DEVNULL)
-        cases = json.load(open(os.path.join(logs, "cases.json")))
-        missing = [c for c in required if cases.get(c, 0) < 1]
-        assert not missing, "generator did not write these cases: %s" % missing
-        t = json.load(open(os.path.join(logs, "truth.json")))
-        truth = {(r["tool"], r["day"], r["model"]): r for r in t["rows"]}
-        marks = json.load(open(os.path.join(logs, "markers.json")))
+        logs, truth, t, marks = generate(gen, work, required)
         root = os.path.join(logs, dirname)
         blob = b"".join(open(os.path.join(d, n), "rb").read() for d, _, fs in os.walk(root) for n in fs)
         assert all(m.encode() in blob for m in marks.values()), "markers not planted"
@@ -162,7 +187,8 @@ def main():
 
         rnd = random.Random(5)
         inc = os.path.join(work, "inc")
-        st = grow(root, inc, rnd, wanted)
+        sp = os.path.join(logs, "stages.json")
+        st = grow(root, inc, rnd, wanted, json.load(open(sp)) if os.path.exists(sp) else {})
         state = os.path.join(work, "state")
         got = []
         for i in range(max(len(v) for v in st.values())):
@@ -172,16 +198,7 @@ def main():
                              "--user", "dana@example.com", option, inc)
             got += events(o)
             no_markers("collect's output", o.encode(), marks)
-        key = lambda e: e["event_id"]  # noqa: E731
-        want = sorted(scanned, key=key)
-        got = sorted(got, key=key)
-        if got != want:
-            a, b = {key(e): e for e in want}, {key(e): e for e in got}
-            diff = [(i, a.get(i), b.get(i)) for i in sorted(set(a) | set(b)) if a.get(i) != b.get(i)]
-            for d in diff[:5]:
-                print("DIFF", d)
-            raise AssertionError("collect over growing files: %d events, scan %d, %d differ"
-                                 % (len(got), len(want), len(diff)))
+        same_events("collect over growing files", scanned, got)
         sblob = b"".join(open(os.path.join(d, n), "rb").read() for d, _, fs in os.walk(state) for n in fs)
         no_markers("collect's state", sblob, marks)
         assert inc.encode() not in sblob, "a log path in collect's state"

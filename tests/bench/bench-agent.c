@@ -145,7 +145,7 @@ int
 main(int argc, char **argv)
 {
 	double size_mb = 1000;
-	char dir[4096], cmd[32768], claude[4200], codex[4200], state[4200];
+	char dir[4096], cmd[49152], claude[4200], codex[4200], state[4200];
 	struct stat st;
 	const char *bench_dir = getenv("AM_BENCH_DIR");
 	const char *agent = getenv("AM_AGENT") != NULL ? getenv("AM_AGENT") : AM_AGENT_EXE;
@@ -224,12 +224,15 @@ main(int argc, char **argv)
 
 	/* incremental: 1,000 unchanged files */
 	snprintf(cmd, sizeof(cmd),
-		 "rm -rf '%s/inc' && mkdir -p '%s/inc/claude/projects/p' '%s/inc/empty' && "
+		 "rm -rf '%s/inc' && mkdir -p '%s/inc/claude/projects/p' '%s/inc/empty' '%s/inc/opencode' && "
+		 "cp '" AM_FIXTURES "/opencode/.local/share/opencode/opencode.db' '%s/inc/opencode/' && "
 		 "cd '%s/inc/claude/projects/p' && "
 		 "for i in $(seq 1 1000); do printf '{\"type\":\"assistant\",\"message\":{\"id\":\"msg_%%s\","
 		 "\"model\":\"claude-sonnet-4-5\",\"usage\":{\"output_tokens\":1}},\"timestamp\":"
-		 "\"2026-01-01T00:00:00.000Z\"}\\n' $i > s$i.jsonl; done && touch -d '1 hour ago' *.jsonl",
-		 dir, dir, dir, dir);
+		 "\"2026-01-01T00:00:00.000Z\"}\\n' $i > s$i.jsonl; done && touch -d '1 hour ago' *.jsonl && "
+		 /* a Cursor database (SQLite, its rows read once, then only stat'ed) */
+		 "python3 '%s/tests/gen/gen-cursor' '%s/inc/cursor-gen' >/dev/null",
+		 dir, dir, dir, dir, dir, dir, AM_SOURCE_ROOT, dir);
 	if (system(cmd) != 0) {
 		return 1;
 	}
@@ -237,8 +240,9 @@ main(int argc, char **argv)
 		 "'%s' collect --state-dir '%s/inc/state' --user bench --claude-dir '%s/inc/claude' "
 		 /* Every other source configured too (issue 13: the pass with all tools). */
 		 "--codex-dir '%s/inc/empty' --gemini-dir '%s/inc/empty' --qwen-dir '%s/inc/empty' "
-		 "--copilot-dir '%s/inc/empty' --amp-dir '%s/inc/empty' 2>/dev/null",
-		 agent, dir, dir, dir, dir, dir, dir, dir);
+		 "--copilot-dir '%s/inc/empty' --amp-dir '%s/inc/empty' --opencode-dir '%s/inc/opencode' "
+		 "--cursor-dir '%s/inc/cursor-gen/cursor' 2>/dev/null",
+		 agent, dir, dir, dir, dir, dir, dir, dir, dir, dir);
 	struct run first = measure(cmd);
 	struct run best = {1e9, 0, 0, 0};
 	for (int i = 0; i < 5; i++) {

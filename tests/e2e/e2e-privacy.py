@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Marker strings planted in prompts, replies, tool inputs, working
 directories, branch names and remote URLs of the generated logs (asserted to
-be there first; the generators of Gemini CLI, Qwen Code, Copilot CLI and Amp plant their own) never appear in any byte the agent sends (decompressed
+be there first; the generators of Gemini CLI, Qwen Code, Copilot CLI, Amp, OpenCode and
+Cursor plant their own, Cursor's also in the login tokens of its database) never appear in any
+byte the agent sends (decompressed
 request bodies, recorded by a TLS proxy) or keeps in its spool and state.
 Totals stay exact."""
 import json
@@ -94,7 +96,8 @@ try:
     # The newer tools: their generators plant markers of their own (markers.json).
     sources = "[sources]\n"
     for tool, key in (("gemini-cli", "gemini"), ("qwen-code", "qwen"),
-                      ("copilot-cli", "copilot"), ("amp", "amp")):
+                      ("copilot-cli", "copilot"), ("amp", "amp"), ("opencode", "opencode"),
+                      ("cursor", "cursor")):
         out = os.path.join(c.dir, tool)
         h.run([sys.executable, os.path.join(os.path.dirname(h.GEN), "gen-" + tool), out])
         want.update(h.truth_totals(out))

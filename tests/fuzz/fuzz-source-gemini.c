@@ -1,7 +1,8 @@
 /*
  * fuzz-source-gemini.c: untrusted Gemini CLI chat lines through the line
- * parser (headers, messages, $set checkpoints) and through the whole
- * source (scan_read, its cursor state, the ledger).
+ * parser (headers, messages, $set checkpoints), as a legacy whole document
+ * through the document parser, and through the whole source as both kinds
+ * of file (scan_read, its cursor state, the ledger).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -29,7 +30,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&f, 0, sizeof(f));
 	json_doc_init(&doc);
 	(void)gemini_line_parse(&doc, (const char *)data, size, &f, drop, NULL);
+	(void)gemini_doc_parse(&doc, (const char *)data, size, &f, drop, NULL);
 	json_doc_finish(&doc);
 	fuzz_read_as(EVENT_TOOL_GEMINI, "tmp/p/chats/session-x.jsonl", data, size);
+	fuzz_read_as(EVENT_TOOL_GEMINI, "tmp/p/chats/session-x.json", data, size);
 	return 0;
 }

@@ -20,6 +20,11 @@ HANDLER_ATTRS = {"tool_name": "opencode", "subagent": "general"}
 MODELS = ["qwen3-coder", "gpt-oss-120b"]
 
 
+def agent_args(root, home):
+    """The agent reads every opencode*.db and storage/message/ in the data dir (source-opencode.c)."""
+    return ["--opencode-dir", root]
+
+
 def unrecorded(call):
     # The session title is asked of the model with no tools offered; it is never stored as a message.
     return "session title" if not call["tools"] else None

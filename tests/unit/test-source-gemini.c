@@ -109,6 +109,53 @@ TEST(lines)
 	json_doc_finish(&d);
 }
 
+/* A legacy document: read whole, its calls keyed like the JSONL's; half written is INVALID. */
+TEST(legacy_doc)
+{
+	struct json_doc d;
+	struct gemini_file f;
+	int n = 0;
+	static const char doc[] =
+		"{\n  \"sessionId\": \"s\",\n  \"summary\": null,\n  \"messages\": [\n"
+		"    {\"id\": \"u\", \"type\": \"user\", \"content\": \"\u00fc \\\"gemini\\\"\"},\n"
+		"    {\"id\": \"a\", \"timestamp\": \"2026-09-14T10:00:00Z\", \"type\": \"gemini\","
+		" \"model\": \"gemini-2.5-pro\", \"tokens\": {\"input\": 3, \"output\": 1}},\n"
+		"    {\"id\": \"b\", \"timestamp\": \"2026-09-14T10:00:01Z\", \"type\": \"gemini\","
+		" \"tokens\": null}\n  ]\n}";
+	static const char none[] = "{\"sessionId\":\"s\",\"messages\":[]}";
+
+	json_doc_init(&d);
+	memset(&f, 0, sizeof(f));
+	snprintf(f.session, sizeof(f.session), "stale");
+	ASSERT_EQ(gemini_doc_parse(&d, doc, sizeof(doc) - 1, &f, count, &n), GEMINI_LINE_USAGE);
+	ASSERT_EQ(n, 1);
+	ASSERT_STR_EQ(f.session, "s");
+	ASSERT_EQ(gemini_doc_parse(&d, doc, sizeof(doc) - 20, &f, count, &n), GEMINI_LINE_INVALID);
+	ASSERT_EQ(gemini_doc_parse(&d, none, sizeof(none) - 1, &f, count, &n), GEMINI_LINE_HEADER);
+	ASSERT_EQ(gemini_doc_parse(&d, "[1]", 3, &f, count, &n), GEMINI_LINE_OTHER);
+	ASSERT_EQ(n, 1);
+	json_doc_finish(&d);
+}
+
+/* A legacy .json and the .jsonl a resume wrote beside it: shared messages count once. */
+TEST(legacy_pair)
+{
+	struct scan s;
+	const struct ledger_rec *r;
+
+	fx_scan(&s, EVENT_TOOL_GEMINI, "gemini-cli/legacy/.gemini");
+	ASSERT_EQ(s.ledger.n, 3); /* l1 (both files), l2 (tokens only in the .jsonl copy), l3 */
+	r = ev(&s, "bbbb2222-0000-4000-8000-000000000002/l1");
+	ASSERT_NOT_NULL(r);
+	ASSERT_UINT_EQ(r->tok[EVENT_INPUT], 90); /* 100 - 10 cached */
+	ASSERT_STR_EQ(ledger_str(&s.ledger, r->model), "gemini-2.5-flash");
+	r = ev(&s, "bbbb2222-0000-4000-8000-000000000002/l2");
+	ASSERT_NOT_NULL(r);
+	ASSERT_STR_EQ(ledger_str(&s.ledger, r->model), "gemini-2.5-flash"); /* the previous one's */
+	ASSERT_NOT_NULL(ev(&s, "bbbb2222-0000-4000-8000-000000000002/l3"));
+	fx_done(&s);
+}
+
 int
 main(void)
 {
@@ -116,5 +163,7 @@ main(void)
 	RUN(rules);
 	RUN(real_sample);
 	RUN(lines);
+	RUN(legacy_doc);
+	RUN(legacy_pair);
 	return 0;
 }
