@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """kill -9 of the daemon (`aimeter-agent run`) in every phase with every tool of
 harness.ALL_TOOLS configured at once, its files growing (torn last lines
-completed later; Amp threads and Gemini sessions rewritten whole) between the
-kills; then a clean run: the database equals the generators' truth per tool,
+completed later; Amp threads and Gemini sessions rewritten whole, Gemini's
+legacy documents through the versions the tool wrote, torn ones included;
+OpenCode's and Cursor's SQLite databases by inserts and updates from a writer
+that stays open) between the kills; then a clean run: the database equals the generators' truth per tool,
 model and UTC day, nothing lost and nothing twice.
 
 The phases come from the agent's test hooks (AIMETER_TEST_KILL, tests/run

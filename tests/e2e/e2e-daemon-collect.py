@@ -2,8 +2,10 @@
 """The daemon (`aimeter-agent run`) and `aimeter-agent collect` (one pass per
 change, its state in a directory) over the same changing files of every tool
 of harness.ALL_TOOLS: appends, torn last lines completed later, whole-file
-rewrites (Amp threads, Gemini sessions), deletions (a file deleted, then
-written again), daemon restarts between changes (the other changes land
+rewrites (Amp threads, Gemini sessions; Gemini's legacy documents through
+their versions, torn ones included), SQLite inserts and updates (OpenCode,
+Cursor; the writer stays open, Cursor's with a transaction open between
+changes), deletions (a file deleted, then written again), daemon restarts between changes (the other changes land
 while it runs). At the end both hold the events of one `scan --format jsonl`
 of the final files: the same event ids and the same sums per tool, model and
 UTC day; and the database, what the daemon sent, equals it too.

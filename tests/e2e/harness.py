@@ -8,6 +8,8 @@ PGHOST PGPORT PGUSER PGDATABASE. Without a server a test exits 77 (skipped),
 which tests/run counts as a failure.
 """
 import hashlib
+import importlib.machinery
+import importlib.util
 import http.client
 import http.server
 import json
@@ -16,6 +18,7 @@ import random
 import shutil
 import signal
 import socket
+import sqlite3
 import ssl
 import subprocess
 import sys
@@ -446,15 +449,65 @@ def amp_prefix(doc, k):
     return doc
 
 
+def replay_opencode(root, ops, conns):
+    """OpenCode's writes (gen-opencode's ops.json) applied by the generator's own apply: each
+    statement committed at once, the databases kept open in WAL mode as OpenCode does."""
+    if "gen" not in conns:
+        loader = importlib.machinery.SourceFileLoader(
+            "gen_opencode", os.path.join(SOURCE, "tests", "gen", "gen-opencode"))
+        conns["gen"] = importlib.util.module_from_spec(
+            importlib.util.spec_from_loader("gen_opencode", loader))
+        argv, sys.argv = sys.argv, ["gen-opencode", "/nonexistent"]  # it parses them on load
+        try:
+            loader.exec_module(conns["gen"])
+        finally:
+            sys.argv = argv
+    conns["gen"].apply(root, ops, conns.setdefault("db", {}))
+
+
+def replay_cursor(root, ops, conns):
+    """Cursor's writes (gen-cursor's ops.json: [table, key, value] rows, "checkpoint" where a
+    turn ends) into globalStorage/state.vscdb: one transaction per turn, left open between
+    stages, as a live writer holds it."""
+    db = conns.get("db")
+    if db is None:
+        path = os.path.join(root, "globalStorage", "state.vscdb")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        db = conns["db"] = sqlite3.connect(path)
+        db.execute("PRAGMA journal_mode=WAL")
+        for table in ("ItemTable", "cursorDiskKV"):
+            db.execute("CREATE TABLE %s (key TEXT UNIQUE ON CONFLICT REPLACE, value BLOB)" % table)
+        db.commit()
+    for op in ops:
+        if op == "checkpoint":
+            db.commit()
+        else:
+            value = op[2]["blob"].encode() if isinstance(op[2], dict) else op[2]
+            db.execute("INSERT INTO %s (key, value) VALUES (?, ?)" % op[0], (op[1], value))
+
+
+def close_all(conns):
+    """Commits and closes every SQLite connection in conns (nested dicts)."""
+    for c in list(conns.values()):
+        if isinstance(c, dict):
+            close_all(c)
+        elif isinstance(c, sqlite3.Connection):
+            c.commit()
+            c.close()
+    conns.clear()
+
+
 class ToolGen:
     """A generator in tests/gen/ and what it writes: roots maps the agent's source key
     ([sources] <key>_dirs) to a directory under its output. rewrite: the tool writes its
     session files anew each time (a temporary file renamed over), not by appending.
-    doc_prefix(doc, k): a JSON document rewritten whole as it was with k messages."""
+    doc_prefix(doc, k): a JSON document rewritten whole as it was with k messages.
+    replay(root, ops, conns): a database tool; its files are built from nothing by applying
+    the generator's ops.json in order, a share per stage (conns: kept between calls)."""
 
-    def __init__(self, gen, args, roots, rewrite=False, doc_prefix=None):
+    def __init__(self, gen, args, roots, rewrite=False, doc_prefix=None, replay=None):
         self.gen, self.args, self.roots = gen, args, roots
-        self.rewrite, self.doc_prefix = rewrite, doc_prefix
+        self.rewrite, self.doc_prefix, self.replay = rewrite, doc_prefix, replay
 
 
 # One row per tool (both e2e-crash-alltools and e2e-daemon-collect read this table).
@@ -464,43 +517,54 @@ ALL_TOOLS = [
     ToolGen("gen-qwen-code", [], {"qwen": "qwen"}),
     ToolGen("gen-copilot-cli", [], {"copilot": "copilot"}),
     ToolGen("gen-amp", [], {"amp": "amp"}, doc_prefix=amp_prefix),
-    # TODO(opencode): ToolGen("gen-opencode", [], {"opencode": "opencode"}) once branch
-    #   `opencode` (reader and tests/gen/gen-opencode) is on main. Its SQLite databases grow
-    #   by inserts and updates, not bytes: Staging must then build *.db by replaying a share
-    #   of the generator's ops.json per stage (["sql", db, statement, params]) instead of
-    #   cutting bytes, while the daemon holds the database open.
-    # TODO(cursor): ToolGen("gen-cursor", [], {"cursor": "cursor"}) once branch `cursor`
-    #   (reader and tests/gen/gen-cursor) is on main; the same for globalStorage/state.vscdb,
-    #   whose ops.json rows are [table, key, value] (INSERT OR REPLACE).
+    ToolGen("gen-opencode", [], {"opencode": "opencode"}, replay=replay_opencode),
+    ToolGen("gen-cursor", [], {"cursor": "cursor"}, replay=replay_cursor),
 ]
 
 
 class Staging:
     """Every tool's generated files reaching their final form over n stages: session files
     appear at a random stage and grow, cut at random bytes (torn last lines completed
-    later); JSON documents with messages are rewritten whole with more of them; compressed
-    files appear whole; everything else is there from the start. deletions: that many
-    session files, once complete, are deleted at one stage and written again at the next
-    (a new inode, the same bytes). apply(i) makes the tree look as at stage i."""
+    later); JSON documents with messages are rewritten whole with more of them, and those
+    the generator lists in stages.json (Gemini's legacy sessions) go through the versions
+    it lists, torn ones included; compressed files appear whole; databases grow by the
+    generator's writes (ToolGen.replay); everything else is there from the start.
+    deletions: that many session files, once complete, are deleted at one stage and written
+    again at the next (a new inode, the same bytes). apply(i) makes the tree look as at
+    stage i."""
 
     def __init__(self, d, n, seed, tools=ALL_TOOLS, deletions=0):
         self.n, self.rnd = n, random.Random(seed)
         self.roots, self.truth, self.files = {}, {}, {}  # files: path -> (stages, tool)
         self.now = {}  # path -> bytes as written last
+        self.replays = []  # [tool, root, ops per stage, connections, stages applied]
         for t in tools:
             out = os.path.join(d, "gen", t.gen)
             run([sys.executable, os.path.join(SOURCE, "tests", "gen", t.gen), out] + t.args)
             for k, v in truth_totals(out).items():
                 self.truth[k] = [a + b for a, b in zip(self.truth.get(k, [0] * 8), v)]
+            versions = {}
+            if os.path.exists(os.path.join(out, "stages.json")):
+                with open(os.path.join(out, "stages.json")) as f:
+                    versions = json.load(f)
             for key, sub in t.roots.items():
                 src, dst = os.path.join(out, sub), os.path.join(d, "logs", t.gen, sub)
                 self.roots[key] = dst
                 os.makedirs(dst)
+                if t.replay:
+                    with open(os.path.join(out, "ops.json")) as f:
+                        ops = json.load(f)
+                    ends = sorted(self.rnd.randint(0, len(ops)) for _ in range(n - 1))
+                    ends = [0] + ends + [len(ops)]
+                    per_stage = [ops[ends[i]:ends[i + 1]] for i in range(n)]
+                    self.replays.append([t, dst, per_stage, {}, 0])
+                    continue
                 for base, _, names in os.walk(src):
                     for name in sorted(names):
                         p = os.path.join(base, name)
                         with open(p, "rb") as f:
-                            stages = self.plan(name, f.read(), t)
+                            stages = self.plan(name, f.read(), t,
+                                               versions.get(os.path.relpath(p, src), []))
                         self.files[os.path.join(dst, os.path.relpath(p, src))] = (stages, t)
         late = sorted(p for p, (st, _) in self.files.items() if st[0] is None and st[n - 3])
         for p in self.rnd.sample(late, min(deletions, len(late))):
@@ -508,7 +572,7 @@ class Staging:
             j = self.rnd.randint(st.index(next(c for c in st if c is not None)), n - 3)
             st[j:] = [st[-1], None] + [st[-1]] * (n - j - 2)
 
-    def plan(self, name, data, tool):
+    def plan(self, name, data, tool, versions):
         n, rnd = self.n, self.rnd
         first = rnd.randint(0, n - 2)
         doc = None
@@ -517,7 +581,10 @@ class Staging:
                 doc = json.loads(data)
             except ValueError:
                 pass
-        if name.endswith(".zst"):
+        if versions:
+            picks = sorted(rnd.randint(0, len(versions) - 1) for _ in range(n - 1 - first))
+            cuts = [None] * first + [versions[k].encode() for k in picks]
+        elif name.endswith(".zst"):
             cuts = [None] * rnd.randint(0, n - 1)
         elif name.endswith(".jsonl"):
             ends = sorted(rnd.randint(0, len(data)) for _ in range(n - 1 - first))
@@ -553,3 +620,10 @@ class Staging:
                     f.write(want)
                 os.rename(p + ".new~", p)
             self.now[p] = want
+        for r in self.replays:
+            tool, root, per_stage, conns, done = r
+            for ops in per_stage[done:i + 1]:
+                tool.replay(root, ops, conns)
+            r[4] = i + 1
+            if i == self.n - 1:
+                close_all(conns)  # the writer's last transaction committed, its WAL folded in
