@@ -10,13 +10,17 @@
 #include "follow.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "log.h"
 #include "roots.h"
 #include "scan.h"
+#include "seen.h"
 #include "spool.h"
 #include "track.h"
 
@@ -29,6 +33,11 @@ struct follow {
 	struct scan_root *roots;
 	size_t n_roots;
 	char team_hint[256];
+	/* ids handed out: the ledger forgets them on a restart and when it is
+	 * compacted, and a copy read later (a sidechain replay of an old
+	 * response, with a later time) must not be handed out again */
+	char seen_dir[PATH_MAX];
+	struct seen seen; /* loaded by a pass that settled something */
 
 	/* a pass in progress */
 	size_t *settled; /* ledger indexes settled by it */
@@ -207,6 +216,48 @@ out:
 	return r;
 }
 
+/*
+ * Settled ids already handed out (seen.h) are not handed out again;
+ * follow_commit adds the rest. Without the file (no state directory in
+ * tests, or it cannot be read) the ledger alone decides, as it did before.
+ */
+static void
+drop_seen(struct follow *f, int64_t now_ms)
+{
+	struct ledger *l = &f->scan.ledger;
+	int64_t emit_max_ms = INT64_MIN;
+	size_t kept = 0;
+	int r;
+
+	seen_finish(&f->seen);
+	if (f->n_settled == 0 || f->seen_dir[0] == '\0') {
+		return;
+	}
+	for (size_t i = 0; i < f->n_settled; i++) {
+		const struct ledger_rec *rec = ledger_at(l, f->settled[i]);
+		emit_max_ms = rec->ts_ms > emit_max_ms ? rec->ts_ms : emit_max_ms;
+	}
+	r = mkdir(f->seen_dir, 0700) < 0 && errno != EEXIST ? -errno : 0;
+	if (r == 0) {
+		r = seen_load(&f->seen, f->seen_dir, now_ms, emit_max_ms);
+	}
+	if (r < 0) {
+		log_warnx("could not read the handed-out event ids in \"%s\": %s", f->seen_dir,
+			  strerror(-r));
+		seen_finish(&f->seen);
+		return;
+	}
+	for (size_t i = 0; i < f->n_settled; i++) {
+		struct ledger_rec *rec = ledger_at(l, f->settled[i]);
+		if (seen_has(&f->seen, rec->id)) {
+			rec->flags |= LEDGER_EMITTED; /* undone by follow_abort */
+		} else {
+			f->settled[kept++] = f->settled[i];
+		}
+	}
+	f->n_settled = kept;
+}
+
 int
 follow_pass(struct follow *f, int64_t now_ms, struct follow_out *out)
 {
@@ -228,6 +279,7 @@ follow_pass(struct follow *f, int64_t now_ms, struct follow_out *out)
 	if (r < 0) {
 		return r;
 	}
+	drop_seen(f, now_ms);
 	if (f->n_settled == 0 && !track_changed(&f->track)) {
 		return 0;
 	}
@@ -264,9 +316,19 @@ void
 follow_commit(struct follow *f)
 {
 	struct scan *s = &f->scan;
+	int r = 0;
 
 	for (size_t i = 0; i < f->n_settled; i++) {
-		ledger_at(&s->ledger, f->settled[i])->flags |= LEDGER_EMITTED;
+		struct ledger_rec *rec = ledger_at(&s->ledger, f->settled[i]);
+		rec->flags |= LEDGER_EMITTED;
+		if (r >= 0 && f->seen.loaded) {
+			r = seen_add_id(&f->seen, rec->id, rec->ts_ms);
+		}
+	}
+	if (f->seen.loaded && f->n_settled > 0 && (r < 0 || (r = seen_sync(&f->seen)) < 0)) {
+		/* the events are spooled; only a copy read later could be sent again */
+		log_warnx("could not record handed-out event ids in \"%s\": %s", f->seen_dir,
+			  strerror(-r));
 	}
 	f->n_settled = 0;
 	track_commit(&f->track); /* forget removed files for good */
@@ -361,6 +423,10 @@ follow_create(const struct agent_config *cfg, struct follow **ret)
 		return r;
 	}
 	snprintf(f->team_hint, sizeof(f->team_hint), "%.255s", cfg->team_hint);
+	/* not the state directory itself: `collect` keeps its own seen.bin there */
+	if (cfg->state_dir[0] != '\0') {
+		snprintf(f->seen_dir, sizeof(f->seen_dir), "%s/follow", cfg->state_dir);
+	}
 	track_init(&f->track, &f->scan, cfg->settle_seconds);
 	r = roots_collect(cfg, NULL, &f->scan, &f->roots, &f->n_roots);
 	if (r < 0) {
@@ -406,6 +472,7 @@ follow_destroy(struct follow *f)
 	free(f->dirs);
 	free(f->settled);
 	free(f->committed);
+	seen_finish(&f->seen);
 	scan_finish(&f->scan);
 	project_finish(&f->project);
 	free(f);

@@ -467,7 +467,21 @@ append_record(struct spool *s, enum spool_record_type type, const uint8_t *parts
 	}
 	put32(buf + 12, record_crc(buf, buf + SPOOL_HEADER_LEN, plen));
 
+#if AM_TEST_HOOKS
+	/* Half first: a kill between the halves leaves the torn record a crash mid-write leaves. */
+	static const char *const torn_at[SPOOL_RECORD_MAX] = {
+		[SPOOL_RECORD_DATA] = "write-data",
+		[SPOOL_RECORD_SNAPSHOT] = "write-snapshot",
+		[SPOOL_RECORD_META] = "write-meta",
+	};
+	r = write_all(s->active_fd, buf, total / 2);
+	if (r == 0) {
+		am_test_hook(torn_at[type]);
+		r = write_all(s->active_fd, buf + total / 2, total - total / 2);
+	}
+#else
 	r = write_all(s->active_fd, buf, total);
+#endif
 	free(buf);
 	if (r < 0) {
 		/* Cut a partial record off so later appends start clean. */

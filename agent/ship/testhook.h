@@ -8,7 +8,9 @@
  * time the agent reaches phase it appends the phase name to the file named by
  * AIMETER_TEST_KILL_MARK (if set) and kills itself with SIGKILL. Phases:
  * "read" (increments read, not yet spooled), "spool-fsync" (record written,
- * not yet fsynced), "upload" (request body being sent), "acked" (2xx
+ * not yet fsynced), "write-data", "write-snapshot" and "write-meta" (half of
+ * a spool record of that type written: a torn record; the snapshot is the
+ * readers' whole state), "upload" (request body being sent), "acked" (2xx
  * received, spool not yet told).
  */
 #ifndef AM_TESTHOOK_H

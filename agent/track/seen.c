@@ -18,6 +18,21 @@
 #define SEEN_FILE_MAX (1LL << 32)
 
 
+/* The slot that holds id, or the empty one where it would go (n_slots > 0). */
+static size_t
+slot_of(const struct seen *s, const uint8_t id[16])
+{
+	static const uint8_t zero[16];
+	uint64_t h;
+
+	memcpy(&h, id, sizeof(h));
+	size_t j = h & (s->n_slots - 1);
+	while (memcmp(s->ids[j], zero, 16) != 0 && memcmp(s->ids[j], id, 16) != 0) {
+		j = (j + 1) & (s->n_slots - 1);
+	}
+	return j;
+}
+
 static int
 seen_put(struct seen *s, const uint8_t id[16])
 {
@@ -44,17 +59,19 @@ seen_put(struct seen *s, const uint8_t id[16])
 		s->ids = ids;
 		s->n_slots = ns;
 	}
-	memcpy(&h, id, sizeof(h));
-	size_t j = h & (s->n_slots - 1);
-	while (memcmp(s->ids[j], zero, 16) != 0) {
-		if (memcmp(s->ids[j], id, 16) == 0) {
-			return 0;
-		}
-		j = (j + 1) & (s->n_slots - 1);
+	size_t j = slot_of(s, id);
+	if (memcmp(s->ids[j], zero, 16) != 0) {
+		return 0;
 	}
 	memcpy(s->ids[j], id, 16);
 	s->n++;
 	return 1;
+}
+
+bool
+seen_has(const struct seen *s, const uint8_t id[16])
+{
+	return s->n_slots > 0 && memcmp(s->ids[slot_of(s, id)], id, 16) == 0;
 }
 
 static void

@@ -1,6 +1,6 @@
 /*
- * seen.h: the event ids `collect` has handed out (seen.bin in its state
- * directory, with each event's time), so that a copy read later is not
+ * seen.h: the event ids `collect` and the daemon have handed out (seen.bin
+ * in a state directory, with each event's time), so that a copy read later is not
  * handed out again, for events up to 60 days older than the newest one
  * handed out (but not later than the clock): older ids are forgotten, which
  * bounds the file. A copy of an older event read again (a replaced file, a
@@ -33,6 +33,9 @@ int seen_load(struct seen *s, const char *dir, int64_t now_ms, int64_t emit_max_
 
 /* seen_add_id(s, id, ts_ms): remember id as handed out. 1 when new, 0 when known, <0 on error. */
 int seen_add_id(struct seen *s, const uint8_t id[16], int64_t ts_ms);
+
+/* seen_has(s, id): whether id is known (handed out within the window). */
+bool seen_has(const struct seen *s, const uint8_t id[16]);
 
 /* seen_sync(s): make the ids added durable. 0 or a negative errno. */
 int seen_sync(struct seen *s);

@@ -4,7 +4,6 @@ and its fsync, during an upload, after a 2xx but before the spool delete),
 then a restart: totals exact. Reports which phases it hit. Needs the test
 hooks (tests/run builds with -Dtest_hooks=true)."""
 import os
-import signal
 import sys
 import time
 
@@ -52,24 +51,12 @@ try:
     hit = []
     for phase, n in PLAN:
         release(chunk)
-        p = a.start(env={"AIMETER_TEST_KILL": "%s:%d" % (phase, n),
-                         "AIMETER_TEST_KILL_MARK": mark})
-        try:
-            rc = p.wait(40)
-        except Exception:
-            rc = None
-        if rc is None:
-            a.stop()  # the phase did not come up this round: a clean stop
+        got = a.start_killed_at(phase, n, mark, 40)
+        if got is None:
             h.log("phase %s:%d not reached; stopped with SIGTERM" % (phase, n))
-        elif rc == -signal.SIGKILL:
-            with open(mark) as f:
-                got = f.read().split()
-            hit.append(got[-1])
-            h.log("killed -9 at phase %s (hit %d)" % (got[-1], n))
         else:
-            h.fail("agent exited %s instead of being killed at %s; log:\n%s"
-                   % (rc, phase, a.log()[-3000:]))
-        a.proc = None
+            hit.append(got)
+            h.log("killed -9 at phase %s (hit %d)" % (got, n))
     release(len(moves))
     a.start()
     h.wait_totals(c, want, agent=a)

@@ -8,13 +8,17 @@ PGHOST PGPORT PGUSER PGDATABASE. Without a server a test exits 77 (skipped),
 which tests/run counts as a failure.
 """
 import hashlib
+import importlib.machinery
+import importlib.util
 import http.client
 import http.server
 import json
 import os
+import random
 import shutil
 import signal
 import socket
+import sqlite3
 import ssl
 import subprocess
 import sys
@@ -172,10 +176,22 @@ class Cluster:
             rows[(p[0], p[1], p[2])] = [int(p[3])] + [int(x) for x in p[4:]]
         return rows
 
+    def events(self):
+        """Every stored event: {event id (hex): (tool, UTC day, model, *COLUMNS)}."""
+        out = psql(self.db, "SELECT encode(event_id, 'hex'), tool, "
+                            "to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD'), model, %s "
+                            "FROM aimeter.usage_events" % ", ".join(COLUMNS))
+        return {p[0]: tuple(p[1:4]) + tuple(int(x) for x in p[4:])
+                for p in (line.split("|") for line in out.splitlines())}
+
+
     def close(self, keep=False):
         self.stop()
+        if os.environ.get("AM_E2E_KEEP") == "1":  # for a look afterwards: nothing removed
+            log("kept %s and database %s" % (self.dir, self.db))
+            return
         psql(os.environ.get("PGDATABASE", "postgres"), "DROP DATABASE IF EXISTS %s" % self.db)
-        if not keep and os.environ.get("AM_E2E_KEEP") != "1":
+        if not keep:
             shutil.rmtree(self.dir, ignore_errors=True)
 
 
@@ -186,6 +202,25 @@ def truth_totals(logs):
     for r in t["rows"]:
         rows[(r["tool"], r["day"], r["model"])] = [r["events"]] + [r[b] for b in BUCKETS]
     return rows
+
+
+def jsonl_totals(events):
+    """Events as `scan --format jsonl` prints them, summed like Cluster.totals."""
+    rows = {}
+    for e in events:
+        r = rows.setdefault((e["tool"], e["ts"][:10], e["model"]), [0] * (1 + len(COLUMNS)))
+        r[0] += 1
+        for i, c in enumerate(COLUMNS):
+            r[1 + i] += e[c]
+    return rows
+
+
+def jsonl_event(e):
+    """An event as `scan --format jsonl` prints it, in the form of Cluster.events."""
+    return (e["tool"], e["ts"][:10], e["model"]) + tuple(e[c] for c in COLUMNS)
+
+def parse_jsonl(out):
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
 
 
 def generate(d, *args):
@@ -205,26 +240,17 @@ def diff_totals(want, got):
 
 class Agent:
     def __init__(self, cluster, logs, name="agent", url=None, ca=None, pin=None, extra=None,
-                 env=None):
+                 env=None, roots=None, settle=1):
         self.cluster = cluster
         self.dir = os.path.join(cluster.dir, name)
         os.makedirs(self.dir, exist_ok=True)
         self.state = os.path.join(self.dir, "state")
         self.conf = os.path.join(self.dir, "agent.conf")
-        with open(self.conf, "w") as f:
-            f.write("[server]\nurl = %s\nenrollment_secret_file = %s\n"
-                    % (url or cluster.url, cluster.secret_file))
-            if ca is not False:
-                f.write("ca_file = %s\n" % (ca or cluster.ca))
-            if pin:
-                f.write("pin = %s\n" % pin)
-            f.write("[sources]\nclaude_dirs = %s\ncodex_dirs = %s\n"
-                    % (os.path.join(logs, "claude"), os.path.join(logs, "codex")))
-            f.write("[agent]\nstate_dir = %s\nsettle_seconds = 1\n" % self.state)
-            f.write("[ship]\nbatch_age = 1\n")
-            f.write("[identity]\nteam_hint = e2e\n")
-            if extra:
-                f.write(extra)
+        self.url, self.ca, self.pin, self.extra = url or cluster.url, ca, pin, extra
+        # [sources] <key>_dirs: {"claude": dir, "gemini": dir, ...}; by default gen-logs' two
+        self.roots = roots or {"claude": os.path.join(logs, "claude"),
+                               "codex": os.path.join(logs, "codex")}
+        self.configure(settle)
         self.env = dict(os.environ)
         self.env["HOME"] = self.dir
         self.env["AIMETER_BACKOFF_BASE_MS"] = "200"
@@ -235,6 +261,32 @@ class Agent:
             self.env.update(env)
         self.log_path = os.path.join(self.dir, "agent.log")
         self.proc = None
+
+    def configure(self, settle):
+        """Writes the configuration; a running daemon takes it at its next start."""
+        with open(self.conf, "w") as f:
+            f.write("[server]\nurl = %s\nenrollment_secret_file = %s\n"
+                    % (self.url, self.cluster.secret_file))
+            if self.ca is not False:
+                f.write("ca_file = %s\n" % (self.ca or self.cluster.ca))
+            if self.pin:
+                f.write("pin = %s\n" % self.pin)
+            f.write("[sources]\n")
+            for key, d in sorted(self.roots.items()):
+                f.write("%s_dirs = %s\n" % (key, d))
+            f.write("[agent]\nstate_dir = %s\nsettle_seconds = %d\n" % (self.state, settle))
+            f.write("[ship]\nbatch_age = 1\n")
+            f.write("[identity]\nteam_hint = e2e\n")
+            if self.extra:
+                f.write(self.extra)
+
+    def cli(self, *args):
+        """aimeter-agent ARGS -c <this configuration>: (stdout, stderr); fails unless 0."""
+        r = subprocess.run([AGENT] + list(args) + ["-c", self.conf], env=self.env,
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            fail("aimeter-agent %s exited %d: %s" % (args[0], r.returncode, r.stderr[-2000:]))
+        return r.stdout, r.stderr
 
     def start(self, env=None):
         e = dict(self.env)
@@ -262,6 +314,24 @@ class Agent:
             self.proc.kill()
             self.proc.wait()
         self.proc = None
+
+    def start_killed_at(self, phase, n, mark, timeout):
+        """Starts the daemon to kill itself at the n-th hit of a test hook phase
+        (testhook.h). Returns the phase it was killed at, or None when the phase did not
+        come within timeout seconds (then it is stopped cleanly)."""
+        p = self.start(env={"AIMETER_TEST_KILL": "%s:%d" % (phase, n),
+                            "AIMETER_TEST_KILL_MARK": mark})
+        try:
+            rc = p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.stop()
+            return None
+        self.proc = None
+        if rc != -signal.SIGKILL:
+            fail("agent exited %s instead of being killed at %s; log:\n%s"
+                 % (rc, phase, self.log()[-3000:]))
+        with open(mark) as f:
+            return f.read().split()[-1]
 
     def log(self):
         with open(self.log_path, errors="replace") as f:
@@ -364,3 +434,196 @@ class Recorder:
     def close(self):
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+# --- every tool at once, its files changing ---------------------------------------------------
+
+def amp_prefix(doc, k):
+    """An Amp thread document as it was with its first k messages (its ledger's events that
+    point at them only)."""
+    doc = dict(doc, messages=doc["messages"][:k])
+    ids = {m.get("messageId") for m in doc["messages"]}
+    if isinstance(doc.get("usageLedger"), dict):
+        doc["usageLedger"] = dict(doc["usageLedger"], events=[
+            e for e in doc["usageLedger"]["events"] if e.get("toMessageId") in ids])
+    return doc
+
+
+def replay_opencode(root, ops, conns):
+    """OpenCode's writes (gen-opencode's ops.json) applied by the generator's own apply: each
+    statement committed at once, the databases kept open in WAL mode as OpenCode does."""
+    if "gen" not in conns:
+        loader = importlib.machinery.SourceFileLoader(
+            "gen_opencode", os.path.join(SOURCE, "tests", "gen", "gen-opencode"))
+        conns["gen"] = importlib.util.module_from_spec(
+            importlib.util.spec_from_loader("gen_opencode", loader))
+        argv, sys.argv = sys.argv, ["gen-opencode", "/nonexistent"]  # it parses them on load
+        try:
+            loader.exec_module(conns["gen"])
+        finally:
+            sys.argv = argv
+    conns["gen"].apply(root, ops, conns.setdefault("db", {}))
+
+
+def replay_cursor(root, ops, conns):
+    """Cursor's writes (gen-cursor's ops.json: [table, key, value] rows, "checkpoint" where a
+    turn ends) into globalStorage/state.vscdb: one transaction per turn, left open between
+    stages, as a live writer holds it."""
+    db = conns.get("db")
+    if db is None:
+        path = os.path.join(root, "globalStorage", "state.vscdb")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        db = conns["db"] = sqlite3.connect(path)
+        db.execute("PRAGMA journal_mode=WAL")
+        for table in ("ItemTable", "cursorDiskKV"):
+            db.execute("CREATE TABLE %s (key TEXT UNIQUE ON CONFLICT REPLACE, value BLOB)" % table)
+        db.commit()
+    for op in ops:
+        if op == "checkpoint":
+            db.commit()
+        else:
+            value = op[2]["blob"].encode() if isinstance(op[2], dict) else op[2]
+            db.execute("INSERT INTO %s (key, value) VALUES (?, ?)" % op[0], (op[1], value))
+
+
+def close_all(conns):
+    """Commits and closes every SQLite connection in conns (nested dicts)."""
+    for c in list(conns.values()):
+        if isinstance(c, dict):
+            close_all(c)
+        elif isinstance(c, sqlite3.Connection):
+            c.commit()
+            c.close()
+    conns.clear()
+
+
+class ToolGen:
+    """A generator in tests/gen/ and what it writes: roots maps the agent's source key
+    ([sources] <key>_dirs) to a directory under its output. rewrite: the tool writes its
+    session files anew each time (a temporary file renamed over), not by appending.
+    doc_prefix(doc, k): a JSON document rewritten whole as it was with k messages.
+    replay(root, ops, conns): a database tool; its files are built from nothing by applying
+    the generator's ops.json in order, a share per stage (conns: kept between calls)."""
+
+    def __init__(self, gen, args, roots, rewrite=False, doc_prefix=None, replay=None):
+        self.gen, self.args, self.roots = gen, args, roots
+        self.rewrite, self.doc_prefix, self.replay = rewrite, doc_prefix, replay
+
+
+# One row per tool (both e2e-crash-alltools and e2e-daemon-collect read this table).
+ALL_TOOLS = [
+    ToolGen("gen-logs", ["--sessions", "10"], {"claude": "claude", "codex": "codex"}),
+    ToolGen("gen-gemini-cli", [], {"gemini": "gemini"}, rewrite=True),
+    ToolGen("gen-qwen-code", [], {"qwen": "qwen"}),
+    ToolGen("gen-copilot-cli", [], {"copilot": "copilot"}),
+    ToolGen("gen-amp", [], {"amp": "amp"}, doc_prefix=amp_prefix),
+    ToolGen("gen-opencode", [], {"opencode": "opencode"}, replay=replay_opencode),
+    ToolGen("gen-cursor", [], {"cursor": "cursor"}, replay=replay_cursor),
+]
+
+
+class Staging:
+    """Every tool's generated files reaching their final form over n stages: session files
+    appear at a random stage and grow, cut at random bytes (torn last lines completed
+    later); JSON documents with messages are rewritten whole with more of them, and those
+    the generator lists in stages.json (Gemini's legacy sessions) go through the versions
+    it lists, torn ones included; compressed files appear whole; databases grow by the
+    generator's writes (ToolGen.replay); everything else is there from the start.
+    deletions: that many session files, once complete, are deleted at one stage and written
+    again at the next (a new inode, the same bytes). apply(i) makes the tree look as at
+    stage i."""
+
+    def __init__(self, d, n, seed, tools=ALL_TOOLS, deletions=0):
+        self.n, self.rnd = n, random.Random(seed)
+        self.roots, self.truth, self.files = {}, {}, {}  # files: path -> (stages, tool)
+        self.now = {}  # path -> bytes as written last
+        self.replays = []  # [tool, root, ops per stage, connections, stages applied]
+        for t in tools:
+            out = os.path.join(d, "gen", t.gen)
+            run([sys.executable, os.path.join(SOURCE, "tests", "gen", t.gen), out] + t.args)
+            for k, v in truth_totals(out).items():
+                self.truth[k] = [a + b for a, b in zip(self.truth.get(k, [0] * 8), v)]
+            versions = {}
+            if os.path.exists(os.path.join(out, "stages.json")):
+                with open(os.path.join(out, "stages.json")) as f:
+                    versions = json.load(f)
+            for key, sub in t.roots.items():
+                src, dst = os.path.join(out, sub), os.path.join(d, "logs", t.gen, sub)
+                self.roots[key] = dst
+                os.makedirs(dst)
+                if t.replay:
+                    with open(os.path.join(out, "ops.json")) as f:
+                        ops = json.load(f)
+                    ends = sorted(self.rnd.randint(0, len(ops)) for _ in range(n - 1))
+                    ends = [0] + ends + [len(ops)]
+                    per_stage = [ops[ends[i]:ends[i + 1]] for i in range(n)]
+                    self.replays.append([t, dst, per_stage, {}, 0])
+                    continue
+                for base, _, names in os.walk(src):
+                    for name in sorted(names):
+                        p = os.path.join(base, name)
+                        with open(p, "rb") as f:
+                            stages = self.plan(name, f.read(), t,
+                                               versions.get(os.path.relpath(p, src), []))
+                        self.files[os.path.join(dst, os.path.relpath(p, src))] = (stages, t)
+        late = sorted(p for p, (st, _) in self.files.items() if st[0] is None and st[n - 3])
+        for p in self.rnd.sample(late, min(deletions, len(late))):
+            st = self.files[p][0]
+            j = self.rnd.randint(st.index(next(c for c in st if c is not None)), n - 3)
+            st[j:] = [st[-1], None] + [st[-1]] * (n - j - 2)
+
+    def plan(self, name, data, tool, versions):
+        n, rnd = self.n, self.rnd
+        first = rnd.randint(0, n - 2)
+        doc = None
+        if name.endswith(".json"):
+            try:
+                doc = json.loads(data)
+            except ValueError:
+                pass
+        if versions:
+            picks = sorted(rnd.randint(0, len(versions) - 1) for _ in range(n - 1 - first))
+            cuts = [None] * first + [versions[k].encode() for k in picks]
+        elif name.endswith(".zst"):
+            cuts = [None] * rnd.randint(0, n - 1)
+        elif name.endswith(".jsonl"):
+            ends = sorted(rnd.randint(0, len(data)) for _ in range(n - 1 - first))
+            cuts = [None] * first + [data[:e] for e in ends]
+        elif (tool.doc_prefix and isinstance(doc, dict)
+              and isinstance(doc.get("messages"), list)):
+            ks = sorted(rnd.randint(0, len(doc["messages"])) for _ in range(n - 1 - first))
+            cuts = [None] * first + [json.dumps(tool.doc_prefix(doc, k), ensure_ascii=False)
+                                     .encode() for k in ks]
+        else:
+            cuts = []
+        return cuts + [data] * (n - len(cuts))
+
+    def apply(self, i, in_place=False):
+        """Stage i. A whole rewrite goes through a renamed temporary file unless in_place
+        (truncate and write, which a running reader may see half done)."""
+        for p, (st, tool) in sorted(self.files.items()):
+            want, have = st[i], self.now.get(p)
+            if want == have:
+                continue
+            if want is None:
+                os.unlink(p)
+            elif have is not None and want.startswith(have) and not tool.rewrite:
+                with open(p, "ab") as f:
+                    f.write(want[len(have):])
+            elif have is not None and in_place:
+                with open(p, "r+b") as f:
+                    f.truncate(0)
+                    f.write(want)
+            else:
+                os.makedirs(os.path.dirname(p), exist_ok=True)
+                with open(p + ".new~", "wb") as f:
+                    f.write(want)
+                os.rename(p + ".new~", p)
+            self.now[p] = want
+        for r in self.replays:
+            tool, root, per_stage, conns, done = r
+            for ops in per_stage[done:i + 1]:
+                tool.replay(root, ops, conns)
+            r[4] = i + 1
+            if i == self.n - 1:
+                close_all(conns)  # the writer's last transaction committed, its WAL folded in
