@@ -81,6 +81,10 @@ source_roots(struct roots *r, const struct source_ops *src, const struct agent_c
 	if (env_ok && src->env != NULL && (e = getenv(src->env)) != NULL && e[0] != '\0') {
 		return add_list(r, src->tool, e);
 	}
+	if (src->default_roots == NULL) {
+		snprintf(list, sizeof(list), "%s/%s", home, src->home_dir);
+		return add_list(r, src->tool, list);
+	}
 	e = src->xdg_env != NULL ? src->xdg_env : "XDG_CONFIG_HOME";
 	src->default_roots(home, env_ok ? getenv(e) : NULL, list, sizeof(list));
 	return add_list(r, src->tool, list);

@@ -187,13 +187,6 @@ amp_doc_parse(struct json_doc *doc, const char *buf, size_t len, amp_emit *emit,
 /* ---- the source ---- */
 
 static void
-amp_default_roots(const char *home, const char *xdg, char *ret, size_t size)
-{
-	(void)xdg; /* Amp's data is not under XDG_CONFIG_HOME; AMP_DATA_DIR names it */
-	snprintf(ret, size, "%s/.local/share/amp", home);
-}
-
-static void
 amp_walk(struct scan *s, const struct scan_root *root, scan_file_cb *cb, void *ctx)
 {
 	scan_walk_dir(s, root, root->path, "threads", cb, ctx);
@@ -269,7 +262,7 @@ const struct source_ops source_amp = {
 	.dir_help = "an Amp data directory (holds threads/)",
 	.env = "AMP_DATA_DIR",
 	.watch_dir = "threads",
-	.default_roots = amp_default_roots,
+	.home_dir = ".local/share/amp",
 	.walk = amp_walk,
 	.wanted = amp_wanted,
 	.whole_file = true,

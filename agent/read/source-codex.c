@@ -213,13 +213,6 @@ state_of(struct scan_cursor *cur)
 }
 
 static void
-codex_default_roots(const char *home, const char *xdg, char *ret, size_t size)
-{
-	(void)xdg;
-	snprintf(ret, size, "%s/.codex", home);
-}
-
-static void
 codex_walk(struct scan *s, const struct scan_root *root, scan_file_cb *cb, void *ctx)
 {
 	scan_walk_dir(s, root, root->path, "sessions", cb, ctx);
@@ -371,7 +364,7 @@ const struct source_ops source_codex = {
 	.dir_help = "a CODEX_HOME",
 	.env = "CODEX_HOME",
 	.watch_dir = "sessions",
-	.default_roots = codex_default_roots,
+	.home_dir = ".codex",
 	.walk = codex_walk,
 	.wanted = codex_wanted,
 	.prefilter = codex_line_wanted,

@@ -142,13 +142,6 @@ state_of(struct scan_cursor *cur)
 }
 
 static void
-copilot_default_roots(const char *home, const char *xdg, char *ret, size_t size)
-{
-	(void)xdg;
-	snprintf(ret, size, "%s/.copilot", home);
-}
-
-static void
 copilot_walk(struct scan *s, const struct scan_root *root, scan_file_cb *cb, void *ctx)
 {
 	scan_walk_dir(s, root, root->path, "session-state", cb, ctx);
@@ -278,7 +271,7 @@ const struct source_ops source_copilot = {
 	.dir_help = "a COPILOT_HOME (holds session-state/)",
 	.env = "COPILOT_HOME",
 	.watch_dir = "session-state",
-	.default_roots = copilot_default_roots,
+	.home_dir = ".copilot",
 	.walk = copilot_walk,
 	.wanted = copilot_wanted,
 	.prefilter = copilot_line_wanted,

@@ -154,13 +154,6 @@ state_of(struct scan_cursor *cur)
 	return (struct gemini_file *)(void *)cur->state;
 }
 
-static void
-gemini_default_roots(const char *home, const char *xdg, char *ret, size_t size)
-{
-	(void)xdg;
-	snprintf(ret, size, "%s/.gemini", home);
-}
-
 /* Only files below a chats/ dir are sessions; tmp/ also holds tool output and logs. */
 struct chats_only {
 	scan_file_cb *cb;
@@ -320,7 +313,7 @@ const struct source_ops source_gemini = {
 	.dir_help = "a Gemini CLI data dir (~/.gemini, holds tmp/)",
 	.env = NULL,
 	.watch_dir = "tmp",
-	.default_roots = gemini_default_roots,
+	.home_dir = ".gemini",
 	.walk = gemini_walk,
 	.wanted = gemini_wanted,
 	.whole_suffix = ".json", /* the legacy sessions, rewritten in place */

@@ -93,13 +93,6 @@ qwen_line_parse(struct json_doc *doc, const char *line, size_t len, struct qwen_
 
 /* ---- the source ---- */
 
-static void
-qwen_default_roots(const char *home, const char *xdg, char *ret, size_t size)
-{
-	(void)xdg;
-	snprintf(ret, size, "%s/.qwen", home);
-}
-
 /* Sessions are projects/<project>/chats/<sessionId>.jsonl, Gemini CLI's layout. */
 static void
 qwen_walk(struct scan *s, const struct scan_root *root, scan_file_cb *cb, void *ctx)
@@ -160,7 +153,7 @@ const struct source_ops source_qwen = {
 	.dir_help = "a Qwen Code data dir (~/.qwen, holds projects/)",
 	.env = NULL,
 	.watch_dir = "projects",
-	.default_roots = qwen_default_roots,
+	.home_dir = ".qwen",
 	.walk = qwen_walk,
 	.wanted = qwen_wanted,
 	.prefilter = qwen_line_wanted,

@@ -65,10 +65,13 @@ struct source_ops {
 	const char *watch_dir; /* below a root, where new files appear (the daemon watches it) */
 	/* the XDG base directory variable its defaults follow (NULL: "XDG_CONFIG_HOME") */
 	const char *xdg_env;
+	/* home_dir: its one default root, below the home directory (".qwen"), when
+	 * default_roots is NULL. */
+	const char *home_dir;
 	/*
 	 * default_roots(home, xdg_config, ret, size): the comma-separated roots
 	 * under a home directory; xdg_config is the value of xdg_env, or NULL
-	 * when unset or not to be used (another user's home).
+	 * when unset or not to be used (another user's home). NULL: home_dir.
 	 */
 	void (*default_roots)(const char *home, const char *xdg_config, char *ret, size_t size);
 	/* walk(s, root, cb, ctx): offer every wanted file under root (scan_walk_dir). */
