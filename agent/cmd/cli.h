@@ -29,6 +29,7 @@ struct cli {
 	const char *state_dir;
 	long settle;
 	enum report_kind kind;
+	bool actions; /* report actions */
 };
 
 /* cli_usage(f): the help text. */
@@ -53,5 +54,9 @@ int cli_full_scan(struct scan *s, const struct cli *c, const struct agent_config
 int cmd_scan(const struct cli *c, const struct agent_config *cfg, struct scan *s);
 int cmd_report(const struct cli *c, const struct agent_config *cfg, struct scan *s);
 int cmd_collect(const struct cli *c, const struct agent_config *cfg, struct scan *s);
+int cmd_report_actions(const struct cli *c, const struct agent_config *cfg, struct scan *s);
+
+/* cli_write_action(s, a, f): a's line of `scan --format jsonl` (docs/actions.md). */
+void cli_write_action(const struct scan *s, const struct action_rec *a, FILE *f);
 
 #endif

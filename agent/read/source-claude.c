@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "action-read.h"
 #include "ledger.h"
 #include "lines.h"
 #include "origin.h"
@@ -194,7 +195,8 @@ claude_wanted(const char *name)
 static bool
 claude_prefilter(const char *line, size_t len)
 {
-	return lines_has(line, len, CLAUDE_NEEDLE, sizeof(CLAUDE_NEEDLE) - 1);
+	return lines_has(line, len, CLAUDE_NEEDLE, sizeof(CLAUDE_NEEDLE) - 1) ||
+	       lines_has(line, len, ACTION_CLAUDE_NEEDLE, sizeof(ACTION_CLAUDE_NEEDLE) - 1);
 }
 
 static bool
@@ -242,6 +244,14 @@ claude_read_line(struct scan *s, const struct source_file *file, const char *lin
 	char fallback_session[128];
 
 	enum claude_line kind = claude_line_parse(&s->doc, line, len, &o);
+	if (kind != CLAUDE_LINE_INVALID && s->actions != NULL &&
+	    lines_has(line, len, ACTION_CLAUDE_NEEDLE, sizeof(ACTION_CLAUDE_NEEDLE) - 1)) {
+		char session[128];
+		if (json_str(&s->doc, json_get(&s->doc, 0, "sessionId"), session, sizeof(session)) <= 0) {
+			session_from_path(file->rel, session, sizeof(session));
+		}
+		action_claude_line(s, file, &s->doc, session);
+	}
 	if (kind != CLAUDE_LINE_USAGE) {
 		scan_skip(s, file, off, &skips[kind]);
 		return;
