@@ -42,6 +42,7 @@ static const char *const error_names[AM_BATCH_ERROR_MAX] = {
 	[AM_BATCH_TOO_MANY_FIELDS] = "too_many_fields",
 	[AM_BATCH_EVENT_TOO_LARGE] = "event_too_large",
 	[AM_BATCH_CONTROL_CHARACTER] = "control_character",
+	[AM_BATCH_BAD_ACTION] = "bad_action",
 };
 
 /* The reasons a rejected event carries in BatchAck and rejected_events. */
@@ -52,6 +53,10 @@ static const char *const fault_names[AM_EVENT_FAULT_MAX] = {
 	[AM_EVENT_MISSING_TOOL] = "missing_tool",
 	[AM_EVENT_STRING_TOO_LONG] = "string_too_long",
 	[AM_EVENT_CONTROL_CHARACTER] = "control_character",
+	[AM_EVENT_BAD_KIND] = "bad_action_kind",
+	[AM_EVENT_BAD_DECISION] = "bad_action_decision",
+	[AM_EVENT_BAD_COUNT] = "bad_action_count",
+	[AM_EVENT_BAD_NAME] = "bad_action_name",
 };
 
 const char *
@@ -283,6 +288,97 @@ judge_event(const am_usage_event *e)
 	return AM_EVENT_OK;
 }
 
+/* A short name: [A-Za-z0-9] then [A-Za-z0-9_.:+-], at most max bytes; "" when may_be_empty. */
+static bool
+short_name(const char *s, size_t max, bool may_be_empty)
+{
+	size_t n = s == NULL ? 0 : strlen(s);
+
+	if (n == 0) {
+		return may_be_empty;
+	}
+	if (n > max) {
+		return false;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+		if (!alnum && (i == 0 || strchr("_.:+-", c) == NULL)) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * The faults of one action (docs/actions.md, "What the collector must do"):
+ * the scan found the string ones. Names carry no text: a built-in, an
+ * allowlisted name or "h:<hex>", so no space, slash or quote gets through.
+ */
+static enum am_event_fault
+judge_action(const am_action_record *a)
+{
+	if (a->action_id.len != AM_EVENT_ID_LEN) {
+		return AM_EVENT_BAD_ID;
+	}
+	/* Years 1970..9999: the database turns the time into a timestamptz. */
+	if (a->ts_ms <= 0 || a->ts_ms > 253402300799999LL) {
+		return AM_EVENT_MISSING_TIMESTAMP;
+	}
+	if (a->tool == NULL || a->tool[0] == '\0') {
+		return AM_EVENT_MISSING_TOOL;
+	}
+	if ((int)a->kind <= AIMETER__V1__ACTION_KIND__ACTION_KIND_UNSPECIFIED ||
+	    (int)a->kind > AIMETER__V1__ACTION_KIND__ACTION_KIND_OTHER) {
+		return AM_EVENT_BAD_KIND;
+	}
+	if ((int)a->decision < AIMETER__V1__ACTION_DECISION__ACTION_DECISION_UNKNOWN ||
+	    (int)a->decision > AIMETER__V1__ACTION_DECISION__ACTION_DECISION_ERROR) {
+		return AM_EVENT_BAD_DECISION;
+	}
+	if (a->commits > 1 || a->pull_requests > 1 || a->lines_added > AM_ACTION_MAX_LINES ||
+	    a->lines_removed > AM_ACTION_MAX_LINES || a->proposed_lines_added > AM_ACTION_MAX_LINES ||
+	    a->proposed_lines_removed > AM_ACTION_MAX_LINES) {
+		return AM_EVENT_BAD_COUNT;
+	}
+	if (!short_name(a->tool_name, AM_ACTION_NAME_MAX, false) ||
+	    !short_name(a->target, AM_ACTION_NAME_MAX, true) ||
+	    !short_name(a->file_ext, AM_ACTION_EXT_MAX, true)) {
+		return AM_EVENT_BAD_NAME;
+	}
+	return AM_EVENT_OK;
+}
+
+/* Merge the scan's and the judges' faults: events, then actions. */
+static int
+collect_faults(const am_batch *b, struct am_scan *scan, uint8_t **ret,
+	       struct am_batch_status *st)
+{
+	size_t n = b->n_events + b->n_actions;
+	uint8_t *all = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		bool is_action = i >= b->n_events;
+		size_t j = is_action ? i - b->n_events : i;
+		const uint8_t *found = is_action ? scan->action_faults : scan->faults;
+		enum am_event_fault f = is_action ? judge_action(b->actions[j]) : judge_event(b->events[j]);
+
+		/* An id, timestamp, tool or range fault says more than a string fault. */
+		if (f == AM_EVENT_OK && found != NULL) {
+			f = (enum am_event_fault)found[j];
+		}
+		if (f == AM_EVENT_OK) {
+			continue;
+		}
+		if (all == NULL && (all = calloc(n, 1)) == NULL) {
+			return am_batch_fail(st, AM_BATCH_NOMEM, "could not allocate the event fault list");
+		}
+		all[i] = (uint8_t)f;
+	}
+	*ret = all;
+	return 0;
+}
+
 int
 am_batch_decode_events(const uint8_t *buf, size_t len, const struct am_batch_limits *lim,
 		       am_batch **ret_batch, uint8_t **ret_faults, struct am_batch_status *st)
@@ -291,6 +387,7 @@ am_batch_decode_events(const uint8_t *buf, size_t len, const struct am_batch_lim
 	uint8_t *raw = NULL;
 	size_t raw_len = 0;
 	am_batch *b = NULL;
+	uint8_t *faults = NULL;
 
 	*ret_batch = NULL;
 	*ret_faults = NULL;
@@ -310,31 +407,30 @@ am_batch_decode_events(const uint8_t *buf, size_t len, const struct am_batch_lim
 		     "decompressed body (%zu bytes) is not a valid protobuf Batch message", raw_len);
 		goto err;
 	}
-	if (b->schema_version != AM_SCHEMA_VERSION) {
-		am_batch_fail(st, AM_BATCH_SCHEMA_VERSION,
-		     "batch schema_version %u is not supported; this collector accepts %d",
-		     b->schema_version, AM_SCHEMA_VERSION);
+	if (b->n_actions != scan.actions) {
+		am_batch_fail(st, AM_BATCH_PROTOBUF,
+		     "decompressed body (%zu bytes) is not a valid protobuf Batch message", raw_len);
 		goto err;
 	}
-	for (size_t i = 0; i < b->n_events; i++) {
-		enum am_event_fault f = judge_event(b->events[i]);
-
-		if (f == AM_EVENT_OK) {
-			continue;
-		}
-		if (scan.faults == NULL) {
-			scan.faults = calloc(b->n_events, 1);
-			if (scan.faults == NULL) {
-				am_batch_fail(st, AM_BATCH_NOMEM, "could not allocate the event fault list");
-				goto err;
-			}
-		}
-		/* An id, timestamp or tool fault says more than a string fault. */
-		scan.faults[i] = (uint8_t)f;
+	if (b->schema_version != AM_SCHEMA_VERSION && b->schema_version != AM_SCHEMA_VERSION_ACTIONS) {
+		am_batch_fail(st, AM_BATCH_SCHEMA_VERSION,
+		     "batch schema_version %u is not supported; this collector accepts %d to %d",
+		     b->schema_version, AM_SCHEMA_VERSION, AM_SCHEMA_VERSION_MAX);
+		goto err;
 	}
+	if (b->n_actions > 0 && b->schema_version < AM_SCHEMA_VERSION_ACTIONS) {
+		am_batch_fail(st, AM_BATCH_UNKNOWN_FIELD,
+		     "batch schema_version %u carries %zu actions; actions need schema_version %d",
+		     b->schema_version, b->n_actions, AM_SCHEMA_VERSION_ACTIONS);
+		goto err;
+	}
+	if (collect_faults(b, &scan, &faults, st) < 0) {
+		goto err;
+	}
+	am_scan_finish(&scan);
 	free(raw);
 	*ret_batch = b;
-	*ret_faults = scan.faults;
+	*ret_faults = faults;
 	return 0;
 err:
 	am_scan_finish(&scan);
@@ -350,6 +446,10 @@ static const enum am_batch_error fault_errors[AM_EVENT_FAULT_MAX] = {
 	[AM_EVENT_MISSING_TOOL] = AM_BATCH_MISSING_TOOL,
 	[AM_EVENT_STRING_TOO_LONG] = AM_BATCH_STRING_TOO_LONG,
 	[AM_EVENT_CONTROL_CHARACTER] = AM_BATCH_CONTROL_CHARACTER,
+	[AM_EVENT_BAD_KIND] = AM_BATCH_BAD_ACTION,
+	[AM_EVENT_BAD_DECISION] = AM_BATCH_BAD_ACTION,
+	[AM_EVENT_BAD_COUNT] = AM_BATCH_BAD_ACTION,
+	[AM_EVENT_BAD_NAME] = AM_BATCH_BAD_ACTION,
 };
 
 int
@@ -363,9 +463,11 @@ am_batch_decode(const uint8_t *buf, size_t len, const struct am_batch_limits *li
 		*ret_batch = NULL;
 		return -1;
 	}
-	for (size_t i = 0; faults != NULL && i < b->n_events; i++) {
+	for (size_t i = 0; faults != NULL && i < b->n_events + b->n_actions; i++) {
 		if (faults[i] != AM_EVENT_OK) {
-			am_batch_fail(st, fault_errors[faults[i]], "event %zu: %s", i,
+			bool is_action = i >= b->n_events;
+			am_batch_fail(st, fault_errors[faults[i]], "%s %zu: %s",
+			     is_action ? "action" : "event", is_action ? i - b->n_events : i,
 			     am_event_fault_name((enum am_event_fault)faults[i]));
 			free(faults);
 			am_batch_free(b);

@@ -27,6 +27,13 @@
 #define AM_SCHEMA_VERSION_ACTIONS 2
 #define AM_ZSTD_LEVEL 3
 #define AM_EVENT_ID_LEN 16
+/* The highest schema_version the decoder accepts; every BatchAck says so. */
+#define AM_SCHEMA_VERSION_MAX AM_SCHEMA_VERSION_ACTIONS
+/* Lines one tool call may add or remove: far above any real edit. */
+#define AM_ACTION_MAX_LINES 10000000u
+/* A tool name, target or MCP name: built-ins, allowlisted names, "h:<16 hex>". */
+#define AM_ACTION_NAME_MAX 64
+#define AM_ACTION_EXT_MAX 10
 
 typedef Aimeter__V1__Batch am_batch;
 typedef Aimeter__V1__UsageEvent am_usage_event;
@@ -56,6 +63,7 @@ enum am_batch_error {
 	AM_BATCH_TOO_MANY_FIELDS,    /* more fields than any valid batch has */
 	AM_BATCH_EVENT_TOO_LARGE,    /* one event's bytes above max_event_bytes */
 	AM_BATCH_CONTROL_CHARACTER,  /* a C0/C1 control character in a header string */
+	AM_BATCH_BAD_ACTION,         /* an action's kind, decision, count or name is out of range */
 	AM_BATCH_ERROR_MAX
 };
 
@@ -77,6 +85,11 @@ enum am_event_fault {
 	AM_EVENT_MISSING_TOOL,
 	AM_EVENT_STRING_TOO_LONG,    /* a string above max_string */
 	AM_EVENT_CONTROL_CHARACTER,  /* a C0 control, DEL or C1 control in a string */
+	/* Actions only (schema version 2): */
+	AM_EVENT_BAD_KIND,           /* kind unspecified or not in ActionKind */
+	AM_EVENT_BAD_DECISION,       /* decision not in ActionDecision */
+	AM_EVENT_BAD_COUNT,          /* commits/pull_requests above 1, lines above AM_ACTION_MAX_LINES */
+	AM_EVENT_BAD_NAME,           /* tool_name/target/file_ext not a short name (no text) */
 	AM_EVENT_FAULT_MAX
 };
 
@@ -98,10 +111,12 @@ int am_batch_encode(const am_batch *batch, uint8_t **ret_buf, size_t *ret_len);
 /*
  * am_batch_decode_events(buf, len, limits, ret_batch, ret_faults, ret_status):
  * Decompress and pre-scan buf under limits (NULL: defaults), unpack it, check
- * the schema version, then judge every event. Returns 0 with *ret_batch
- * owned by the caller (free with am_batch_free) and *ret_faults NULL when
- * every event is fine, else a malloc'd array (caller frees) holding one
- * enum am_event_fault per event of the batch. Returns -1 for a batch-level
+ * the schema version (1, or 2 with actions), then judge every event and
+ * action. Returns 0 with *ret_batch owned by the caller (free with
+ * am_batch_free) and *ret_faults NULL when every record is fine, else a
+ * malloc'd array (caller frees) holding one enum am_event_fault per event,
+ * then one per action (n_events + n_actions entries, the order of
+ * Rejected.index). Returns -1 for a batch-level
  * fault, with ret_status filled in and both outputs NULL.
  */
 int am_batch_decode_events(const uint8_t *buf, size_t len, const struct am_batch_limits *limits,

@@ -11,15 +11,16 @@
 #define WT_LEN 2
 
 /* What a field number may hold, per message; 0: no such field. */
-enum kind { K_NONE, K_VARINT, K_STRING, K_BYTES, K_EVENT };
+enum kind { K_NONE, K_VARINT, K_STRING, K_BYTES, K_EVENT, K_ACTION };
 
-/* Batch: 1 schema_version, 2-4 strings, 5 batch_id, 6 events, 7 spool_dropped_events. */
+/* Batch: 1 schema_version, 2-4 strings, 5 batch_id, 6 events, 7 spool_dropped_events,
+ * 8 actions (schema version 2; batch.c refuses them in a version-1 batch). */
 static const enum kind batch_fields[] = {
-	K_NONE, K_VARINT, K_STRING, K_STRING, K_STRING, K_BYTES, K_EVENT, K_VARINT,
+	K_NONE, K_VARINT, K_STRING, K_STRING, K_STRING, K_BYTES, K_EVENT, K_VARINT, K_ACTION,
 };
 static const char *const batch_names[] = {
 	"", "schema_version", "device_id", "agent_version", "agent_os", "batch_id", "events",
-	"spool_dropped_events",
+	"spool_dropped_events", "actions",
 };
 
 /* UsageEvent: 1 event_id, 2 ts_ms, 3-8 strings, 9-16 numbers, 17-18 strings. */
@@ -29,8 +30,17 @@ static const enum kind event_fields[] = {
 	K_VARINT, K_VARINT, K_VARINT, K_STRING, K_STRING,
 };
 
+/* ActionRecord: 1 action_id, 2 ts_ms, 3-7 strings, 8 kind, 9-10 strings,
+ * 11 decision, 12-15 line counts, 16 file_ext, 17-19 numbers. */
+static const enum kind action_fields[] = {
+	K_NONE,	  K_BYTES,  K_VARINT, K_STRING, K_STRING, K_STRING, K_STRING,
+	K_STRING, K_VARINT, K_STRING, K_STRING, K_VARINT, K_VARINT, K_VARINT,
+	K_VARINT, K_VARINT, K_STRING, K_VARINT, K_VARINT, K_VARINT,
+};
+
 #define N_BATCH_FIELDS (sizeof(batch_fields) / sizeof(batch_fields[0]))
 #define N_EVENT_FIELDS (sizeof(event_fields) / sizeof(event_fields[0]))
+#define N_ACTION_FIELDS (sizeof(action_fields) / sizeof(action_fields[0]))
 
 #define DEFAULT_MAX_EVENT_BYTES (64u << 10)
 
@@ -77,8 +87,10 @@ am_control_character(const uint8_t *s, size_t n)
 static size_t
 max_fields(const struct am_batch_limits *lim)
 {
-	/* Every Batch field once, every event field once per event. */
-	return lim->max_fields != 0 ? lim->max_fields : N_BATCH_FIELDS + lim->max_events * N_EVENT_FIELDS;
+	/* Every Batch field once, every record field once per event or action
+	 * (both count against max_events). */
+	return lim->max_fields != 0 ? lim->max_fields :
+				      N_BATCH_FIELDS + lim->max_events * N_ACTION_FIELDS;
 }
 
 static size_t
@@ -99,20 +111,23 @@ am_scan_finish(struct am_scan *s)
 {
 	free(s->faults);
 	s->faults = NULL;
+	free(s->action_faults);
+	s->action_faults = NULL;
 }
 
-/* Record the first fault of event index; later ones do not replace it. */
+/* Record the first fault of record index in *list; later ones do not replace it. */
 static int
-event_fault(struct am_scan *s, size_t index, enum am_event_fault f, struct am_batch_status *st)
+event_fault(struct am_scan *s, uint8_t **list, size_t index, enum am_event_fault f,
+	    struct am_batch_status *st)
 {
-	if (s->faults == NULL) {
-		s->faults = calloc(s->lim->max_events ? s->lim->max_events : 1, 1);
-		if (s->faults == NULL) {
+	if (*list == NULL) {
+		*list = calloc(s->lim->max_events ? s->lim->max_events : 1, 1);
+		if (*list == NULL) {
 			return am_batch_fail(st, AM_BATCH_NOMEM, "could not allocate the event fault list");
 		}
 	}
-	if (s->faults[index] == AM_EVENT_OK) {
-		s->faults[index] = (uint8_t)f;
+	if ((*list)[index] == AM_EVENT_OK) {
+		(*list)[index] = (uint8_t)f;
 	}
 	return 0;
 }
@@ -168,24 +183,29 @@ field_key(struct am_scan *s, const uint8_t *p, size_t len, size_t *i, const enum
 	return 0;
 }
 
-/* One complete UsageEvent body: per-event faults are recorded, not fatal. */
+/*
+ * One complete UsageEvent or ActionRecord body (is_action): per-record
+ * faults are recorded, not fatal.
+ */
 static int
-scan_event(struct am_scan *s, size_t index, const uint8_t *p, size_t len,
+scan_event(struct am_scan *s, bool is_action, size_t index, const uint8_t *p, size_t len,
 	   struct am_batch_status *st)
 {
+	const enum kind *table = is_action ? action_fields : event_fields;
+	size_t n_table = is_action ? N_ACTION_FIELDS : N_EVENT_FIELDS;
+	uint8_t **list = is_action ? &s->action_faults : &s->faults;
 	uint32_t seen = 0;
 	size_t i = 0;
 	char where[48];
 
-	snprintf(where, sizeof(where), "event %zu", index);
+	snprintf(where, sizeof(where), "%s %zu", is_action ? "action" : "event", index);
 	while (i < len) {
 		uint32_t num;
 		enum kind k;
 		uint64_t v = 0;
 		bool more;
 
-		if (field_key(s, p, len, &i, event_fields, N_EVENT_FIELDS, where, &num, &k, st,
-			      &more) < 0) {
+		if (field_key(s, p, len, &i, table, n_table, where, &num, &k, st, &more) < 0) {
 			return -1;
 		}
 		if (more || varint(p, len, &i, &v) != STEP_OK) {
@@ -210,7 +230,7 @@ scan_event(struct am_scan *s, size_t index, const uint8_t *p, size_t len,
 			} else if (am_control_character(p + i, (size_t)v)) {
 				f = AM_EVENT_CONTROL_CHARACTER;
 			}
-			if (f != AM_EVENT_OK && event_fault(s, index, f, st) < 0) {
+			if (f != AM_EVENT_OK && event_fault(s, list, index, f, st) < 0) {
 				return -1;
 			}
 		}
@@ -264,7 +284,10 @@ am_scan_feed(struct am_scan *s, const uint8_t *p, size_t len, bool final,
 			s->fields = fields_before;
 			break;
 		}
-		if (k != K_EVENT && (s->seen & (1u << num)) != 0) {
+		bool record = k == K_EVENT || k == K_ACTION;
+		size_t *count = k == K_ACTION ? &s->actions : &s->events;
+
+		if (!record && (s->seen & (1u << num)) != 0) {
 			return am_batch_fail(st, AM_BATCH_DUPLICATE_FIELD, "batch: field %s appears twice",
 				    batch_names[num]);
 		}
@@ -274,28 +297,29 @@ am_scan_feed(struct am_scan *s, const uint8_t *p, size_t len, bool final,
 			continue;
 		}
 		/* Limits on the declared length hold before its bytes arrive. */
-		if (k == K_EVENT && v > max_event_bytes(s->lim)) {
+		if (record && v > max_event_bytes(s->lim)) {
 			return am_batch_fail(st, AM_BATCH_EVENT_TOO_LARGE,
-				    "event %zu is %llu bytes, limit is %zu", s->events,
+				    "%s %zu is %llu bytes, limit is %zu", k == K_ACTION ? "action" : "event", *count,
 				    (unsigned long long)v, max_event_bytes(s->lim));
 		}
 		if (k == K_STRING && v > s->lim->max_string) {
 			return am_batch_fail(st, AM_BATCH_STRING_TOO_LONG, "batch %s is %llu bytes, limit is %zu",
 				    batch_names[num], (unsigned long long)v, s->lim->max_string);
 		}
-		if (k == K_EVENT && s->events >= s->lim->max_events) {
+		if (record && s->events + s->actions >= s->lim->max_events) {
 			return am_batch_fail(st, AM_BATCH_TOO_MANY_EVENTS,
-				    "batch holds more than %zu events; split it", s->lim->max_events);
+				    "batch holds more than %zu events and actions; split it",
+				    s->lim->max_events);
 		}
 		if (v > len - i) {
 			s->fields = fields_before;
 			break;
 		}
-		if (k == K_EVENT) {
-			if (scan_event(s, s->events, p + i, (size_t)v, st) < 0) {
+		if (record) {
+			if (scan_event(s, k == K_ACTION, *count, p + i, (size_t)v, st) < 0) {
 				return -1;
 			}
-			s->events++;
+			(*count)++;
 		} else {
 			s->seen |= 1u << num;
 			if (k == K_STRING && header_string(s, num, p + i, (size_t)v, st) < 0) {

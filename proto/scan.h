@@ -24,8 +24,10 @@ struct am_scan {
 	size_t pos;       /* bytes of complete top-level fields already checked */
 	size_t fields;    /* fields seen, at every level */
 	size_t events;    /* top-level field 6 seen */
+	size_t actions;   /* top-level field 8 seen (schema version 2) */
 	uint32_t seen;    /* non-repeated Batch fields seen, bit per number */
 	uint8_t *faults;  /* NULL, or lim->max_events entries of enum am_event_fault */
+	uint8_t *action_faults; /* the same for actions */
 };
 
 /* am_scan_init(s, lim): start scanning a payload under lim (borrowed). */

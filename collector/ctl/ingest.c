@@ -23,7 +23,7 @@
 #define INGEST_BUF_MAX (64u << 20)
 
 struct totals {
-	long inserted, duplicates, rejected, malformed, events;
+	long inserted, duplicates, rejected, malformed, events, actions_skipped;
 };
 
 struct chunk {
@@ -235,6 +235,15 @@ ingest_buffer(PGconn *conn, const struct ctl_opts *opts, const char *path, char 
 			t->malformed++;
 			continue;
 		}
+		/* Action records (docs/actions.md) reach the database through the
+		 * collector only; here they are skipped, not malformed. */
+		if (json_is_object(root) &&
+		    json_is_string(json_object_get(root, "record")) &&
+		    strcmp(json_string_value(json_object_get(root, "record")), "action") == 0) {
+			t->actions_skipped++;
+			json_decref(root);
+			continue;
+		}
 		if (parse_line(root, &ev, id, err, sizeof(err)) < 0) {
 			fprintf(stderr, "%s:%u: malformed event: %s\n", path, line, err);
 			t->malformed++;
@@ -325,6 +334,10 @@ cmd_ingest(int argc, char **argv)
 	import_close(&im);
 	printf("inserted %ld, duplicates %ld, rejected %ld\n", t.inserted, t.duplicates,
 	       t.rejected + t.malformed);
+	if (t.actions_skipped > 0) {
+		fprintf(stderr, "aimeterctl: skipped %ld action records; they reach the database "
+				"through the collector\n", t.actions_skipped);
+	}
 	if (rc < 0 || t.events == 0) {
 		return CTL_FAIL;
 	}

@@ -28,6 +28,7 @@ usage(FILE *f)
 		   "  reattribute --identity ID       re-resolve an identity's events\n"
 		   "  check                           health checks (default partition)\n"
 		   "  report adoption|stalled|seats|seat-cost|budget|booked ...\n"
+		   "  report actions [--month YYYY-MM] [--by outcome|kind|inventory]\n"
 		   "                                  finance and adoption reports\n"
 		   "  seats import FILE.csv           seat subscriptions or assignments\n"
 		   "  budget set|alerts               budgets and their threshold alerts\n"

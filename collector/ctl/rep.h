@@ -38,6 +38,8 @@ bool rep_report_handles(const char *what);
 int rep_report(int argc, char **argv);
 
 int cmd_seats(int argc, char **argv);
+/* `report actions` (issue 14, cmd-actions.c). */
+int cmd_report_actions(int argc, char **argv);
 int cmd_budget(int argc, char **argv);
 int cmd_initiative(int argc, char **argv);
 int cmd_month(int argc, char **argv);

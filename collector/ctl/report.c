@@ -120,6 +120,9 @@ cmd_report(int argc, char **argv)
 	const struct options_spec spec = { report_help, entries, &f, 1, false };
 	int rc;
 
+	if (argc > 1 && strcmp(argv[1], "actions") == 0) {
+		return cmd_report_actions(argc, argv); /* cmd-actions.c (issue 14) */
+	}
 	if (argc > 1 && rep_report_handles(argv[1])) {
 		return rep_report(argc, argv); /* cmd-adoption.c (issue 7) */
 	}

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "actions.h"
 #include "config.h"
 #include "ingest.h"
 #include "item.h"
@@ -36,6 +37,7 @@ ack_item(struct ingest *ing, struct ingest_item *item)
 	ack.batch_id = item->batch->batch_id;
 	ack.accepted = item->inserted;
 	ack.duplicates = item->duplicates;
+	ack.max_schema_version = AM_SCHEMA_VERSION_MAX;
 	if (item->n_rejects > 0) {
 		rej = calloc(item->n_rejects, sizeof(*rej));
 		rejp = calloc(item->n_rejects, sizeof(*rejp));
@@ -48,6 +50,8 @@ ack_item(struct ingest *ing, struct ingest_item *item)
 			rej[i].index = ord;
 			if (ord < item->batch->n_events) {
 				rej[i].event_id = item->batch->events[ord]->event_id;
+			} else if (ord - item->batch->n_events < item->batch->n_actions) {
+				rej[i].event_id = item->batch->actions[ord - item->batch->n_events]->action_id;
 			}
 			rej[i].reason = item->rejects[i].reason;
 			rejp[i] = &rej[i];
@@ -77,8 +81,8 @@ nomem:
 static int
 add_reject(struct ingest_item *item, int ord, const char *reason)
 {
-	if (item->n_rejects >= item->batch->n_events) {
-		return -1; /* the database never rejects more events than were sent */
+	if (item->n_rejects >= item->batch->n_events + item->batch->n_actions) {
+		return -1; /* never more rejects than records sent */
 	}
 	item->rejects[item->n_rejects].ord = (uint32_t)ord;
 	snprintf(item->rejects[item->n_rejects].reason, sizeof(item->rejects[0].reason), "%s",
@@ -140,6 +144,7 @@ group_free(struct group *g)
 	}
 	writepath_buf_finish(&g->batches);
 	writepath_buf_finish(&g->events);
+	free(g->actions_json);
 	free(g);
 }
 
@@ -213,7 +218,7 @@ group_take(struct ingest *ing, struct ingest_item **items, unsigned max, size_t 
 	while (*pp != NULL && n < max) {
 		struct ingest_item *item = *pp;
 		if (item->kind != ITEM_BATCH ||
-		    (n > 0 && events + item->batch->n_events > max_events)) {
+		    (n > 0 && events + item->batch->n_events + item->batch->n_actions > max_events)) {
 			prev = item;
 			pp = &item->next;
 			continue;
@@ -226,9 +231,58 @@ group_take(struct ingest *ing, struct ingest_item **items, unsigned max, size_t 
 		item->queued = false;
 		ing->queued--;
 		items[n++] = item;
-		events += item->batch->n_events;
+		events += item->batch->n_events + item->batch->n_actions;
 	}
 	return n;
+}
+
+/*
+ * The decoder's action faults become rejects here (the database never sees
+ * those actions); the rest go to aimeter.ingest_actions() as one more
+ * statement of the transaction, so the ack still means committed.
+ */
+static int
+stage_actions(struct ingest *ing, struct group *g)
+{
+	size_t len = 0;
+	int first = 1, n = 0;
+	FILE *f = open_memstream(&g->actions_json, &len);
+
+	if (f == NULL) {
+		return -ENOMEM;
+	}
+	fputc('[', f);
+	for (unsigned i = 0; i < g->n; i++) {
+		struct ingest_item *item = g->items[i];
+		const am_batch *b = item->batch;
+		int r;
+
+		for (size_t j = 0; item->faults != NULL && j < b->n_actions; j++) {
+			uint8_t fault = item->faults[b->n_events + j];
+			if (fault != AM_EVENT_OK) {
+				add_reject(item, (int)(b->n_events + j),
+					   am_event_fault_name((enum am_event_fault)fault));
+			}
+		}
+		r = actions_format(f, &first, ing->person_key, ing->person_key_len, item->device_id,
+				   item->device_team, b, item->faults);
+		if (r < 0) {
+			fclose(f);
+			return r;
+		}
+		n += r;
+	}
+	fputc(']', f);
+	if (fclose(f) != 0) {
+		return -ENOMEM;
+	}
+	if (n > 0) {
+		g->actions_value[0] = g->actions_json;
+		g->actions_cmd = (struct db_cmd){ .kind = DB_CMD_QUERY, .sql = ACTIONS_SQL_INGEST,
+						  .nparams = 1, .values = g->actions_value };
+		writetx_add_step(&g->tx, &g->actions_cmd);
+	}
+	return 0;
 }
 
 /* Build one transaction from up to GROUP_MAX queued batches. */
@@ -254,7 +308,8 @@ group_build(struct ingest *ing)
 		struct ingest_item *item = g->items[i];
 		am_batch *b = item->batch;
 
-		item->rejects = calloc(b->n_events ? b->n_events : 1, sizeof(*item->rejects));
+		item->rejects = calloc(b->n_events + b->n_actions ? b->n_events + b->n_actions : 1,
+				       sizeof(*item->rejects));
 		if (item->rejects == NULL ||
 		    writepath_format_batch(&g->batches, (int)i, item->device_id, b->batch_id.data,
 					   b->batch_id.len, b->n_events,
@@ -268,6 +323,9 @@ group_build(struct ingest *ing)
 	 * for many transactions; otherwise this one folds, exact at COMMIT. */
 	g->deferred = ing->queued > 0;
 	writetx_init(&g->tx, &g->batches, &g->events, g->deferred, group_done, g);
+	if (stage_actions(ing, g) < 0) {
+		goto nomem;
+	}
 	ing->in_flight++;
 	ing->metrics->transactions_in_flight++;
 	return &g->tx.job;

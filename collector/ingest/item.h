@@ -74,6 +74,9 @@ struct group {
 	struct ingest_item *items[GROUP_MAX];
 	unsigned n;
 	struct writepath_buf batches, events;
+	char *actions_json;           /* the JSON rows of aimeter.ingest_actions() */
+	const char *actions_value[1];
+	struct db_cmd actions_cmd;    /* run just before COMMIT */
 	bool deferred;      /* committed without the fold: acked after one */
 	struct group *next; /* in ing->await_fold */
 };

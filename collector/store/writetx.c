@@ -36,6 +36,14 @@ writetx_init(struct writetx *tx, const struct writepath_buf *batches,
 				   .data = data };
 }
 
+void
+writetx_add_step(struct writetx *tx, const struct db_cmd *cmd)
+{
+	tx->cmds[WRITETX_MAX] = tx->cmds[WRITETX_COMMIT];
+	tx->cmds[WRITETX_COMMIT] = *cmd;
+	tx->job.ncmds = WRITETX_MAX + 1;
+}
+
 PGresult *
 writetx_result(const struct db_job *job)
 {

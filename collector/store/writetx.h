@@ -15,7 +15,7 @@ enum writetx_cmd { WRITETX_BEGIN, WRITETX_COPY_BATCHES, WRITETX_COPY_EVENTS, WRI
 
 struct writetx {
 	struct db_job job;
-	struct db_cmd cmds[WRITETX_MAX];
+	struct db_cmd cmds[WRITETX_MAX + 1]; /* + writetx_add_step */
 };
 
 /*
@@ -26,6 +26,9 @@ struct writetx {
 void writetx_init(struct writetx *tx, const struct writepath_buf *batches,
 		  const struct writepath_buf *events, bool defer_fold, db_job_done_cb done,
 		  void *data);
+
+/* writetx_add_step(tx, cmd): one more statement (cmd, borrowed) just before COMMIT. */
+void writetx_add_step(struct writetx *tx, const struct db_cmd *cmd);
 
 /*
  * writetx_result(job): inside done, the rows of aimeter.ingest_staged(), one
