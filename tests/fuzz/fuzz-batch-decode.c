@@ -34,6 +34,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			}
 			sum += b->events[i]->output_tokens + b->events[i]->event_id.data[15];
 		}
+		/* Actions (schema 2) follow the events in the fault list. */
+		for (size_t i = 0; i < b->n_actions; i++) {
+			const am_action_record *a = b->actions[i];
+			if (faults != NULL && faults[b->n_events + i] != AM_EVENT_OK) {
+				sum += a->action_id.len + strlen(a->tool) +
+				       (uint8_t)am_event_fault_name(faults[b->n_events + i])[0];
+				continue;
+			}
+			sum += a->lines_added + a->action_id.data[15] + strlen(a->tool_name) +
+			       strlen(a->target) + strlen(a->file_ext);
+		}
 		(void)sum;
 		free(faults);
 		am_batch_free(b);
