@@ -59,5 +59,7 @@ CREATE TABLE aimeter.action_edit_sessions (
 	session text NOT NULL,
 	PRIMARY KEY (day, team_id, tool, session)
 );
-GRANT ALL ON aimeter.action_events, aimeter.actions_daily, aimeter.action_edit_sessions
-	TO aimeter_admin;
+-- As for the other tables: the admin reads and writes, nobody adds triggers
+-- (0006: a trigger fires as whoever writes).
+GRANT SELECT, INSERT, UPDATE, DELETE ON aimeter.action_events, aimeter.action_events_default,
+	aimeter.actions_daily, aimeter.action_edit_sessions TO aimeter_admin;

@@ -331,6 +331,21 @@ kinds = view("SELECT kind, decision, sum(calls) FROM reporting.action_kinds_mont
 h.check(sum(int(k[2]) for k in kinds) == truth["beta"]["calls"], "beta's kinds add up to its calls")
 h.psql(w, "UPDATE aimeter.settings SET min_group_size = 5")
 
+# --- erasure and retention cover the action records -------------------------------
+before = view("SELECT %s FROM reporting.action_outcomes_monthly WHERE month_label = '%s'"
+              % (cols, month_label))
+key = h.psql(w, "SELECT DISTINCT encode(person_key, 'hex') FROM aimeter.action_events"
+                " WHERE session = 'alice0@example.com-%s'" % month)
+h.psql(w, "SELECT aimeter.person_forget('\\x%s')" % key)
+h.check(count("SELECT count(*) FROM aimeter.action_events WHERE person_key = '\\x%s'" % key) == 0
+        and count("SELECT count(*) FROM aimeter.actions_daily WHERE person_key = '\\x%s'" % key)
+        == 0, "person_forget leaves no action row under the erased key")
+h.check(view("SELECT %s FROM reporting.action_outcomes_monthly WHERE month_label = '%s'"
+             % (cols, month_label)) == before, "and the team's figures do not change")
+h.psql(w, "SELECT aimeter.retention_apply(36, 36)")
+h.check(count("SELECT count(*) FROM aimeter.action_events") > 0,
+        "retention within its months keeps the action records")
+
 r = subprocess.run([h.CTL, "report", "actions", "--month", month_label], env=env,
                    capture_output=True, text=True)
 h.check(r.returncode == 0 and "alpha" in r.stdout and "beta" not in r.stdout,

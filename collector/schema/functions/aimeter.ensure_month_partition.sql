@@ -1,7 +1,9 @@
 -- aimeter.ensure_month_partition(table, month): the month's partition of a
 -- table partitioned by month on ts (usage_events, action_events), made on
 -- demand as <table>_YYYYMM; survives concurrent writers meeting a month's
--- first rows together.
+-- first rows together. (aimeter.ensure_partition keeps its own copy for
+-- usage_events: tests/integration/test-ctl-db.sh applies that file alone to
+-- a database older than this one.)
 --
 -- The advisory lock serialises the creators, but to_regclass() reads the
 -- catalog cache, and taking an advisory lock does not process the

@@ -29,6 +29,7 @@ BEGIN
 	       sum(web_search_requests), sum(cost), sum(unpriced_events)
 	  FROM del GROUP BY day, team_id, cost_center_id, tool, model, billing_mode;
 	GET DIAGNOSTICS v_rows = ROW_COUNT;
+	PERFORM aimeter.person_forget_actions(k.keys, v_new); -- issue 14
 	-- The insert above re-created the activity under the new key.
 	DELETE FROM aimeter.activity_daily WHERE person_key = ANY (k.keys);
 	DELETE FROM aimeter.activity_weekly WHERE person_key = ANY (k.keys);

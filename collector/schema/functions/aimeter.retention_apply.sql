@@ -42,6 +42,7 @@ BEGIN
 			v_dropped := v_dropped || v_part.relname::text;
 		END IF;
 	END LOOP;
+	v_dropped := v_dropped || aimeter.retention_apply_actions(v_raw_cut, v_person_cut); -- issue 14
 
 	WITH del AS (
 		DELETE FROM aimeter.usage_daily WHERE day < v_person_cut AND person_key <> ''
