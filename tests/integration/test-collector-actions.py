@@ -18,6 +18,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 from collections import defaultdict
 from decimal import Decimal
 
@@ -173,6 +174,11 @@ def ack_fields(ack):
     return tuple(int(x) for x in m.groups())
 
 
+def view(sql):
+    rows = h.psql(w, sql)
+    return [r.split("|") for r in rows.splitlines()] if rows else []
+
+
 def count(sql):
     return int(h.psql(w, sql))
 
@@ -275,18 +281,49 @@ T["calls"] += 2
 T["accepted"] += 2
 T["cost"] += Decimal(1000) * 3 / 1000000 + Decimal(100) * 15 / 1000000
 
-# --- optional: real agent output ----------------------------------------------------
-if os.environ.get("AM_ACTIONS_JSONL"):
-    lines = [json.loads(l) for l in open(os.environ["AM_ACTIONS_JSONL"]) if l.strip()]
-    st, ack, data, out = send_jsonl("agent", lines, 2, 990)
-    h.check(st == 200 and ack_fields(ack)[2] == 0, "the real agent's scan output: %s" % out.strip())
+# --- the real agent: gen-actions transcripts, `scan --format jsonl`, this collector ---
+def agent_lines():
+    """AM_ACTIONS_JSONL (any agent's output), else the agent of this build on gen-actions."""
+    if os.environ.get("AM_ACTIONS_JSONL"):
+        return [json.loads(l) for l in open(os.environ["AM_ACTIONS_JSONL"]) if l.strip()]
+    logs = w.p("gen-logs")
+    subprocess.run([sys.executable, os.environ["AM_GEN_ACTIONS"], logs], check=True,
+                   stdout=subprocess.DEVNULL)
+    aenv = dict(os.environ, AIMETER_STATE_DIR=w.p("agent-state"), TZ="UTC")
+    for k in ("CLAUDE_CONFIG_DIR", "CODEX_HOME", "AIMETER_CLAUDE_DIRS", "AIMETER_CODEX_DIRS"):
+        aenv.pop(k, None)
+    p = subprocess.run([os.environ["AM_AGENT"], "scan", "--format", "jsonl", "--user",
+                        "dana@example.com", "--claude-dir", os.path.join(logs, "claude"),
+                        "--codex-dir", os.path.join(logs, "codex")],
+                       env=aenv, capture_output=True, text=True, check=True)
+    return [json.loads(l) for l in p.stdout.splitlines() if l.strip()]
+
+
+lines = agent_lines()
+acts = [l for l in lines if l.get("record") == "action"]
+h.check(len(acts) > 0, "the agent printed %d action records" % len(acts))
+before_ids = set(h.psql(w, "SELECT encode(action_id, 'hex') FROM aimeter.action_events").split())
+st, ack, data, out = send_jsonl("agent", lines, 2, 990)
+h.check(st == 200 and ack_fields(ack)[2] == 0,
+        "the agent's scan output goes through as one schema-2 batch: %s" % out.strip())
+want = defaultdict(lambda: [0] * 6)
+for a in acts:
+    k = (a["tool"], a["ts"][:10], a["kind"], a["decision"])
+    for i, f in enumerate(("lines_added", "lines_removed", "proposed_lines_added",
+                           "proposed_lines_removed", "commits")):
+        want[k][i] += a[f]
+    want[k][5] += 1
+got = defaultdict(lambda: [0] * 6)
+ids = "','".join(a["action_id"] for a in acts if a["action_id"] not in before_ids)
+for r in view("SELECT tool, ts::date, kind, decision, sum(lines_added), sum(lines_removed),"
+              " sum(proposed_lines_added), sum(proposed_lines_removed), sum(commits), count(*)"
+              " FROM aimeter.action_events WHERE encode(action_id, 'hex') IN ('%s')"
+              " GROUP BY 1, 2, 3, 4" % ids):
+    got[tuple(r[:4])] = [int(x) for x in r[4:]]
+h.check(dict(got) == dict(want), "the database equals the agent's lines per tool, UTC day, kind"
+        " and decision (%d groups)" % len(want))
 
 # --- the views against the truth -----------------------------------------------------
-def view(sql):
-    rows = h.psql(w, sql)
-    return [r.split("|") for r in rows.splitlines()] if rows else []
-
-
 cols = ("team,people,calls,accepted,rejected,errors,unknown,acceptance_rate,accepted_edits,"
         "ai_lines_added,ai_lines_removed,commits,pull_requests,sessions_with_edits,cost_usd,"
         "cost_per_accepted_edit,cost_per_1k_ai_lines,cost_per_commit,cost_per_pull_request")
