@@ -1,4 +1,4 @@
--- 0013: action records (docs/actions.md): one row per tool call an AI tool
+-- 0011: action records (docs/actions.md): one row per tool call an AI tool
 -- made, exactly once by action_id like usage events, and their daily
 -- rollups. Written by aimeter.ingest_actions() in the batch's transaction.
 CREATE TABLE aimeter.action_events (
