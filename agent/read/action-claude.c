@@ -306,7 +306,7 @@ action_claude_has_tools(const struct json_doc *d, int content, bool assistant)
 
 void
 action_claude_line(struct scan *s, const struct source_file *file, const struct json_doc *d,
-		   int content, const char *session, int64_t ts)
+		   int content, const char *session, int64_t ts, const char *project)
 {
 	enum { R_TYPE, R_TS, R_SIDE, R_CWD, R_TUR, R_DENIAL, R_MAX };
 	static const char *const keys[R_MAX] = {"type", "timestamp", "isSidechain",
@@ -325,7 +325,6 @@ action_claude_line(struct scan *s, const struct source_file *file, const struct 
 		return;
 	}
 	if (assistant) {
-		const char *project = NULL;
 		for (int b = json_next(d, content, -1); b >= 0; b = json_next(d, content, b)) {
 			if (!json_str_eq(d, json_get(d, b, "type"), "tool_use")) {
 				continue;

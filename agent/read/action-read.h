@@ -27,10 +27,11 @@ bool action_claude_has_tools(const struct json_doc *doc, int content, bool assis
  * action_claude_line(s, file, doc, content, session, ts_ms): doc (parsed)
  * is a Claude line and content its message.content; its tool_use blocks
  * (assistant) and tool_result blocks (user) go into s->actions. session is
- * the line's session (or the file's); ts_ms its time when already parsed, else 0.
+ * the line's session (or the file's); ts_ms its time and project its label
+ * when already known (else 0, NULL).
  */
 void action_claude_line(struct scan *s, const struct source_file *file, const struct json_doc *doc,
-			int content, const char *session, int64_t ts_ms);
+			int content, const char *session, int64_t ts_ms, const char *project);
 
 /*
  * action_codex_line(s, file, doc, cx, label): doc (parsed) is a Codex line;

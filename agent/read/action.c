@@ -214,9 +214,19 @@ static struct action_entry *
 entry(struct action_table *t, enum event_tool tool, const char *key)
 {
 	uint8_t id[16];
-	size_t j;
+	size_t j, kl = strlen(key);
 
-	action_id(tool, key, id);
+	if (kl < sizeof(t->last_key) && t->last_tool == (uint8_t)tool + 1 &&
+	    memcmp(t->last_key, key, kl + 1) == 0) {
+		memcpy(id, t->last_id, 16);
+	} else {
+		action_id(tool, key, id);
+		if (kl < sizeof(t->last_key)) {
+			memcpy(t->last_key, key, kl + 1);
+			memcpy(t->last_id, id, 16);
+			t->last_tool = (uint8_t)tool + 1;
+		}
+	}
 	if ((t->n + 1) * 2 > t->n_slots && slots_grow(t) < 0) {
 		return NULL;
 	}

@@ -132,6 +132,10 @@ struct action_table {
 	size_t key_len;
 	const char *allow; /* comma-separated names shipped in clear, or NULL */
 	struct json_doc args; /* scratch: a Codex call's arguments or output, parsed */
+	/* the last key's id: a call is looked up twice in a row (action_merge_copy, then add) */
+	uint8_t last_tool;
+	char last_key[64];
+	uint8_t last_id[16];
 };
 
 /* action_table_init(t, key, key_len, allow): key and allow are borrowed. */

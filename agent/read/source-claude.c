@@ -249,6 +249,7 @@ claude_read_line(struct scan *s, const struct source_file *file, const char *lin
 	char fallback_session[128];
 
 	enum claude_line kind;
+	const char *project = NULL; /* the line's label, once computed */
 
 	if (s->actions == NULL && !lines_has(line, len, CLAUDE_NEEDLE, sizeof(CLAUDE_NEEDLE) - 1)) {
 		return; /* a tool result passed the prefilter, but nobody reads actions here */
@@ -263,8 +264,11 @@ claude_read_line(struct scan *s, const struct source_file *file, const char *lin
 				     sizeof(session)) <= 0) {
 				session_from_path(file->rel, session, sizeof(session));
 			}
+			if (kind == CLAUDE_LINE_USAGE) {
+				project = project_label(s->project, NULL, o.cwd, file->owned);
+			}
 			action_claude_line(s, file, &s->doc, content, session,
-					   kind == CLAUDE_LINE_USAGE ? o.ts_ms : 0);
+					   kind == CLAUDE_LINE_USAGE ? o.ts_ms : 0, project);
 		}
 	}
 	if (kind != CLAUDE_LINE_USAGE) {
@@ -281,7 +285,8 @@ claude_read_line(struct scan *s, const struct source_file *file, const char *lin
 	} else {
 		rec.session = o.session;
 	}
-	rec.project = project_label(s->project, NULL, o.cwd, file->owned);
+	rec.project = project != NULL ? project
+				      : project_label(s->project, NULL, o.cwd, file->owned);
 	rec.speed = o.speed;
 	rec.tier = o.tier;
 	rec.sidechain = o.sidechain;
