@@ -23,11 +23,14 @@
 #include "telemetry.pb-c.h"
 
 #define AM_SCHEMA_VERSION 1
+/* Batches that carry action records (Batch.actions) are this version. */
+#define AM_SCHEMA_VERSION_ACTIONS 2
 #define AM_ZSTD_LEVEL 3
 #define AM_EVENT_ID_LEN 16
 
 typedef Aimeter__V1__Batch am_batch;
 typedef Aimeter__V1__UsageEvent am_usage_event;
+typedef Aimeter__V1__ActionRecord am_action_record;
 
 /* Each failure has its own code, so callers can map it to a status. */
 enum am_batch_error {

@@ -26,7 +26,7 @@ cli_usage(FILE *f)
 		"commands:\n"
 		"  scan [--format jsonl|table] [--since YYYY-MM-DD]\n"
 		"       one-shot full scan; prints exactly what would be sent, keeps no state\n"
-		"  report daily|monthly|session [--tz ZONE] [--json] [--prices FILE]\n"
+		"  report daily|monthly|session|actions [--tz ZONE] [--json] [--prices FILE]\n"
 		"       local report with estimated cost at list prices\n"
 		"  run [-c FILE] [--all-users]\n"
 		"       the daemon: enroll, follow the logs, spool, ship over HTTPS\n"

@@ -14,6 +14,7 @@ main(int argc, char **argv)
 	struct agent_config cfg;
 	struct project project;
 	struct scan s;
+	struct action_table actions;
 	int rc;
 
 	log_init("aimeter-agent", LOG_LEVEL_INFO);
@@ -52,8 +53,9 @@ main(int argc, char **argv)
 	}
 	c.command = argv[1];
 	if (strcmp(c.command, "report") == 0) {
-		if (argc < 3 || report_kind_parse(argv[2], &c.kind) < 0) {
-			log_warnx("report needs daily, monthly or session; see --help");
+		c.actions = argc >= 3 && strcmp(argv[2], "actions") == 0;
+		if (argc < 3 || (!c.actions && report_kind_parse(argv[2], &c.kind) < 0)) {
+			log_warnx("report needs daily, monthly, session or actions; see --help");
 			return 2;
 		}
 		argv++;
@@ -74,14 +76,22 @@ main(int argc, char **argv)
 		log_warnx("out of memory");
 		return 1;
 	}
+	/* tool calls are read where they are printed; names keyed like project labels */
+	action_table_init(&actions, project.key, project.key_len, cfg.action_allowlist);
+	if (strcmp(c.command, "scan") == 0 || c.actions) {
+		s.actions = &actions;
+	}
 	if (strcmp(c.command, "scan") == 0) {
 		rc = cmd_scan(&c, &cfg, &s);
+	} else if (c.actions) {
+		rc = cmd_report_actions(&c, &cfg, &s);
 	} else if (strcmp(c.command, "report") == 0) {
 		rc = cmd_report(&c, &cfg, &s);
 	} else {
 		rc = cmd_collect(&c, &cfg, &s);
 	}
 	scan_finish(&s);
+	action_table_finish(&actions);
 	project_finish(&project);
 	return rc;
 }

@@ -40,6 +40,8 @@ struct opt {
  * "[sources] <key>_dirs" (AIMETER_<KEY>_DIRS): see source_dirs_of.
  */
 static const struct opt opts[] = {
+	{"actions", "allowlist", "AIMETER_ACTIONS_ALLOWLIST", STR(action_allowlist),
+	 "MCP servers and tools, skills, sub-agents named in clear (comma-separated)"},
 	{"agent", "settle_seconds", "AIMETER_SETTLE_SECONDS", NUM(OPT_UINT, settle_seconds, 86400),
 	 "quiet time before a Claude response is final"},
 	{"agent", "state_dir", "AIMETER_STATE_DIR", STR(state_dir), "offsets, pending responses, spool"},

@@ -33,6 +33,7 @@ struct agent_config {
 	char identity[CONFIG_STR];
 	char team_hint[CONFIG_STR];
 	char cost_center_hint[CONFIG_STR];
+	char action_allowlist[CONFIG_STR]; /* [actions] allowlist: names shipped in clear */
 	enum project_policy label_policy;
 	char project_key_file[CONFIG_STR];
 	char source_dirs[EVENT_TOOL_MAX][4 * CONFIG_STR]; /* [sources] <key>_dirs, per source */

@@ -1181,3 +1181,57 @@ json_str(const struct json_doc *d, int t, char *ret_buf, size_t size)
 	ret_buf[n] = '\0';
 	return (int)n;
 }
+
+char *
+json_str_dup(const struct json_doc *d, int t, size_t *ret_len)
+{
+	const jsmntok_t *k;
+	size_t n;
+	char *buf;
+
+	if (json_type(d, t) != JSON_STRING) {
+		return NULL;
+	}
+	k = &TOK(d)[t];
+	n = (size_t)(k->end - k->start);
+	if ((buf = malloc(n + 1)) == NULL) {
+		return NULL;
+	}
+	n = unescape(d->js + k->start, n, buf, n); /* never longer than the raw form */
+	buf[n] = '\0';
+	*ret_len = n;
+	return buf;
+}
+
+int
+json_str_first(const struct json_doc *d, int t)
+{
+	const jsmntok_t *k;
+	char c[8];
+	size_t n;
+
+	if (json_type(d, t) != JSON_STRING) {
+		return -1;
+	}
+	k = &TOK(d)[t];
+	n = (size_t)(k->end - k->start);
+	if (n == 0) {
+		return 0;
+	}
+	/* twelve raw bytes hold the first character's longest escape (a surrogate pair) */
+	n = unescape(d->js + k->start, n < 12 ? n : 12, c, sizeof(c));
+	return n > 0 ? (unsigned char)c[0] : 0;
+}
+
+int
+json_next_key(const struct json_doc *d, int obj, int prev)
+{
+	int i;
+
+	if (json_type(d, obj) != JSON_OBJECT || TOK(d)[obj].size == 0 ||
+	    (prev >= 0 && (prev <= obj || (unsigned)prev + 1 >= d->n_tok))) {
+		return -1;
+	}
+	i = prev < 0 ? obj + 1 : skip(d, prev + 1); /* past the previous key's value */
+	return (unsigned)i < d->n_tok && TOK(d)[i].start < TOK(d)[obj].end ? i : -1;
+}

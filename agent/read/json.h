@@ -69,6 +69,9 @@ void json_get_many(const struct json_doc *d, int obj, const char *const *keys, u
 /* json_next(d, arr, prev): the element of array arr after token prev (-1: the first), or -1. */
 int json_next(const struct json_doc *d, int arr, int prev);
 
+/* json_next_key(d, obj, prev): the key after key token prev (-1: the first) of object obj, or -1; its value is the token after it. */
+int json_next_key(const struct json_doc *d, int obj, int prev);
+
 /* json_path(d, obj, ...): json_get along NULL-terminated keys, or -1. */
 int json_path(const struct json_doc *d, int obj, ...);
 
@@ -90,6 +93,16 @@ int json_u64(const struct json_doc *d, int t, uint64_t *ret_v);
  * string, -ENAMETOOLONG when it does not fit.
  */
 int json_str(const struct json_doc *d, int t, char *ret_buf, size_t size);
+
+/*
+ * json_str_dup(d, t, ret_len): string t unescaped into a malloc'd buffer
+ * (NUL-ended; caller frees), however long; NULL when t is not a string or
+ * memory runs out.
+ */
+char *json_str_dup(const struct json_doc *d, int t, size_t *ret_len);
+
+/* json_str_first(d, t): the first byte of string t unescaped, 0 when empty, -1 when not a string. */
+int json_str_first(const struct json_doc *d, int t);
 
 /* json_str_eq(d, t, s): string token t equals s (escapes decoded). */
 bool json_str_eq(const struct json_doc *d, int t, const char *s);

@@ -68,6 +68,8 @@ jsonl_write_event(struct jsonl *j, const struct scan *s, const struct ledger_rec
 	/* the stack holds a usual line: one fwrite per event and no allocation */
 	jw_init(&w, line, sizeof(line), JSONL_LINE_MAX);
 	jw_object_begin(&w);
+	jw_key(&w, "record"); /* beside action records (docs/actions.md) */
+	jw_string(&w, "usage");
 	jw_key(&w, "event_id");
 	jw_string(&w, hex);
 	jw_key(&w, "tool");

@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
+#include "action.h"
 #include "event.h"
 #include "owned.h"
 #include "json.h"
@@ -60,7 +61,7 @@ struct scan_origin {
 #define SCAN_MAX_ORIGINS 4096
 
 /* Bytes of a source's running state in a cursor: the largest one's (Codex; each asserts it fits). */
-#define SCAN_CURSOR_STATE 3344
+#define SCAN_CURSOR_STATE 3392
 
 /*
  * Where a read of one file stopped, and what it needs to continue (see
@@ -81,6 +82,7 @@ struct scan {
 	struct ledger ledger;
 	struct json_doc doc;
 	struct project *project; /* borrowed */
+	struct action_table *actions; /* borrowed; NULL: tool calls are not read */
 	struct scan_origin *origins;
 	size_t n_origins;
 	uint64_t stat[SCAN_STAT_MAX];

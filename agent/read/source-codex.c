@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "action-read.h"
 #include "event_id.h"
 #include "ledger.h"
 #include "lines.h"
@@ -18,6 +19,15 @@ codex_line_wanted(const char *line, size_t len)
 	return lines_has(line, len, "\"token_count\"", 13) ||
 	       lines_has(line, len, "\"turn_context\"", 14) ||
 	       lines_has(line, len, "\"session_meta\"", 14);
+}
+
+/* The prefilter: usage lines, and lines that may carry a tool call or its result. */
+static bool
+codex_prefilter(const char *line, size_t len)
+{
+	return codex_line_wanted(line, len) ||
+	       lines_has(line, len, ACTION_CODEX_NEEDLE, sizeof(ACTION_CODEX_NEEDLE) - 1) ||
+	       lines_has(line, len, ACTION_CODEX_NEEDLE_WEB, sizeof(ACTION_CODEX_NEEDLE_WEB) - 1);
 }
 
 static void
@@ -166,8 +176,10 @@ codex_line_parse(struct json_doc *doc, const char *line, size_t len, struct code
 		 * ({"subagent":{"thread_spawn":{...}}}): look for the key. */
 		int s = json_get(doc, payload, "source");
 		f->thread_spawn = false;
+		f->subagent = false;
 		if (json_type(doc, s) == JSON_OBJECT) {
 			int sub = json_get(doc, s, "subagent");
+			f->subagent = sub >= 0;
 			f->thread_spawn = json_get(doc, sub, "thread_spawn") >= 0 ||
 					  json_get(doc, s, "thread_spawn") >= 0;
 		} else if (json_str(doc, s, src, sizeof(src)) >= 0) {
@@ -262,6 +274,9 @@ codex_read_line(struct scan *s, const struct source_file *file, const char *line
 	struct source_rec rec;
 
 	enum codex_line kind = codex_line_parse(&s->doc, line, len, cx, &o);
+	if (kind == CODEX_LINE_OTHER && s->actions != NULL) {
+		action_codex_line(s, file, &s->doc, cx, file_label(s, file, cx));
+	}
 	if (kind != CODEX_LINE_EVENT) {
 		scan_skip(s, file, off, &skips[kind]);
 		return;
@@ -299,7 +314,7 @@ codex_key(const void *key_src, const struct source_file *file, uint64_t off, cha
 	return n < 0 || (size_t)n >= size ? -1 : n;
 }
 
-enum { CX_HAS_PREV = 1, CX_SPAWN = 2 };
+enum { CX_HAS_PREV = 1, CX_SPAWN = 2, CX_SUBAGENT = 4 };
 
 /* Everything but the working directory and remote: the label stands in for them. */
 static void
@@ -307,7 +322,8 @@ codex_cursor_encode(const struct scan_cursor *cur, struct blob_w *b)
 {
 	const struct codex_file *cx = (const struct codex_file *)(const void *)cur->state;
 
-	blob_put32(b, (cx->has_prev ? CX_HAS_PREV : 0) | (cx->thread_spawn ? CX_SPAWN : 0));
+	blob_put32(b, (cx->has_prev ? CX_HAS_PREV : 0) | (cx->thread_spawn ? CX_SPAWN : 0) |
+		   (cx->subagent ? CX_SUBAGENT : 0));
 	for (int i = 0; i < CODEX_TOTAL_MAX; i++) {
 		blob_put64(b, cx->prev[i]);
 	}
@@ -326,6 +342,7 @@ codex_cursor_decode(struct scan_cursor *cur, struct blob_r *r)
 	memset(cx, 0, sizeof(*cx));
 	cx->has_prev = (flags & CX_HAS_PREV) != 0;
 	cx->thread_spawn = (flags & CX_SPAWN) != 0;
+	cx->subagent = (flags & CX_SUBAGENT) != 0;
 	for (int i = 0; i < CODEX_TOTAL_MAX; i++) {
 		cx->prev[i] = blob_get64(r);
 	}
@@ -367,7 +384,7 @@ const struct source_ops source_codex = {
 	.home_dir = ".codex",
 	.walk = codex_walk,
 	.wanted = codex_wanted,
-	.prefilter = codex_line_wanted,
+	.prefilter = codex_prefilter,
 	.read_line = codex_read_line,
 	.dedup_key = codex_key,
 	.cursor_encode = codex_cursor_encode,

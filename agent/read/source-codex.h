@@ -43,6 +43,9 @@ struct codex_file {
 	char label[PROJECT_LABEL_MAX];
 	int64_t start_ms; /* session_meta timestamp, 0 if none */
 	bool thread_spawn;
+	bool subagent; /* session_meta.source is an object with a subagent key */
+	char ws_ts[40]; /* web_search_call items: the last timestamp and how many had it */
+	uint32_t ws_n;
 	bool has_prev;
 	uint64_t prev[CODEX_TOTAL_MAX];
 };

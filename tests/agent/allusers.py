@@ -143,6 +143,8 @@ try:
         mine = {}
         for ln in out.splitlines():
             e = json.loads(ln)
+            if e["record"] != "usage":
+                continue  # action records beside the usage events
             if e["session"] in ("s-a", "s-b", "s-f") or e["user"] in names.values() or \
                     e["user"] == "b@example.com":
                 mine.setdefault(e["user"], []).append(e)

@@ -29,7 +29,7 @@ REQUIRED_CASES = [
     "codex_archived", "codex_same_rollout_twice", "codex_forked_replay",
     "codex_thread_spawn_replay", "codex_no_turn_context", "codex_usage_text_in_string",
 ]
-FIELDS = {"event_id": str, "tool": str, "ts": str, "model": str, "session": str, "project": str,
+FIELDS = {"record": str, "event_id": str, "tool": str, "ts": str, "model": str, "session": str, "project": str,
           "user": str, "team_hint": str, "billing_mode": str, "speed": str, "service_tier": str,
           "input_tokens": int, "output_tokens": int, "cache_write_5m_tokens": int,
           "cache_write_1h_tokens": int, "cache_read_tokens": int, "reasoning_tokens": int,
@@ -62,6 +62,9 @@ def main():
     ids = set()
     for line in p.stdout.decode().splitlines():
         e = json.loads(line)
+        if e.get("record") == "action":
+            continue  # action records: tests/agent/actions-exact.py
+        assert e["record"] == "usage", e["record"]
         assert set(e) == set(FIELDS), "fields differ: %s" % sorted(set(e) ^ set(FIELDS))
         for k, t in FIELDS.items():
             assert isinstance(e[k], t), (k, e[k])

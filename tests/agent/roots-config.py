@@ -30,7 +30,8 @@ def run(args, env):
 
 
 def events(out):
-    return sorted(json.loads(l)["event_id"] for l in out.splitlines() if l.strip())
+    return sorted(e["event_id"] for e in map(json.loads, filter(str.strip, out.splitlines()))
+                  if e["record"] == "usage")
 
 
 streaming = os.path.join(fixtures, "claude/streaming")

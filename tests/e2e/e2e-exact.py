@@ -34,7 +34,8 @@ try:
     import subprocess
     r = subprocess.run([h.AGENT, "scan", "-c", a.conf, "--format", "jsonl"], env=a.env,
                        capture_output=True, text=True, check=True)
-    local = {json.loads(line)["project"] for line in r.stdout.splitlines() if line.strip()}
+    local = {e["project"] for e in map(json.loads, filter(str.strip, r.stdout.splitlines()))
+             if e["record"] == "usage"}
     sent = set(h.psql(c.db, "SELECT DISTINCT project FROM aimeter.usage_events").splitlines())
     if not local or local != sent:
         h.fail("scan's project labels differ from the ones sent: %s vs %s"

@@ -77,7 +77,7 @@ def agent_scan(agent, tool, args, home):
     recs = []
     for line in out.splitlines():
         e = json.loads(line)
-        if e["tool"] == tool:
+        if e["tool"] == tool and e["record"] == "usage":
             recs.append({"model": e["model"], "day": e["ts"][:10], "input": e["input_tokens"],
                          "output": e["output_tokens"], "cache_read": e["cache_read_tokens"],
                          "cache_write_5m": e["cache_write_5m_tokens"],

@@ -218,6 +218,8 @@ def compare(out, ledger):
     got = collections.defaultdict(collections.Counter)
     for line in out.splitlines():
         e = json.loads(line)
+        if e["record"] != "usage":
+            continue  # action records beside the usage events
         g = got[(e["tool"], e["ts"][:10], e["model"])]
         g["events"] += 1
         for a, b in BUCKETS:
