@@ -9,14 +9,47 @@
 #include "event_id.h"
 #include "json-writer.h"
 
+/* event_ts_format without formatting the date again for every line of a day. */
+static void
+ts_format(int64_t ms, struct cli_day_cache *c, char ret[32])
+{
+	int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
+	int64_t d = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
+	int64_t rem = secs - d * 86400;
+	unsigned msec = (unsigned)(ms - secs * 1000);
+
+	if (d != c->day) {
+		event_ts_format(d * 86400000, c->date);
+		c->day = strlen(c->date) == 24 ? d : INT64_MIN;
+	}
+	if (c->day != d) {
+		event_ts_format(ms, ret); /* a year outside 0..9999 */
+		return;
+	}
+	/* digits by hand: this runs once per line, printf's parsing would dominate */
+	unsigned v[3] = {(unsigned)(rem / 3600), (unsigned)(rem / 60 % 60), (unsigned)(rem % 60)};
+	memcpy(ret, c->date, 11); /* "YYYY-MM-DDT" */
+	for (int i = 0; i < 3; i++) {
+		ret[11 + 3 * i] = (char)('0' + v[i] / 10);
+		ret[12 + 3 * i] = (char)('0' + v[i] % 10);
+		ret[13 + 3 * i] = i < 2 ? ':' : '.';
+	}
+	ret[20] = (char)('0' + msec / 100);
+	ret[21] = (char)('0' + msec / 10 % 10);
+	ret[22] = (char)('0' + msec % 10);
+	ret[23] = 'Z';
+	ret[24] = '\0';
+}
+
 void
-cli_write_action(const struct scan *s, const struct action_rec *a, FILE *f)
+cli_write_action(const struct scan *s, const struct action_rec *a, struct cli_day_cache *days,
+		 FILE *f)
 {
 	char line[1024], hex[33], ts[32];
 	struct jw w;
 
 	am_event_id_hex(a->id, hex);
-	event_ts_format(a->ts_ms, ts);
+	ts_format(a->ts_ms, days, ts);
 	jw_init(&w, line, sizeof(line), 1u << 16);
 	jw_object_begin(&w);
 	jw_key(&w, "record");

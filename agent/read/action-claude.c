@@ -97,8 +97,9 @@ claude_call(struct scan *s, const struct source_file *file, const struct json_do
 	struct action_call c;
 
 	if (json_str(d, json_get(d, blk, "id"), key, sizeof(key)) <= 0 ||
+	    action_merge_copy(s->actions, EVENT_TOOL_CLAUDE, key, ts, sidechain, session) != 0 ||
 	    json_str(d, json_get(d, blk, "name"), name, sizeof(name)) < 0) {
-		return;
+		return; /* a copy of a known call (resumed, replayed) is not read again */
 	}
 	memset(&c, 0, sizeof(c));
 	c.tool = EVENT_TOOL_CLAUDE;
@@ -125,7 +126,7 @@ claude_call(struct scan *s, const struct source_file *file, const struct json_do
 		c.mcp_pr = sep != NULL && shell_mcp_creates_pr(sep + 2);
 		c.kind = c.mcp_pr ? ACTION_PULL_REQUEST : ACTION_MCP;
 	} else if (builtin_name(name)) {
-		snprintf(tool_name, sizeof(tool_name), "%s", name);
+		memcpy(tool_name, name, strlen(name) + 1); /* name[256] fits tool_name[300] */
 	} else {
 		action_name(s->actions, "tool", name, tool_name, sizeof(tool_name));
 	}
@@ -290,33 +291,40 @@ applied(const struct json_doc *d, int tur, uint32_t *added, uint32_t *removed)
 	return false;
 }
 
+bool
+action_claude_has_tools(const struct json_doc *d, int content, bool assistant)
+{
+	const char *want = assistant ? "tool_use" : "tool_result";
+
+	for (int b = json_next(d, content, -1); b >= 0; b = json_next(d, content, b)) {
+		if (json_str_eq(d, json_get(d, b, "type"), want)) {
+			return true;
+		}
+	}
+	return false;
+}
+
 void
 action_claude_line(struct scan *s, const struct source_file *file, const struct json_doc *d,
-		   const char *session)
+		   int content, const char *session, int64_t ts, const char *project)
 {
-	enum { R_TYPE, R_MESSAGE, R_TS, R_SIDE, R_CWD, R_TUR, R_DENIAL, R_MAX };
-	static const char *const keys[R_MAX] = {"type", "message", "timestamp", "isSidechain",
+	enum { R_TYPE, R_TS, R_SIDE, R_CWD, R_TUR, R_DENIAL, R_MAX };
+	static const char *const keys[R_MAX] = {"type", "timestamp", "isSidechain",
 						"cwd", "toolUseResult", "toolDenialKind"};
-	int r[R_MAX], content, n_results = 0;
+	int r[R_MAX], n_results = 0;
 	char ts_s[64], cwd[4096];
-	int64_t ts;
 	bool assistant;
 
-	if (s->actions == NULL || json_type(d, 0) != JSON_OBJECT) {
+	if (s->actions == NULL || json_type(d, content) != JSON_ARRAY) {
 		return;
 	}
 	json_get_many(d, 0, keys, R_MAX, r);
 	assistant = json_str_eq(d, r[R_TYPE], "assistant");
-	if ((!assistant && !json_str_eq(d, r[R_TYPE], "user")) ||
-	    json_str(d, r[R_TS], ts_s, sizeof(ts_s)) < 0 || event_ts_parse(ts_s, &ts) < 0) {
-		return;
-	}
-	content = json_get(d, r[R_MESSAGE], "content");
-	if (json_type(d, content) != JSON_ARRAY) {
+	if (ts == 0 &&
+	    (json_str(d, r[R_TS], ts_s, sizeof(ts_s)) < 0 || event_ts_parse(ts_s, &ts) < 0)) {
 		return;
 	}
 	if (assistant) {
-		const char *project = NULL;
 		for (int b = json_next(d, content, -1); b >= 0; b = json_next(d, content, b)) {
 			if (!json_str_eq(d, json_get(d, b, "type"), "tool_use")) {
 				continue;

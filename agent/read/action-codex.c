@@ -389,8 +389,9 @@ call_item(struct scan *s, const struct json_doc *d, int p, const char *ptype, in
 							: ACTION_UNKNOWN;
 		goto add;
 	}
-	if (json_str(d, json_get(d, p, "call_id"), key, sizeof(key)) <= 0) {
-		return;
+	if (json_str(d, json_get(d, p, "call_id"), key, sizeof(key)) <= 0 ||
+	    action_merge_copy(s->actions, EVENT_TOOL_CODEX, key, ts, cx->subagent, cx->session) != 0) {
+		return; /* a copy of a known call (archived, forked) is not read again */
 	}
 	if (strcmp(ptype, "local_shell_call") == 0) {
 		argv_call(&c, d, json_path(d, p, "action", "command", NULL));

@@ -64,12 +64,14 @@ void
 action_id(enum event_tool tool, const char *key, uint8_t ret_id[16])
 {
 	char buf[600];
-	int n = snprintf(buf, sizeof(buf), "action:%s", key);
+	size_t n = strlen(key);
 
-	if (n < 0 || (size_t)n >= sizeof(buf)) {
-		n = (int)sizeof(buf) - 1; /* keys are short ids; a hostile one is cut, still stable */
+	if (n > sizeof(buf) - 7) {
+		n = sizeof(buf) - 7; /* keys are short ids; a hostile one is cut, still stable */
 	}
-	am_event_id(event_tool_name(tool), buf, (size_t)n, ret_id);
+	memcpy(buf, "action:", 7);
+	memcpy(buf + 7, key, n);
+	am_event_id(event_tool_name(tool), buf, n + 7, ret_id);
 }
 
 void
@@ -105,6 +107,16 @@ hash_bytes(const void *p, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		h = (h ^ s[i]) * 1099511628211ull;
 	}
+	return h;
+}
+
+/* Ids are SHA-256 output: their first bytes are already a uniform hash. */
+static uint64_t
+id_hash(const uint8_t id[16])
+{
+	uint64_t h;
+
+	memcpy(&h, id, sizeof(h));
 	return h;
 }
 
@@ -185,7 +197,7 @@ slots_grow(struct action_table *t)
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < t->n; i++) {
-		size_t j = hash_bytes(t->v[i].id, 16) & (ns - 1);
+		size_t j = id_hash(t->v[i].id) & (ns - 1);
 		while (slots[j] != 0) {
 			j = (j + 1) & (ns - 1);
 		}
@@ -202,13 +214,23 @@ static struct action_entry *
 entry(struct action_table *t, enum event_tool tool, const char *key)
 {
 	uint8_t id[16];
-	size_t j;
+	size_t j, kl = strlen(key);
 
-	action_id(tool, key, id);
+	if (kl < sizeof(t->last_key) && t->last_tool == (uint8_t)tool + 1 &&
+	    memcmp(t->last_key, key, kl + 1) == 0) {
+		memcpy(id, t->last_id, 16);
+	} else {
+		action_id(tool, key, id);
+		if (kl < sizeof(t->last_key)) {
+			memcpy(t->last_key, key, kl + 1);
+			memcpy(t->last_id, id, 16);
+			t->last_tool = (uint8_t)tool + 1;
+		}
+	}
 	if ((t->n + 1) * 2 > t->n_slots && slots_grow(t) < 0) {
 		return NULL;
 	}
-	j = hash_bytes(id, 16) & (t->n_slots - 1);
+	j = id_hash(id) & (t->n_slots - 1);
 	while (t->slots[j] != 0) {
 		struct action_entry *e = &t->v[t->slots[j] - 1];
 		if (memcmp(e->id, id, 16) == 0) {
@@ -234,6 +256,39 @@ entry(struct action_table *t, enum event_tool tool, const char *key)
 	return e;
 }
 
+/* A copy no earlier than the call known: only in_subagent and the session can change. */
+static int
+merge_copy(struct action_table *t, struct action_entry *e, int64_t ts, bool subagent,
+	   const char *session)
+{
+	int64_t idx;
+
+	e->all_subagent = e->all_subagent && subagent;
+	if (ts == e->call_ts && strcmp(session != NULL ? session : "", str_at(t, e->session)) < 0) {
+		/* copies are identical; the session is the smallest among the earliest */
+		if ((idx = intern(t, session)) < 0) {
+			return -ENOMEM;
+		}
+		e->session = (uint32_t)idx;
+	}
+	return 0;
+}
+
+int
+action_merge_copy(struct action_table *t, enum event_tool tool, const char *key, int64_t ts_ms,
+		  bool subagent, const char *session)
+{
+	struct action_entry *e = entry(t, tool, key);
+
+	if (e == NULL) {
+		return -ENOMEM;
+	}
+	if (!e->has_call || ts_ms < e->call_ts) {
+		return 0;
+	}
+	return merge_copy(t, e, ts_ms, subagent, session) < 0 ? -ENOMEM : 1;
+}
+
 int
 action_add_call(struct action_table *t, const struct action_call *c)
 {
@@ -243,20 +298,13 @@ action_add_call(struct action_table *t, const struct action_call *c)
 	if (e == NULL) {
 		return -ENOMEM;
 	}
+	if (e->has_call && c->ts_ms >= e->call_ts) {
+		return merge_copy(t, e, c->ts_ms, c->subagent, c->session);
+	}
 	e->all_subagent = e->all_subagent && c->subagent;
 	if ((session = intern(t, c->session)) < 0 || (project = intern(t, c->project)) < 0 ||
 	    (name = intern(t, c->tool_name)) < 0 || (target = intern(t, c->target)) < 0) {
 		return -ENOMEM;
-	}
-	if (e->has_call && c->ts_ms > e->call_ts) {
-		return 0;
-	}
-	if (e->has_call && c->ts_ms == e->call_ts) {
-		/* copies are identical; the session is the smallest among the earliest */
-		if (strcmp(str_at(t, (uint32_t)session), str_at(t, e->session)) < 0) {
-			e->session = (uint32_t)session;
-		}
-		return 0;
 	}
 	e->has_call = true;
 	e->call_ts = c->ts_ms;

@@ -132,6 +132,10 @@ struct action_table {
 	size_t key_len;
 	const char *allow; /* comma-separated names shipped in clear, or NULL */
 	struct json_doc args; /* scratch: a Codex call's arguments or output, parsed */
+	/* the last key's id: a call is looked up twice in a row (action_merge_copy, then add) */
+	uint8_t last_tool;
+	char last_key[64];
+	uint8_t last_id[16];
 };
 
 /* action_table_init(t, key, key_len, allow): key and allow are borrowed. */
@@ -140,6 +144,14 @@ void action_table_init(struct action_table *t, const uint8_t *key, size_t key_le
 
 /* action_table_finish(t): free; accepts a zeroed table. */
 void action_table_finish(struct action_table *t);
+
+/*
+ * action_merge_copy(t, tool, key, ts_ms, subagent, session): a line carrying
+ * a call already known at ts_ms or earlier needs no reading: merge what it
+ * can change and return 1. 0: read the call (action_add_call); -ENOMEM.
+ */
+int action_merge_copy(struct action_table *t, enum event_tool tool, const char *key, int64_t ts_ms,
+		      bool subagent, const char *session);
 
 /* action_add_call(t, c) / action_add_result(t, r): merge one occurrence. 0 or -ENOMEM. */
 int action_add_call(struct action_table *t, const struct action_call *c);

@@ -41,8 +41,8 @@ enum { R_TYPE, R_MESSAGE, R_API_ERROR, R_UUID, R_SESSION, R_CWD, R_SIDECHAIN, R_
 static const char *const root_keys[R_MAX] = {
 	"type", "message", "isApiErrorMessage", "uuid", "sessionId", "cwd", "isSidechain", "timestamp",
 };
-enum { M_USAGE, M_MODEL, M_ID, M_MAX };
-static const char *const message_keys[M_MAX] = {"usage", "model", "id"};
+enum { M_USAGE, M_MODEL, M_ID, M_CONTENT, M_MAX };
+static const char *const message_keys[M_MAX] = {"usage", "model", "id", "content"};
 enum { U_SPEED, U_TIER, U_CC, U_IN, U_OUT, U_READ, U_WRITE, U_SERVER, U_MAX };
 static const char *const usage_keys[U_MAX] = {
 	"speed", "service_tier", "cache_creation", "input_tokens", "output_tokens",
@@ -65,10 +65,15 @@ claude_line_parse(struct json_doc *doc, const char *line, size_t len, struct cla
 	}
 	/* one walk per object over the members, for all the keys it needs */
 	json_get_many(doc, 0, root_keys, R_MAX, root);
-	if (json_type(doc, 0) != JSON_OBJECT || !json_str_eq(doc, root[R_TYPE], "assistant")) {
+	o->assistant = json_str_eq(doc, root[R_TYPE], "assistant");
+	o->user = !o->assistant && json_str_eq(doc, root[R_TYPE], "user");
+	o->message_tok = root[R_MESSAGE];
+	o->content_tok = -1;
+	if (json_type(doc, 0) != JSON_OBJECT || !o->assistant) {
 		return CLAUDE_LINE_OTHER;
 	}
 	json_get_many(doc, root[R_MESSAGE], message_keys, M_MAX, m);
+	o->content_tok = m[M_CONTENT];
 	if (json_type(doc, m[M_USAGE]) != JSON_OBJECT) {
 		return CLAUDE_LINE_OTHER;
 	}
@@ -243,14 +248,28 @@ claude_read_line(struct scan *s, const struct source_file *file, const char *lin
 	struct source_rec rec;
 	char fallback_session[128];
 
-	enum claude_line kind = claude_line_parse(&s->doc, line, len, &o);
-	if (kind != CLAUDE_LINE_INVALID && s->actions != NULL &&
-	    lines_has(line, len, ACTION_CLAUDE_NEEDLE, sizeof(ACTION_CLAUDE_NEEDLE) - 1)) {
-		char session[128];
-		if (json_str(&s->doc, json_get(&s->doc, 0, "sessionId"), session, sizeof(session)) <= 0) {
-			session_from_path(file->rel, session, sizeof(session));
+	enum claude_line kind;
+	const char *project = NULL; /* the line's label, once computed */
+
+	if (s->actions == NULL && !lines_has(line, len, CLAUDE_NEEDLE, sizeof(CLAUDE_NEEDLE) - 1)) {
+		return; /* a tool result passed the prefilter, but nobody reads actions here */
+	}
+	kind = claude_line_parse(&s->doc, line, len, &o);
+	/* tool calls and results, looked for in the tokens parsed already */
+	if (kind != CLAUDE_LINE_INVALID && s->actions != NULL && (o.assistant || o.user)) {
+		int content = o.assistant ? o.content_tok : json_get(&s->doc, o.message_tok, "content");
+		if (action_claude_has_tools(&s->doc, content, o.assistant)) {
+			char session[128];
+			if (json_str(&s->doc, json_get(&s->doc, 0, "sessionId"), session,
+				     sizeof(session)) <= 0) {
+				session_from_path(file->rel, session, sizeof(session));
+			}
+			if (kind == CLAUDE_LINE_USAGE) {
+				project = project_label(s->project, NULL, o.cwd, file->owned);
+			}
+			action_claude_line(s, file, &s->doc, content, session,
+					   kind == CLAUDE_LINE_USAGE ? o.ts_ms : 0, project);
 		}
-		action_claude_line(s, file, &s->doc, session);
 	}
 	if (kind != CLAUDE_LINE_USAGE) {
 		scan_skip(s, file, off, &skips[kind]);
@@ -266,7 +285,8 @@ claude_read_line(struct scan *s, const struct source_file *file, const char *lin
 	} else {
 		rec.session = o.session;
 	}
-	rec.project = project_label(s->project, NULL, o.cwd, file->owned);
+	rec.project = project != NULL ? project
+				      : project_label(s->project, NULL, o.cwd, file->owned);
 	rec.speed = o.speed;
 	rec.tier = o.tier;
 	rec.sidechain = o.sidechain;

@@ -51,6 +51,9 @@ struct claude_obs {
 	int64_t ts_ms;
 	bool sidechain;
 	uint64_t tok[EVENT_BUCKET_MAX];
+	/* set for every parsed line: where tool calls and results may be (action-read.h) */
+	int message_tok, content_tok; /* message and (assistant lines) message.content, or -1 */
+	bool assistant, user;         /* the line's type */
 };
 
 /*

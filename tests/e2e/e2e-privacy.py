@@ -14,7 +14,9 @@ sys.path.insert(0, os.path.dirname(__file__))
 import harness as h  # noqa: E402
 
 MARK = {"prompt": "MKPROMPT9q", "reply": "MKREPLY9q", "tool": "MKTOOL9q", "cwd": "MKCWD9q",
-        "branch": "MKBRANCH9q", "remote": "MKREMOTE9q"}
+        "branch": "MKBRANCH9q", "remote": "MKREMOTE9q",
+        # tool calls (docs/actions.md): commands, file paths, patch bodies, MCP names and arguments
+        "command": "MKCMD9q", "path": "MKPATH9q", "patch": "MKPATCH9q", "mcp": "MKMCP9q"}
 REMOTE = "https://mkuser:MKPASS9q@git.example.com/org/%s.git" % MARK["remote"]
 
 
@@ -25,7 +27,13 @@ def plant(v, key=None, role=None):
         out = {}
         for k, x in v.items():
             if k == "input" and isinstance(x, dict):
-                out[k] = {"command": "rm -rf /tmp/%s" % MARK["tool"]}
+                out[k] = {"command": "rm -rf /tmp/%s && git commit -m %s && gh pr create" %
+                                     (MARK["tool"], MARK["command"]),
+                          "file_path": "/home/dev/%s/a.py" % MARK["path"],
+                          "new_string": "*** Begin Patch\n+%s\n" % MARK["patch"],
+                          "args": {"q": MARK["mcp"]}}
+            elif k == "name" and v.get("type") == "tool_use" and sum(map(ord, str(v.get("id")))) % 2:
+                out[k] = "mcp__%s__create_pull_request" % MARK["mcp"]
             else:
                 out[k] = plant(x, k, role)
         return out
@@ -125,6 +133,15 @@ try:
         for path, b in all_bytes(a.state):
             if proj.encode() in b:
                 leaks.append("a log path in %s" % path)
+    # the local scan prints action records from the same calls: no marker either
+    import subprocess
+    r = subprocess.run([h.AGENT, "scan", "-c", a.conf, "--format", "jsonl"], env=a.env,
+                       capture_output=True, check=True)
+    if b'"record":"action"' not in r.stdout:
+        h.fail("scan printed no action record")
+    for k, m in MARK.items():
+        if m.encode() in r.stdout:
+            leaks.append("%s marker in scan output" % k)
     if leaks:
         h.fail("leaked: " + "; ".join(sorted(set(leaks))))
     h.log("no marker in any request body, spool or state file")

@@ -220,7 +220,9 @@ def jsonl_event(e):
     return (e["tool"], e["ts"][:10], e["model"]) + tuple(e[c] for c in COLUMNS)
 
 def parse_jsonl(out):
-    return [json.loads(line) for line in out.splitlines() if line.strip()]
+    """The usage events in `scan`/`collect` JSONL (action records are checked elsewhere)."""
+    lines = (json.loads(line) for line in out.splitlines() if line.strip())
+    return [e for e in lines if e.get("record", "usage") == "usage"]
 
 
 def generate(d, *args):

@@ -8,12 +8,11 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "action-lines.h"
 #include "action-shell.h"
 #include "action.h"
-#include "scan.h"
+#include "fuzz-source.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -21,40 +20,16 @@ static void
 read_as(enum event_tool tool, const char *rel, const uint8_t *data, size_t size)
 {
 	static const uint8_t key[32] = {1};
-	struct project proj;
 	struct action_table t;
-	struct scan s;
-	struct scan_cursor *cur = malloc(sizeof(*cur));
 	struct action_rec rec;
-	int fds[2];
 
-	if (cur == NULL || size >= 60000 || pipe(fds) != 0) {
-		free(cur);
-		return;
-	}
-	if (write(fds[1], data, size) != (ssize_t)size) {
-		close(fds[0]);
-		close(fds[1]);
-		free(cur);
-		return;
-	}
-	close(fds[1]);
-	project_init(&proj, PROJECT_NONE, NULL, 0);
 	action_table_init(&t, key, sizeof(key), "github, Explore");
-	if (scan_init(&s, &proj) == 0 && scan_add_origin(&s, "u", EVENT_BILLING_SUBSCRIPTION) == 0) {
-		s.actions = &t;
-		scan_cursor_reset(cur);
-		(void)scan_read(&s, tool, "x", rel, 0, fds[0], false, cur);
-		for (size_t i = 0; i < t.n; i++) {
-			(void)action_table_get(&t, i, &rec);
-		}
-		free(action_table_sort(&t));
+	fuzz_read_with(tool, rel, data, size, &t);
+	for (size_t i = 0; i < t.n; i++) {
+		(void)action_table_get(&t, i, &rec);
 	}
-	scan_finish(&s);
+	free(action_table_sort(&t));
 	action_table_finish(&t);
-	project_finish(&proj);
-	close(fds[0]);
-	free(cur);
 }
 
 int

@@ -13,9 +13,13 @@
 #include "project.h"
 #include "scan.h"
 
-/* fuzz_read_as(tool, rel, data, size): data as the file rel of tool, through a pipe. */
+/*
+ * fuzz_read_with(tool, rel, data, size, actions): data as the file rel of
+ * tool, through a pipe; tool calls go to actions (NULL: not read).
+ */
 static inline void
-fuzz_read_as(enum event_tool tool, const char *rel, const uint8_t *data, size_t size)
+fuzz_read_with(enum event_tool tool, const char *rel, const uint8_t *data, size_t size,
+	       struct action_table *actions)
 {
 	struct project proj;
 	struct scan s;
@@ -35,6 +39,7 @@ fuzz_read_as(enum event_tool tool, const char *rel, const uint8_t *data, size_t 
 	close(fds[1]);
 	project_init(&proj, PROJECT_NONE, NULL, 0);
 	if (scan_init(&s, &proj) == 0 && scan_add_origin(&s, "u", EVENT_BILLING_SUBSCRIPTION) == 0) {
+		s.actions = actions;
 		scan_cursor_reset(cur);
 		(void)scan_read(&s, tool, "x", rel, 0, fds[0], false, cur);
 	}
@@ -42,6 +47,13 @@ fuzz_read_as(enum event_tool tool, const char *rel, const uint8_t *data, size_t 
 	project_finish(&proj);
 	close(fds[0]);
 	free(cur);
+}
+
+/* fuzz_read_as(tool, rel, data, size): fuzz_read_with, usage only. */
+static inline void
+fuzz_read_as(enum event_tool tool, const char *rel, const uint8_t *data, size_t size)
+{
+	fuzz_read_with(tool, rel, data, size, NULL);
 }
 
 #endif
