@@ -13,13 +13,14 @@
  * timed section, as the collector does.
  * Prints figures only; never asserts timings.
  *
- * usage: bench-db [--toy] [--events N] [--first M]
+ * usage: bench-db [--toy] [--events N] [--first M] [--keep]
  * --first M loads only the first M events of the N-event run (same times,
  * so the same events per person and day): the rates of a large run's
  * beginning, in a fraction of its time.
  * Uses the PostgreSQL in PG* variables (tests/run starts one) and a database
  * of its own, dropped at the end.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -285,6 +286,7 @@ main(int argc, char **argv)
 	struct bench_scale load; /* the events loaded: sc, or its first --first */
 	struct run run = { &sc, 0, 0 };
 	long first = -1;
+	bool keep = false; /* leave the database for EXPLAIN */
 	uint8_t (*macs)[32];
 	char dbname[64], sql[256], mid[32];
 	int64_t end_ms;
@@ -301,8 +303,10 @@ main(int argc, char **argv)
 			sc.events = strtol(argv[++i], NULL, 10);
 		} else if (strcmp(argv[i], "--first") == 0 && i + 1 < argc) {
 			first = strtol(argv[++i], NULL, 10);
+		} else if (strcmp(argv[i], "--keep") == 0) {
+			keep = true;
 		} else {
-			fprintf(stderr, "usage: bench-db [--toy] [--events N] [--first M]\n");
+			fprintf(stderr, "usage: bench-db [--toy] [--events N] [--first M] [--keep]\n");
 			return 2;
 		}
 	}
@@ -401,7 +405,11 @@ main(int argc, char **argv)
 		       cpu_copy, cpu_pp, cpu_copy / cpu_pp);
 	}
 	PQfinish(c);
-	bench_drop_db(admin, dbname);
+	if (keep) {
+		printf("  kept the database %s (--keep)\n", dbname);
+	} else {
+		bench_drop_db(admin, dbname);
+	}
 	PQfinish(admin);
 	free(macs);
 	return 0;

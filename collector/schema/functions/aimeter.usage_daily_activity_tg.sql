@@ -7,10 +7,10 @@ BEGIN
 		RETURN NULL;
 	END IF;
 	WITH src AS (
-		SELECT DISTINCT n.day, n.team_id, n.tool, n.person_key FROM am_daily_new n
-		 WHERE n.person_key <> ''
-		UNION
-		SELECT DISTINCT n.day, n.team_id, '*', n.person_key FROM am_daily_new n
+		-- Each new row counts for its tool and for every tool ('*'):
+		-- one pass and one de-duplication over the transition table.
+		SELECT DISTINCT n.day, n.team_id, t.tool, n.person_key
+		  FROM am_daily_new n CROSS JOIN LATERAL (VALUES (n.tool), ('*')) t (tool)
 		 WHERE n.person_key <> ''
 	), added AS (
 		INSERT INTO aimeter.activity_daily AS a (day, team_id, tool, person_key)
