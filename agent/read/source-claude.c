@@ -275,10 +275,7 @@ claude_read_line(struct scan *s, const struct source_file *file, const char *lin
 		scan_skip(s, file, off, &skips[kind]);
 		return;
 	}
-	memset(&rec, 0, sizeof(rec));
-	rec.ts_ms = o.ts_ms;
-	memcpy(rec.tok, o.tok, sizeof(rec.tok));
-	rec.model = o.model;
+	source_rec_usage(&rec, o.ts_ms, o.tok, o.model);
 	if (o.session[0] == '\0') {
 		session_from_path(file->rel, fallback_session, sizeof(fallback_session));
 		rec.session = fallback_session;

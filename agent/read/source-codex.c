@@ -289,10 +289,7 @@ codex_read_line(struct scan *s, const struct source_file *file, const char *line
 			snprintf(cx->session, sizeof(cx->session), "%.36s", dot - 36);
 		}
 	}
-	memset(&rec, 0, sizeof(rec));
-	rec.ts_ms = o.ts_ms;
-	memcpy(rec.tok, o.tok, sizeof(rec.tok));
-	rec.model = cx->model;
+	source_rec_usage(&rec, o.ts_ms, o.tok, cx->model);
 	rec.session = cx->session;
 	rec.project = file_label(s, file, cx);
 	rec.final = true; /* cumulative totals are final when written */

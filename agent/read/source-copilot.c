@@ -221,10 +221,7 @@ copilot_read_line(struct scan *s, const struct source_file *file, const char *li
 		scan_skip(s, file, off, &skips[kind]);
 		return;
 	}
-	memset(&rec, 0, sizeof(rec));
-	rec.ts_ms = o.ts_ms;
-	memcpy(rec.tok, o.tok, sizeof(rec.tok));
-	rec.model = o.model;
+	source_rec_usage(&rec, o.ts_ms, o.tok, o.model);
 	rec.session = cf->session; /* a sub-agent's calls belong to its parent's session */
 	rec.project = cf->label;
 	rec.final = true; /* written once, when the call has ended */

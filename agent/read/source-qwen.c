@@ -123,10 +123,7 @@ qwen_read_line(struct scan *s, const struct source_file *file, const char *line,
 		scan_skip(s, file, off, &skips[kind]);
 		return;
 	}
-	memset(&rec, 0, sizeof(rec));
-	rec.ts_ms = o.ts_ms;
-	memcpy(rec.tok, o.tok, sizeof(rec.tok));
-	rec.model = o.model;
+	source_rec_usage(&rec, o.ts_ms, o.tok, o.model);
 	rec.session = o.session;
 	rec.project = project_label(s->project, NULL, o.cwd, file->owned);
 	rec.final = true; /* written once, after the call ended */

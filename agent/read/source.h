@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include "blob.h"
@@ -55,6 +56,17 @@ struct source_rec {
 	enum event_billing billing;
 	const void *key_src;
 };
+
+/* source_rec_usage(rec, ts_ms, tok, model): one call's time, counts and model; the rest unset. */
+static inline void
+source_rec_usage(struct source_rec *rec, int64_t ts_ms, const uint64_t tok[EVENT_BUCKET_MAX],
+		 const char *model)
+{
+	memset(rec, 0, sizeof(*rec));
+	rec->ts_ms = ts_ms;
+	memcpy(rec->tok, tok, sizeof(rec->tok));
+	rec->model = model;
+}
 
 struct source_ops {
 	enum event_tool tool;
