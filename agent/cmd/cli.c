@@ -24,8 +24,9 @@ cli_usage(FILE *f)
 		"usage events (counts only, never text).\n"
 		"\n"
 		"commands:\n"
-		"  scan [--format jsonl|table] [--since YYYY-MM-DD]\n"
-		"       one-shot full scan; prints exactly what would be sent, keeps no state\n"
+		"  scan [--format jsonl|table] [--since YYYY-MM-DD] [--usage-only]\n"
+		"       one-shot full scan; prints exactly what would be sent, keeps no state;\n"
+		"       --usage-only: usage events without the action records\n"
 		"  report daily|monthly|session|actions [--tz ZONE] [--json] [--prices FILE]\n"
 		"       local report with estimated cost at list prices\n"
 		"  run [-c FILE] [--all-users]\n"
@@ -72,7 +73,7 @@ parse_date(const char *s, int64_t *ret_ms)
 int
 cli_parse(int argc, char **argv, struct cli *c)
 {
-	enum { O_ALL = 256, O_USER, O_SINCE, O_FORMAT, O_TZ, O_JSON, O_PRICES, O_STATE, O_SETTLE,
+	enum { O_ALL = 256, O_USER, O_SINCE, O_FORMAT, O_TZ, O_JSON, O_PRICES, O_STATE, O_SETTLE, O_USAGE_ONLY,
 	       O_DIR /* + tool: --<key>-dir */ };
 	static const struct option fixed[] = {
 		{"all-users", no_argument, NULL, O_ALL},
@@ -84,6 +85,7 @@ cli_parse(int argc, char **argv, struct cli *c)
 		{"prices", required_argument, NULL, O_PRICES},
 		{"state-dir", required_argument, NULL, O_STATE},
 		{"settle", required_argument, NULL, O_SETTLE},
+		{"usage-only", no_argument, NULL, O_USAGE_ONLY},
 		{"help", no_argument, NULL, 'h'},
 	};
 	/* the fixed options, then --<key>-dir for every source */
@@ -109,6 +111,9 @@ cli_parse(int argc, char **argv, struct cli *c)
 			break;
 		case O_USER:
 			c->roots.user = optarg;
+			break;
+		case O_USAGE_ONLY:
+			c->usage_only = true;
 			break;
 		case O_SINCE:
 			if (parse_date(optarg, &c->since_ms) < 0) {

@@ -30,6 +30,7 @@ struct cli {
 	long settle;
 	enum report_kind kind;
 	bool actions; /* report actions */
+	bool usage_only; /* scan: no action records */
 };
 
 /* cli_usage(f): the help text. */

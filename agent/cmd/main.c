@@ -78,7 +78,7 @@ main(int argc, char **argv)
 	}
 	/* tool calls are read where they are printed; names keyed like project labels */
 	action_table_init(&actions, project.key, project.key_len, cfg.action_allowlist);
-	if (strcmp(c.command, "scan") == 0 || c.actions) {
+	if ((strcmp(c.command, "scan") == 0 && !c.usage_only) || c.actions) {
 		s.actions = &actions;
 	}
 	if (strcmp(c.command, "scan") == 0) {
