@@ -85,27 +85,11 @@ action_table_init(struct action_table *t, const uint8_t *key, size_t key_len, co
 void
 action_table_finish(struct action_table *t)
 {
-	for (size_t i = 1; i < t->n_strs; i++) {
-		free(t->strs[i]);
-	}
-	free(t->strs);
-	free(t->str_slots);
+	strpool_finish(&t->strs, true);
 	free(t->slots);
 	free(t->v);
 	json_doc_finish(&t->args);
 	memset(t, 0, sizeof(*t));
-}
-
-static uint64_t
-hash_bytes(const void *p, size_t n)
-{
-	const unsigned char *s = p;
-	uint64_t h = 1469598103934665603ull;
-
-	for (size_t i = 0; i < n; i++) {
-		h = (h ^ s[i]) * 1099511628211ull;
-	}
-	return h;
 }
 
 /* Ids are SHA-256 output: their first bytes are already a uniform hash. */
@@ -118,71 +102,20 @@ id_hash(const uint8_t id[16])
 	return h;
 }
 
-static int
-intern_grow(struct action_table *t)
-{
-	size_t ns = t->n_str_slots ? t->n_str_slots * 2 : 64;
-	uint32_t *slots = calloc(ns, sizeof(*slots));
-
-	if (slots == NULL) {
-		return -ENOMEM;
-	}
-	for (size_t i = 1; i < t->n_strs; i++) {
-		size_t j = hash_bytes(t->strs[i], strlen(t->strs[i])) & (ns - 1);
-		while (slots[j] != 0) {
-			j = (j + 1) & (ns - 1);
-		}
-		slots[j] = (uint32_t)i;
-	}
-	free(t->str_slots);
-	t->str_slots = slots;
-	t->n_str_slots = ns;
-	return 0;
-}
-
 /* Intern s; 0 is "". Returns the index, or -ENOMEM. */
 static int64_t
 intern(struct action_table *t, const char *s)
 {
-	size_t j, n;
+	uint32_t i;
+	int r = strpool_intern(&t->strs, s, UINT32_MAX, NULL, NULL, &i);
 
-	if (s == NULL || s[0] == '\0') {
-		return 0;
-	}
-	if ((t->n_strs + 1) * 2 > t->n_str_slots && intern_grow(t) < 0) {
-		return -ENOMEM;
-	}
-	n = strlen(s);
-	j = hash_bytes(s, n) & (t->n_str_slots - 1);
-	while (t->str_slots[j] != 0) {
-		if (strcmp(t->strs[t->str_slots[j]], s) == 0) {
-			return t->str_slots[j];
-		}
-		j = (j + 1) & (t->n_str_slots - 1);
-	}
-	if (t->n_strs == 0 || t->n_strs == t->cap_strs) {
-		size_t cap = t->cap_strs ? t->cap_strs * 2 : 64;
-		char **v = realloc(t->strs, cap * sizeof(*v));
-		if (v == NULL) {
-			return -ENOMEM;
-		}
-		t->strs = v;
-		t->cap_strs = cap;
-		if (t->n_strs == 0) {
-			t->strs[t->n_strs++] = NULL; /* index 0: "" */
-		}
-	}
-	if ((t->strs[t->n_strs] = strdup(s)) == NULL) {
-		return -ENOMEM;
-	}
-	t->str_slots[j] = (uint32_t)t->n_strs;
-	return (int64_t)t->n_strs++;
+	return r < 0 ? r : (int64_t)i;
 }
 
 static const char *
 str_at(const struct action_table *t, uint32_t i)
 {
-	return i == 0 || i >= t->n_strs ? "" : t->strs[i];
+	return strpool_str(&t->strs, i);
 }
 
 static int

@@ -21,6 +21,7 @@
 
 #include "event.h"
 #include "json.h"
+#include "strpool.h"
 
 enum action_kind {
 	ACTION_EDIT,
@@ -123,10 +124,7 @@ struct action_table {
 	size_t n, cap;
 	uint32_t *slots; /* index + 1, open addressing on the id */
 	size_t n_slots;
-	char **strs; /* interned strings; strs[0] is "" */
-	size_t n_strs, cap_strs;
-	uint32_t *str_slots;
-	size_t n_str_slots;
+	struct strpool strs; /* sessions, projects, names, targets */
 	/* names (section G): the organisation key and the allowlist, borrowed */
 	const uint8_t *key;
 	size_t key_len;

@@ -15,13 +15,6 @@ ledger_init(struct ledger *l)
 	memset(l, 0, sizeof(*l));
 }
 
-static void
-pool_finish(struct ledger_pool *p)
-{
-	free(p->strs);
-	free(p->slots);
-}
-
 void
 ledger_finish(struct ledger *l)
 {
@@ -37,26 +30,14 @@ ledger_finish(struct ledger *l)
 	free(l->aside);
 	free(l->shapes);
 	free(l->shape_slots);
-	pool_finish(&l->small);
-	pool_finish(&l->models);
-	pool_finish(&l->big);
+	strpool_finish(&l->small, false); /* their strings are in the arena */
+	strpool_finish(&l->models, false);
+	strpool_finish(&l->big, false);
 	for (size_t i = 0; i < l->n_chunks; i++) {
 		free(l->chunks[i]);
 	}
 	free(l->chunks);
 	memset(l, 0, sizeof(*l));
-}
-
-static uint64_t
-hash_bytes(const void *p, size_t n)
-{
-	const unsigned char *s = p;
-	uint64_t h = 1469598103934665603ull; /* FNV-1a */
-
-	for (size_t i = 0; i < n; i++) {
-		h = (h ^ s[i]) * 1099511628211ull;
-	}
-	return h;
 }
 
 /*
@@ -95,8 +76,9 @@ slot_tag(uint64_t h)
 /* ---- strings ---- */
 
 static char *
-arena_dup(struct ledger *l, const char *s, size_t n)
+arena_dup(void *ctx, const char *s, size_t n)
 {
+	struct ledger *l = ctx;
 	char *p;
 
 	if (n + 1 > l->arena_cap - l->arena_used) {
@@ -122,82 +104,19 @@ arena_dup(struct ledger *l, const char *s, size_t n)
 	return p;
 }
 
-static int
-pool_rehash(struct ledger_pool *p, size_t n_slots)
-{
-	uint32_t *slots = calloc(n_slots, sizeof(*slots));
-
-	if (slots == NULL) {
-		return -ENOMEM;
-	}
-	for (size_t i = 1; i < p->n_strs; i++) {
-		size_t j = hash_bytes(p->strs[i], strlen(p->strs[i])) & (n_slots - 1);
-		while (slots[j] != 0) {
-			j = (j + 1) & (n_slots - 1);
-		}
-		slots[j] = (uint32_t)i;
-	}
-	free(p->slots);
-	p->slots = slots;
-	p->n_slots = n_slots;
-	return 0;
-}
-
 /* Intern s in pool p, whose indexes start at base and stay below end. */
 static int
-pool_intern(struct ledger *l, struct ledger_pool *p, uint32_t base, uint64_t end, const char *s,
+pool_intern(struct ledger *l, struct strpool *p, uint32_t base, uint64_t end, const char *s,
 	    uint32_t *ret_idx)
 {
-	size_t n, j;
-	char *copy;
+	/* the small pool's indexes start at 1 (0 is ""), the others at base */
+	uint32_t shift = base > 0 ? 1 : 0, i;
+	int r = strpool_intern(p, s, (size_t)(end - base + shift), arena_dup, l, &i);
 
-	if (s == NULL || s[0] == '\0') {
-		*ret_idx = 0;
-		return 0;
+	if (r == 0) {
+		*ret_idx = i == 0 ? 0 : base + i - shift;
 	}
-	if (p->n_strs == 0) {
-		p->strs = malloc(64 * sizeof(*p->strs));
-		if (p->strs == NULL) {
-			return -ENOMEM;
-		}
-		p->cap_strs = 64;
-		p->strs[0] = (char *)"";
-		p->n_strs = 1;
-	}
-	if ((p->n_strs + 1) * 2 > p->n_slots &&
-	    pool_rehash(p, p->n_slots ? p->n_slots * 2 : 64) < 0) {
-		return -ENOMEM;
-	}
-	n = strlen(s);
-	j = hash_bytes(s, n) & (p->n_slots - 1);
-	while (p->slots[j] != 0) {
-		if (strcmp(p->strs[p->slots[j]], s) == 0) {
-			*ret_idx = base + p->slots[j] - (base > 0 ? 1 : 0);
-			return 0;
-		}
-		j = (j + 1) & (p->n_slots - 1);
-	}
-	/* the small pool's indexes start at 1, the others at base */
-	if ((uint64_t)base + p->n_strs - (base > 0 ? 1 : 0) >= end) {
-		return -E2BIG;
-	}
-	if (p->n_strs == p->cap_strs) {
-		char **strs = realloc(p->strs, p->cap_strs * 2 * sizeof(*strs));
-		if (strs == NULL) {
-			return -ENOMEM;
-		}
-		p->strs = strs;
-		p->cap_strs *= 2;
-	}
-	copy = arena_dup(l, s, n);
-	if (copy == NULL) {
-		return -ENOMEM;
-	}
-	p->strs[p->n_strs] = copy;
-	p->slots[j] = (uint32_t)p->n_strs;
-	*ret_idx = base + (uint32_t)p->n_strs - (base > 0 ? 1 : 0);
-	p->n_strs++;
-	return 0;
+	return r;
 }
 
 int
@@ -230,12 +149,6 @@ intern_small(struct ledger *l, const char *s, uint8_t *ret)
 	return r;
 }
 
-static const char *
-pool_str(const struct ledger_pool *p, uint32_t i)
-{
-	return i < p->n_strs ? p->strs[i] : "";
-}
-
 const char *
 ledger_str(const struct ledger *l, uint32_t idx)
 {
@@ -243,12 +156,12 @@ ledger_str(const struct ledger *l, uint32_t idx)
 		return "";
 	}
 	if (idx < LEDGER_SMALL_END) {
-		return pool_str(&l->small, idx);
+		return strpool_str(&l->small, idx);
 	}
 	if (idx < LEDGER_MODEL_END) {
-		return pool_str(&l->models, idx - LEDGER_SMALL_END + 1);
+		return strpool_str(&l->models, idx - LEDGER_SMALL_END + 1);
 	}
-	return pool_str(&l->big, idx - LEDGER_MODEL_END + 1);
+	return strpool_str(&l->big, idx - LEDGER_MODEL_END + 1);
 }
 
 /* ---- records ---- */

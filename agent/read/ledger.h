@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "event.h"
+#include "strpool.h"
 
 #define LEDGER_SIDECHAIN 0x01u /* only sidechain copies so far */
 #define LEDGER_EMITTED 0x02u   /* already handed out (incremental mode) */
@@ -58,13 +59,6 @@ struct ledger_rec {
 } __attribute__((packed, aligned(4)));
 
 /* A string pool: one of the three index ranges. */
-struct ledger_pool {
-	char **strs; /* strs[0] is "" */
-	size_t n_strs, cap_strs;
-	uint32_t *slots;
-	size_t n_slots;
-};
-
 /* One observation of an event: a Claude line or a Codex token_count. */
 struct ledger_obs {
 	enum event_tool tool;
@@ -115,7 +109,7 @@ struct ledger {
 	uint16_t *shape_slots; /* shape index + 1, 0 = empty */
 	size_t n_shape_slots;
 	/* string pools: speed and tier, models, the rest */
-	struct ledger_pool small, models, big;
+	struct strpool small, models, big;
 	char *arena; /* current arena chunk */
 	size_t arena_used, arena_cap;
 	char **chunks;
