@@ -84,15 +84,10 @@ read_attrs(struct otlp_fields *f, const json_t *attrs)
 		char buf[64];
 		const char *s;
 		size_t len;
-		enum otlp_key k;
 
-		if (!json_is_string(key)) {
-			continue;
-		}
-		k = otlp_key_of(json_string_value(key), json_string_length(key));
-		if (k != OK_KEY_MAX &&
+		if (json_is_string(key) &&
 		    scalar_of(json_object_get(kv, "value"), buf, sizeof(buf), &s, &len)) {
-			otlp_fields_set(f, k, s, len);
+			otlp_fields_attr(f, json_string_value(key), json_string_length(key), s, len);
 		}
 	}
 }
@@ -117,6 +112,60 @@ walk_log_record(const json_t *lr, const struct otlp_fields *resource, struct otl
 	}
 	read_attrs(&f, json_object_get(lr, "attributes"));
 	return otlp_log_record(&f, res) < 0 ? otlp_fail(res, OTLP_NOMEM, "out of memory") : 0;
+}
+
+/* A data point's value: asInt (a string or a number) or asDouble; false for none. */
+static bool
+point_value(const json_t *dp, double *ret)
+{
+	json_t *v = json_object_get(dp, "asInt");
+
+	if (json_is_string(v)) {
+		char *end;
+		*ret = (double)strtoll(json_string_value(v), &end, 10);
+		return *end == '\0' && end != json_string_value(v);
+	}
+	if (v == NULL) {
+		v = json_object_get(dp, "asDouble");
+	}
+	if (json_is_number(v)) {
+		*ret = json_number_value(v);
+		return true;
+	}
+	return false;
+}
+
+/* One metric's data points; returns how many were seen, or -1. */
+static long
+walk_metric(const json_t *metric, const struct otlp_fields *resource, struct otlp_result *res)
+{
+	json_t *sum = json_object_get(metric, "sum"), *name = json_object_get(metric, "name");
+	json_t *points = array_at(sum ? sum : json_object_get(metric, "gauge"), "dataPoints"), *dp;
+	bool keep = json_is_object(sum) && json_is_true(json_object_get(sum, "isMonotonic")) &&
+		    json_is_string(name);
+	bool cumulative =
+		json_integer_value(json_object_get(sum, "aggregationTemporality")) == 2;
+	size_t i;
+
+	if (!keep) {
+		return (long)json_array_size(points);
+	}
+	json_array_foreach (points, i, dp) {
+		struct otlp_fields f = *resource;
+		double v;
+
+		if (!point_value(dp, &v)) {
+			res->records++;
+			continue;
+		}
+		read_attrs(&f, json_object_get(dp, "attributes"));
+		if (otlp_metric_point(&f, json_string_value(name), cumulative,
+				      u64_at(dp, "startTimeUnixNano"), u64_at(dp, "timeUnixNano"), v,
+				      res) < 0) {
+			return otlp_fail(res, OTLP_NOMEM, "out of memory");
+		}
+	}
+	return 0; /* counted by otlp_metric_point */
 }
 
 /* The records under each resource and scope: logRecords, dataPoints or spans. */
@@ -151,9 +200,14 @@ walk(enum otlp_signal signal, const json_t *root, const struct otlp_limits *lim,
 			} else {
 				json_t *metric;
 				json_array_foreach (array_at(scope, "metrics"), k, metric) {
-					json_t *sum = json_object_get(metric, "sum");
-					json_t *gauge = json_object_get(metric, "gauge");
-					seen += json_array_size(array_at(sum ? sum : gauge, "dataPoints"));
+					long n = walk_metric(metric, &resource, res);
+					if (n < 0) {
+						return -1;
+					}
+					seen += (size_t)n;
+					if (seen + res->records > lim->max_records) {
+						goto too_many;
+					}
 				}
 			}
 			if (seen > lim->max_records) {
@@ -161,8 +215,10 @@ walk(enum otlp_signal signal, const json_t *root, const struct otlp_limits *lim,
 			}
 		}
 	}
-	if (signal != OTLP_LOGS) {
-		res->records = seen; /* counted, not stored yet */
+	if (signal == OTLP_TRACES) {
+		res->records = seen; /* spans: counted, not stored */
+	} else if (signal == OTLP_METRICS) {
+		res->records += seen; /* points of metrics aimeter does not keep */
 	}
 	return 0;
 too_many:

@@ -115,4 +115,7 @@ otlp_result_finish(struct otlp_result *res)
 	free(res->calls);
 	res->calls = NULL;
 	res->n_calls = res->cap_calls = 0;
+	free(res->points);
+	res->points = NULL;
+	res->n_points = res->cap_points = 0;
 }

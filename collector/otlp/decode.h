@@ -38,6 +38,18 @@ struct otlp_call {
 	uint64_t input, output, cache_read, cache_creation;
 };
 
+/* One data point of a counter aimeter keeps (normalise.c lists them). */
+struct otlp_point {
+	uint8_t series[32]; /* SHA-256 of the metric name and all its attributes */
+	char metric[48];
+	char tool[16];  /* the aimeter tool name of the metric's sender */
+	char kind[16];  /* the "type" attribute: added / removed; "" for none */
+	char user[256]; /* as for calls */
+	bool cumulative;
+	uint64_t start_ns, time_ns;
+	double value;
+};
+
 enum otlp_error {
 	OTLP_OK,
 	OTLP_BAD_GZIP,
@@ -55,6 +67,8 @@ struct otlp_result {
 	size_t rejected;        /* of those, records aimeter will never accept */
 	struct otlp_call *calls; /* owned; n_calls of them */
 	size_t n_calls, cap_calls;
+	struct otlp_point *points; /* owned; n_points of them */
+	size_t n_points, cap_points;
 };
 
 /*
@@ -82,7 +96,7 @@ int otlp_inflate(const uint8_t *in, size_t len, size_t max_out, uint8_t **ret_ou
 enum otlp_key {
 	OK_EVENT_NAME, OK_EVENT_TIMESTAMP, OK_EVENT_SEQUENCE, OK_SESSION, OK_REQUEST_ID,
 	OK_MODEL, OK_INPUT, OK_OUTPUT, OK_CACHE_READ, OK_CACHE_CREATION, OK_EMAIL,
-	OK_ACCOUNT_UUID, OK_SPEED, OK_SERVICE, OK_KEY_MAX
+	OK_ACCOUNT_UUID, OK_SPEED, OK_SERVICE, OK_TYPE, OK_KEY_MAX
 };
 
 /* A scalar attribute value: the string form of whatever was sent. */
@@ -90,6 +104,7 @@ struct otlp_fields {
 	char v[OK_KEY_MAX][128];
 	bool set[OK_KEY_MAX];
 	uint64_t time_ns; /* time_unix_nano, else observed_time_unix_nano */
+	uint8_t attrs_xor[32]; /* XOR of SHA-256(key 0x00 value) over every scalar attribute */
 };
 
 /* otlp_key_of(key, len): the enum of an attribute aimeter reads, or OK_KEY_MAX. */
@@ -97,6 +112,22 @@ enum otlp_key otlp_key_of(const char *key, size_t len);
 
 /* otlp_fields_set(f, k, s, len): keep s (not NUL-terminated), cut to the field's size. */
 void otlp_fields_set(struct otlp_fields *f, enum otlp_key k, const char *s, size_t len);
+
+/*
+ * otlp_fields_attr(f, key, key_len, val, val_len): one scalar attribute (in
+ * its text form): folded into f's series hash, kept if aimeter reads it.
+ */
+void otlp_fields_attr(struct otlp_fields *f, const char *key, size_t key_len, const char *val,
+		      size_t val_len);
+
+/*
+ * otlp_metric_point(f, metric, cumulative, start_ns, time_ns, value, res):
+ * one data point of a monotonic sum (f: its resource's and its own
+ * attributes) into res->points when aimeter keeps that metric. Returns 0 or
+ * -ENOMEM.
+ */
+int otlp_metric_point(const struct otlp_fields *f, const char *metric, bool cumulative,
+		      uint64_t start_ns, uint64_t time_ns, double value, struct otlp_result *res);
 
 /*
  * otlp_log_record(f, res): one log record's fields (its resource's

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "decode.h"
+#include "digest.h"
 #include "event_id.h"
 #include "timestamp.h"
 
@@ -30,6 +31,16 @@ static const char *const key_names[OK_KEY_MAX] = {
 	[OK_ACCOUNT_UUID] = "user.account_uuid",
 	[OK_SPEED] = "speed",
 	[OK_SERVICE] = "service.name",
+	[OK_TYPE] = "type",
+};
+
+/* The counters kept from metrics, with the tool they belong to. */
+static const struct {
+	const char *metric, *tool;
+} kept_metrics[] = {
+	{ "claude_code.lines_of_code.count", "claude-code" },
+	{ "claude_code.commit.count", "claude-code" },
+	{ "claude_code.pull_request.count", "claude-code" },
 };
 
 /* Claude Code's event for one model call, long and short forms. */
@@ -64,6 +75,70 @@ otlp_fields_set(struct otlp_fields *f, enum otlp_key k, const char *s, size_t le
 	memcpy(f->v[k], s, len);
 	f->v[k][len] = '\0';
 	f->set[k] = true;
+}
+
+void
+otlp_fields_attr(struct otlp_fields *f, const char *key, size_t key_len, const char *val,
+		 size_t val_len)
+{
+	struct digest_sha256 c;
+	uint8_t h[DIGEST_SHA256_SIZE];
+
+	/* Order-free: a sender may list the same attributes in another order. */
+	digest_sha256_init(&c);
+	digest_sha256_update(&c, key, key_len);
+	digest_sha256_update(&c, "", 1);
+	digest_sha256_update(&c, val, val_len);
+	digest_sha256_final(&c, h);
+	for (size_t i = 0; i < sizeof(h); i++) {
+		f->attrs_xor[i] ^= h[i];
+	}
+	otlp_fields_set(f, otlp_key_of(key, key_len), val, val_len);
+}
+
+int
+otlp_metric_point(const struct otlp_fields *f, const char *metric, bool cumulative,
+		  uint64_t start_ns, uint64_t time_ns, double value, struct otlp_result *res)
+{
+	struct digest_sha256 c;
+	struct otlp_point p;
+	size_t k, n = sizeof(kept_metrics) / sizeof(kept_metrics[0]);
+
+	res->records++;
+	for (k = 0; k < n && strcmp(kept_metrics[k].metric, metric) != 0; k++) {
+	}
+	if (k == n) {
+		return 0; /* accepted, not kept */
+	}
+	if (!isfinite(value) || value < 0 || time_ns == 0) {
+		res->rejected++;
+		return 0;
+	}
+	memset(&p, 0, sizeof(p));
+	digest_sha256_init(&c);
+	digest_sha256_update(&c, metric, strlen(metric) + 1);
+	digest_sha256_update(&c, f->attrs_xor, sizeof(f->attrs_xor));
+	digest_sha256_final(&c, p.series);
+	snprintf(p.metric, sizeof(p.metric), "%s", metric);
+	snprintf(p.tool, sizeof(p.tool), "%s", kept_metrics[k].tool);
+	snprintf(p.kind, sizeof(p.kind), "%.*s", (int)sizeof(p.kind) - 1, f->v[OK_TYPE]);
+	snprintf(p.user, sizeof(p.user), "%s",
+		 f->v[OK_EMAIL][0] != '\0' ? f->v[OK_EMAIL] : f->v[OK_ACCOUNT_UUID]);
+	p.cumulative = cumulative;
+	p.start_ns = start_ns;
+	p.time_ns = time_ns;
+	p.value = value;
+	if (res->n_points == res->cap_points) {
+		size_t cap = res->cap_points ? res->cap_points * 2 : 16;
+		struct otlp_point *q = realloc(res->points, cap * sizeof(*q));
+		if (q == NULL) {
+			return -ENOMEM;
+		}
+		res->points = q;
+		res->cap_points = cap;
+	}
+	res->points[res->n_points++] = p;
+	return 0;
 }
 
 int

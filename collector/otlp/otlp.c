@@ -11,7 +11,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include <jansson.h>
+
 #include "config.h"
+#include "hex.h"
+#include "identity.h"
 #include "ingest.h"
 #include "log.h"
 #include "macros.h"
@@ -26,11 +30,13 @@
 #define EVENT_BUF_MAX (64u << 20)
 #define OTLP_TOOL "claude-code"
 
+#define POINTS_SQL "SELECT aimeter.ingest_otlp_points($1::jsonb)"
+
 static const char auth_sql[] =
 	"SELECT coalesce(team_hint, '') FROM aimeter.otlp_tokens WHERE token_hash = $1"
 	" AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())";
 
-enum req_stage { REQ_AUTH, REQ_DECODE, REQ_WRITE, REQ_STAGE_MAX };
+enum req_stage { REQ_AUTH, REQ_DECODE, REQ_WRITE, REQ_POINTS, REQ_STAGE_MAX };
 
 struct otlp_req {
 	struct otlp_req *next;
@@ -59,6 +65,11 @@ struct otlp_req {
 	struct writetx tx;
 	struct writepath_buf batches, events;
 	uint64_t db_rejected;
+	/* metrics: one statement in its own transaction */
+	char *points_json;
+	const char *points_value[1];
+	struct db_cmd points_cmds[3];
+	struct db_job points_job;
 };
 
 static uint64_t
@@ -77,6 +88,7 @@ req_free(struct otlp_req *q)
 	otlp_result_finish(&q->res);
 	writepath_buf_finish(&q->batches);
 	writepath_buf_finish(&q->events);
+	free(q->points_json);
 	free(q);
 }
 
@@ -264,6 +276,79 @@ out:
 	return r;
 }
 
+/* ---- metric counters ---------------------------------------------------------- */
+
+static void
+points_done(struct db_job *job, int status)
+{
+	struct otlp_req *q = job->data;
+	struct otlp *o = q->o;
+
+	o->in_flight--;
+	if (status < 0) {
+		bool retry = db_job_retryable(job, status);
+		log_warnx("OTLP: could not count %zu data points: %s (SQLSTATE %s)",
+			  q->res.n_points, job->message[0] ? job->message : strerror(-status),
+			  job->sqlstate[0] ? job->sqlstate : "none");
+		req_fail(q, retry ? 503 : 500,
+			 retry ? "database unavailable, retry later" : "could not write",
+			 retry ? RETRY_AFTER_DB : 0);
+	} else {
+		req_success(q, q->res.rejected,
+			    q->res.rejected > 0 ? "data points aimeter cannot count" : NULL);
+	}
+	db_job_clear(job);
+	req_end(q);
+}
+
+/* The points as the JSON rows of aimeter.ingest_otlp_points(), identities hashed. */
+static int
+stage_points(struct otlp_req *q)
+{
+	const struct ingest *ing = q->o->ingest;
+	json_t *rows = json_array();
+
+	if (rows == NULL) {
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < q->res.n_points; i++) {
+		const struct otlp_point *p = &q->res.points[i];
+		uint8_t mac[AM_IDENTITY_HMAC_LEN];
+		char series[65], user[65] = "", st[24], ts[24];
+
+		hex_encode(p->series, sizeof(p->series), series);
+		/* The raw identity never reaches a row: only its keyed hash. */
+		if (p->user[0] != '\0' && ing->person_key_len > 0 &&
+		    identity_hmac(ing->person_key, ing->person_key_len, p->user, mac) == 0) {
+			hex_encode(mac, sizeof(mac), user);
+		}
+		snprintf(st, sizeof(st), "%llu", (unsigned long long)p->start_ns);
+		snprintf(ts, sizeof(ts), "%llu", (unsigned long long)p->time_ns);
+		if (json_array_append_new(rows, json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:b,s:s,s:s,s:f}",
+							  "s", series, "m", p->metric, "k",
+							  p->kind, "u", user, "t", q->team,
+							  "tool", p->tool, "c", p->cumulative,
+							  "st", st, "ts", ts, "v", p->value)) < 0) {
+			json_decref(rows);
+			return -ENOMEM;
+		}
+	}
+	q->points_json = json_dumps(rows, JSON_COMPACT);
+	json_decref(rows);
+	if (q->points_json == NULL) {
+		return -ENOMEM;
+	}
+	q->points_value[0] = q->points_json;
+	q->points_cmds[0] = (struct db_cmd){ .kind = DB_CMD_QUERY, .sql = "BEGIN" };
+	q->points_cmds[1] = (struct db_cmd){ .kind = DB_CMD_QUERY, .sql = POINTS_SQL,
+					     .nparams = 1, .values = q->points_value };
+	q->points_cmds[2] =
+		(struct db_cmd){ .kind = DB_CMD_QUERY, .sql = "COMMIT", .is_commit = true };
+	q->points_job = (struct db_job){ .cmds = q->points_cmds, .ncmds = 3, .done = points_done,
+					 .data = q };
+	return 0;
+}
+
 /* ---- decoding, on the threadpool --------------------------------------------- */
 
 static void decode_start(struct otlp *o, struct otlp_req *q);
@@ -320,6 +405,15 @@ decode_after_cb(uv_work_t *w, int status)
 	}
 	o->records += q->res.records;
 	o->rejected += q->res.rejected;
+	if (q->res.n_points > 0) {
+		if (stage_points(q) < 0) {
+			req_fail(q, 503, "out of memory", RETRY_AFTER_BUSY);
+			goto end;
+		}
+		q->stage = REQ_POINTS;
+		push(o, q);
+		return;
+	}
 	if (q->res.n_calls == 0) {
 		req_success(q, q->res.rejected,
 			    q->res.rejected > 0 ? "records aimeter cannot count" : NULL);
@@ -533,7 +627,7 @@ otlp_next_job(struct otlp *o)
 	unlink_from(&o->head, &o->tail, q);
 	q->queued = false;
 	o->in_flight++;
-	return q->stage == REQ_AUTH ? &q->job : &q->tx.job;
+	return q->stage == REQ_AUTH ? &q->job : q->stage == REQ_POINTS ? &q->points_job : &q->tx.job;
 }
 
 void

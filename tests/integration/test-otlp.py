@@ -269,14 +269,74 @@ st, _, data = post("/v1/logs", b"{}", token)
 h.check(st == 200 and json.loads(data) == {}, "an empty export is a success")
 h.check(db_usage(w) == before, "no hostile body changed usage")
 
-# --- metrics and traces: accepted (counted, not stored yet) -----------------------------------
-metrics = json.dumps({"resourceMetrics": [{"resource": {"attributes": []}, "scopeMetrics": [{
-    "metrics": [{"name": "claude_code.lines_of_code.count", "sum": {
-        "aggregationTemporality": 2, "isMonotonic": True, "dataPoints": [
-            {"asInt": "12", "startTimeUnixNano": "1", "timeUnixNano": str(NOW_NS),
-             "attributes": [{"key": "type", "value": {"stringValue": "added"}}]}]}}]}]}]}).encode()
-st, _, data = post("/v1/metrics", metrics, token)
-h.check(st == 200 and json.loads(data) == {}, "metrics: 200")
+# --- metrics: counters exactly once, cumulative and delta, across restart and reset ----------------
+def js_metric(name, temporality, points, resource=None):
+    """points: (start_ns, time_ns, value, attrs)."""
+    res = dict(RESOURCE, **(resource or {"user.email": EMAIL, "session.id": "sess-m"}))
+    return json.dumps({"resourceMetrics": [{
+        "resource": {"attributes": [{"key": k, "value": js_any(v)} for k, v in res.items()]},
+        "scopeMetrics": [{"metrics": [{"name": name, "sum": {
+            "aggregationTemporality": temporality, "isMonotonic": True, "dataPoints": [
+                {"asInt": str(v), "startTimeUnixNano": str(st), "timeUnixNano": str(t),
+                 "attributes": [{"key": k, "value": js_any(x)} for k, x in a.items()]}
+                for st, t, v, a in points]}}]}]}]}).encode()
+
+
+def pb_metric(name, temporality, points):
+    res = b"".join(f_len(1, pb_kv(k, v)) for k, v in dict(RESOURCE, **{"user.email": EMAIL}).items())
+    dps = b"".join(f_len(1, f_fixed64(2, st) + f_fixed64(3, t) + varint(6 << 3 | 1)
+                         + struct.pack("<q", v)
+                         + b"".join(f_len(7, pb_kv(k, x)) for k, x in a.items()))
+                   for st, t, v, a in points)
+    m = f_len(1, name) + f_len(7, dps + f_varint(2, temporality) + f_varint(3, 1))
+    return f_len(1, f_len(1, res) + f_len(2, f_len(2, m)))
+
+
+def counters():
+    out = h.psql(w, "SELECT metric, kind, sum(value)::bigint FROM aimeter.otlp_counters_daily "
+                    "GROUP BY 1, 2 ORDER BY 1, 2")
+    return {(m, k): int(v) for m, k, v in (l.split("|") for l in out.splitlines() if l)}
+
+
+LOC, COMMITS, PRS = ("claude_code.lines_of_code.count", "claude_code.commit.count",
+                     "claude_code.pull_request.count")
+S1, S2, T = NOW_NS - 3600 * 10**9, NOW_NS - 60 * 10**9, NOW_NS - 3000 * 10**9
+added, removed = {"type": "added", "model": "m1"}, {"type": "removed", "model": "m1"}
+cum1 = js_metric(LOC, 2, [(S1, T + 1, 10, added), (S1, T + 1, 4, removed)])
+cum2 = js_metric(LOC, 2, [(S1, T + 2, 15, added), (S1, T + 2, 4, removed)])
+for b in (cum1, cum2, cum2, cum1):
+    st, _, data = post("/v1/metrics", b, token)
+    if st != 200 or json.loads(data) != {}:
+        h.fail("metrics export: %s %r" % (st, data))
+h.check(counters() == {(LOC, "added"): 15, (LOC, "removed"): 4},
+        "cumulative lines: growth counted once, retries and reordering add nothing (%r)"
+        % counters())
+col.stop()
+col = h.Collector(w, name="c2")
+c = h.Client(w, col.port)
+st, _, _ = post("/v1/metrics", cum2, token)
+st, _, _ = post("/v1/metrics", js_metric(LOC, 2, [(S1, T + 3, 20, added)]), token)
+h.check(st == 200 and counters()[(LOC, "added")] == 20,
+        "after a collector restart, a retry adds nothing and growth counts (series state in PostgreSQL)")
+st, _, _ = post("/v1/metrics", js_metric(LOC, 2, [(S2, T + 4, 3, added)]), token)
+st, _, _ = post("/v1/metrics", js_metric(LOC, 2, [(S2, T + 4, 3, added)]), token)
+h.check(counters()[(LOC, "added")] == 23, "a counter reset (new start time) counts its new run once")
+d1 = js_metric(COMMITS, 1, [(T, T + 1, 1, {})])
+for b in (d1, d1, js_metric(COMMITS, 1, [(T + 1, T + 2, 2, {})])):
+    st, _, _ = post("/v1/metrics", b, token)
+h.check(counters().get((COMMITS, "")) == 3, "delta commits: 1 + 2, the retried 1 not again")
+pr = pb_metric(PRS, 1, [(T, T + 5, 1, {})])
+for _ in range(2):
+    st, hd, data = post("/v1/metrics", pr, token, "application/x-protobuf")
+h.check(st == 200 and data == b"" and counters().get((PRS, "")) == 1,
+        "protobuf delta pull requests: counted once")
+who = h.psql(w, "SELECT DISTINCT encode(person_key, 'hex') || '|' || t.name "
+                "FROM aimeter.otlp_counters_daily d JOIN aimeter.teams t USING (team_id)")
+h.check(who == mac + "|platform", "counters carry the identity HMAC and the token's team")
+other = js_metric("claude_code.cost.usage", 2, [(S1, T + 1, 1, {})])
+st, _, data = post("/v1/metrics", other, token)
+h.check(st == 200 and json.loads(data) == {} and len(counters()) == 4,
+        "other metrics are accepted and not kept")
 st, _, data = post("/v1/traces", b'{"resourceSpans":[]}', token)
 h.check(st == 200 and json.loads(data) == {}, "traces: 200")
 st, _, _ = c.request("GET", "/v1/logs")
