@@ -10,8 +10,8 @@
  * two decode workers each holding this much must fit a small server. */
 const struct otlp_limits otlp_default_limits = {
 	.max_decompressed = 16u << 20,
-	.max_records = 100000,
-	.max_fields = 2000000,
+	.max_records = 50000,
+	.max_fields = 1000000,
 	.max_depth = 16,
 };
 

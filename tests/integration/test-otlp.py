@@ -255,6 +255,10 @@ for _ in range(300):
 nested = f_len(1, f_len(2, f_len(2, f_len(6, f_len(1, "k") + f_len(2, deep)))))
 st, _, data = post("/v1/logs", nested, token, "application/x-protobuf")
 h.check(st == 400, "AnyValue nested 600 deep: 400 (got %s)" % st)
+attr = f_len(6, f_len(1, "a"))  # LogRecord.attributes: KeyValue{key "a"}
+huge = f_len(1, f_len(2, f_len(2, attr * 600000)))
+st, _, _ = post("/v1/logs", huge, token, "application/x-protobuf")
+h.check(st == 413, "600 000 attributes on one record (1.2M fields): 413 before unpacking")
 deepjson = b'{"resourceLogs":' + b"[" * 5000 + b"]" * 5000 + b"}"
 st, _, _ = post("/v1/logs", deepjson, token)
 h.check(st == 400, "JSON nested 5000 deep: 400")
