@@ -1,41 +1,10 @@
-/*
- * fuzz-otlp-json.c: untrusted OTLP/HTTP bodies through the json decoder
- * (collector/otlp/decode.h), as logs, metrics and traces; a body starting
- * with the gzip magic is also tried as Content-Encoding: gzip.
- */
-#include <stddef.h>
-#include <stdint.h>
-#include <string.h>
-
-#include "decode.h"
+/* fuzz-otlp-json.c: untrusted OTLP/HTTP bodies through the json decoder (fuzz-otlp.h). */
+#include "fuzz-otlp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const struct otlp_limits lim = {
-		.max_decompressed = 1u << 20,
-		.max_records = 1000,
-		.max_fields = 100000,
-		.max_depth = 16,
-	};
-	bool gzip = size >= 2 && data[0] == 0x1f && data[1] == 0x8b;
-
-	for (int s = 0; s < OTLP_SIGNAL_MAX; s++) {
-		struct otlp_result res;
-
-		memset(&res, 0, sizeof(res));
-		if (otlp_decode((enum otlp_signal)s, OTLP_JSON, gzip, data, size, &lim, &res) == 0) {
-			/* Touch every call so ASan sees a bad one. */
-			uint64_t sum = 0;
-			for (size_t i = 0; i < res.n_calls; i++) {
-				sum += res.calls[i].input + strlen(res.calls[i].model) +
-				       strlen(res.calls[i].user);
-			}
-			(void)sum;
-		}
-		otlp_result_finish(&res);
-	}
-	return 0;
+	return fuzz_otlp(OTLP_JSON, data, size);
 }
