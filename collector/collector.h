@@ -13,6 +13,7 @@
 #include "db.h"
 #include "ingest.h"
 #include "metrics.h"
+#include "otlp.h"
 #include "router.h"
 #include "server.h"
 #include "macros.h"
@@ -26,6 +27,7 @@ struct collector {
 	struct metrics metrics;
 	struct db db;
 	struct ingest ingest;
+	struct otlp otlp; /* issue 15: /v1/logs, /v1/metrics, /v1/traces */
 	struct server server;
 	struct router router;         /* the ingest listeners' routes */
 	struct router metrics_router; /* the metrics listener's routes */

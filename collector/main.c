@@ -150,11 +150,12 @@ collector_maybe_finish(struct collector *col)
 	if (!server_idle(&col->server)) {
 		return;
 	}
-	if (!col->force_stop && !ingest_idle(&col->ingest)) {
+	if (!col->force_stop && (!ingest_idle(&col->ingest) || !otlp_idle(&col->otlp))) {
 		return;
 	}
 	col->db_closed = true;
 	ingest_fail_queued(&col->ingest, 503);
+	otlp_fail_queued(&col->otlp);
 	db_close(&col->db, db_closed_cb);
 }
 
@@ -179,6 +180,7 @@ collector_stop(struct collector *col, const char *why)
 	log_info("%s: no longer accepting, finishing %u connections", why, col->server.nconns);
 	col->stopping = true;
 	ingest_stop(&col->ingest);
+	otlp_stop(&col->otlp);
 	uv_timer_start(&col->stop_timer, stop_timer_cb, col->cfg->shutdown_timeout_ms, 0);
 	server_drain(&col->server);
 	collector_maybe_finish(col);
@@ -212,6 +214,7 @@ collector_reload(struct collector *col)
 #undef SAME_STR
 	server_set_config(&col->server, cfg);
 	ingest_set_config(&col->ingest, cfg);
+	otlp_set_config(&col->otlp, cfg);
 	config_destroy(col->cfg);
 	col->cfg = cfg;
 	log_set_level(level_of(cfg->log_level));
@@ -229,6 +232,25 @@ signal_cb(uv_signal_t *h, int signum)
 	} else {
 		collector_stop(col, signum == SIGTERM ? "SIGTERM" : "SIGINT");
 	}
+}
+
+/* The pool's pull: agent batches first, then OTLP requests. */
+static struct db_job *
+next_job_cb(void *owner)
+{
+	struct collector *col = owner;
+	struct db_job *job = ingest_next_job(&col->ingest);
+
+	return job != NULL ? job : otlp_next_job(&col->otlp);
+}
+
+/* The pool's NOTIFY callback: its owner is the collector (next_job_cb). */
+static void
+device_revoked_cb(void *owner, const char *device_id)
+{
+	struct collector *col = owner;
+
+	ingest_device_revoked(&col->ingest, device_id);
 }
 
 /* server_idle_cb and ingest_idle_cb: a module finished something. */
@@ -302,6 +324,13 @@ routes_init(struct collector *col)
 			 ingest_cancel, &col->ingest);
 	(void)router_add(r, HTTP_REQ_POST, "/v1/enroll", METRICS_EP_ENROLL, ingest_enroll,
 			 ingest_cancel, &col->ingest);
+	/* OTLP/HTTP (issue 15, docs/otlp.md) on the same listeners. */
+	for (int s = 0; s < OTLP_SIGNAL_MAX; s++) {
+		static const char *const paths[OTLP_SIGNAL_MAX] = { "/v1/logs", "/v1/metrics",
+								    "/v1/traces" };
+		(void)router_add(r, HTTP_REQ_POST, paths[s], METRICS_EP_OTHER, otlp_submit,
+				 otlp_cancel, &col->otlp.endpoints[s]);
+	}
 	(void)router_add(r, HTTP_REQ_GET, "/healthz", METRICS_EP_HEALTHZ, healthz_cb, NULL, col);
 	(void)router_add(r, HTTP_REQ_GET, "/readyz", METRICS_EP_READYZ, readyz_cb, NULL, col);
 	router_init(&col->metrics_router);
@@ -321,6 +350,7 @@ run(struct collector *col)
 	}
 	ingest_init(&col->ingest, &col->loop, col->cfg, &col->db, &col->metrics, module_idle_cb,
 		    col);
+	otlp_init(&col->otlp, &col->loop, col->cfg, &col->db, &col->ingest, module_idle_cb, col);
 	routes_init(col);
 	server_init(&col->server, &col->loop, col->cfg, &col->metrics, &col->router,
 		    &col->metrics_router, module_idle_cb, col);
@@ -329,13 +359,13 @@ run(struct collector *col)
 		return 1;
 	}
 	r = db_init(&col->db, &col->loop, col->cfg->conninfo, (unsigned)col->cfg->db_pool_size,
-		    ingest_next_job, &col->ingest, &col->metrics);
+		    next_job_cb, col, &col->metrics);
 	if (r < 0) {
 		log_warnx("could not set up the database pool: %s", strerror(-r));
 		uv_loop_close(&col->loop);
 		return 1;
 	}
-	(void)db_listen(&col->db, INGEST_REVOKE_CHANNEL, ingest_device_revoked); /* a constant */
+	(void)db_listen(&col->db, INGEST_REVOKE_CHANNEL, device_revoked_cb); /* a constant */
 #if AM_TEST_HOOKS
 	{
 		const char *pause = getenv("AIMETER_TEST_COMMIT_PAUSE_MS");

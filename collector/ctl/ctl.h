@@ -88,6 +88,9 @@ int cmd_device(int argc, char **argv); /* device.c (collector) */
 int cmd_enroll_token(int argc, char **argv);
 int cmd_init(int argc, char **argv);
 
+/* cmd-otlp-token.c (issue 15): bearer tokens of OTLP senders. */
+int cmd_otlp_token(int argc, char **argv);
+
 /*
  * ctl_enroll_token_create(conn, expires_s, team, label, ret_secret, size,
  * ret_id, id_size): make an enrollment secret, store only its SHA-256 in

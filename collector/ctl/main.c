@@ -39,6 +39,7 @@ usage(FILE *f)
 		   "  retention apply                 drop and fold old data\n"
 		   "  init --server-name NAME         set up this server: database, keys, TLS\n"
 		   "  enroll-token create|list|revoke enrollment secrets for agents\n"
+		   "  otlp-token create|list|revoke   bearer tokens for OTLP senders\n"
 		   "\n"
 		   "Every command takes --help, --db CONNINFO (default: libpq's PG* variables).\n"
 		   "Exit status: 0 input processed (even with rejects), 1 nothing applied or\n"
@@ -170,6 +171,7 @@ main(int argc, char **argv)
 		{ "export", cmd_export },	    { "person", cmd_person },
 		{ "retention", cmd_retention },
 		{ "init", cmd_init },		    { "enroll-token", cmd_enroll_token }, /* issue 8 */
+		{ "otlp-token", cmd_otlp_token }, /* issue 15 */
 	};
 
 	if (argc < 2) {

@@ -1,0 +1,150 @@
+/*
+ * decode.h: an OTLP/HTTP request body (ExportLogs/Metrics/TraceServiceRequest,
+ * protobuf or JSON, maybe gzip) into what aimeter keeps of it: the usage of
+ * each model call Claude Code reported (claude_code.api_request), and counts.
+ *
+ * Privacy at the door: only the attributes named in normalise.c are read, as
+ * scalars, into fixed-size fields; prompts, tool inputs, bodies, error
+ * messages and paths are never copied out of the request buffer, whatever
+ * the sender's settings. Pure: no I/O, no logging; safe on a worker thread.
+ */
+#ifndef AM_COLLECTOR_OTLP_DECODE_H
+#define AM_COLLECTOR_OTLP_DECODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum otlp_signal { OTLP_LOGS, OTLP_METRICS, OTLP_TRACES, OTLP_SIGNAL_MAX };
+enum otlp_encoding { OTLP_PROTOBUF, OTLP_JSON, OTLP_ENCODING_MAX };
+
+struct otlp_limits {
+	size_t max_decompressed; /* body bytes after gzip */
+	size_t max_records;      /* log records, data points or spans per request */
+	size_t max_fields;       /* protobuf fields at every level */
+	unsigned max_depth;      /* message nesting (AnyValue in AnyValue ...) */
+};
+
+extern const struct otlp_limits otlp_default_limits;
+
+/* One model call, as the usage event it becomes (tool "claude-code"). */
+struct otlp_call {
+	uint8_t event_id[16]; /* deterministic: the same record gives the same id */
+	int64_t ts_ms;
+	char model[128];
+	char session[128];
+	char user[256]; /* user.email, else user.account_uuid; "" for none */
+	char speed[16];
+	uint64_t input, output, cache_read, cache_creation;
+};
+
+/* One data point of a counter aimeter keeps (normalise.c lists them). */
+struct otlp_point {
+	uint8_t series[32]; /* SHA-256 of the metric name and all its attributes */
+	char metric[48];
+	char tool[16];  /* the aimeter tool name of the metric's sender */
+	char kind[16];  /* the "type" attribute: added / removed; "" for none */
+	char user[256]; /* as for calls */
+	bool cumulative;
+	uint64_t start_ns, time_ns;
+	double value;
+};
+
+enum otlp_error {
+	OTLP_OK,
+	OTLP_BAD_GZIP,
+	OTLP_TOO_LARGE,  /* decompressed or records past the limits: 413 */
+	OTLP_TOO_DEEP,   /* nesting past max_depth: 400 */
+	OTLP_BAD_MESSAGE,/* not the signal's request message: 400 */
+	OTLP_NOMEM,      /* 503 */
+	OTLP_ERROR_MAX
+};
+
+struct otlp_result {
+	enum otlp_error error;
+	char message[128];      /* why, for the response and the log */
+	size_t records;         /* log records, data points or spans seen */
+	size_t rejected;        /* of those, records aimeter will never accept */
+	struct otlp_call *calls; /* owned; n_calls of them */
+	size_t n_calls, cap_calls;
+	struct otlp_point *points; /* owned; n_points of them */
+	size_t n_points, cap_points;
+};
+
+/*
+ * otlp_decode(signal, enc, gzip, body, len, lim, ret): decode body into ret
+ * (zeroed by the caller). Returns 0, or -1 with ret->error and message set.
+ * ret->calls must be freed with otlp_result_finish() either way.
+ */
+int otlp_decode(enum otlp_signal signal, enum otlp_encoding enc, bool gzip, const uint8_t *body,
+		size_t len, const struct otlp_limits *lim, struct otlp_result *ret);
+
+/* otlp_result_finish(res): free what res owns; res may be half-built. */
+void otlp_result_finish(struct otlp_result *res);
+
+/*
+ * otlp_inflate(in, len, max_out, ret_out, ret_len): gunzip in, refusing
+ * output past max_out bytes (a gzip bomb costs at most max_out). Returns 0
+ * (*ret_out malloc'ed, the caller frees it), -EFBIG, -EBADMSG or -ENOMEM.
+ */
+int otlp_inflate(const uint8_t *in, size_t len, size_t max_out, uint8_t **ret_out,
+		 size_t *ret_len);
+
+/* ---- inside the decoders (normalise.c): one record's attributes ---- */
+
+/* The attributes aimeter reads; every other key is ignored unread. */
+enum otlp_key {
+	OK_EVENT_NAME, OK_EVENT_TIMESTAMP, OK_EVENT_SEQUENCE, OK_SESSION, OK_REQUEST_ID,
+	OK_MODEL, OK_INPUT, OK_OUTPUT, OK_CACHE_READ, OK_CACHE_CREATION, OK_EMAIL,
+	OK_ACCOUNT_UUID, OK_SPEED, OK_SERVICE, OK_TYPE, OK_KEY_MAX
+};
+
+/* A scalar attribute value: the string form of whatever was sent. */
+struct otlp_fields {
+	char v[OK_KEY_MAX][128];
+	bool set[OK_KEY_MAX];
+	uint64_t time_ns; /* time_unix_nano, else observed_time_unix_nano */
+	uint8_t attrs_xor[32]; /* XOR of SHA-256(key 0x00 value) over every scalar attribute */
+};
+
+/* otlp_key_of(key, len): the enum of an attribute aimeter reads, or OK_KEY_MAX. */
+enum otlp_key otlp_key_of(const char *key, size_t len);
+
+/* otlp_fields_set(f, k, s, len): keep s (not NUL-terminated), cut to the field's size. */
+void otlp_fields_set(struct otlp_fields *f, enum otlp_key k, const char *s, size_t len);
+
+/*
+ * otlp_fields_attr(f, key, key_len, val, val_len): one scalar attribute (in
+ * its text form): folded into f's series hash, kept if aimeter reads it.
+ */
+void otlp_fields_attr(struct otlp_fields *f, const char *key, size_t key_len, const char *val,
+		      size_t val_len);
+
+/*
+ * otlp_metric_point(f, metric, cumulative, start_ns, time_ns, value, res):
+ * one data point of a monotonic sum (f: its resource's and its own
+ * attributes) into res->points when aimeter keeps that metric. Returns 0 or
+ * -ENOMEM.
+ */
+int otlp_metric_point(const struct otlp_fields *f, const char *metric, bool cumulative,
+		      uint64_t start_ns, uint64_t time_ns, double value, struct otlp_result *res);
+
+/*
+ * otlp_log_record(f, res): one log record's fields (its resource's
+ * attributes, then its own) into a call when it is a Claude Code
+ * api_request, a reject when such a record lacks what makes it one call.
+ * Returns 0 or -ENOMEM.
+ */
+int otlp_log_record(const struct otlp_fields *f, struct otlp_result *res);
+
+/* otlp_fail(res, error, fmt, ...): set res's error and message; returns -1. */
+__attribute__((format(printf, 3, 4))) int otlp_fail(struct otlp_result *res,
+						   enum otlp_error error, const char *fmt, ...);
+
+/* The two decoders, after gzip (decode.c dispatches). */
+int otlp_decode_protobuf(enum otlp_signal signal, const uint8_t *buf, size_t len,
+			 const struct otlp_limits *lim, struct otlp_result *res);
+int otlp_decode_json(enum otlp_signal signal, const uint8_t *buf, size_t len,
+		     const struct otlp_limits *lim, struct otlp_result *res);
+
+#endif

@@ -1,0 +1,10 @@
+/* fuzz-otlp-protobuf.c: untrusted OTLP/HTTP bodies through the protobuf decoder (fuzz-otlp.h). */
+#include "fuzz-otlp.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	return fuzz_otlp(OTLP_PROTOBUF, data, size);
+}
