@@ -287,7 +287,7 @@ track_file_cb(struct scan *s, void *ctx, enum event_tool tool, const char *path,
 			return;
 		}
 		t->st.new_files++;
-	} else if (fs->dev == (uint64_t)st->st_dev && fs->ino == (uint64_t)st->st_ino &&
+	} else if (!fs->reread && fs->dev == (uint64_t)st->st_dev && fs->ino == (uint64_t)st->st_ino &&
 		   fs->size == (uint64_t)st->st_size && fs->mtime_ns == mtime_ns_of(st)) {
 		fs->visited = true;
 		fs->removed = false;
@@ -301,7 +301,7 @@ track_file_cb(struct scan *s, void *ctx, enum event_tool tool, const char *path,
 	}
 	fs->removed = false; /* found again before the removal was committed */
 	bool fresh = fs->path == NULL && fs->size == 0 && fs->cur.offset == 0 && fs->dev == 0;
-	bool same = !fresh && fs->dev == (uint64_t)st->st_dev && fs->ino == (uint64_t)st->st_ino &&
+	bool same = !fresh && !fs->reread && fs->dev == (uint64_t)st->st_dev && fs->ino == (uint64_t)st->st_ino &&
 		    (uint64_t)st->st_size >= fs->cur.offset;
 	fs->visited = true;
 	fs->tool = (uint8_t)tool;
@@ -309,7 +309,11 @@ track_file_cb(struct scan *s, void *ctx, enum event_tool tool, const char *path,
 	if (fs->path == NULL) {
 		fs->path = strdup(path);
 	}
+	fs->reread = false;
 	read_file(t, fs, path, rel, origin, st, !same);
+	if (t->after_read != NULL) {
+		t->after_read(t->after_read_ctx, fs);
+	}
 }
 
 void
