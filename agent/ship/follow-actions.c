@@ -86,6 +86,7 @@ fa_after_read(struct follow_actions *fa, const struct track_file *fs)
 	for (size_t i = fa->mark; i < n; i++) {
 		memcpy(fa->side[i].file, fs->key, 16);
 		fa->side[i].state = FA_OPEN;
+		fa->side[i].going = false;
 		fa->open[fa->n_open++] = i;
 	}
 	fa->mark = n;

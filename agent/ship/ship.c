@@ -29,8 +29,6 @@
 
 #define RESP_MAX 16384
 #define RETRY_AFTER_MAX_S 3600
-/* Only actions wait and the collector refused them: ask again this often (an empty batch). */
-#define SCHEMA_PROBE_MS (5 * 60 * 1000)
 
 enum ship_state {
 	SHIP_IDLE,     /* may send */
@@ -100,6 +98,7 @@ struct ship {
 	bool schema_known;        /* an ack (or a 409) this run said it */
 	bool refusal_logged;      /* "does not accept action records", once per run */
 	int64_t probe_after_ms;   /* the next empty batch asking again */
+	uint64_t probe_ms;        /* only refused actions wait: ask that often (the backoff cap) */
 
 	ship_enrolled_cb enrolled_cb;
 	void *opaque;
@@ -751,7 +750,7 @@ learn_schema(struct ship *s, const struct xfer *x)
 	s->schema_known = true;
 	aimeter__v1__batch_ack__free_unpacked(ack, NULL);
 	if (!action_wire_allowed(s->max_schema)) {
-		s->probe_after_ms = clock_wall_ms() + SCHEMA_PROBE_MS;
+		s->probe_after_ms = clock_wall_ms() + (int64_t)s->probe_ms;
 	}
 }
 
@@ -854,7 +853,7 @@ batch_done(struct ship *s, struct xfer *x, long status)
 			/* downgraded: forget the version, usage goes alone, the actions stay */
 			s->max_schema = 0;
 			s->schema_known = true;
-			s->probe_after_ms = clock_wall_ms() + SCHEMA_PROBE_MS;
+			s->probe_after_ms = clock_wall_ms() + (int64_t)s->probe_ms;
 			s->batch_id_valid = false;
 			log_info("collector refused a batch with action records (HTTP 409); sending "
 				 "usage alone");
@@ -937,7 +936,7 @@ start_batch(struct ship *s)
 		return r;
 	}
 	if (x->apeek.n == 0 && actions_waiting(s)) {
-		s->probe_after_ms = clock_wall_ms() + SCHEMA_PROBE_MS;
+		s->probe_after_ms = clock_wall_ms() + (int64_t)s->probe_ms;
 	}
 	x->dropped_reported = st.dropped_pending;
 	/* The same batch keeps its id across retries. */
@@ -1250,6 +1249,7 @@ ship_create(uv_loop_t *loop, struct spool *spool, const struct ship_options *o,
 		.min_ms = 100,
 	};
 	backoff_init(&s->backoff, &retry, NULL, NULL);
+	s->probe_ms = retry.cap_ms;
 
 	/* libcurl and the multi handle open with the first transfer (multi_open). */
 	uv_timer_init(loop, &s->curl_timer);
