@@ -216,9 +216,14 @@ settle_open(struct track *t, struct track_file *fs)
 	}
 }
 
+/*
+ * reread: read from the start a file that was not replaced (the daemon finds
+ * its tool calls again after a restart): its open response is not final, the
+ * lines read again only merge into what the ledger holds.
+ */
 static void
 read_file(struct track *t, struct track_file *fs, const char *path, const char *rel,
-	  uint16_t origin, const struct stat *st, bool from_start)
+	  uint16_t origin, const struct stat *st, bool from_start, bool reread)
 {
 	struct scan *s = t->scan;
 	bool zst = scan_is_zstd(path);
@@ -236,6 +241,9 @@ read_file(struct track *t, struct track_file *fs, const char *path, const char *
 	}
 	if (from_start || zst) {
 		settle_open(t, fs);
+		scan_cursor_reset(&fs->cur);
+		t->st.reread += fs->size > 0 ? 1 : 0;
+	} else if (reread) {
 		scan_cursor_reset(&fs->cur);
 		t->st.reread += fs->size > 0 ? 1 : 0;
 	} else {
@@ -301,7 +309,7 @@ track_file_cb(struct scan *s, void *ctx, enum event_tool tool, const char *path,
 	}
 	fs->removed = false; /* found again before the removal was committed */
 	bool fresh = fs->path == NULL && fs->size == 0 && fs->cur.offset == 0 && fs->dev == 0;
-	bool same = !fresh && !fs->reread && fs->dev == (uint64_t)st->st_dev && fs->ino == (uint64_t)st->st_ino &&
+	bool same = !fresh && fs->dev == (uint64_t)st->st_dev && fs->ino == (uint64_t)st->st_ino &&
 		    (uint64_t)st->st_size >= fs->cur.offset;
 	fs->visited = true;
 	fs->tool = (uint8_t)tool;
@@ -309,8 +317,9 @@ track_file_cb(struct scan *s, void *ctx, enum event_tool tool, const char *path,
 	if (fs->path == NULL) {
 		fs->path = strdup(path);
 	}
+	bool reread = fs->reread;
 	fs->reread = false;
-	read_file(t, fs, path, rel, origin, st, !same);
+	read_file(t, fs, path, rel, origin, st, !same, reread);
 	if (t->after_read != NULL) {
 		t->after_read(t->after_read_ctx, fs);
 	}
