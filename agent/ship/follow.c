@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 
 #include "action-wire.h"
+#include "blob.h"
 #include "follow-actions.h"
 #include "log.h"
 #include "roots.h"
@@ -276,20 +277,6 @@ out:
 	return r;
 }
 
-static void
-put32le(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++) {
-		p[i] = (uint8_t)(v >> (8 * i));
-	}
-}
-
-static uint32_t
-get32le(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 /*
  * The saved state: "FAC1", u32 length and the track blob (track.h), u32 n
  * and the keys of the n files holding calls not handed out yet (read again
@@ -298,34 +285,30 @@ get32le(const uint8_t *p)
 static int
 state_encode(const struct follow *f, bool snapshot, uint8_t **ret, size_t *ret_len)
 {
-	uint8_t *tb = NULL, (*keys)[16] = NULL, *p;
+	struct blob_w b = {0};
+	uint8_t *tb = NULL, (*keys)[16] = NULL;
 	size_t tl = 0, nk = 0;
 	int r = track_encode(&f->track, snapshot, &tb, &tl);
 
 	if (r == 0 && f->actions_on) {
 		r = fa_pending_files(&f->act, &keys, &nk);
 	}
-	if (r < 0) {
-		free(tb);
-		return r;
-	}
-	p = malloc(12 + tl + 16 * nk);
-	if (p == NULL) {
-		free(tb);
-		free(keys);
-		return -ENOMEM;
-	}
-	put32le(p, STATE_MAGIC);
-	put32le(p + 4, (uint32_t)tl);
-	memcpy(p + 8, tb, tl);
-	put32le(p + 8 + tl, (uint32_t)nk);
-	if (nk > 0) {
-		memcpy(p + 12 + tl, keys, 16 * nk);
+	if (r == 0) {
+		blob_put32(&b, STATE_MAGIC);
+		blob_put32(&b, (uint32_t)tl);
+		blob_put(&b, tb, tl);
+		blob_put32(&b, (uint32_t)nk);
+		blob_put(&b, keys, 16 * nk);
+		r = b.oom ? -ENOMEM : 0;
 	}
 	free(tb);
 	free(keys);
-	*ret = p;
-	*ret_len = 12 + tl + 16 * nk;
+	if (r < 0) {
+		free(b.p);
+		return r;
+	}
+	*ret = b.p;
+	*ret_len = b.len;
 	return 0;
 }
 
@@ -333,10 +316,12 @@ state_encode(const struct follow *f, bool snapshot, uint8_t **ret, size_t *ret_l
 static int
 state_decode(struct follow *f, const uint8_t *blob, size_t len, bool is_snapshot, bool set_reread)
 {
-	size_t tl, nk;
+	struct blob_r rd = {blob, len, 0, false};
+	const uint8_t *tb, *keys;
+	uint32_t tl, nk;
 	int r;
 
-	if (len < 8 || get32le(blob) != STATE_MAGIC) {
+	if (blob_get32(&rd) != STATE_MAGIC) {
 		/* an agent that did not read actions saved it: find them all once */
 		r = track_decode(&f->track, blob, len, is_snapshot);
 		for (size_t i = 0; r == 0 && i < f->track.n_files; i++) {
@@ -344,15 +329,14 @@ state_decode(struct follow *f, const uint8_t *blob, size_t len, bool is_snapshot
 		}
 		return r;
 	}
-	tl = get32le(blob + 4);
-	if (tl > len - 8 || len - 8 - tl < 4) {
+	tl = blob_get32(&rd);
+	tb = blob_get(&rd, tl);
+	nk = blob_get32(&rd);
+	keys = rd.bad || nk > len / 16 ? NULL : blob_get(&rd, 16 * (size_t)nk);
+	if (rd.bad || tb == NULL || (nk > 0 && keys == NULL)) {
 		return -EBADMSG;
 	}
-	nk = get32le(blob + 8 + tl);
-	if (nk > (len - 12 - tl) / 16) {
-		return -EBADMSG;
-	}
-	r = track_decode(&f->track, blob + 8, tl, is_snapshot);
+	r = track_decode(&f->track, tb, tl, is_snapshot);
 	if (r < 0) {
 		return r;
 	}
@@ -361,7 +345,7 @@ state_decode(struct follow *f, const uint8_t *blob, size_t len, bool is_snapshot
 		f->track.files[i].reread = false;
 	}
 	for (size_t k = 0; k < nk && f->actions_on && set_reread; k++) {
-		struct track_file *fs = track_find(&f->track, blob + 12 + tl + 16 * k);
+		struct track_file *fs = track_find(&f->track, keys + 16 * k);
 		if (fs != NULL) {
 			fs->reread = true;
 		}

@@ -211,24 +211,30 @@ spool_record_decode(const uint8_t *buf, size_t len, struct spool_record *ret_rec
 	return 0;
 }
 
+/* A Batch holding only events or only actions, packed for a DATA record. */
+static int
+pack_batch(const am_batch *b, uint8_t **ret_buf, size_t *ret_len)
+{
+	size_t len = aimeter__v1__batch__get_packed_size(b);
+	uint8_t *buf = malloc(len ? len : 1);
+
+	if (buf == NULL) {
+		return -ENOMEM;
+	}
+	aimeter__v1__batch__pack(b, buf);
+	*ret_buf = buf;
+	*ret_len = len;
+	return 0;
+}
+
 int
 spool_events_pack(am_usage_event *const *events, size_t n, uint8_t **ret_buf, size_t *ret_len)
 {
 	am_batch b = AIMETER__V1__BATCH__INIT;
-	uint8_t *buf;
-	size_t len;
 
 	b.n_events = n;
 	b.events = (am_usage_event **)events;
-	len = aimeter__v1__batch__get_packed_size(&b);
-	buf = malloc(len ? len : 1);
-	if (buf == NULL) {
-		return -ENOMEM;
-	}
-	aimeter__v1__batch__pack(&b, buf);
-	*ret_buf = buf;
-	*ret_len = len;
-	return 0;
+	return pack_batch(&b, ret_buf, ret_len);
 }
 
 int
@@ -236,20 +242,10 @@ spool_actions_pack(am_action_record *const *actions, size_t n, uint8_t **ret_buf
 		   size_t *ret_len)
 {
 	am_batch b = AIMETER__V1__BATCH__INIT;
-	uint8_t *buf;
-	size_t len;
 
 	b.n_actions = n;
 	b.actions = (am_action_record **)actions;
-	len = aimeter__v1__batch__get_packed_size(&b);
-	buf = malloc(len ? len : 1);
-	if (buf == NULL) {
-		return -ENOMEM;
-	}
-	aimeter__v1__batch__pack(&b, buf);
-	*ret_buf = buf;
-	*ret_len = len;
-	return 0;
+	return pack_batch(&b, ret_buf, ret_len);
 }
 
 void

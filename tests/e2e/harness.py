@@ -249,18 +249,8 @@ def add_totals(x, y):
 
 
 def wait_actions(cluster, want, timeout=120, agent=None):
-    end = time.time() + timeout
-    got = {}
-    while time.time() < end:
-        got = cluster.action_totals()
-        if got == want:
-            return got
-        if agent is not None and agent.proc is not None and agent.proc.poll() is not None:
-            break
-        time.sleep(0.5)
-    d = diff_totals(want, got)
-    fail("action totals differ (%d rows):\n  %s%s" % (len(d), "\n  ".join(d[:20]),
-         "\nagent log tail:\n" + agent.log()[-3000:] if agent else ""))
+    """wait_totals for cluster.action_totals()."""
+    return wait_totals(cluster, want, timeout, agent, cluster.action_totals, "action totals")
 
 
 def stage_cut(src, dst, frac):
@@ -430,18 +420,18 @@ class Agent:
         return out
 
 
-def wait_totals(cluster, want, timeout=120, agent=None):
+def wait_totals(cluster, want, timeout=120, agent=None, fetch=None, what="totals"):
     end = time.time() + timeout
     got = {}
     while time.time() < end:
-        got = cluster.totals()
+        got = (fetch or cluster.totals)()
         if got == want:
             return got
         if agent is not None and agent.proc is not None and agent.proc.poll() is not None:
             break
         time.sleep(0.5)
     d = diff_totals(want, got)
-    fail("totals differ (%d rows):\n  %s%s" % (len(d), "\n  ".join(d[:20]),
+    fail("%s differ (%d rows):\n  %s%s" % (what, len(d), "\n  ".join(d[:20]),
          "\nagent log tail:\n" + agent.log()[-3000:] if agent else ""))
 
 
