@@ -737,18 +737,18 @@ actions_waiting(const struct ship *s)
 	return s->actions != NULL && spool_pending(s->actions);
 }
 
-/* What a BatchAck says about the schema; an unreadable one says nothing. */
+/* What a BatchAck says about the schema. */
 static void
 learn_schema(struct ship *s, const struct xfer *x)
 {
 	Aimeter__V1__BatchAck *ack = aimeter__v1__batch_ack__unpack(NULL, x->resp_len, x->resp);
 
-	if (ack == NULL) {
-		return;
-	}
-	s->max_schema = ack->max_schema_version;
+	/* unreadable (cut at RESP_MAX): the version stays, but it counts as an answer */
 	s->schema_known = true;
-	aimeter__v1__batch_ack__free_unpacked(ack, NULL);
+	if (ack != NULL) {
+		s->max_schema = ack->max_schema_version;
+		aimeter__v1__batch_ack__free_unpacked(ack, NULL);
+	}
 	if (!action_wire_allowed(s->max_schema)) {
 		s->probe_after_ms = clock_wall_ms() + (int64_t)s->probe_ms;
 	}
