@@ -47,6 +47,7 @@ struct agent {
 	bool all_users;
 
 	struct spool *spool;
+	struct spool *actions; /* action records only ([actions] ship): their own ack cursor */
 	struct follow *follow;
 	struct ship *ship;
 	char secret[1024];
@@ -303,6 +304,28 @@ agent_pass(struct agent *a)
 		schedule_pass(a, RETRY_MS);
 		return;
 	}
+	/*
+	 * Action records first: once they are durable they count as handed out
+	 * (follow_commit_actions), so a failure of the usage record below
+	 * cannot spool them twice.
+	 */
+	for (size_t i = 0; i < out.n_action_chunks && r == 0; i++) {
+		const struct follow_chunk *ch = &out.action_chunks[i];
+		r = spool_append(a->actions, ch->events, ch->events_len, ch->n_events, NULL, 0);
+	}
+	if (r < 0) {
+		log_warnx("could not append %u action records to the spool: %s; retrying",
+			  out.n_actions, strerror(-r));
+		follow_abort(a->follow);
+		follow_out_finish(&out);
+		schedule_pass(a, RETRY_MS);
+		return;
+	}
+	if (out.n_actions > 0) {
+		am_test_hook("read-actions"); /* spooled, not yet counted as handed out */
+		follow_commit_actions(a->follow);
+		log_debug("spooled %u action records", out.n_actions);
+	}
 	if (out.n_events > 0 || out.state_len > 0) {
 		am_test_hook("read");
 		/* One record per chunk; the state goes with the last one only. */
@@ -377,6 +400,7 @@ make_ship(struct agent *a, struct ship **ret)
 		.batch_age_ms = a->cfg.batch_age * 1000,
 		.state_dir = a->cfg.state_dir,
 		.key_file = a->cfg.project_key_file,
+		.actions = a->actions,
 		.enroll = {
 			.secret = a->secret,
 			.hostname = a->hostname,
@@ -587,6 +611,18 @@ run_main(int argc, char **argv)
 			log_warnx("could not open spool \"%s\": %s", dir, strerror(-r));
 			goto out;
 		}
+		if (a->cfg.ship_actions) {
+			/* beside the usage spool, so usage never waits for the negotiation */
+			snprintf(dir, sizeof(dir), "%s/spool-actions", a->cfg.state_dir);
+			r = spool_open(dir, &so, NULL, &a->actions);
+			if (r == 0) {
+				r = follow_note_spooled_actions(a->follow, a->actions, clock_wall_ms());
+			}
+			if (r < 0) {
+				log_warnx("could not open spool \"%s\": %s", dir, strerror(-r));
+				goto out;
+			}
+		}
 	}
 	r = uv_loop_init(&a->loop);
 	if (r < 0) {
@@ -629,6 +665,7 @@ run_main(int argc, char **argv)
 	code = a->exit_code;
 	log_info("stopped");
 out:
+	spool_close(a->actions);
 	spool_close(a->spool);
 	follow_destroy(a->follow);
 	explicit_bzero(a->secret, sizeof(a->secret));

@@ -15,6 +15,7 @@
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -35,7 +36,10 @@ struct status_file {
 	int enrolled;
 	int64_t last_success_ms, last_error_ms;
 	char last_error[512];
+	int collector_schema; /* the schema its last ack stated; 0: none this run */
 };
+
+static void print_action_status(const char *state_dir, int collector_schema);
 
 static void
 read_status_file(const char *state_dir, struct status_file *ret)
@@ -59,6 +63,8 @@ read_status_file(const char *state_dir, struct status_file *ret)
 			ret->last_success_ms = strtoll(line + 16, NULL, 10);
 		} else if (strncmp(line, "last_error_ms ", 14) == 0) {
 			ret->last_error_ms = strtoll(line + 14, NULL, 10);
+		} else if (strncmp(line, "collector_schema ", 17) == 0) {
+			ret->collector_schema = atoi(line + 17);
 		} else if (strncmp(line, "last_error ", 11) == 0) {
 			snprintf(ret->last_error, sizeof(ret->last_error), "%.500s", line + 11);
 		}
@@ -230,6 +236,7 @@ status_main(int argc, char **argv)
 		printf("quarantined batches: %" PRIu64 " (%" PRIu64 " events)\n",
 		       st.quarantined_batches, st.quarantined_events);
 	}
+	print_action_status(cfg->state_dir, sf.collector_schema);
 	print_reader_status(cfg->state_dir);
 	if (sf.last_success_ms > 0) {
 		format_age(clock_wall_ms() - sf.last_success_ms, age, sizeof(age));
@@ -245,6 +252,30 @@ status_main(int argc, char **argv)
 	}
 	free(cfg);
 	return 0;
+}
+
+/* The action spool (docs/actions.md, "The daemon"), when the daemon keeps one. */
+static void
+print_action_status(const char *state_dir, int collector_schema)
+{
+	struct spool_options ro = {.read_only = true};
+	struct spool_stats st = {0};
+	struct spool *sp = NULL;
+	char dir[PATH_MAX];
+	struct stat sb;
+
+	snprintf(dir, sizeof(dir), "%s/spool-actions", state_dir);
+	if (stat(dir, &sb) < 0 || spool_open(dir, &ro, NULL, &sp) < 0) {
+		return;
+	}
+	spool_get_stats(sp, &st);
+	spool_close(sp);
+	printf("spooled actions:     %" PRIu64 "%s\n", st.pending_events,
+	       collector_schema == 0 ? ""
+	       : collector_schema >= 2
+		       ? ""
+		       : " (the collector does not accept action records yet)");
+	printf("shipped actions:     %" PRIu64 "\n", st.shipped_events);
 }
 
 /* --- flush ------------------------------------------------------------------------------ */

@@ -42,6 +42,11 @@ struct opt {
 static const struct opt opts[] = {
 	{"actions", "allowlist", "AIMETER_ACTIONS_ALLOWLIST", STR(action_allowlist),
 	 "MCP servers and tools, skills, sub-agents named in clear (comma-separated)"},
+	{"actions", "settle_seconds", "AIMETER_ACTIONS_SETTLE_SECONDS",
+	 NUM(OPT_UINT, action_settle_seconds, 86400),
+	 "quiet time before a tool call without a result is shipped as unknown"},
+	{"actions", "ship", "AIMETER_ACTIONS_SHIP", NUM(OPT_BOOL, ship_actions, 0),
+	 "the daemon reads and ships action records"},
 	{"agent", "settle_seconds", "AIMETER_SETTLE_SECONDS", NUM(OPT_UINT, settle_seconds, 86400),
 	 "quiet time before a Claude response is final"},
 	{"agent", "state_dir", "AIMETER_STATE_DIR", STR(state_dir), "offsets, pending responses, spool"},
@@ -97,6 +102,8 @@ config_defaults(struct agent_config *cfg)
 	cfg->batch_events = 1000;
 	cfg->batch_age = 60;
 	cfg->settle_seconds = 30;
+	cfg->action_settle_seconds = 1800; /* longer than Claude Code's 10-minute shell timeout */
+	cfg->ship_actions = true;
 }
 
 static int

@@ -34,6 +34,8 @@ struct agent_config {
 	char team_hint[CONFIG_STR];
 	char cost_center_hint[CONFIG_STR];
 	char action_allowlist[CONFIG_STR]; /* [actions] allowlist: names shipped in clear */
+	bool ship_actions;                 /* [actions] ship: the daemon reads and ships them */
+	uint64_t action_settle_seconds;    /* [actions] settle_seconds */
 	enum project_policy label_policy;
 	char project_key_file[CONFIG_STR];
 	char source_dirs[EVENT_TOOL_MAX][4 * CONFIG_STR]; /* [sources] <key>_dirs, per source */

@@ -17,6 +17,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "action-wire.h"
+#include "blob.h"
+#include "follow-actions.h"
 #include "log.h"
 #include "roots.h"
 #include "scan.h"
@@ -25,6 +28,7 @@
 #include "track.h"
 
 #define COMPACT_AT 4096
+#define STATE_MAGIC 0x31434146u /* "FAC1": the track blob, then the files with calls pending */
 
 struct follow {
 	struct project project;
@@ -50,6 +54,10 @@ struct follow {
 	size_t n_dirs, cap_dirs;
 
 	uint64_t links_last, foreign_last; /* skipped by the last pass */
+
+	bool actions_on; /* [actions] ship */
+	char allow[CONFIG_STR];
+	struct follow_actions act;
 };
 
 /* --- directories to watch --------------------------------------------------------------------- */
@@ -216,6 +224,135 @@ out:
 	return r;
 }
 
+static void
+after_read(void *ctx, const struct track_file *fs)
+{
+	fa_after_read(ctx, fs);
+}
+
+static int
+pack_actions(struct follow *f, struct follow_out *out)
+{
+	size_t n = f->act.n_emit, n_chunks = (n + FOLLOW_CHUNK_EVENTS - 1) / FOLLOW_CHUNK_EVENTS;
+	size_t per = n < FOLLOW_CHUNK_EVENTS ? n : FOLLOW_CHUNK_EVENTS;
+	struct action_rec *recs;
+	am_action_record *msg, **pv;
+	int r = 0;
+
+	if (n == 0) {
+		return 0;
+	}
+	out->action_chunks = calloc(n_chunks, sizeof(*out->action_chunks));
+	recs = calloc(per, sizeof(*recs));
+	msg = calloc(per, sizeof(*msg));
+	pv = calloc(per, sizeof(*pv));
+	if (out->action_chunks == NULL || recs == NULL || msg == NULL || pv == NULL) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (size_t c = 0; c < n_chunks; c++) {
+		size_t first = c * FOLLOW_CHUNK_EVENTS, m = n - first;
+		m = m > FOLLOW_CHUNK_EVENTS ? FOLLOW_CHUNK_EVENTS : m;
+		for (size_t i = 0; i < m; i++) {
+			fa_get(&f->act, first + i, &recs[i]);
+			const char *user = recs[i].origin < f->scan.n_origins
+						   ? f->scan.origins[recs[i].origin].user
+						   : "";
+			action_wire_fill(&recs[i], user, f->team_hint, &msg[i]);
+			pv[i] = &msg[i];
+		}
+		struct follow_chunk *ch = &out->action_chunks[c];
+		r = spool_actions_pack(pv, m, &ch->events, &ch->events_len);
+		if (r < 0) {
+			goto out;
+		}
+		ch->n_events = (uint32_t)m;
+		out->n_action_chunks++;
+	}
+	out->n_actions = (uint32_t)n;
+out:
+	free(pv);
+	free(msg);
+	free(recs);
+	return r;
+}
+
+/*
+ * The saved state: "FAC1", u32 length and the track blob (track.h), u32 n
+ * and the keys of the n files holding calls not handed out yet (read again
+ * from their start after a restart).
+ */
+static int
+state_encode(const struct follow *f, bool snapshot, uint8_t **ret, size_t *ret_len)
+{
+	struct blob_w b = {0};
+	uint8_t *tb = NULL, (*keys)[16] = NULL;
+	size_t tl = 0, nk = 0;
+	int r = track_encode(&f->track, snapshot, &tb, &tl);
+
+	if (r == 0 && f->actions_on) {
+		r = fa_pending_files(&f->act, &keys, &nk);
+	}
+	if (r == 0) {
+		blob_put32(&b, STATE_MAGIC);
+		blob_put32(&b, (uint32_t)tl);
+		blob_put(&b, tb, tl);
+		blob_put32(&b, (uint32_t)nk);
+		blob_put(&b, keys, 16 * nk);
+		r = b.oom ? -ENOMEM : 0;
+	}
+	free(tb);
+	free(keys);
+	if (r < 0) {
+		free(b.p);
+		return r;
+	}
+	*ret = b.p;
+	*ret_len = b.len;
+	return 0;
+}
+
+/* set_reread: a restart, not follow_abort (whose table still holds the calls). */
+static int
+state_decode(struct follow *f, const uint8_t *blob, size_t len, bool is_snapshot, bool set_reread)
+{
+	struct blob_r rd = {blob, len, 0, false};
+	const uint8_t *tb, *keys;
+	uint32_t tl, nk;
+	int r;
+
+	if (blob_get32(&rd) != STATE_MAGIC) {
+		/* an agent that did not read actions saved it: find them all once */
+		r = track_decode(&f->track, blob, len, is_snapshot);
+		for (size_t i = 0; r == 0 && i < f->track.n_files; i++) {
+			f->track.files[i].reread = f->actions_on && set_reread;
+		}
+		return r;
+	}
+	tl = blob_get32(&rd);
+	tb = blob_get(&rd, tl);
+	nk = blob_get32(&rd);
+	keys = rd.bad || nk > len / 16 ? NULL : blob_get(&rd, 16 * (size_t)nk);
+	if (rd.bad || tb == NULL || (nk > 0 && keys == NULL)) {
+		return -EBADMSG;
+	}
+	r = track_decode(&f->track, tb, tl, is_snapshot);
+	if (r < 0) {
+		return r;
+	}
+	/* every blob holds the whole set */
+	for (size_t i = 0; i < f->track.n_files; i++) {
+		f->track.files[i].reread = false;
+	}
+	for (size_t k = 0; k < nk && f->actions_on && set_reread; k++) {
+		struct track_file *fs = track_find(&f->track, keys + 16 * k);
+		if (fs != NULL) {
+			fs->reread = true;
+		}
+	}
+	return 0;
+}
+
 /*
  * Settled ids already handed out (seen.h) are not handed out again;
  * follow_commit adds the rest. Without the file (no state directory in
@@ -280,12 +417,22 @@ follow_pass(struct follow *f, int64_t now_ms, struct follow_out *out)
 		return r;
 	}
 	drop_seen(f, now_ms);
+	if (f->actions_on) {
+		r = fa_pass(&f->act, &f->track, now_ms, &out->next_settle_ms);
+		if (r == 0) {
+			r = pack_actions(f, out);
+		}
+		if (r < 0) {
+			follow_out_finish(out);
+			return r;
+		}
+	}
 	if (f->n_settled == 0 && !track_changed(&f->track)) {
 		return 0;
 	}
 	r = pack_events(f, out);
 	if (r == 0) {
-		r = track_encode(&f->track, false, &out->state, &out->state_len);
+		r = state_encode(f, false, &out->state, &out->state_len);
 	}
 	if (r < 0) {
 		follow_out_finish(out);
@@ -308,6 +455,10 @@ follow_out_finish(struct follow_out *out)
 		free(out->chunks[i].events);
 	}
 	free(out->chunks);
+	for (size_t i = 0; i < out->n_action_chunks; i++) {
+		free(out->action_chunks[i].events);
+	}
+	free(out->action_chunks);
 	free(out->state);
 	memset(out, 0, sizeof(*out));
 }
@@ -331,6 +482,9 @@ follow_commit(struct follow *f)
 			  strerror(-r));
 	}
 	f->n_settled = 0;
+	if (f->actions_on) {
+		fa_commit(&f->act); /* no-op when follow_commit_actions ran */
+	}
 	track_commit(&f->track); /* forget removed files for good */
 	if (s->ledger.n >= COMPACT_AT) {
 		/* the pending records only: memory stays flat (on failure, as it was) */
@@ -339,8 +493,35 @@ follow_commit(struct follow *f)
 	free(f->committed);
 	f->committed = NULL;
 	f->committed_len = 0;
-	(void)track_encode(&f->track, true, &f->committed, &f->committed_len); /* for follow_abort */
+	(void)state_encode(f, true, &f->committed, &f->committed_len); /* for follow_abort */
 	f->in_pass = false;
+}
+
+void
+follow_commit_actions(struct follow *f)
+{
+	if (f->actions_on) {
+		fa_commit(&f->act);
+	}
+}
+
+int
+follow_note_spooled_actions(struct follow *f, struct spool *actions, int64_t now_ms)
+{
+	struct spool_stats st;
+	struct spool_peek pk;
+	int r;
+
+	spool_get_stats(actions, &st);
+	if (!f->actions_on || st.pending_events == 0) {
+		return 0;
+	}
+	r = spool_peek(actions, (size_t)st.pending_events, &pk);
+	if (r == 0) {
+		r = fa_note_spooled(&f->act, pk.actions, pk.n_actions, now_ms);
+		spool_peek_free(&pk);
+	}
+	return r;
 }
 
 void
@@ -349,8 +530,11 @@ follow_abort(struct follow *f)
 	/* Back to the last committed state: nothing of the failed pass remains. */
 	f->n_settled = 0;
 	f->in_pass = false;
+	if (f->actions_on) {
+		fa_abort(&f->act);
+	}
 	if (f->committed == NULL ||
-	    track_decode(&f->track, f->committed, f->committed_len, true) < 0) {
+	    state_decode(f, f->committed, f->committed_len, true, false) < 0) {
 		track_reset(&f->track);
 	}
 }
@@ -377,19 +561,19 @@ follow_snapshot(void *opaque, uint8_t **ret_blob, size_t *ret_len)
 		*ret_len = f->committed_len;
 		return 0;
 	}
-	return track_encode(&f->track, true, ret_blob, ret_len);
+	return state_encode(f, true, ret_blob, ret_len);
 }
 
 int
 follow_restore(void *opaque, const uint8_t *blob, size_t len, bool is_snapshot)
 {
 	struct follow *f = opaque;
-	int r = track_decode(&f->track, blob, len, is_snapshot);
+	int r = state_decode(f, blob, len, is_snapshot, true);
 
 	if (r == 0) {
 		free(f->committed);
 		f->committed = NULL;
-		(void)track_encode(&f->track, true, &f->committed, &f->committed_len);
+		(void)state_encode(f, true, &f->committed, &f->committed_len);
 	}
 	return r;
 }
@@ -428,6 +612,19 @@ follow_create(const struct agent_config *cfg, struct follow **ret)
 		snprintf(f->seen_dir, sizeof(f->seen_dir), "%s/follow", cfg->state_dir);
 	}
 	track_init(&f->track, &f->scan, cfg->settle_seconds);
+	f->actions_on = cfg->ship_actions;
+	if (f->actions_on) {
+		char dir[PATH_MAX] = "";
+		snprintf(f->allow, sizeof(f->allow), "%s", cfg->action_allowlist);
+		if (cfg->state_dir[0] != '\0') {
+			snprintf(dir, sizeof(dir), "%.4000s/follow-actions", cfg->state_dir);
+		}
+		fa_init(&f->act, f->project.key, f->project.key_len, f->allow,
+			cfg->action_settle_seconds, dir);
+		f->scan.actions = &f->act.table;
+		f->track.after_read = after_read;
+		f->track.after_read_ctx = &f->act;
+	}
 	r = roots_collect(cfg, NULL, &f->scan, &f->roots, &f->n_roots);
 	if (r < 0) {
 		follow_destroy(f);
@@ -457,6 +654,9 @@ follow_reload_key(struct follow *f, const struct agent_config *cfg)
 	project_finish(&f->project);
 	project_init(&f->project, cfg->label_policy, key, key_len);
 	explicit_bzero(key, sizeof(key));
+	if (f->actions_on) {
+		fa_set_key(&f->act, f->project.key, f->project.key_len);
+	}
 	return 0;
 }
 
@@ -473,6 +673,8 @@ follow_destroy(struct follow *f)
 	free(f->settled);
 	free(f->committed);
 	seen_finish(&f->seen);
+	f->scan.actions = NULL;
+	fa_finish(&f->act);
 	scan_finish(&f->scan);
 	project_finish(&f->project);
 	free(f);

@@ -34,6 +34,11 @@ struct follow_out {
 	struct follow_chunk *chunks; /* malloc'd, freed by follow_out_finish */
 	size_t n_chunks;
 	uint32_t n_events;
+	/* action records for the action spool, appended (and follow_commit_actions
+	 * called) before the usage records and their state */
+	struct follow_chunk *action_chunks;
+	size_t n_action_chunks;
+	uint32_t n_actions;
 	uint8_t *state; /* state delta for the last DATA record */
 	size_t state_len;
 	int64_t next_settle_ms; /* when a pending response settles; 0: none */
@@ -69,6 +74,19 @@ void follow_get_skips(const struct follow *f, struct follow_skips *ret);
 /* follow_commit(f) after the pass's record is durable; follow_abort(f) if not. */
 void follow_commit(struct follow *f);
 void follow_abort(struct follow *f);
+
+/*
+ * follow_commit_actions(f): the pass's action records are in the action
+ * spool, even if its usage record fails now (follow_commit does it too).
+ */
+void follow_commit_actions(struct follow *f);
+
+struct spool;
+/*
+ * follow_note_spooled_actions(f, actions, now_ms): at startup, the records in the action spool
+ * count as handed out. 0 or a negative errno.
+ */
+int follow_note_spooled_actions(struct follow *f, struct spool *actions, int64_t now_ms);
 
 /* Directories worth a file-system watch (roots and their subdirectories). */
 size_t follow_dirs(struct follow *f, const char *const **ret_dirs);

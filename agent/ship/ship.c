@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "action-wire.h"
 #include "am_config.h"
 #include "backoff.h"
 #include "clock.h"
@@ -53,6 +54,7 @@ struct xfer {
 	bool upload_hooked;
 	/* XFER_BATCH */
 	struct spool_peek peek;
+	struct spool_peek apeek; /* action records, when the batch carries them */
 	uint64_t dropped_reported;
 };
 
@@ -88,7 +90,15 @@ struct ship {
 	struct enroll_creds creds;
 	uint8_t batch_id[16];
 	struct spool_cursor batch_id_for; /* the batch the id belongs to */
+	struct spool_cursor batch_id_for_actions;
 	bool batch_id_valid;
+
+	struct spool *actions;    /* borrowed; NULL: no action spool */
+	uint32_t max_schema;      /* from the last BatchAck: 0 (an older collector) or more */
+	bool schema_known;        /* an ack (or a 409) this run said it */
+	bool refusal_logged;      /* "does not accept action records", once per run */
+	int64_t probe_after_ms;   /* the next empty batch asking again */
+	uint64_t probe_ms;        /* only refused actions wait: ask that often (the backoff cap) */
 
 	ship_enrolled_cb enrolled_cb;
 	void *opaque;
@@ -241,9 +251,9 @@ write_status(struct ship *s)
 		return; /* informational only */
 	}
 	fprintf(f, "pid %ld\nenrolled %d\nlast_success_ms %" PRId64 "\nlast_error_ms %" PRId64
-		   "\nlast_error %s\n",
+		   "\nlast_error %s\ncollector_schema %d\n",
 		(long)getpid(), s->enrolled ? 1 : 0, s->last_success_ms, s->last_error_ms,
-		s->last_error);
+		s->last_error, s->schema_known ? (int)(s->max_schema ? s->max_schema : 1) : 0);
 	if (fclose(f) == 0) {
 		(void)rename(tmp, path); /* informational only */
 	}
@@ -518,6 +528,7 @@ xfer_free(struct xfer *x)
 	}
 	free(x->body);
 	spool_peek_free(&x->peek);
+	spool_peek_free(&x->apeek);
 	free(x);
 }
 
@@ -710,11 +721,53 @@ quarantine(struct ship *s, struct xfer *x, long status)
 		close(fd);
 	}
 	log_warnx("collector rejected batch %s (%zu events) with HTTP %ld: %s; moved to \"%s\"",
-		  hex, x->peek.n, status, reason, path);
+		  hex, x->peek.n + x->apeek.n, status, reason, path);
 	int r = spool_ack(s->spool, x->peek.end, 0, x->peek.n, true);
+	if (r == 0 && x->apeek.n > 0) {
+		r = spool_ack(s->actions, x->apeek.end, 0, x->apeek.n, true);
+	}
 	if (r < 0) {
 		log_warnx("could not record the quarantined batch in the spool: %s", strerror(-r));
 	}
+}
+
+static bool
+actions_waiting(const struct ship *s)
+{
+	return s->actions != NULL && spool_pending(s->actions);
+}
+
+/* What a BatchAck says about the schema. */
+static void
+learn_schema(struct ship *s, const struct xfer *x)
+{
+	Aimeter__V1__BatchAck *ack = aimeter__v1__batch_ack__unpack(NULL, x->resp_len, x->resp);
+
+	/* unreadable (cut at RESP_MAX): the version stays, but it counts as an answer */
+	s->schema_known = true;
+	if (ack != NULL) {
+		s->max_schema = ack->max_schema_version;
+		aimeter__v1__batch_ack__free_unpacked(ack, NULL);
+	}
+	if (!action_wire_allowed(s->max_schema)) {
+		s->probe_after_ms = clock_wall_ms() + (int64_t)s->probe_ms;
+	}
+}
+
+/* Once per run: the collector keeps action records out. */
+static void
+note_refusal(struct ship *s)
+{
+	struct spool_stats st;
+
+	if (s->refusal_logged || !actions_waiting(s) || action_wire_allowed(s->max_schema)) {
+		return;
+	}
+	spool_get_stats(s->actions, &st);
+	log_warnx("collector does not accept action records (schema 2); keeping %" PRIu64
+		  " actions spooled",
+		  st.pending_events);
+	s->refusal_logged = true;
 }
 
 static void
@@ -725,6 +778,12 @@ batch_done(struct ship *s, struct xfer *x, long status)
 	if (status / 100 == 2) {
 		am_test_hook("acked");
 		r = spool_ack(s->spool, x->peek.end, x->dropped_reported, x->peek.n, false);
+		if (r == 0 && x->apeek.n > 0) {
+			/* a crash before this sends them again: the collector keeps the first */
+			r = spool_ack(s->actions, x->apeek.end, 0, x->apeek.n, false);
+		}
+		learn_schema(s, x);
+		note_refusal(s);
 		if (r < 0) {
 			/* Delivered but not recorded: it will be sent again, and deduplicated. */
 			note_error(s, "could not record delivered batch in the spool: %s", strerror(-r));
@@ -733,22 +792,24 @@ batch_done(struct ship *s, struct xfer *x, long status)
 		}
 		s->batch_id_valid = false;
 		s->split_limit = s->batch_events;
-		log_debug("delivered %zu events", x->peek.n);
+		log_debug("delivered %zu events, %zu action records", x->peek.n, x->apeek.n);
 		note_success(s);
 		s->state = SHIP_IDLE;
 		ship_maybe_send(s);
 		return;
 	}
-	if (status == 400 && x->peek.n > 1 && x->resp_len > 6 && memcmp(x->resp, "event ", 6) == 0) {
+	size_t items = x->peek.n + x->apeek.n; /* splits count events and actions alike */
+
+	if (status == 400 && items > 1 && x->resp_len > 6 && memcmp(x->resp, "event ", 6) == 0) {
 		/*
 		 * The collector names one event: halve until it is alone, so only
 		 * it is quarantined, never the other events (other users') that
 		 * shared its batch; about 2 log2(batch) extra requests per bad event.
 		 * Other 400s are faults of the batch as a whole.
 		 */
-		s->split_limit = x->peek.n / 2;
+		s->split_limit = items / 2;
 		s->batch_id_valid = false;
-		log_info("collector refused one event of a batch of %zu; splitting it", x->peek.n);
+		log_info("collector refused one event of a batch of %zu; splitting it", items);
 		s->state = SHIP_IDLE;
 		ship_maybe_send(s);
 		return;
@@ -774,20 +835,33 @@ batch_done(struct ship *s, struct xfer *x, long status)
 		backoff(s); /* enroll again after a short pause */
 		return;
 	case 413:
-		if (x->peek.n <= 1) {
+		if (items <= 1) {
 			quarantine(s, x, status);
 			s->batch_id_valid = false;
 			s->state = SHIP_IDLE;
 			ship_maybe_send(s);
 			return;
 		}
-		s->split_limit = x->peek.n / 2;
+		s->split_limit = items / 2;
 		s->batch_id_valid = false;
-		log_info("collector found a batch of %zu events too large; splitting it", x->peek.n);
+		log_info("collector found a batch of %zu events too large; splitting it", items);
 		s->state = SHIP_IDLE;
 		ship_maybe_send(s);
 		return;
 	case 409:
+		if (x->apeek.n > 0) {
+			/* downgraded: forget the version, usage goes alone, the actions stay */
+			s->max_schema = 0;
+			s->schema_known = true;
+			s->probe_after_ms = clock_wall_ms() + (int64_t)s->probe_ms;
+			s->batch_id_valid = false;
+			log_info("collector refused a batch with action records (HTTP 409); sending "
+				 "usage alone");
+			note_refusal(s);
+			s->state = SHIP_IDLE;
+			ship_maybe_send(s);
+			return;
+		}
 		note_error(s, "collector does not support schema version %d (HTTP 409); keeping the data",
 			   AM_SCHEMA_VERSION);
 		break;
@@ -827,6 +901,14 @@ xfer_done(struct xfer *x, CURLcode code)
 	xfer_free(x);
 }
 
+/* Only refused actions wait, and it is time to ask the collector again. */
+static bool
+probe_due(const struct ship *s)
+{
+	return actions_waiting(s) && !action_wire_allowed(s->max_schema) &&
+	       (!s->schema_known || clock_wall_ms() >= s->probe_after_ms);
+}
+
 static int
 start_batch(struct ship *s)
 {
@@ -841,22 +923,36 @@ start_batch(struct ship *s)
 	x->kind = XFER_BATCH;
 	r = spool_peek(s->spool, s->split_limit, &x->peek);
 	spool_get_stats(s->spool, &st);
-	/* No events but unreported drops: an empty batch carries the count. */
-	if (r < 0 || (x->peek.n == 0 && st.dropped_pending == 0)) {
+	if (r == 0 && x->peek.n < s->split_limit && actions_waiting(s) &&
+	    action_wire_allowed(s->max_schema)) {
+		r = spool_peek(s->actions, s->split_limit - x->peek.n, &x->apeek);
+	}
+	/*
+	 * No events but unreported drops: an empty batch carries the count.
+	 * Only refused actions wait: an empty batch asks the collector again.
+	 */
+	if (r < 0 || (x->peek.n == 0 && x->apeek.n == 0 && st.dropped_pending == 0 && !probe_due(s))) {
 		xfer_free(x);
 		return r;
+	}
+	if (x->apeek.n == 0 && actions_waiting(s)) {
+		s->probe_after_ms = clock_wall_ms() + (int64_t)s->probe_ms;
 	}
 	x->dropped_reported = st.dropped_pending;
 	/* The same batch keeps its id across retries. */
 	if (!s->batch_id_valid || s->batch_id_for.seq != x->peek.end.seq ||
-	    s->batch_id_for.idx != x->peek.end.idx) {
+	    s->batch_id_for.idx != x->peek.end.idx ||
+	    s->batch_id_for_actions.seq != x->apeek.end.seq ||
+	    s->batch_id_for_actions.idx != x->apeek.end.idx) {
 		uint64_t a = random_u64(), c = random_u64();
 		memcpy(s->batch_id, &a, 8);
 		memcpy(s->batch_id + 8, &c, 8);
 		s->batch_id_for = x->peek.end;
+		s->batch_id_for_actions = x->apeek.end;
 		s->batch_id_valid = true;
 	}
-	b.schema_version = AM_SCHEMA_VERSION;
+	/* a batch without actions is exactly the schema-1 batch old collectors know */
+	b.schema_version = x->apeek.n > 0 ? AM_SCHEMA_VERSION_ACTIONS : AM_SCHEMA_VERSION;
 	b.device_id = s->creds.device_id;
 	b.agent_version = s->agent_version;
 	b.agent_os = s->os;
@@ -864,6 +960,8 @@ start_batch(struct ship *s)
 	b.batch_id.len = sizeof(s->batch_id);
 	b.n_events = x->peek.n;
 	b.events = x->peek.events;
+	b.n_actions = x->apeek.n;
+	b.actions = x->apeek.actions;
 	b.spool_dropped_events = x->dropped_reported;
 	r = am_batch_encode(&b, &x->body, &x->body_len);
 	if (r == 0) {
@@ -958,9 +1056,30 @@ ship_maybe_send(struct ship *s)
 		return;
 	}
 	spool_get_stats(s->spool, &st);
+	if (actions_waiting(s) && action_wire_allowed(s->max_schema)) {
+		struct spool_stats ast;
+		spool_get_stats(s->actions, &ast);
+		if (st.pending_events == 0 || (ast.oldest_pending_ms != 0 &&
+					       ast.oldest_pending_ms < st.oldest_pending_ms)) {
+			st.oldest_pending_ms = ast.oldest_pending_ms;
+		}
+		st.pending_events += ast.pending_events;
+		st.pending_bytes += ast.pending_bytes;
+	} else if (st.pending_events == 0 && st.dropped_pending == 0 && probe_due(s)) {
+		r = start_batch(s); /* an empty batch: does the collector take actions now? */
+		if (r < 0) {
+			note_error(s, "could not prepare a batch: %s", strerror(-r));
+			backoff(s);
+		}
+		return;
+	}
 	if (st.pending_events == 0 && st.dropped_pending == 0) {
 		s->flushing = false;
 		uv_timer_stop(&s->wake_timer);
+		if (actions_waiting(s) && s->schema_known) {
+			int64_t wait = s->probe_after_ms - clock_wall_ms();
+			uv_timer_start(&s->wake_timer, ship_wake_cb, wait > 0 ? (uint64_t)wait : 1, 0);
+		}
 		uv_timer_start(&s->idle_timer, ship_idle_cb, 5000, 0);
 		return;
 	}
@@ -1010,7 +1129,8 @@ ship_enrolled(const struct ship *s)
 bool
 ship_idle(const struct ship *s)
 {
-	return s->inflight == NULL && !spool_pending(s->spool);
+	return s->inflight == NULL && !spool_pending(s->spool) &&
+	       !(actions_waiting(s) && action_wire_allowed(s->max_schema));
 }
 
 static void
@@ -1107,6 +1227,7 @@ ship_create(uv_loop_t *loop, struct spool *spool, const struct ship_options *o,
 	s->pin = dup_or_null(o->pin && o->pin[0] ? o->pin : NULL, &ok);
 	s->state_dir = dup_or_null(o->state_dir, &ok);
 	s->key_file = dup_or_null(o->key_file, &ok);
+	s->actions = o->actions;
 	s->secret = dup_or_null(o->enroll.secret, &ok);
 	s->hostname = dup_or_null(o->enroll.hostname ? o->enroll.hostname : "", &ok);
 	s->os = dup_or_null(o->enroll.os ? o->enroll.os : "", &ok);
@@ -1128,6 +1249,7 @@ ship_create(uv_loop_t *loop, struct spool *spool, const struct ship_options *o,
 		.min_ms = 100,
 	};
 	backoff_init(&s->backoff, &retry, NULL, NULL);
+	s->probe_ms = retry.cap_ms;
 
 	/* libcurl and the multi handle open with the first transfer (multi_open). */
 	uv_timer_init(loop, &s->curl_timer);

@@ -9,7 +9,8 @@
  *   400, 415   the encoded batch goes to the quarantine folder with a log
  *              line, it is acknowledged as quarantined, the rest flows
  *   401        the data stays; the device token is dropped, enroll again
- *   409        the data stays (unsupported schema); retry with backoff
+ *   409        the data stays (unsupported schema); retry with backoff; a
+ *              batch with actions: usage goes again alone (below)
  *   413        the data stays; retry with half as many events (one event
  *              that is still too large is quarantined)
  *   429, 503   Retry-After honoured, else backoff
@@ -17,6 +18,12 @@
  *              5 min cap, forever
  * HTTPS only, peer and host verification on, optional CA file and pinned
  * public key.
+ *
+ * Action records (the action spool, docs/actions.md "Negotiation") join a
+ * batch (schema version 2) only after a BatchAck said max_schema_version 2
+ * or more; until then they stay spooled, and when only they wait, an empty
+ * batch asks the collector again every few minutes. A 409 to a batch that
+ * carried them makes the shipper forget the version and send usage alone.
  */
 #ifndef AM_SHIP_H
 #define AM_SHIP_H
@@ -40,6 +47,7 @@ struct ship_options {
 	uint64_t backoff_cap_ms;    /* 0: 5 min */
 	const char *state_dir;      /* device.token, status, quarantine/ */
 	const char *key_file;       /* where enrollment writes the project key; NULL: default */
+	struct spool *actions;      /* the action spool (borrowed), or NULL */
 	struct enroll_info enroll;  /* borrowed strings */
 };
 

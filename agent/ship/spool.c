@@ -211,24 +211,41 @@ spool_record_decode(const uint8_t *buf, size_t len, struct spool_record *ret_rec
 	return 0;
 }
 
+/* A Batch holding only events or only actions, packed for a DATA record. */
+static int
+pack_batch(const am_batch *b, uint8_t **ret_buf, size_t *ret_len)
+{
+	size_t len = aimeter__v1__batch__get_packed_size(b);
+	uint8_t *buf = malloc(len ? len : 1);
+
+	if (buf == NULL) {
+		return -ENOMEM;
+	}
+	aimeter__v1__batch__pack(b, buf);
+	*ret_buf = buf;
+	*ret_len = len;
+	return 0;
+}
+
 int
 spool_events_pack(am_usage_event *const *events, size_t n, uint8_t **ret_buf, size_t *ret_len)
 {
 	am_batch b = AIMETER__V1__BATCH__INIT;
-	uint8_t *buf;
-	size_t len;
 
 	b.n_events = n;
 	b.events = (am_usage_event **)events;
-	len = aimeter__v1__batch__get_packed_size(&b);
-	buf = malloc(len ? len : 1);
-	if (buf == NULL) {
-		return -ENOMEM;
-	}
-	aimeter__v1__batch__pack(&b, buf);
-	*ret_buf = buf;
-	*ret_len = len;
-	return 0;
+	return pack_batch(&b, ret_buf, ret_len);
+}
+
+int
+spool_actions_pack(am_action_record *const *actions, size_t n, uint8_t **ret_buf,
+		   size_t *ret_len)
+{
+	am_batch b = AIMETER__V1__BATCH__INIT;
+
+	b.n_actions = n;
+	b.actions = (am_action_record **)actions;
+	return pack_batch(&b, ret_buf, ret_len);
 }
 
 void
@@ -258,8 +275,19 @@ spool_events_unpack(const struct spool_record *rec, am_batch **ret_batch)
 	if (b == NULL) {
 		return -EBADMSG;
 	}
-	if (b->n_events != rec->n_events || b->schema_version != 0 || (b->device_id != NULL && b->device_id[0] != 0)) {
+	/* a record holds events or (the action spool) action records, never both */
+	if ((b->n_events + b->n_actions != rec->n_events) || (b->n_events > 0 && b->n_actions > 0) ||
+	    b->schema_version != 0 || (b->device_id != NULL && b->device_id[0] != 0)) {
 		goto bad;
+	}
+	for (size_t i = 0; i < b->n_actions; i++) {
+		const am_action_record *a = b->actions[i];
+		if (a->action_id.len != AM_EVENT_ID_LEN || !string_ok(a->tool) ||
+		    !string_ok(a->session) || !string_ok(a->project) || !string_ok(a->user) ||
+		    !string_ok(a->team_hint) || !string_ok(a->tool_name) || !string_ok(a->target) ||
+		    !string_ok(a->file_ext)) {
+			goto bad;
+		}
 	}
 	for (size_t i = 0; i < b->n_events; i++) {
 		const am_usage_event *e = b->events[i];
@@ -780,6 +808,7 @@ spool_peek_free(struct spool_peek *peek)
 	}
 	free(peek->owners);
 	free(peek->events);
+	free(peek->actions);
 	memset(peek, 0, sizeof(*peek));
 }
 
@@ -794,7 +823,10 @@ spool_peek(struct spool *s, size_t max_events, struct spool_peek *ret_peek)
 	memset(&pk, 0, sizeof(pk));
 	pk.end = ack_cursor(s);
 	pk.events = calloc(max_events ? max_events : 1, sizeof(*pk.events));
-	if (pk.events == NULL) {
+	pk.actions = calloc(max_events ? max_events : 1, sizeof(*pk.actions));
+	if (pk.events == NULL || pk.actions == NULL) {
+		free(pk.events);
+		free(pk.actions);
 		return -ENOMEM;
 	}
 	while (pk.n < max_events && i < s->n_ents) {
@@ -846,11 +878,16 @@ spool_peek(struct spool *s, size_t max_events, struct spool_peek *ret_peek)
 		}
 		pk.owners = owners;
 		pk.owners[pk.n_owners++] = b;
-		uint32_t j = (i == 0) ? start_idx : 0;
-		while (j < b->n_events && pk.n < max_events) {
-			pk.events[pk.n++] = b->events[j++];
+		uint32_t j = (i == 0) ? start_idx : 0, n_items = (uint32_t)(b->n_events + b->n_actions);
+		while (j < n_items && pk.n < max_events) {
+			if (b->n_actions > 0) {
+				pk.actions[pk.n_actions++] = b->actions[j++];
+				pk.n++;
+			} else {
+				pk.events[pk.n++] = b->events[j++];
+			}
 		}
-		if (j < b->n_events) {
+		if (j < n_items) {
 			pk.end.seq = e->seq;
 			pk.end.idx = j;
 		} else {

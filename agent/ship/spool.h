@@ -100,6 +100,15 @@ int spool_events_pack(am_usage_event *const *events, size_t n, uint8_t **ret_buf
 		      size_t *ret_len);
 
 /*
+ * spool_actions_pack(actions, n, ret_buf, ret_len): the same for action
+ * records (Batch field 8), for the action spool: a second spool whose DATA
+ * records hold only actions (docs/actions.md, "The daemon"). Its counters
+ * ("events") count actions.
+ */
+int spool_actions_pack(am_action_record *const *actions, size_t n, uint8_t **ret_buf,
+		       size_t *ret_len);
+
+/*
  * The readers' state travels through these callbacks (borrowed pointers,
  * valid during the call):
  *   snapshot: return the full current state, malloc'd, in *ret_blob.
@@ -170,7 +179,9 @@ struct spool_cursor {
 };
 struct spool_peek {
 	am_usage_event **events;
-	size_t n;
+	size_t n;                   /* items: events, or actions in the action spool */
+	am_action_record **actions; /* the action spool's records; n_actions of n */
+	size_t n_actions;
 	am_batch **owners; /* unpacked records the events borrow from */
 	size_t n_owners;
 	struct spool_cursor end;

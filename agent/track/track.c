@@ -216,9 +216,14 @@ settle_open(struct track *t, struct track_file *fs)
 	}
 }
 
+/*
+ * reread: read from the start a file that was not replaced (the daemon finds
+ * its tool calls again after a restart): its open response is not final, the
+ * lines read again only merge into what the ledger holds.
+ */
 static void
 read_file(struct track *t, struct track_file *fs, const char *path, const char *rel,
-	  uint16_t origin, const struct stat *st, bool from_start)
+	  uint16_t origin, const struct stat *st, bool from_start, bool reread)
 {
 	struct scan *s = t->scan;
 	bool zst = scan_is_zstd(path);
@@ -236,6 +241,9 @@ read_file(struct track *t, struct track_file *fs, const char *path, const char *
 	}
 	if (from_start || zst) {
 		settle_open(t, fs);
+		scan_cursor_reset(&fs->cur);
+		t->st.reread += fs->size > 0 ? 1 : 0;
+	} else if (reread) {
 		scan_cursor_reset(&fs->cur);
 		t->st.reread += fs->size > 0 ? 1 : 0;
 	} else {
@@ -287,7 +295,7 @@ track_file_cb(struct scan *s, void *ctx, enum event_tool tool, const char *path,
 			return;
 		}
 		t->st.new_files++;
-	} else if (fs->dev == (uint64_t)st->st_dev && fs->ino == (uint64_t)st->st_ino &&
+	} else if (!fs->reread && fs->dev == (uint64_t)st->st_dev && fs->ino == (uint64_t)st->st_ino &&
 		   fs->size == (uint64_t)st->st_size && fs->mtime_ns == mtime_ns_of(st)) {
 		fs->visited = true;
 		fs->removed = false;
@@ -309,7 +317,12 @@ track_file_cb(struct scan *s, void *ctx, enum event_tool tool, const char *path,
 	if (fs->path == NULL) {
 		fs->path = strdup(path);
 	}
-	read_file(t, fs, path, rel, origin, st, !same);
+	bool reread = fs->reread;
+	fs->reread = false;
+	read_file(t, fs, path, rel, origin, st, !same, reread);
+	if (t->after_read != NULL) {
+		t->after_read(t->after_read_ctx, fs);
+	}
 }
 
 void

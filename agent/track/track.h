@@ -51,6 +51,7 @@ struct track_file {
 	uint64_t head_len, head_fp, tail_len, tail_fp;
 	struct scan_cursor cur;
 	bool visited, changed, removed;
+	bool reread; /* in memory: read from its start at the next pass (ship/follow.c) */
 };
 
 struct track_stats {
@@ -66,6 +67,9 @@ struct track {
 	size_t n_slots;
 	struct track_stats st;    /* of the last pass */
 	int64_t next_settle_ms;   /* when a pending response settles; 0: none */
+	/* called after each file read, e.g. to note which file new tool calls came from */
+	void (*after_read)(void *ctx, const struct track_file *fs);
+	void *after_read_ctx;
 };
 
 /* track_init(t, s, settle_seconds): an engine with no files over scan s (borrowed). */

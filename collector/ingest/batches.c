@@ -110,6 +110,11 @@ decode_after_cb(uv_work_t *w, int status)
 				item->decode_status.message, 0);
 		goto drop;
 	}
+	if (item->batch->schema_version > ing->max_schema) {
+		m->batches_refused++;
+		item_reply_text(item, 409, "unsupported schema_version", 0);
+		goto drop;
+	}
 	if (item->batch->batch_id.len != 16) {
 		m->batches_refused++;
 		item_reply_text(item, 400, "batch_id must be 16 bytes", 0);

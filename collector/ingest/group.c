@@ -37,7 +37,8 @@ ack_item(struct ingest *ing, struct ingest_item *item)
 	ack.batch_id = item->batch->batch_id;
 	ack.accepted = item->inserted;
 	ack.duplicates = item->duplicates;
-	ack.max_schema_version = AM_SCHEMA_VERSION_MAX;
+	/* an older collector (ing->max_schema 1) does not know the field */
+	ack.max_schema_version = ing->max_schema > AM_SCHEMA_VERSION ? ing->max_schema : 0;
 	if (item->n_rejects > 0) {
 		rej = calloc(item->n_rejects, sizeof(*rej));
 		rejp = calloc(item->n_rejects, sizeof(*rejp));

@@ -131,6 +131,11 @@ ingest_init(struct ingest *ing, uv_loop_t *loop, const struct config *cfg, struc
 	ing->metrics = metrics;
 	ing->idle_cb = idle_cb;
 	ing->idle_arg = idle_arg;
+	ing->max_schema = AM_SCHEMA_VERSION_MAX;
+	const char *cap = getenv("AIMETER_TEST_MAX_SCHEMA");
+	if (cap != NULL && strcmp(cap, "1") == 0) {
+		ing->max_schema = AM_SCHEMA_VERSION;
+	}
 	ratelimit_init(&ing->enroll_limit, INGEST_ENROLL_BURST, INGEST_ENROLL_PER_SEC);
 	ratelimit_init(&ing->authfail_limit, INGEST_AUTHFAIL_BURST, INGEST_AUTHFAIL_PER_SEC);
 }

@@ -61,6 +61,10 @@ struct ingest {
 	bool closed;   /* ingest_fail_queued: the database is closing */
 	struct ingest_item *head, *tail; /* waiting for a connection */
 	struct ingest_item *decode_head, *decode_tail; /* waiting for a decode worker */
+	/* the highest schema accepted and stated in acks: AM_SCHEMA_VERSION_MAX, or
+	 * AIMETER_TEST_MAX_SCHEMA=1, which makes it answer as a collector from before
+	 * action records (409 to schema 2, acks without max_schema_version) for tests */
+	uint32_t max_schema;
 	unsigned decoding; /* decode jobs on the threadpool */
 	unsigned queued;   /* items in the queue */
 	unsigned pending;  /* batches queued or in a transaction */

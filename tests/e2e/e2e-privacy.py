@@ -2,9 +2,11 @@
 """Marker strings planted in prompts, replies, tool inputs, working
 directories, branch names and remote URLs of the generated logs (asserted to
 be there first; the generators of Gemini CLI, Qwen Code, Copilot CLI, Amp, OpenCode and
-Cursor plant their own, Cursor's also in the login tokens of its database) never appear in any
-byte the agent sends (decompressed
-request bodies, recorded by a TLS proxy) or keeps in its spool and state.
+Cursor plant their own, Cursor's also in the login tokens of its database;
+gen-actions plants one in commands, file paths, patch bodies and MCP arguments
+of its tool calls) never appear in any byte the agent sends (decompressed
+request bodies, recorded by a TLS proxy, action records included), keeps in
+its spools and state, or the collector stores (every usage and action row).
 Totals stay exact."""
 import json
 import os
@@ -113,10 +115,24 @@ try:
             MARK["%s %s" % (tool, k)] = m.split()[0]  # the ASCII part
         sources += "%s_dirs = %s\n" % (key, os.path.join(out, key))
 
+    # Tool calls of every kind (gen-actions): the daemon ships them as action records.
+    acts, MARK["gen-actions"] = h.generate_actions(os.path.join(c.dir, "gen-actions"))
+    n_gen_actions = sum(r[0] for r in h.action_truth(acts).values())
+    roots = {k: "%s,%s" % (os.path.join(logs, k), os.path.join(acts, k)) for k in ("claude", "codex")}
+
     rec = h.Recorder(c)
-    a = h.Agent(c, logs, url=rec.url, extra=sources + "[ship]\nbatch_events = 200\n")
+    a = h.Agent(c, logs, url=rec.url, roots=roots,
+                extra=sources + "[ship]\nbatch_events = 200\n[actions]\nsettle_seconds = 1\n")
     a.start()
+    want = h.add_totals(want, h.jsonl_totals([e for e in h.parse_jsonl(
+        a.cli("scan", "--format", "jsonl", "--claude-dir", os.path.join(acts, "claude"),
+              "--codex-dir", os.path.join(acts, "codex"))[0])]))
     h.wait_totals(c, want, agent=a)
+    end = __import__("time").time() + 60
+    while int(h.psql(c.db, "SELECT count(*) FROM aimeter.action_events")) < n_gen_actions:
+        if __import__("time").time() > end:
+            h.fail("the daemon did not ship the action records:\n" + a.log()[-3000:])
+        __import__("time").sleep(0.3)
     a.stop()
     sent = b"".join(b for _, _, b in rec.bodies)
     h.log("recorded %d requests, %d bytes decompressed" % (len(rec.bodies), len(sent)))
@@ -142,9 +158,18 @@ try:
     for k, m in MARK.items():
         if m.encode() in r.stdout:
             leaks.append("%s marker in scan output" % k)
+    stored = "".join(h.psql(c.db, "SELECT coalesce(string_agg(row_to_json(x)::text, ''), '') "
+                                  "FROM aimeter.%s x" % t)
+                     for t in ("usage_events", "action_events", "actions_daily"))
+    if '"kind":"' not in stored:
+        h.fail("no action row stored")
+    for k, m in MARK.items():
+        if m in stored:
+            leaks.append("%s marker in the database" % k)
     if leaks:
         h.fail("leaked: " + "; ".join(sorted(set(leaks))))
-    h.log("no marker in any request body, spool or state file")
+    h.log("no marker in any request body, spool, state file or stored row (%s action rows)"
+          % h.psql(c.db, "SELECT count(*) FROM aimeter.action_events"))
 finally:
     if rec is not None:
         rec.close()

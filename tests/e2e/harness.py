@@ -33,6 +33,7 @@ AGENT = os.path.join(BUILD, "agent", "aimeter-agent")
 COLLECTOR = os.path.join(BUILD, "collector", "aimeter-collector")
 CTL = os.path.join(BUILD, "collector", "aimeterctl")
 GEN = os.path.join(SOURCE, "tests", "gen", "gen-logs")
+GEN_ACTIONS = os.path.join(SOURCE, "tests", "gen", "gen-actions")
 SECRET = "e2e-enrollment-secret-0123456789"
 BUCKETS = ["input", "output", "cache_write_5m", "cache_write_1h", "cache_read", "reasoning",
            "web_search"]
@@ -144,7 +145,9 @@ class Cluster:
         self.proc = None
         self.log_path = os.path.join(self.dir, "collector.log")
 
-    def start(self):
+    def start(self, env=None):
+        """env: extra environment, e.g. AIMETER_TEST_MAX_SCHEMA=1 (a collector from
+        before action records: schema 2 refused with 409, acks without the field)."""
         conf = os.path.join(self.dir, "collector.conf")
         with open(conf, "w") as f:
             f.write("[database]\nconninfo = host=%s port=%s dbname=%s\ndevice_cache_ms = 0\n"
@@ -153,7 +156,8 @@ class Cluster:
                     % (os.environ["PGHOST"], os.environ.get("PGPORT", "5432"), self.db,
                        self.port, self.crt, self.key, self.person_key, self.secret_file))
         self.proc = subprocess.Popen([COLLECTOR, "-c", conf], stdout=open(self.log_path, "a"),
-                                     stderr=subprocess.STDOUT)
+                                     stderr=subprocess.STDOUT,
+                                     env=dict(os.environ, **(env or {})))
         wait_port(self.port, proc=self.proc)
 
     def stop(self):
@@ -185,6 +189,18 @@ class Cluster:
                 for p in (line.split("|") for line in out.splitlines())}
 
 
+    def action_totals(self):
+        """aimeter.action_events summed per (tool, UTC day, kind, decision), as ACTION_SUMS."""
+        out = psql(self.db, "SELECT tool, to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD'), kind, "
+                            "decision, count(*), %s FROM aimeter.action_events "
+                            "GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4"
+                   % ", ".join("sum(%s)" % c for c in ACTION_SUMS_SQL))
+        rows = {}
+        for line in out.splitlines():
+            p = line.split("|")
+            rows[tuple(p[:4])] = [int(x) for x in p[4:]]
+        return rows
+
     def close(self, keep=False):
         self.stop()
         if os.environ.get("AM_E2E_KEEP") == "1":  # for a look afterwards: nothing removed
@@ -202,6 +218,60 @@ def truth_totals(logs):
     for r in t["rows"]:
         rows[(r["tool"], r["day"], r["model"])] = [r["events"]] + [r[b] for b in BUCKETS]
     return rows
+
+
+ACTION_SUMS = ["actions", "lines_added", "lines_removed", "proposed_lines_added",
+               "proposed_lines_removed", "commits", "pull_requests", "in_subagent"]
+ACTION_SUMS_SQL = ACTION_SUMS[1:-1] + ["in_subagent::int"]
+
+
+def action_truth(logs):
+    """gen-actions' truth.json as {(tool, day, kind, decision): ACTION_SUMS}."""
+    with open(os.path.join(logs, "truth.json")) as f:
+        t = json.load(f)
+    return {(r["tool"], r["day"], r["kind"], r["decision"]): [r[k] for k in ACTION_SUMS]
+            for r in t["rows"]}
+
+
+def generate_actions(d, *args):
+    """tests/gen/gen-actions into d/<name>: (the directory, its marker)."""
+    run([sys.executable, GEN_ACTIONS, d] + list(args))
+    with open(os.path.join(d, "truth.json")) as f:
+        return d, json.load(f)["marker"]
+
+
+def add_totals(x, y):
+    """Two sets of totals (usage or actions) added key by key."""
+    out = {k: list(v) for k, v in x.items()}
+    for k, v in y.items():
+        out[k] = [p + q for p, q in zip(out[k], v)] if k in out else list(v)
+    return out
+
+
+def wait_actions(cluster, want, timeout=120, agent=None):
+    """wait_totals for cluster.action_totals()."""
+    return wait_totals(cluster, want, timeout, agent, cluster.action_totals, "action totals")
+
+
+def stage_cut(src, dst, frac):
+    """Copies every file of src to dst cut after frac of its lines (a session in
+    progress: calls whose results come later); stage_cut(src, dst, 1) completes them."""
+    for root, _, files in os.walk(src):
+        for name in files:
+            if not name.endswith(".jsonl"):
+                continue
+            with open(os.path.join(root, name), "rb") as f:
+                lines = f.read().splitlines(keepends=True)
+            out = os.path.join(dst, os.path.relpath(root, src), name)
+            os.makedirs(os.path.dirname(out), exist_ok=True)
+            keep = b"".join(lines[:max(1, int(len(lines) * frac))])
+            old = open(out, "rb").read() if os.path.exists(out) else b""
+            if keep.startswith(old) and len(keep) > len(old):
+                with open(out, "ab") as f:  # the tool appends
+                    f.write(keep[len(old):])
+            elif not os.path.exists(out):
+                with open(out, "wb") as f:
+                    f.write(keep)
 
 
 def jsonl_totals(events):
@@ -350,18 +420,18 @@ class Agent:
         return out
 
 
-def wait_totals(cluster, want, timeout=120, agent=None):
+def wait_totals(cluster, want, timeout=120, agent=None, fetch=None, what="totals"):
     end = time.time() + timeout
     got = {}
     while time.time() < end:
-        got = cluster.totals()
+        got = (fetch or cluster.totals)()
         if got == want:
             return got
         if agent is not None and agent.proc is not None and agent.proc.poll() is not None:
             break
         time.sleep(0.5)
     d = diff_totals(want, got)
-    fail("totals differ (%d rows):\n  %s%s" % (len(d), "\n  ".join(d[:20]),
+    fail("%s differ (%d rows):\n  %s%s" % (what, len(d), "\n  ".join(d[:20]),
          "\nagent log tail:\n" + agent.log()[-3000:] if agent else ""))
 
 

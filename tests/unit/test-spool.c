@@ -477,10 +477,61 @@ TEST(torn_new_segment_falls_back)
 	remove_dir();
 }
 
+/* The action spool: records of ActionRecords only, peeked in order across a restart and partial acks. */
+TEST(action_records_round_trip)
+{
+	am_action_record a[5], *pv[5];
+	uint8_t ids[5][16], *buf = NULL;
+	size_t len = 0;
+	struct spool *s;
+	struct spool_peek pk;
+
+	make_dir();
+	for (int i = 0; i < 5; i++) {
+		aimeter__v1__action_record__init(&a[i]);
+		memset(ids[i], i + 1, 16);
+		a[i].action_id.data = ids[i];
+		a[i].action_id.len = 16;
+		a[i].ts_ms = 1700000000000 + i;
+		a[i].tool = "codex";
+		a[i].kind = AIMETER__V1__ACTION_KIND__ACTION_KIND_EDIT;
+		a[i].tool_name = "apply_patch";
+		a[i].lines_added = (uint32_t)i;
+		pv[i] = &a[i];
+	}
+	ASSERT_EQ(spool_open(dir, NULL, NULL, &s), 0);
+	ASSERT_EQ(spool_actions_pack(pv, 3, &buf, &len), 0);
+	ASSERT_EQ(spool_append(s, buf, len, 3, NULL, 0), 0);
+	free(buf);
+	ASSERT_EQ(spool_actions_pack(pv + 3, 2, &buf, &len), 0);
+	ASSERT_EQ(spool_append(s, buf, len, 2, NULL, 0), 0);
+	free(buf);
+	ASSERT_EQ(spool_peek(s, 2, &pk), 0);
+	ASSERT_EQ(pk.n, 2);
+	ASSERT_EQ(pk.n_actions, 2);
+	ASSERT_EQ(pk.actions[1]->lines_added, 1);
+	ASSERT_EQ(spool_ack(s, pk.end, 0, pk.n, false), 0);
+	spool_peek_free(&pk);
+	spool_close(s);
+
+	ASSERT_EQ(spool_open(dir, NULL, NULL, &s), 0);
+	ASSERT_EQ(spool_peek(s, 10, &pk), 0);
+	ASSERT_EQ(pk.n, 3);
+	ASSERT_EQ(pk.n_actions, 3);
+	for (size_t i = 0; i < 3; i++) {
+		ASSERT_EQ(pk.actions[i]->lines_added, i + 2);
+		ASSERT_EQ(pk.actions[i]->action_id.data[0], i + 3);
+	}
+	spool_peek_free(&pk);
+	spool_close(s);
+	remove_dir();
+}
+
 int
 main(void)
 {
 	RUN(round_trip_and_restart);
+	RUN(action_records_round_trip);
 	RUN(partial_ack_survives_restart);
 	RUN(torn_tail_is_cut_not_counted);
 	RUN(corrupt_record_skipped_and_counted_once);
