@@ -118,11 +118,21 @@ str_at(const struct action_table *t, uint32_t i)
 	return strpool_str(&t->strs, i);
 }
 
+/*
+ * A slot holds part of the id beside the index, so a probe past other ids
+ * does not read their entries (a cache miss each in a table of many MB).
+ */
+static uint64_t
+slot_tag(const uint8_t id[16])
+{
+	return id_hash(id) & 0xffffffff00000000ull;
+}
+
 static int
 slots_grow(struct action_table *t)
 {
 	size_t ns = t->n_slots ? t->n_slots * 2 : 256;
-	uint32_t *slots = calloc(ns, sizeof(*slots));
+	uint64_t *slots = calloc(ns, sizeof(*slots));
 
 	if (slots == NULL) {
 		return -ENOMEM;
@@ -132,7 +142,7 @@ slots_grow(struct action_table *t)
 		while (slots[j] != 0) {
 			j = (j + 1) & (ns - 1);
 		}
-		slots[j] = (uint32_t)(i + 1);
+		slots[j] = slot_tag(t->v[i].id) | (uint32_t)(i + 1);
 	}
 	free(t->slots);
 	t->slots = slots;
@@ -162,10 +172,13 @@ entry(struct action_table *t, enum event_tool tool, const char *key)
 		return NULL;
 	}
 	j = id_hash(id) & (t->n_slots - 1);
+	uint64_t tag = slot_tag(id);
 	while (t->slots[j] != 0) {
-		struct action_entry *e = &t->v[t->slots[j] - 1];
-		if (memcmp(e->id, id, 16) == 0) {
-			return e;
+		if ((t->slots[j] & 0xffffffff00000000ull) == tag) {
+			struct action_entry *e = &t->v[(uint32_t)t->slots[j] - 1];
+			if (memcmp(e->id, id, 16) == 0) {
+				return e;
+			}
 		}
 		j = (j + 1) & (t->n_slots - 1);
 	}
@@ -183,7 +196,7 @@ entry(struct action_table *t, enum event_tool tool, const char *key)
 	memcpy(e->id, id, 16);
 	e->tool = (uint8_t)tool;
 	e->all_subagent = true;
-	t->slots[j] = (uint32_t)++t->n;
+	t->slots[j] = tag | (uint32_t)++t->n;
 	return e;
 }
 

@@ -122,7 +122,7 @@ struct action_entry;
 struct action_table {
 	struct action_entry *v;
 	size_t n, cap;
-	uint32_t *slots; /* index + 1, open addressing on the id */
+	uint64_t *slots; /* open addressing on the id: its bytes 4-7 << 32 | index + 1 */
 	size_t n_slots;
 	struct strpool strs; /* sessions, projects, names, targets */
 	/* names (section G): the organisation key and the allowlist, borrowed */
