@@ -118,6 +118,21 @@ str_at(const struct action_table *t, uint32_t i)
 	return strpool_str(&t->strs, i);
 }
 
+/* intern() of a call's field f: the same string as the last call's is not hashed again. */
+static int64_t
+intern_recent(struct action_table *t, unsigned f, const char *s)
+{
+	int64_t i;
+
+	if (s != NULL && t->recent[f] != 0 && strcmp(str_at(t, t->recent[f]), s) == 0) {
+		return t->recent[f];
+	}
+	if ((i = intern(t, s)) >= 0) {
+		t->recent[f] = (uint32_t)i;
+	}
+	return i;
+}
+
 /*
  * A slot holds part of the id beside the index, so a probe past other ids
  * does not read their entries (a cache miss each in a table of many MB).
@@ -246,8 +261,10 @@ action_add_call(struct action_table *t, const struct action_call *c)
 		return merge_copy(t, e, c->ts_ms, c->subagent, c->session);
 	}
 	e->all_subagent = e->all_subagent && c->subagent;
-	if ((session = intern(t, c->session)) < 0 || (project = intern(t, c->project)) < 0 ||
-	    (name = intern(t, c->tool_name)) < 0 || (target = intern(t, c->target)) < 0) {
+	if ((session = intern_recent(t, 0, c->session)) < 0 ||
+	    (project = intern_recent(t, 1, c->project)) < 0 ||
+	    (name = intern_recent(t, 2, c->tool_name)) < 0 ||
+	    (target = intern_recent(t, 3, c->target)) < 0) {
 		return -ENOMEM;
 	}
 	e->has_call = true;

@@ -130,6 +130,8 @@ struct action_table {
 	size_t key_len;
 	const char *allow; /* comma-separated names shipped in clear, or NULL */
 	struct json_doc args; /* scratch: a Codex call's arguments or output, parsed */
+	/* the strings a call interned last (session, project, name, target): consecutive calls repeat them */
+	uint32_t recent[4];
 	/* the last key's id: a call is looked up twice in a row (action_merge_copy, then add) */
 	uint8_t last_tool;
 	char last_key[64];

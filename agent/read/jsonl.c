@@ -182,18 +182,26 @@ hand_put(struct hand *h, const char *p, size_t n)
 
 #define HAND_LIT(h, lit) hand_put((h), (lit), sizeof(lit) - 1)
 
+/* A byte json-writer copies as it is (its plain()); NUL is not one. */
+static bool
+plain_byte(unsigned char c)
+{
+	return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+}
+
 /* A string the writer would copy as it is (no byte to escape or check), quoted; else full. */
 static void
 hand_str(struct hand *h, const char *s)
 {
-	size_t n = strlen(s);
+	size_t n = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') {
-			h->full = true; /* the writer's way: escapes and UTF-8 checks */
-			return;
-		}
+	/* ends at the NUL, or at a byte the writer would escape or check (UTF-8) */
+	while (plain_byte((unsigned char)s[n])) {
+		n++;
+	}
+	if (s[n] != '\0') {
+		h->full = true; /* the writer's way: escapes and UTF-8 checks */
+		return;
 	}
 	HAND_LIT(h, "\"");
 	hand_put(h, s, n);
