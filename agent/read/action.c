@@ -134,20 +134,25 @@ intern_recent(struct action_table *t, unsigned f, const char *s)
 }
 
 /*
- * A slot holds part of the id beside the index, so a probe past other ids
- * does not read their entries (a cache miss each in a table of many MB).
+ * A slot holds the index + 1 in its low SLOT_IDX_BITS and six bits of the
+ * id above them, so a probe past other ids seldom reads their entries (a
+ * cache miss each in a table of many MB), and four bytes a slot keep the
+ * slots of a large scan in the core's cache.
  */
-static uint64_t
+#define SLOT_IDX_BITS 26
+#define SLOT_IDX_MASK ((1u << SLOT_IDX_BITS) - 1)
+
+static uint32_t
 slot_tag(const uint8_t id[16])
 {
-	return id_hash(id) & 0xffffffff00000000ull;
+	return (uint32_t)(id_hash(id) >> 58) << SLOT_IDX_BITS;
 }
 
 static int
 slots_grow(struct action_table *t)
 {
 	size_t ns = t->n_slots ? t->n_slots * 2 : 256;
-	uint64_t *slots = calloc(ns, sizeof(*slots));
+	uint32_t *slots = calloc(ns, sizeof(*slots));
 
 	if (slots == NULL) {
 		return -ENOMEM;
@@ -187,15 +192,18 @@ entry(struct action_table *t, enum event_tool tool, const char *key)
 		return NULL;
 	}
 	j = id_hash(id) & (t->n_slots - 1);
-	uint64_t tag = slot_tag(id);
+	uint32_t tag = slot_tag(id);
 	while (t->slots[j] != 0) {
-		if ((t->slots[j] & 0xffffffff00000000ull) == tag) {
-			struct action_entry *e = &t->v[(uint32_t)t->slots[j] - 1];
+		if ((t->slots[j] & ~SLOT_IDX_MASK) == tag) {
+			struct action_entry *e = &t->v[(t->slots[j] & SLOT_IDX_MASK) - 1];
 			if (memcmp(e->id, id, 16) == 0) {
 				return e;
 			}
 		}
 		j = (j + 1) & (t->n_slots - 1);
+	}
+	if (t->n + 1 >= SLOT_IDX_MASK) {
+		return NULL; /* 67 million calls: no more, as in the ledger */
 	}
 	if (t->n == t->cap) {
 		size_t cap = t->cap ? t->cap * 2 : 256;

@@ -122,7 +122,7 @@ struct action_entry;
 struct action_table {
 	struct action_entry *v;
 	size_t n, cap;
-	uint64_t *slots; /* open addressing on the id: its bytes 4-7 << 32 | index + 1 */
+	uint32_t *slots; /* open addressing on the id: index + 1, and id bits above it (action.c) */
 	size_t n_slots;
 	struct strpool strs; /* sessions, projects, names, targets */
 	/* names (section G): the organisation key and the allowlist, borrowed */
