@@ -208,6 +208,15 @@ hand_str(struct hand *h, const char *s)
 	HAND_LIT(h, "\"");
 }
 
+/* A string known to hold only plain bytes (hex digits, a formatted time, a fixed name), quoted. */
+static void
+hand_known(struct hand *h, const char *s)
+{
+	HAND_LIT(h, "\"");
+	hand_put(h, s, strlen(s));
+	HAND_LIT(h, "\"");
+}
+
 static void
 hand_uint(struct hand *h, uint64_t v)
 {
@@ -236,9 +245,9 @@ jsonl_write_action(struct jsonl *j, const struct scan *s, const struct action_re
 	h.n = 0;
 	h.full = false;
 	HAND_LIT(&h, "{\"record\":\"action\",\"action_id\":");
-	hand_str(&h, hex);
+	hand_known(&h, hex);
 	HAND_LIT(&h, ",\"tool\":");
-	hand_str(&h, event_tool_name(a->tool));
+	hand_known(&h, event_tool_name(a->tool));
 	HAND_LIT(&h, ",\"ts\":");
 	hand_str(&h, ts);
 	HAND_LIT(&h, ",\"session\":");
@@ -248,13 +257,13 @@ jsonl_write_action(struct jsonl *j, const struct scan *s, const struct action_re
 	HAND_LIT(&h, ",\"user\":");
 	hand_str(&h, user);
 	HAND_LIT(&h, ",\"kind\":");
-	hand_str(&h, action_kind_name(a->kind));
+	hand_known(&h, action_kind_name(a->kind));
 	HAND_LIT(&h, ",\"tool_name\":");
 	hand_str(&h, a->tool_name);
 	HAND_LIT(&h, ",\"target\":");
 	hand_str(&h, a->target);
 	HAND_LIT(&h, ",\"decision\":");
-	hand_str(&h, action_decision_name(a->decision));
+	hand_known(&h, action_decision_name(a->decision));
 	HAND_LIT(&h, ",\"lines_added\":");
 	hand_uint(&h, a->lines_added);
 	HAND_LIT(&h, ",\"lines_removed\":");
