@@ -24,7 +24,8 @@
  * the default scan (usage and actions) run alternately --reps times (default
  * 7) after a warming run each; their medians of wall and CPU time and the
  * ratio of the two are printed. $AM_AGENT_BASE: an agent built from an
- * earlier commit, run (plain `scan`) in the same rounds for the same ratio.
+ * earlier commit, run in the same rounds: its plain `scan`, and its
+ * `scan --usage-only` when it has one (then its own ratio is printed too).
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -272,7 +273,7 @@ main(int argc, char **argv)
 	row("cat (I/O floor)", cat, mb, cat.wall);
 	/* Usage events only (the work ccusage does, so that comparison is like for
 	 * like), and the default scan with action records, in alternating rounds. */
-	static char cmd_use[16384], cmd_act[16384], cmd_base[16384];
+	static char cmd_use[16384], cmd_act[16384], cmd_base[16384], cmd_base_use[16384];
 	const char *base = getenv("AM_AGENT_BASE");
 	snprintf(cmd_use, sizeof(cmd_use),
 		 "AIMETER_STATE_DIR='%s' '%s' scan --format jsonl --usage-only --user bench "
@@ -282,7 +283,7 @@ main(int argc, char **argv)
 		 "AIMETER_STATE_DIR='%s' '%s' scan --format jsonl --user bench --claude-dir '%s' "
 		 "--codex-dir '%s' 2>/dev/null",
 		 state, agent, claude, codex);
-	static struct series sv[3];
+	static struct series sv[4];
 	int n_series = 2;
 	sv[0] = (struct series){.name = "aimeter-agent scan --usage-only", .cmd = cmd_use};
 	sv[1] = (struct series){.name = "  + action records (default scan)", .cmd = cmd_act};
@@ -293,6 +294,14 @@ main(int argc, char **argv)
 			 state, base, claude, codex);
 		sv[2] = (struct series){.name = "baseline agent ($AM_AGENT_BASE)", .cmd = cmd_base};
 		n_series = 3;
+		snprintf(cmd_base_use, sizeof(cmd_base_use),
+			 "AIMETER_STATE_DIR='%s' '%s' scan --format jsonl --usage-only --user bench "
+			 "--claude-dir '%s' --codex-dir '%s' 2>/dev/null",
+			 state, base, claude, codex);
+		if (measure(cmd_base_use).status == 0) {
+			sv[3] = (struct series){.name = "baseline agent --usage-only", .cmd = cmd_base_use};
+			n_series = 4;
+		}
 	}
 	run_alternating(sv, n_series, reps);
 	struct run ag = series_median(&sv[0]);
@@ -311,16 +320,27 @@ main(int argc, char **argv)
 	       "(issue 14: at most +25%%)\n",
 	       100 * (ratio(full.wall, ag.wall) - 1), 100 * (ratio(full.cpu, ag.cpu) - 1),
 	       (double)((long)full.rss_kb - (long)ag.rss_kb) / 1024);
-	if (n_series == 3) {
+	if (n_series == 4) {
+		struct run bu = series_median(&sv[3]), b = series_median(&sv[2]);
+		printf("baseline's actions vs its usage-only: %+.1f%% wall, %+.1f%% CPU, %+.1f MB peak "
+		       "RSS\n",
+		       100 * (ratio(b.wall, bu.wall) - 1), 100 * (ratio(b.cpu, bu.cpu) - 1),
+		       (double)((long)b.rss_kb - (long)bu.rss_kb) / 1024);
+	}
+	if (n_series >= 3) {
 		struct run b = series_median(&sv[2]);
 		if (b.status != 0) {
 			printf("baseline agent failed\n");
 		} else {
-			printf("actions vs baseline: %+.1f%% wall, %+.1f%% CPU, %+.1f MB peak RSS; "
-			       "usage-only vs baseline: %+.1f%% wall, %+.1f%% CPU\n",
+			printf("default scan vs the baseline's plain scan: %+.1f%% wall, %+.1f%% CPU, %+.1f MB "
+			       "peak RSS\n",
 			       100 * (ratio(full.wall, b.wall) - 1), 100 * (ratio(full.cpu, b.cpu) - 1),
-			       (double)((long)full.rss_kb - (long)b.rss_kb) / 1024,
-			       100 * (ratio(ag.wall, b.wall) - 1), 100 * (ratio(ag.cpu, b.cpu) - 1));
+			       (double)((long)full.rss_kb - (long)b.rss_kb) / 1024);
+		}
+		if (n_series == 4) {
+			struct run bu = series_median(&sv[3]);
+			printf("usage-only vs the baseline's usage-only: %+.1f%% wall, %+.1f%% CPU\n",
+			       100 * (ratio(ag.wall, bu.wall) - 1), 100 * (ratio(ag.cpu, bu.cpu) - 1));
 		}
 	}
 	find_ccusage(ccusage, sizeof(ccusage));
