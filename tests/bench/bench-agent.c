@@ -266,7 +266,7 @@ main(int argc, char **argv)
 	printf("logs: %.1f MB (Claude %.1f MB) in %s\n", mb, claude_mb, dir);
 
 	/* warm the page cache, then measure */
-	snprintf(cmd, sizeof(cmd), "find '%s/logs' -type f -print0 | xargs -0 cat", dir);
+	snprintf(cmd, sizeof(cmd), "find -L '%s/logs' -type f -print0 | xargs -0 cat", dir);
 	(void)measure(cmd);
 	struct run cat = best_of(cmd, 3);
 	printf("\n%-34s %10s %10s %12s %14s %12s\n", "full scan", "wall", "cpu", "peak rss", "rate", "vs floor");
