@@ -14,29 +14,31 @@
  * carrying the call; the result side keeps what decides it.
  */
 struct action_entry {
+	/* ordered by size, so no padding: 49k calls in a large scan */
 	uint8_t id[16];
+	int64_t call_ts;
+	int64_t res_ts;
+	int64_t exec_exit_code;
+	struct action_output out; /* Codex: the first output */
+	uint32_t session, project, tool_name, target; /* interned */
+	uint32_t prop_added, prop_removed;
+	uint32_t applied_added, applied_removed;
+	uint32_t deleted_lines;
+	uint16_t origin;
+	char file_ext[12];
+	/* the call, from the earliest line carrying it */
 	uint8_t tool;
 	bool has_call;
 	bool all_subagent; /* every call line so far is a sub-agent line */
-	int64_t call_ts;
-	uint32_t session, project, tool_name, target; /* interned */
-	uint16_t origin;
 	uint8_t kind, cls, web;
 	bool shell_commit, shell_pr, mcp_pr, call_background;
-	uint32_t prop_added, prop_removed;
-	char file_ext[12];
 	/* Claude: the earliest deciding result */
 	bool has_result;
-	int64_t res_ts;
 	uint8_t decision;
 	bool has_applied, res_background;
-	uint32_t applied_added, applied_removed;
 	/* Codex: the first output and end events */
 	bool has_output, has_exec_end, has_patch_end, has_mcp_end;
-	struct action_output out;
 	bool exec_declined, exec_exit_known, patch_declined, patch_success, mcp_error;
-	int64_t exec_exit_code;
-	uint32_t deleted_lines;
 };
 
 static const char *const kind_names[ACTION_KIND_MAX] = {
