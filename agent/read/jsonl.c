@@ -106,54 +106,64 @@ jsonl_write_event(struct jsonl *j, const struct scan *s, const struct ledger_rec
 	jw_finish(&w);
 }
 
-/* The action line through the JSON writer: the way for strings it must escape. */
+/* One field of an action line: a string (checked, or known plain) or a count. */
+struct field {
+	const char *key;
+	enum { F_STR, F_KNOWN, F_UINT } type;
+	const char *str;
+	uint64_t num;
+};
+
+#define ACTION_FIELDS 18
+
+/* The fields of a's line, in the order docs/actions.md gives them. */
 static void
-write_action_jw(struct jsonl *j, const struct action_rec *a, const char *hex, const char *ts,
-		const char *user)
+action_fields(const struct action_rec *a, const char *hex, const char *ts, const char *user,
+	      struct field f[ACTION_FIELDS])
+{
+	const struct field v[ACTION_FIELDS] = {
+		{"record", F_KNOWN, "action", 0},
+		{"action_id", F_KNOWN, hex, 0},
+		{"tool", F_KNOWN, event_tool_name(a->tool), 0},
+		{"ts", F_STR, ts, 0},
+		{"session", F_STR, a->session, 0},
+		{"project", F_STR, a->project, 0},
+		{"user", F_STR, user, 0},
+		{"kind", F_KNOWN, action_kind_name(a->kind), 0},
+		{"tool_name", F_STR, a->tool_name, 0},
+		{"target", F_STR, a->target, 0},
+		{"decision", F_KNOWN, action_decision_name(a->decision), 0},
+		{"lines_added", F_UINT, NULL, a->lines_added},
+		{"lines_removed", F_UINT, NULL, a->lines_removed},
+		{"proposed_lines_added", F_UINT, NULL, a->proposed_added},
+		{"proposed_lines_removed", F_UINT, NULL, a->proposed_removed},
+		{"file_ext", F_STR, a->file_ext, 0},
+		{"commits", F_UINT, NULL, a->commit},
+		{"pull_requests", F_UINT, NULL, a->pull_request},
+	};
+
+	memcpy(f, v, sizeof(v));
+}
+
+/* The line through the JSON writer: the way for strings it must escape or check. */
+static void
+write_fields_jw(struct jsonl *j, const struct field *f, size_t n, bool in_subagent)
 {
 	char line[1024];
 	struct jw w;
 
 	jw_init(&w, line, sizeof(line), JSONL_LINE_MAX);
 	jw_object_begin(&w);
-	jw_key(&w, "record");
-	jw_string(&w, "action");
-	jw_key(&w, "action_id");
-	jw_string(&w, hex);
-	jw_key(&w, "tool");
-	jw_string(&w, event_tool_name(a->tool));
-	jw_key(&w, "ts");
-	jw_string(&w, ts);
-	jw_key(&w, "session");
-	jw_string(&w, a->session);
-	jw_key(&w, "project");
-	jw_string(&w, a->project);
-	jw_key(&w, "user");
-	jw_string(&w, user);
-	jw_key(&w, "kind");
-	jw_string(&w, action_kind_name(a->kind));
-	jw_key(&w, "tool_name");
-	jw_string(&w, a->tool_name);
-	jw_key(&w, "target");
-	jw_string(&w, a->target);
-	jw_key(&w, "decision");
-	jw_string(&w, action_decision_name(a->decision));
-	jw_key(&w, "lines_added");
-	jw_uint(&w, a->lines_added);
-	jw_key(&w, "lines_removed");
-	jw_uint(&w, a->lines_removed);
-	jw_key(&w, "proposed_lines_added");
-	jw_uint(&w, a->proposed_added);
-	jw_key(&w, "proposed_lines_removed");
-	jw_uint(&w, a->proposed_removed);
-	jw_key(&w, "file_ext");
-	jw_string(&w, a->file_ext);
-	jw_key(&w, "commits");
-	jw_uint(&w, a->commit);
-	jw_key(&w, "pull_requests");
-	jw_uint(&w, a->pull_request);
+	for (size_t i = 0; i < n; i++) {
+		jw_key(&w, f[i].key);
+		if (f[i].type == F_UINT) {
+			jw_uint(&w, f[i].num);
+		} else {
+			jw_string(&w, f[i].str);
+		}
+	}
 	jw_key(&w, "in_subagent");
-	jw_bool(&w, a->in_subagent);
+	jw_bool(&w, in_subagent);
 	jw_end(&w);
 	if (jw_error(&w) == 0) {
 		(void)fwrite(jw_data(&w), 1, jw_len(&w), j->f); /* errors stay on f: callers check fflush */
@@ -189,31 +199,29 @@ plain_byte(unsigned char c)
 	return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
 }
 
-/* A string the writer would copy as it is (no byte to escape or check), quoted; else full. */
+/*
+ * A string quoted, when the writer would copy it as it is: known plain,
+ * or checked here. Else the line is marked full (the writer's way).
+ */
 static void
-hand_str(struct hand *h, const char *s)
+hand_str(struct hand *h, const char *s, bool known)
 {
 	size_t n = 0;
 
-	/* ends at the NUL, or at a byte the writer would escape or check (UTF-8) */
-	while (plain_byte((unsigned char)s[n])) {
-		n++;
-	}
-	if (s[n] != '\0') {
-		h->full = true; /* the writer's way: escapes and UTF-8 checks */
-		return;
+	if (known) {
+		n = strlen(s);
+	} else {
+		/* ends at the NUL, or at a byte the writer would escape or check (UTF-8) */
+		while (plain_byte((unsigned char)s[n])) {
+			n++;
+		}
+		if (s[n] != '\0') {
+			h->full = true;
+			return;
+		}
 	}
 	HAND_LIT(h, "\"");
 	hand_put(h, s, n);
-	HAND_LIT(h, "\"");
-}
-
-/* A string known to hold only plain bytes (hex digits, a formatted time, a fixed name), quoted. */
-static void
-hand_known(struct hand *h, const char *s)
-{
-	HAND_LIT(h, "\"");
-	hand_put(h, s, strlen(s));
 	HAND_LIT(h, "\"");
 }
 
@@ -235,57 +243,38 @@ jsonl_write_action(struct jsonl *j, const struct scan *s, const struct action_re
 {
 	char hex[33], ts[32];
 	const char *user = a->origin < s->n_origins ? s->origins[a->origin].user : "";
+	struct field f[ACTION_FIELDS];
 	struct hand h;
 
 	am_event_id_hex(a->id, hex);
 	ts_format(j, a->ts_ms, ts);
+	action_fields(a, hex, ts, user, f);
 	/* Put together by hand, byte for byte what the writer makes: through
 	 * the writer these lines were a fifth of what actions add to a scan.
 	 * A string with a byte to escape or check takes the writer's way. */
 	h.n = 0;
 	h.full = false;
-	HAND_LIT(&h, "{\"record\":\"action\",\"action_id\":");
-	hand_known(&h, hex);
-	HAND_LIT(&h, ",\"tool\":");
-	hand_known(&h, event_tool_name(a->tool));
-	HAND_LIT(&h, ",\"ts\":");
-	hand_str(&h, ts);
-	HAND_LIT(&h, ",\"session\":");
-	hand_str(&h, a->session);
-	HAND_LIT(&h, ",\"project\":");
-	hand_str(&h, a->project);
-	HAND_LIT(&h, ",\"user\":");
-	hand_str(&h, user);
-	HAND_LIT(&h, ",\"kind\":");
-	hand_known(&h, action_kind_name(a->kind));
-	HAND_LIT(&h, ",\"tool_name\":");
-	hand_str(&h, a->tool_name);
-	HAND_LIT(&h, ",\"target\":");
-	hand_str(&h, a->target);
-	HAND_LIT(&h, ",\"decision\":");
-	hand_known(&h, action_decision_name(a->decision));
-	HAND_LIT(&h, ",\"lines_added\":");
-	hand_uint(&h, a->lines_added);
-	HAND_LIT(&h, ",\"lines_removed\":");
-	hand_uint(&h, a->lines_removed);
-	HAND_LIT(&h, ",\"proposed_lines_added\":");
-	hand_uint(&h, a->proposed_added);
-	HAND_LIT(&h, ",\"proposed_lines_removed\":");
-	hand_uint(&h, a->proposed_removed);
-	HAND_LIT(&h, ",\"file_ext\":");
-	hand_str(&h, a->file_ext);
-	HAND_LIT(&h, ",\"commits\":");
-	hand_uint(&h, a->commit);
-	HAND_LIT(&h, ",\"pull_requests\":");
-	hand_uint(&h, a->pull_request);
-	HAND_LIT(&h, ",\"in_subagent\":");
+	HAND_LIT(&h, "{");
+	for (size_t i = 0; i < ACTION_FIELDS && !h.full; i++) {
+		if (i > 0) {
+			HAND_LIT(&h, ",");
+		}
+		HAND_LIT(&h, "\"");
+		hand_put(&h, f[i].key, strlen(f[i].key)); /* keys are plain */
+		HAND_LIT(&h, "\":");
+		if (f[i].type == F_UINT) {
+			hand_uint(&h, f[i].num);
+		} else {
+			hand_str(&h, f[i].str, f[i].type == F_KNOWN);
+		}
+	}
 	if (a->in_subagent) {
-		HAND_LIT(&h, "true}\n");
+		HAND_LIT(&h, ",\"in_subagent\":true}\n");
 	} else {
-		HAND_LIT(&h, "false}\n");
+		HAND_LIT(&h, ",\"in_subagent\":false}\n");
 	}
 	if (h.full) {
-		write_action_jw(j, a, hex, ts, user);
+		write_fields_jw(j, f, ACTION_FIELDS, a->in_subagent);
 		return;
 	}
 	(void)fwrite(h.buf, 1, h.n, j->f); /* errors stay on f: callers check fflush */
