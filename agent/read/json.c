@@ -907,7 +907,19 @@ unescape(const char *s, size_t n, char *out, size_t cap)
 
 	for (size_t i = 0; i < n; i++) {
 		char c = s[i];
-		if (c != '\\' || i + 1 >= n) {
+		if (c != '\\') {
+			/* the run up to the next escape, copied at once: outputs and
+			 * patches are long, their escapes tens of bytes apart */
+			const char *bs = memchr(s + i, '\\', n - i);
+			size_t run = (bs != NULL ? (size_t)(bs - s) : n) - i;
+			if (out != NULL && o < cap) {
+				memcpy(out + o, s + i, run < cap - o ? run : cap - o);
+			}
+			o += run;
+			i += run - 1;
+			continue;
+		}
+		if (i + 1 >= n) {
 			PUT(c);
 			continue;
 		}
