@@ -108,41 +108,64 @@ jsonl_write_event(struct jsonl *j, const struct scan *s, const struct ledger_rec
 
 /* One field of an action line: a string (checked, or known plain) or a count. */
 struct field {
-	const char *key;
 	enum { F_STR, F_KNOWN, F_UINT } type;
 	const char *str;
 	uint64_t num;
 };
 
 #define ACTION_FIELDS 18
+#define KEY(k) {k, "\"" k "\":", sizeof("\"" k "\":") - 1}
 
-/* The fields of a's line, in the order docs/actions.md gives them. */
+/* The keys of an action line, in the order docs/actions.md gives them, and as written. */
+static const struct {
+	const char *name, *quoted;
+	size_t quoted_len;
+} action_keys[ACTION_FIELDS] = {
+	KEY("record"),      KEY("action_id"),     KEY("tool"),
+	KEY("ts"),          KEY("session"),       KEY("project"),
+	KEY("user"),        KEY("kind"),          KEY("tool_name"),
+	KEY("target"),      KEY("decision"),      KEY("lines_added"),
+	KEY("lines_removed"), KEY("proposed_lines_added"), KEY("proposed_lines_removed"),
+	KEY("file_ext"),    KEY("commits"),       KEY("pull_requests"),
+};
+
+static void
+set_str(struct field *f, bool known, const char *s)
+{
+	f->type = known ? F_KNOWN : F_STR;
+	f->str = s;
+}
+
+static void
+set_num(struct field *f, uint64_t v)
+{
+	f->type = F_UINT;
+	f->num = v;
+}
+
+/* The values of a's line, in action_keys' order. */
 static void
 action_fields(const struct action_rec *a, const char *hex, const char *ts, const char *user,
 	      struct field f[ACTION_FIELDS])
 {
-	const struct field v[ACTION_FIELDS] = {
-		{"record", F_KNOWN, "action", 0},
-		{"action_id", F_KNOWN, hex, 0},
-		{"tool", F_KNOWN, event_tool_name(a->tool), 0},
-		{"ts", F_STR, ts, 0},
-		{"session", F_STR, a->session, 0},
-		{"project", F_STR, a->project, 0},
-		{"user", F_STR, user, 0},
-		{"kind", F_KNOWN, action_kind_name(a->kind), 0},
-		{"tool_name", F_STR, a->tool_name, 0},
-		{"target", F_STR, a->target, 0},
-		{"decision", F_KNOWN, action_decision_name(a->decision), 0},
-		{"lines_added", F_UINT, NULL, a->lines_added},
-		{"lines_removed", F_UINT, NULL, a->lines_removed},
-		{"proposed_lines_added", F_UINT, NULL, a->proposed_added},
-		{"proposed_lines_removed", F_UINT, NULL, a->proposed_removed},
-		{"file_ext", F_STR, a->file_ext, 0},
-		{"commits", F_UINT, NULL, a->commit},
-		{"pull_requests", F_UINT, NULL, a->pull_request},
-	};
-
-	memcpy(f, v, sizeof(v));
+	set_str(&f[0], true, "action");
+	set_str(&f[1], true, hex);
+	set_str(&f[2], true, event_tool_name(a->tool));
+	set_str(&f[3], false, ts);
+	set_str(&f[4], false, a->session);
+	set_str(&f[5], false, a->project);
+	set_str(&f[6], false, user);
+	set_str(&f[7], true, action_kind_name(a->kind));
+	set_str(&f[8], false, a->tool_name);
+	set_str(&f[9], false, a->target);
+	set_str(&f[10], true, action_decision_name(a->decision));
+	set_num(&f[11], a->lines_added);
+	set_num(&f[12], a->lines_removed);
+	set_num(&f[13], a->proposed_added);
+	set_num(&f[14], a->proposed_removed);
+	set_str(&f[15], false, a->file_ext);
+	set_num(&f[16], a->commit);
+	set_num(&f[17], a->pull_request);
 }
 
 /* The line through the JSON writer: the way for strings it must escape or check. */
@@ -155,7 +178,7 @@ write_fields_jw(struct jsonl *j, const struct field *f, size_t n, bool in_subage
 	jw_init(&w, line, sizeof(line), JSONL_LINE_MAX);
 	jw_object_begin(&w);
 	for (size_t i = 0; i < n; i++) {
-		jw_key(&w, f[i].key);
+		jw_key(&w, action_keys[i].name);
 		if (f[i].type == F_UINT) {
 			jw_uint(&w, f[i].num);
 		} else {
@@ -259,9 +282,7 @@ jsonl_write_action(struct jsonl *j, const struct scan *s, const struct action_re
 		if (i > 0) {
 			HAND_LIT(&h, ",");
 		}
-		HAND_LIT(&h, "\"");
-		hand_put(&h, f[i].key, strlen(f[i].key)); /* keys are plain */
-		HAND_LIT(&h, "\":");
+		hand_put(&h, action_keys[i].quoted, action_keys[i].quoted_len); /* keys are plain */
 		if (f[i].type == F_UINT) {
 			hand_uint(&h, f[i].num);
 		} else {
