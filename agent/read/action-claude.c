@@ -167,7 +167,12 @@ claude_call(struct scan *s, const struct source_file *file, const struct json_do
 		ext_of(d, in[I_PATH], c.file_ext);
 	} else if (strcmp(name, "Bash") == 0) {
 		size_t n = 0;
-		char *cmd = json_str_dup(d, in[I_COMMAND], &n);
+		const char *raw = json_str_raw(d, in[I_COMMAND], &n);
+		/* a command plainly without git, gh or glab is not split (nor copied):
+		 * the raw text holds no JSON escape then, so it is the command */
+		char *cmd = raw != NULL && !shell_plainly_none(raw, n)
+				    ? json_str_dup(d, in[I_COMMAND], &n)
+				    : NULL;
 		struct shell_facts f;
 		c.kind = ACTION_SHELL;
 		if (cmd != NULL && shell_script(cmd, n, &f) == 0) {

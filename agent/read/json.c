@@ -1322,6 +1322,19 @@ json_str_count(const struct json_doc *d, int t, char c, int *ret_last)
 	return count;
 }
 
+const char *
+json_str_raw(const struct json_doc *d, int t, size_t *ret_len)
+{
+	const jsmntok_t *k;
+
+	if (json_type(d, t) != JSON_STRING) {
+		return NULL;
+	}
+	k = &TOK(d)[t];
+	*ret_len = (size_t)(k->end - k->start);
+	return d->js + k->start;
+}
+
 int
 json_str_first(const struct json_doc *d, int t)
 {

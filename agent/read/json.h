@@ -116,6 +116,9 @@ int json_str_prefix(const struct json_doc *d, int t, char *ret_buf, size_t size)
  */
 int64_t json_str_count(const struct json_doc *d, int t, char c, int *ret_last);
 
+/* json_str_raw(d, t, ret_len): string t as it stands in the line (escapes not decoded), or NULL. */
+const char *json_str_raw(const struct json_doc *d, int t, size_t *ret_len);
+
 /* json_str_first(d, t): the first byte of string t unescaped, 0 when empty, -1 when not a string. */
 int json_str_first(const struct json_doc *d, int t);
 
