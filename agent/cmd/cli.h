@@ -57,14 +57,4 @@ int cmd_report(const struct cli *c, const struct agent_config *cfg, struct scan 
 int cmd_collect(const struct cli *c, const struct agent_config *cfg, struct scan *s);
 int cmd_report_actions(const struct cli *c, const struct agent_config *cfg, struct scan *s);
 
-/* The date part of the last time formatted: lines come in time order, days rarely change. */
-struct cli_day_cache {
-	int64_t day; /* days since the epoch, or INT64_MIN */
-	char date[32];
-};
-
-/* cli_write_action(s, a, days, f): a's line of `scan --format jsonl` (docs/actions.md). */
-void cli_write_action(const struct scan *s, const struct action_rec *a, struct cli_day_cache *days,
-		      FILE *f);
-
 #endif

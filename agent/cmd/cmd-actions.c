@@ -1,102 +1,11 @@
 /*
- * cmd-actions.c: action records on the command line: their JSONL lines in
- * `scan` and one person's figures in `report actions`; see cli.h.
+ * cmd-actions.c: one person's action figures in `report actions`; see
+ * cli.h (the JSONL lines of `scan` are jsonl.c's).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
-#include "event_id.h"
-#include "json-writer.h"
-
-/* event_ts_format without formatting the date again for every line of a day. */
-static void
-ts_format(int64_t ms, struct cli_day_cache *c, char ret[32])
-{
-	int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
-	int64_t d = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
-	int64_t rem = secs - d * 86400;
-	unsigned msec = (unsigned)(ms - secs * 1000);
-
-	if (d != c->day) {
-		event_ts_format(d * 86400000, c->date);
-		c->day = strlen(c->date) == 24 ? d : INT64_MIN;
-	}
-	if (c->day != d) {
-		event_ts_format(ms, ret); /* a year outside 0..9999 */
-		return;
-	}
-	/* digits by hand: this runs once per line, printf's parsing would dominate */
-	unsigned v[3] = {(unsigned)(rem / 3600), (unsigned)(rem / 60 % 60), (unsigned)(rem % 60)};
-	memcpy(ret, c->date, 11); /* "YYYY-MM-DDT" */
-	for (int i = 0; i < 3; i++) {
-		ret[11 + 3 * i] = (char)('0' + v[i] / 10);
-		ret[12 + 3 * i] = (char)('0' + v[i] % 10);
-		ret[13 + 3 * i] = i < 2 ? ':' : '.';
-	}
-	ret[20] = (char)('0' + msec / 100);
-	ret[21] = (char)('0' + msec / 10 % 10);
-	ret[22] = (char)('0' + msec % 10);
-	ret[23] = 'Z';
-	ret[24] = '\0';
-}
-
-void
-cli_write_action(const struct scan *s, const struct action_rec *a, struct cli_day_cache *days,
-		 FILE *f)
-{
-	char line[1024], hex[33], ts[32];
-	struct jw w;
-
-	am_event_id_hex(a->id, hex);
-	ts_format(a->ts_ms, days, ts);
-	jw_init(&w, line, sizeof(line), 1u << 16);
-	jw_object_begin(&w);
-	jw_key(&w, "record");
-	jw_string(&w, "action");
-	jw_key(&w, "action_id");
-	jw_string(&w, hex);
-	jw_key(&w, "tool");
-	jw_string(&w, event_tool_name(a->tool));
-	jw_key(&w, "ts");
-	jw_string(&w, ts);
-	jw_key(&w, "session");
-	jw_string(&w, a->session);
-	jw_key(&w, "project");
-	jw_string(&w, a->project);
-	jw_key(&w, "user");
-	jw_string(&w, a->origin < s->n_origins ? s->origins[a->origin].user : "");
-	jw_key(&w, "kind");
-	jw_string(&w, action_kind_name(a->kind));
-	jw_key(&w, "tool_name");
-	jw_string(&w, a->tool_name);
-	jw_key(&w, "target");
-	jw_string(&w, a->target);
-	jw_key(&w, "decision");
-	jw_string(&w, action_decision_name(a->decision));
-	jw_key(&w, "lines_added");
-	jw_uint(&w, a->lines_added);
-	jw_key(&w, "lines_removed");
-	jw_uint(&w, a->lines_removed);
-	jw_key(&w, "proposed_lines_added");
-	jw_uint(&w, a->proposed_added);
-	jw_key(&w, "proposed_lines_removed");
-	jw_uint(&w, a->proposed_removed);
-	jw_key(&w, "file_ext");
-	jw_string(&w, a->file_ext);
-	jw_key(&w, "commits");
-	jw_uint(&w, a->commit);
-	jw_key(&w, "pull_requests");
-	jw_uint(&w, a->pull_request);
-	jw_key(&w, "in_subagent");
-	jw_bool(&w, a->in_subagent);
-	jw_end(&w);
-	if (jw_error(&w) == 0) {
-		(void)fwrite(jw_data(&w), 1, jw_len(&w), f); /* errors stay on f: callers check fflush */
-		(void)putc('\n', f);
-	}
-	jw_finish(&w);
-}
 
 /* Sums of one group of actions. */
 struct tally {

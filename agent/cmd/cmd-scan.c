@@ -79,13 +79,12 @@ cmd_scan(const struct cli *c, const struct agent_config *cfg, struct scan *s)
 		/* action records after the usage events, by time of the call */
 		size_t *order = action_table_sort(s->actions);
 		struct action_rec a;
-		struct cli_day_cache days = {INT64_MIN, ""};
 		if (order == NULL) {
 			return 1;
 		}
 		for (size_t k = 0; k < s->actions->n; k++) {
 			if (action_table_get(s->actions, order[k], &a) && a.ts_ms >= c->since_ms) {
-				cli_write_action(s, &a, &days, stdout);
+				jsonl_write_action(&out, s, &a);
 			}
 		}
 		free(order);

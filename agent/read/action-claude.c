@@ -12,26 +12,26 @@
 #include "project.h"
 #include "scan.h"
 
-/* A long string's lines, counted on a copy (NULL/absent: 0). */
+/* A long string's lines as action_lines counts them, on the raw text (NULL/absent: 0). */
 static uint32_t
 str_lines(const struct json_doc *d, int t)
 {
-	size_t n = 0;
-	char *s = json_str_dup(d, t, &n);
-	uint32_t r = s != NULL ? action_lines(s, n) : 0;
+	int last;
+	int64_t lf = json_str_count(d, t, '\n', &last);
 
-	free(s);
-	return r;
+	if (lf < 0 || last < 0) {
+		return 0;
+	}
+	return (uint32_t)lf + (last ? 0 : 1);
 }
 
-/* trim() of two string members of obj. */
+/* trim() of two strings (tokens; -1 is absent). */
 static void
-str_trim(const struct json_doc *d, int obj, const char *old_key, const char *new_key,
-	 uint32_t *added, uint32_t *removed)
+str_trim(const struct json_doc *d, int old_t, int new_t, uint32_t *added, uint32_t *removed)
 {
 	size_t on = 0, nn = 0;
-	char *o = json_str_dup(d, json_get(d, obj, old_key), &on);
-	char *w = json_str_dup(d, json_get(d, obj, new_key), &nn);
+	char *o = json_str_dup(d, old_t, &on);
+	char *w = json_str_dup(d, new_t, &nn);
 	uint32_t a = 0, r = 0;
 
 	if (action_trim(o != NULL ? o : "", on, w != NULL ? w : "", nn, &a, &r) == 0) {
@@ -92,15 +92,27 @@ static void
 claude_call(struct scan *s, const struct source_file *file, const struct json_doc *d, int blk,
 	    int64_t ts, const char *session, const char *project, bool sidechain)
 {
+	enum { B_ID, B_NAME, B_INPUT, B_MAX };
+	static const char *const blk_keys[B_MAX] = {"id", "name", "input"};
+	enum { I_OLD, I_NEW, I_PATH, I_EDITS, I_MODE, I_SOURCE, I_NB_PATH, I_CONTENT, I_COMMAND,
+	       I_BACKGROUND, I_SUBAGENT, I_SKILL, I_MAX };
+	static const char *const in_keys[I_MAX] = {
+		"old_string", "new_string", "file_path",     "edits",   "edit_mode",
+		"new_source", "notebook_path", "content",    "command", "run_in_background",
+		"subagent_type", "skill",
+	};
 	char key[256], name[256], tool_name[300], target[256], sub[256];
-	int in = json_get(d, blk, "input");
+	int b[B_MAX], in[I_MAX];
 	struct action_call c;
 
-	if (json_str(d, json_get(d, blk, "id"), key, sizeof(key)) <= 0 ||
+	json_get_many(d, blk, blk_keys, B_MAX, b);
+	if (json_str(d, b[B_ID], key, sizeof(key)) <= 0 ||
 	    action_merge_copy(s->actions, EVENT_TOOL_CLAUDE, key, ts, sidechain, session) != 0 ||
-	    json_str(d, json_get(d, blk, "name"), name, sizeof(name)) < 0) {
+	    json_str(d, b[B_NAME], name, sizeof(name)) < 0) {
 		return; /* a copy of a known call (resumed, replayed) is not read again */
 	}
+	/* one walk over the input for every member any tool below reads */
+	json_get_many(d, b[B_INPUT], in_keys, I_MAX, in);
 	memset(&c, 0, sizeof(c));
 	c.tool = EVENT_TOOL_CLAUDE;
 	c.key = key;
@@ -132,28 +144,35 @@ claude_call(struct scan *s, const struct source_file *file, const struct json_do
 	}
 	if (strcmp(name, "Edit") == 0) {
 		c.kind = ACTION_EDIT;
-		str_trim(d, in, "old_string", "new_string", &c.prop_added, &c.prop_removed);
-		ext_of(d, json_get(d, in, "file_path"), c.file_ext);
+		str_trim(d, in[I_OLD], in[I_NEW], &c.prop_added, &c.prop_removed);
+		ext_of(d, in[I_PATH], c.file_ext);
 	} else if (strcmp(name, "MultiEdit") == 0) {
-		int edits = json_get(d, in, "edits");
+		int edits = in[I_EDITS];
 		c.kind = ACTION_EDIT;
 		for (int e = json_next(d, edits, -1); e >= 0; e = json_next(d, edits, e)) {
-			str_trim(d, e, "old_string", "new_string", &c.prop_added, &c.prop_removed);
+			int oe[2];
+			json_get_many(d, e, in_keys, 2, oe); /* old_string, new_string */
+			str_trim(d, oe[I_OLD], oe[I_NEW], &c.prop_added, &c.prop_removed);
 		}
-		ext_of(d, json_get(d, in, "file_path"), c.file_ext);
+		ext_of(d, in[I_PATH], c.file_ext);
 	} else if (strcmp(name, "NotebookEdit") == 0) {
 		c.kind = ACTION_EDIT;
-		if (!json_str_eq(d, json_get(d, in, "edit_mode"), "delete")) {
-			c.prop_added = str_lines(d, json_get(d, in, "new_source"));
+		if (!json_str_eq(d, in[I_MODE], "delete")) {
+			c.prop_added = str_lines(d, in[I_SOURCE]);
 		}
-		ext_of(d, json_get(d, in, "notebook_path"), c.file_ext);
+		ext_of(d, in[I_NB_PATH], c.file_ext);
 	} else if (strcmp(name, "Write") == 0) {
 		c.kind = ACTION_WRITE;
-		c.prop_added = str_lines(d, json_get(d, in, "content"));
-		ext_of(d, json_get(d, in, "file_path"), c.file_ext);
+		c.prop_added = str_lines(d, in[I_CONTENT]);
+		ext_of(d, in[I_PATH], c.file_ext);
 	} else if (strcmp(name, "Bash") == 0) {
 		size_t n = 0;
-		char *cmd = json_str_dup(d, json_get(d, in, "command"), &n);
+		const char *raw = json_str_raw(d, in[I_COMMAND], &n);
+		/* a command plainly without git, gh or glab is not split (nor copied):
+		 * the raw text holds no JSON escape then, so it is the command */
+		char *cmd = raw != NULL && !shell_plainly_none(raw, n)
+				    ? json_str_dup(d, in[I_COMMAND], &n)
+				    : NULL;
 		struct shell_facts f;
 		c.kind = ACTION_SHELL;
 		if (cmd != NULL && shell_script(cmd, n, &f) == 0) {
@@ -163,10 +182,10 @@ claude_call(struct scan *s, const struct source_file *file, const struct json_do
 			shell_facts_finish(&f);
 		}
 		free(cmd);
-		c.background = json_is_true(d, json_get(d, in, "run_in_background"));
+		c.background = json_is_true(d, in[I_BACKGROUND]);
 	} else if (strcmp(name, "Task") == 0 || strcmp(name, "Agent") == 0) {
 		c.kind = ACTION_SUBAGENT;
-		if (json_str(d, json_get(d, in, "subagent_type"), sub, sizeof(sub)) > 0) {
+		if (json_str(d, in[I_SUBAGENT], sub, sizeof(sub)) > 0) {
 			if (builtin_agent(sub)) {
 				snprintf(target, sizeof(target), "%s", sub);
 			} else {
@@ -175,8 +194,8 @@ claude_call(struct scan *s, const struct source_file *file, const struct json_do
 		}
 	} else if (strcmp(name, "Skill") == 0) {
 		c.kind = ACTION_SKILL;
-		if (json_str(d, json_get(d, in, "skill"), sub, sizeof(sub)) > 0 ||
-		    json_str(d, json_get(d, in, "command"), sub, sizeof(sub)) > 0) {
+		if (json_str(d, in[I_SKILL], sub, sizeof(sub)) > 0 ||
+		    json_str(d, in[I_COMMAND], sub, sizeof(sub)) > 0) {
 			action_name(s->actions, "skill", sub, target, sizeof(target));
 		}
 	} else if (strcmp(name, "WebSearch") == 0 || strcmp(name, "WebFetch") == 0) {
@@ -191,9 +210,9 @@ starts(const char *s, const char *pre)
 	return strncmp(s, pre, strlen(pre)) == 0;
 }
 
-/* C.3 on one result. */
+/* C.3 on one result; content and is_error are the block's members. */
 static enum action_decision
-claude_decision(const struct json_doc *d, int blk, int tur, int denial)
+claude_decision(const struct json_doc *d, int content, int is_error_t, int tur, int denial)
 {
 	static const char *const unknown_prefixes[] = {
 		"[Request interrupted by user", "[Tool call did not complete:",
@@ -202,8 +221,7 @@ claude_decision(const struct json_doc *d, int blk, int tur, int denial)
 		"The user doesn't want to take this action right now.",
 	};
 	char dk[64], text[128];
-	int content = json_get(d, blk, "content");
-	bool is_error = json_is_true(d, json_get(d, blk, "is_error"));
+	bool is_error = json_is_true(d, is_error_t);
 
 	int dn = json_str(d, denial, dk, sizeof(dk));
 	if (dn > 0 || dn == -ENAMETOOLONG) {
@@ -225,10 +243,8 @@ claude_decision(const struct json_doc *d, int blk, int tur, int denial)
 				}
 			}
 		}
-		size_t n = 0;
-		char *full = json_str_dup(d, t, &n);
-		snprintf(text, sizeof(text), "%s", full != NULL ? full : "");
-		free(full);
+		/* the prefixes below are all that is looked at: the output is not copied */
+		(void)json_str_prefix(d, t, text, sizeof(text));
 		for (size_t i = 0; i < sizeof(unknown_prefixes) / sizeof(unknown_prefixes[0]); i++) {
 			if (starts(text, unknown_prefixes[i])) {
 				return ACTION_UNKNOWN;
@@ -280,7 +296,8 @@ applied(const struct json_doc *d, int tur, uint32_t *added, uint32_t *removed)
 	}
 	if (json_str(d, json_get(d, tur, "edit_mode"), mode, sizeof(mode)) > 0) {
 		if (strcmp(mode, "replace") == 0) {
-			str_trim(d, tur, "old_source", "new_source", added, removed);
+			str_trim(d, json_get(d, tur, "old_source"), json_get(d, tur, "new_source"), added,
+				 removed);
 		} else if (strcmp(mode, "insert") == 0) {
 			*added = str_lines(d, json_get(d, tur, "new_source"));
 		} else if (strcmp(mode, "delete") == 0) {
@@ -306,22 +323,21 @@ action_claude_has_tools(const struct json_doc *d, int content, bool assistant)
 
 void
 action_claude_line(struct scan *s, const struct source_file *file, const struct json_doc *d,
-		   int content, const char *session, int64_t ts, const char *project)
+		   const int *root, int content, const char *session, int64_t ts, const char *project)
 {
-	enum { R_TYPE, R_TS, R_SIDE, R_CWD, R_TUR, R_DENIAL, R_MAX };
-	static const char *const keys[R_MAX] = {"type", "timestamp", "isSidechain",
-						"cwd", "toolUseResult", "toolDenialKind"};
-	int r[R_MAX], n_results = 0;
+	enum { T_TYPE, T_ID, T_CONTENT, T_IS_ERROR, T_MAX };
+	static const char *const blk_keys[T_MAX] = {"type", "tool_use_id", "content", "is_error"};
+	const int *r = root; /* the root's members, found by claude_line_parse */
+	int n_results = 0;
 	char ts_s[64], cwd[4096];
 	bool assistant;
 
 	if (s->actions == NULL || json_type(d, content) != JSON_ARRAY) {
 		return;
 	}
-	json_get_many(d, 0, keys, R_MAX, r);
-	assistant = json_str_eq(d, r[R_TYPE], "assistant");
-	if (ts == 0 &&
-	    (json_str(d, r[R_TS], ts_s, sizeof(ts_s)) < 0 || event_ts_parse(ts_s, &ts) < 0)) {
+	assistant = json_str_eq(d, r[CLAUDE_R_TYPE], "assistant");
+	if (ts == 0 && (json_str(d, r[CLAUDE_R_TIMESTAMP], ts_s, sizeof(ts_s)) < 0 ||
+			event_ts_parse(ts_s, &ts) < 0)) {
 		return;
 	}
 	if (assistant) {
@@ -330,13 +346,13 @@ action_claude_line(struct scan *s, const struct source_file *file, const struct 
 				continue;
 			}
 			if (project == NULL) {
-				if (json_str(d, r[R_CWD], cwd, sizeof(cwd)) < 0) {
+				if (json_str(d, r[CLAUDE_R_CWD], cwd, sizeof(cwd)) < 0) {
 					cwd[0] = '\0';
 				}
 				project = project_label(s->project, NULL, cwd, file->owned);
 			}
 			claude_call(s, file, d, b, ts, session, project,
-				    json_is_true(d, r[R_SIDE]));
+				    json_is_true(d, r[CLAUDE_R_SIDECHAIN]));
 		}
 		return;
 	}
@@ -345,20 +361,22 @@ action_claude_line(struct scan *s, const struct source_file *file, const struct 
 	}
 	for (int b = json_next(d, content, -1); b >= 0; b = json_next(d, content, b)) {
 		char key[256];
+		int t[T_MAX];
 		struct action_result res;
-		if (!json_str_eq(d, json_get(d, b, "type"), "tool_result") ||
-		    json_str(d, json_get(d, b, "tool_use_id"), key, sizeof(key)) <= 0) {
+		json_get_many(d, b, blk_keys, T_MAX, t);
+		if (!json_str_eq(d, t[T_TYPE], "tool_result") ||
+		    json_str(d, t[T_ID], key, sizeof(key)) <= 0) {
 			continue;
 		}
 		/* the line's toolUseResult belongs to its only result */
-		int tur = n_results == 1 ? r[R_TUR] : -1;
-		int denial = n_results == 1 ? r[R_DENIAL] : -1;
+		int tur = n_results == 1 ? r[CLAUDE_R_TOOL_USE_RESULT] : -1;
+		int denial = n_results == 1 ? r[CLAUDE_R_DENIAL] : -1;
 		memset(&res, 0, sizeof(res));
 		res.tool = EVENT_TOOL_CLAUDE;
 		res.key = key;
 		res.ts_ms = ts;
 		res.what = ACTION_RES_CLAUDE;
-		res.decision = claude_decision(d, b, tur, denial);
+		res.decision = claude_decision(d, t[T_CONTENT], t[T_IS_ERROR], tur, denial);
 		res.has_applied = applied(d, tur, &res.applied_added, &res.applied_removed);
 		res.background = json_type(d, tur) == JSON_OBJECT &&
 				 !json_is_null(d, json_get(d, tur, "backgroundTaskId"));

@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "json.h"
+#include "source-claude.h"
 #include "source-codex.h"
 #include "source.h"
 
@@ -20,18 +21,23 @@ struct scan;
 #define ACTION_CODEX_NEEDLE "\"call_id\""
 #define ACTION_CODEX_NEEDLE_WEB "\"web_search_call\""
 
-/* action_claude_has_tools(doc, content, assistant): content holds a tool_use (assistant) or tool_result block. */
+/*
+ * action_claude_has_tools(doc, content, assistant): content holds a
+ * tool_use (assistant) or tool_result block.
+ */
 bool action_claude_has_tools(const struct json_doc *doc, int content, bool assistant);
 
 /*
- * action_claude_line(s, file, doc, content, session, ts_ms): doc (parsed)
- * is a Claude line and content its message.content; its tool_use blocks
- * (assistant) and tool_result blocks (user) go into s->actions. session is
- * the line's session (or the file's); ts_ms its time and project its label
- * when already known (else 0, NULL).
+ * action_claude_line(s, file, doc, root, content, session, ts_ms, project):
+ * doc (parsed) is a Claude line, root its members as claude_line_parse
+ * found them (enum claude_root) and content its message.content; its
+ * tool_use blocks (assistant) and tool_result blocks (user) go into
+ * s->actions. session is the line's session (or the file's); ts_ms its
+ * time and project its label when already known (else 0, NULL).
  */
 void action_claude_line(struct scan *s, const struct source_file *file, const struct json_doc *doc,
-			int content, const char *session, int64_t ts_ms, const char *project);
+			const int *root, int content, const char *session, int64_t ts_ms,
+			const char *project);
 
 /*
  * action_codex_line(s, file, doc, cx, label): doc (parsed) is a Codex line;

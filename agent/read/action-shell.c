@@ -1,4 +1,5 @@
 /* action-shell.c: commits, pull requests and patches in shell commands; see action-shell.h. */
+#define _GNU_SOURCE /* memmem */
 #include "action-shell.h"
 
 #include <errno.h>
@@ -630,4 +631,20 @@ shell_mcp_creates_pr(const char *tool)
 	}
 	t[k] = '\0';
 	return strcmp(t, "createpullrequest") == 0 || strcmp(t, "createmergerequest") == 0;
+}
+
+bool
+shell_plainly_none(const char *s, size_t n)
+{
+	/* without these every word is its own text, so a program named git,
+	 * gh or glab shows as those letters */
+	static const char quoting[] = "'\"\\$`";
+
+	for (size_t i = 0; i < n; i++) {
+		if (memchr(quoting, s[i], sizeof(quoting) - 1) != NULL || s[i] == '\0') {
+			return false;
+		}
+	}
+	return memmem(s, n, "git", 3) == NULL && memmem(s, n, "gh", 2) == NULL &&
+	       memmem(s, n, "glab", 4) == NULL;
 }

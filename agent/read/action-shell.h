@@ -30,6 +30,14 @@ int shell_script(const char *s, size_t n, struct shell_facts *ret);
  */
 int shell_argv(const char *const *argv, const size_t *lens, size_t n, struct shell_facts *ret);
 
+/*
+ * shell_plainly_none(s, n): the script certainly holds no commit and no
+ * pull request: no quote, escape or expansion could make a program name,
+ * and neither "git", "gh" nor "glab" is in it. A cheap test before
+ * shell_script; false says nothing.
+ */
+bool shell_plainly_none(const char *s, size_t n);
+
 /* shell_facts_finish(f): free the patch text; accepts a zeroed struct. */
 void shell_facts_finish(struct shell_facts *f);
 

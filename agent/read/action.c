@@ -14,29 +14,31 @@
  * carrying the call; the result side keeps what decides it.
  */
 struct action_entry {
+	/* ordered by size, so no padding: 49k calls in a large scan */
 	uint8_t id[16];
+	int64_t call_ts;
+	int64_t res_ts;
+	int64_t exec_exit_code;
+	struct action_output out; /* Codex: the first output */
+	uint32_t session, project, tool_name, target; /* interned */
+	uint32_t prop_added, prop_removed;
+	uint32_t applied_added, applied_removed;
+	uint32_t deleted_lines;
+	uint16_t origin;
+	char file_ext[12];
+	/* the call, from the earliest line carrying it */
 	uint8_t tool;
 	bool has_call;
 	bool all_subagent; /* every call line so far is a sub-agent line */
-	int64_t call_ts;
-	uint32_t session, project, tool_name, target; /* interned */
-	uint16_t origin;
 	uint8_t kind, cls, web;
 	bool shell_commit, shell_pr, mcp_pr, call_background;
-	uint32_t prop_added, prop_removed;
-	char file_ext[12];
 	/* Claude: the earliest deciding result */
 	bool has_result;
-	int64_t res_ts;
 	uint8_t decision;
 	bool has_applied, res_background;
-	uint32_t applied_added, applied_removed;
 	/* Codex: the first output and end events */
 	bool has_output, has_exec_end, has_patch_end, has_mcp_end;
-	struct action_output out;
 	bool exec_declined, exec_exit_known, patch_declined, patch_success, mcp_error;
-	int64_t exec_exit_code;
-	uint32_t deleted_lines;
 };
 
 static const char *const kind_names[ACTION_KIND_MAX] = {
@@ -118,6 +120,36 @@ str_at(const struct action_table *t, uint32_t i)
 	return strpool_str(&t->strs, i);
 }
 
+/* intern() of a call's field f: the same string as the last call's is not hashed again. */
+static int64_t
+intern_recent(struct action_table *t, unsigned f, const char *s)
+{
+	int64_t i;
+
+	if (s != NULL && t->recent[f] != 0 && strcmp(str_at(t, t->recent[f]), s) == 0) {
+		return t->recent[f];
+	}
+	if ((i = intern(t, s)) >= 0) {
+		t->recent[f] = (uint32_t)i;
+	}
+	return i;
+}
+
+/*
+ * A slot holds the index + 1 in its low SLOT_IDX_BITS and six bits of the
+ * id above them, so a probe past other ids seldom reads their entries (a
+ * cache miss each in a table of many MB), and four bytes a slot keep the
+ * slots of a large scan in the core's cache.
+ */
+#define SLOT_IDX_BITS 26
+#define SLOT_IDX_MASK ((1u << SLOT_IDX_BITS) - 1)
+
+static uint32_t
+slot_tag(const uint8_t id[16])
+{
+	return (uint32_t)(id_hash(id) >> 58) << SLOT_IDX_BITS;
+}
+
 static int
 slots_grow(struct action_table *t)
 {
@@ -132,7 +164,7 @@ slots_grow(struct action_table *t)
 		while (slots[j] != 0) {
 			j = (j + 1) & (ns - 1);
 		}
-		slots[j] = (uint32_t)(i + 1);
+		slots[j] = slot_tag(t->v[i].id) | (uint32_t)(i + 1);
 	}
 	free(t->slots);
 	t->slots = slots;
@@ -162,12 +194,18 @@ entry(struct action_table *t, enum event_tool tool, const char *key)
 		return NULL;
 	}
 	j = id_hash(id) & (t->n_slots - 1);
+	uint32_t tag = slot_tag(id);
 	while (t->slots[j] != 0) {
-		struct action_entry *e = &t->v[t->slots[j] - 1];
-		if (memcmp(e->id, id, 16) == 0) {
-			return e;
+		if ((t->slots[j] & ~SLOT_IDX_MASK) == tag) {
+			struct action_entry *e = &t->v[(t->slots[j] & SLOT_IDX_MASK) - 1];
+			if (memcmp(e->id, id, 16) == 0) {
+				return e;
+			}
 		}
 		j = (j + 1) & (t->n_slots - 1);
+	}
+	if (t->n + 1 >= SLOT_IDX_MASK) {
+		return NULL; /* 67 million calls: no more, as in the ledger */
 	}
 	if (t->n == t->cap) {
 		size_t cap = t->cap ? t->cap * 2 : 256;
@@ -183,7 +221,7 @@ entry(struct action_table *t, enum event_tool tool, const char *key)
 	memcpy(e->id, id, 16);
 	e->tool = (uint8_t)tool;
 	e->all_subagent = true;
-	t->slots[j] = (uint32_t)++t->n;
+	t->slots[j] = tag | (uint32_t)++t->n;
 	return e;
 }
 
@@ -233,8 +271,10 @@ action_add_call(struct action_table *t, const struct action_call *c)
 		return merge_copy(t, e, c->ts_ms, c->subagent, c->session);
 	}
 	e->all_subagent = e->all_subagent && c->subagent;
-	if ((session = intern(t, c->session)) < 0 || (project = intern(t, c->project)) < 0 ||
-	    (name = intern(t, c->tool_name)) < 0 || (target = intern(t, c->target)) < 0) {
+	if ((session = intern_recent(t, 0, c->session)) < 0 ||
+	    (project = intern_recent(t, 1, c->project)) < 0 ||
+	    (name = intern_recent(t, 2, c->tool_name)) < 0 ||
+	    (target = intern_recent(t, 3, c->target)) < 0) {
 		return -ENOMEM;
 	}
 	e->has_call = true;

@@ -122,7 +122,7 @@ struct action_entry;
 struct action_table {
 	struct action_entry *v;
 	size_t n, cap;
-	uint32_t *slots; /* index + 1, open addressing on the id */
+	uint32_t *slots; /* open addressing on the id: index + 1, and id bits above it (action.c) */
 	size_t n_slots;
 	struct strpool strs; /* sessions, projects, names, targets */
 	/* names (section G): the organisation key and the allowlist, borrowed */
@@ -130,6 +130,8 @@ struct action_table {
 	size_t key_len;
 	const char *allow; /* comma-separated names shipped in clear, or NULL */
 	struct json_doc args; /* scratch: a Codex call's arguments or output, parsed */
+	/* the strings a call interned last (session, project, name, target): consecutive calls repeat them */
+	uint32_t recent[4];
 	/* the last key's id: a call is looked up twice in a row (action_merge_copy, then add) */
 	uint8_t last_tool;
 	char last_key[64];

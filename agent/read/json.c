@@ -907,7 +907,19 @@ unescape(const char *s, size_t n, char *out, size_t cap)
 
 	for (size_t i = 0; i < n; i++) {
 		char c = s[i];
-		if (c != '\\' || i + 1 >= n) {
+		if (c != '\\') {
+			/* the run up to the next escape, copied at once: outputs and
+			 * patches are long, their escapes tens of bytes apart */
+			const char *bs = memchr(s + i, '\\', n - i);
+			size_t run = (bs != NULL ? (size_t)(bs - s) : n) - i;
+			if (out != NULL && o < cap) {
+				memcpy(out + o, s + i, run < cap - o ? run : cap - o);
+			}
+			o += run;
+			i += run - 1;
+			continue;
+		}
+		if (i + 1 >= n) {
 			PUT(c);
 			continue;
 		}
@@ -1019,9 +1031,28 @@ json_next(const struct json_doc *d, int arr, int prev)
 int
 json_get(const struct json_doc *d, int obj, const char *key)
 {
-	int found = -1;
+	const jsmntok_t *tok = TOK(d);
+	size_t len = strlen(key);
+	int found = -1, i, n;
 
-	json_get_many(d, obj, &key, 1, &found);
+	if (d->key_escapes || len > KEY_LEN_MAX || memchr(key, '\\', len) != NULL) {
+		json_get_many(d, obj, &key, 1, &found);
+		return found;
+	}
+	if (json_type(d, obj) != JSON_OBJECT) {
+		return -1;
+	}
+	/* json_get_many's walk for one key: no key holds an escape, so equal bytes */
+	n = tok[obj].size;
+	i = obj + 1;
+	for (int c = 0; c < n && (unsigned)i + 1 < d->n_tok; c++) {
+		const jsmntok_t *k = &tok[i];
+		if ((size_t)(k->end - k->start) == len && (len == 0 || d->js[k->start] == key[0]) &&
+		    memcmp(d->js + k->start, key, len) == 0) {
+			found = i + 1; /* the last of duplicated keys wins */
+		}
+		i = skip(d, i + 1);
+	}
 	return found;
 }
 
@@ -1201,6 +1232,107 @@ json_str_dup(const struct json_doc *d, int t, size_t *ret_len)
 	buf[n] = '\0';
 	*ret_len = n;
 	return buf;
+}
+
+int
+json_str_prefix(const struct json_doc *d, int t, char *ret_buf, size_t size)
+{
+	const jsmntok_t *k;
+	size_t n, o;
+
+	if (size == 0) {
+		return -1;
+	}
+	ret_buf[0] = '\0';
+	if (json_type(d, t) != JSON_STRING) {
+		return -1;
+	}
+	k = &TOK(d)[t];
+	n = (size_t)(k->end - k->start);
+	/* an unescaped byte takes at most six raw ones (a surrogate pair, twelve
+	 * for four), so this much raw text yields size bytes before any escape
+	 * the cut could split */
+	if (n > 6 * size + 12) {
+		n = 6 * size + 12;
+	}
+	o = unescape(d->js + k->start, n, ret_buf, size - 1);
+	o = o < size - 1 ? o : size - 1;
+	ret_buf[o] = '\0';
+	return (int)o;
+}
+
+int64_t
+json_str_count(const struct json_doc *d, int t, char c, int *ret_last)
+{
+	const jsmntok_t *k;
+	const char *s, *p, *end, *bs;
+	int64_t count = 0;
+	int last;
+
+	*ret_last = -1;
+	if (json_type(d, t) != JSON_STRING) {
+		return -1;
+	}
+	k = &TOK(d)[t];
+	s = d->js + k->start;
+	end = d->js + k->end;
+	if (s == end) {
+		return 0;
+	}
+	/* the parse checked every escape: between backslashes are plain bytes */
+	p = s;
+	last = 0;
+	while (p < end) {
+		bs = memchr(p, '\\', (size_t)(end - p));
+		const char *run_end = bs != NULL ? bs : end;
+		/* a control character is never raw in a string: only its escape counts */
+		if ((unsigned char)c >= 0x20) {
+			for (const char *q = p; q < run_end; q++) {
+				count += *q == c;
+			}
+		}
+		if (run_end > p) {
+			last = run_end[-1] == c;
+		}
+		if (bs == NULL || bs + 1 >= end) {
+			break;
+		}
+		char e[8];
+		size_t raw = bs[1] == 'u' ? 6 : 2, got;
+		/* a surrogate pair decodes as one character */
+		if (raw == 6 && bs + 12 <= end && bs[6] == '\\' && bs[7] == 'u') {
+			unsigned hi = hex4(bs + 2), lo = hex4(bs + 8);
+			if (hi >= 0xd800 && hi < 0xdc00 && lo >= 0xdc00 && lo < 0xe000) {
+				raw = 12;
+			}
+		}
+		if (bs + raw > end) {
+			raw = (size_t)(end - bs);
+		}
+		got = unescape(bs, raw, e, sizeof(e));
+		for (size_t i = 0; i < got && i < sizeof(e); i++) {
+			count += e[i] == c;
+		}
+		if (got > 0 && got <= sizeof(e)) {
+			last = e[got - 1] == c;
+		}
+		p = bs + raw;
+	}
+	*ret_last = last;
+	return count;
+}
+
+const char *
+json_str_raw(const struct json_doc *d, int t, size_t *ret_len)
+{
+	const jsmntok_t *k;
+
+	if (json_type(d, t) != JSON_STRING) {
+		return NULL;
+	}
+	k = &TOK(d)[t];
+	*ret_len = (size_t)(k->end - k->start);
+	return d->js + k->start;
 }
 
 int

@@ -101,6 +101,24 @@ int json_str(const struct json_doc *d, int t, char *ret_buf, size_t size);
  */
 char *json_str_dup(const struct json_doc *d, int t, size_t *ret_len);
 
+/*
+ * json_str_prefix(d, t, ret_buf, size): the first size - 1 bytes (or fewer)
+ * of string t unescaped into ret_buf (NUL-ended), without reading the rest
+ * of a long string. Returns their length, -1 when t is not a string.
+ */
+int json_str_prefix(const struct json_doc *d, int t, char *ret_buf, size_t size);
+
+/*
+ * json_str_count(d, t, c, ret_last): how many bytes c (ASCII, not '\\')
+ * string t holds unescaped, counted on the raw text without a copy; -1
+ * when t is not a string. *ret_last: 1 when its last byte is c, 0 when
+ * not, -1 when the string is empty.
+ */
+int64_t json_str_count(const struct json_doc *d, int t, char c, int *ret_last);
+
+/* json_str_raw(d, t, ret_len): string t as it stands in the line (escapes not decoded), or NULL. */
+const char *json_str_raw(const struct json_doc *d, int t, size_t *ret_len);
+
 /* json_str_first(d, t): the first byte of string t unescaped, 0 when empty, -1 when not a string. */
 int json_str_first(const struct json_doc *d, int t);
 

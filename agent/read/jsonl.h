@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "action.h"
 #include "scan.h"
 
 /* Where lines go, and the last day formatted (events mostly come in time order). */
@@ -23,5 +24,8 @@ void jsonl_init(struct jsonl *j, FILE *f, const char *team_hint);
 
 /* jsonl_write_event(j, s, rec): one line for rec (an event of s's ledger). */
 void jsonl_write_event(struct jsonl *j, const struct scan *s, const struct ledger_rec *rec);
+
+/* jsonl_write_action(j, s, a): one line for action a of s (docs/actions.md). */
+void jsonl_write_action(struct jsonl *j, const struct scan *s, const struct action_rec *a);
 
 #endif

@@ -37,9 +37,9 @@ opt_str(const struct json_doc *d, int t, char *buf, size_t size)
 	}
 }
 
-enum { R_TYPE, R_MESSAGE, R_API_ERROR, R_UUID, R_SESSION, R_CWD, R_SIDECHAIN, R_TIMESTAMP, R_MAX };
-static const char *const root_keys[R_MAX] = {
-	"type", "message", "isApiErrorMessage", "uuid", "sessionId", "cwd", "isSidechain", "timestamp",
+static const char *const root_keys[CLAUDE_R_MAX] = {
+	"type",        "message",   "isApiErrorMessage", "uuid",          "sessionId",
+	"cwd",         "isSidechain", "timestamp",       "toolUseResult", "toolDenialKind",
 };
 enum { M_USAGE, M_MODEL, M_ID, M_CONTENT, M_MAX };
 static const char *const message_keys[M_MAX] = {"usage", "model", "id", "content"};
@@ -55,7 +55,7 @@ enum claude_line
 claude_line_parse(struct json_doc *doc, const char *line, size_t len, struct claude_obs *ret_obs)
 {
 	struct claude_obs *o = ret_obs;
-	int root[R_MAX], m[M_MAX], u[U_MAX], cc[C_MAX], t;
+	int *root = o->root, m[M_MAX], u[U_MAX], cc[C_MAX], t;
 	uint64_t cache_creation = 0, c5 = 0, c1 = 0;
 	bool has_split;
 	char ts[64];
@@ -63,16 +63,16 @@ claude_line_parse(struct json_doc *doc, const char *line, size_t len, struct cla
 	if (json_parse(doc, line, len) < 0) {
 		return CLAUDE_LINE_INVALID;
 	}
-	/* one walk per object over the members, for all the keys it needs */
-	json_get_many(doc, 0, root_keys, R_MAX, root);
-	o->assistant = json_str_eq(doc, root[R_TYPE], "assistant");
-	o->user = !o->assistant && json_str_eq(doc, root[R_TYPE], "user");
-	o->message_tok = root[R_MESSAGE];
+	/* one walk per object over the members, for all the keys it (and the action reader) needs */
+	json_get_many(doc, 0, root_keys, CLAUDE_R_MAX, root);
+	o->assistant = json_str_eq(doc, root[CLAUDE_R_TYPE], "assistant");
+	o->user = !o->assistant && json_str_eq(doc, root[CLAUDE_R_TYPE], "user");
+	o->message_tok = root[CLAUDE_R_MESSAGE];
 	o->content_tok = -1;
 	if (json_type(doc, 0) != JSON_OBJECT || !o->assistant) {
 		return CLAUDE_LINE_OTHER;
 	}
-	json_get_many(doc, root[R_MESSAGE], message_keys, M_MAX, m);
+	json_get_many(doc, root[CLAUDE_R_MESSAGE], message_keys, M_MAX, m);
 	o->content_tok = m[M_CONTENT];
 	if (json_type(doc, m[M_USAGE]) != JSON_OBJECT) {
 		return CLAUDE_LINE_OTHER;
@@ -86,7 +86,7 @@ claude_line_parse(struct json_doc *doc, const char *line, size_t len, struct cla
 	if (strcmp(o->model, "<synthetic>") == 0) {
 		return CLAUDE_LINE_SYNTHETIC;
 	}
-	if (json_is_true(doc, root[R_API_ERROR])) {
+	if (json_is_true(doc, root[CLAUDE_R_API_ERROR])) {
 		return CLAUDE_LINE_API_ERROR;
 	}
 	/* JSON null is absent; an empty string is a value. */
@@ -96,13 +96,13 @@ claude_line_parse(struct json_doc *doc, const char *line, size_t len, struct cla
 	} else if (!json_is_null(doc, t)) {
 		return CLAUDE_LINE_BAD;
 	}
-	opt_str(doc, root[R_UUID], o->uuid, sizeof(o->uuid));
-	opt_str(doc, root[R_SESSION], o->session, sizeof(o->session));
-	opt_str(doc, root[R_CWD], o->cwd, sizeof(o->cwd));
+	opt_str(doc, root[CLAUDE_R_UUID], o->uuid, sizeof(o->uuid));
+	opt_str(doc, root[CLAUDE_R_SESSION], o->session, sizeof(o->session));
+	opt_str(doc, root[CLAUDE_R_CWD], o->cwd, sizeof(o->cwd));
 	opt_str(doc, u[U_SPEED], o->speed, sizeof(o->speed));
 	opt_str(doc, u[U_TIER], o->tier, sizeof(o->tier));
-	o->sidechain = json_is_true(doc, root[R_SIDECHAIN]);
-	if (json_str(doc, root[R_TIMESTAMP], ts, sizeof(ts)) < 0 ||
+	o->sidechain = json_is_true(doc, root[CLAUDE_R_SIDECHAIN]);
+	if (json_str(doc, root[CLAUDE_R_TIMESTAMP], ts, sizeof(ts)) < 0 ||
 	    event_ts_parse(ts, &o->ts_ms) < 0) {
 		return CLAUDE_LINE_BAD;
 	}
@@ -260,14 +260,13 @@ claude_read_line(struct scan *s, const struct source_file *file, const char *lin
 		int content = o.assistant ? o.content_tok : json_get(&s->doc, o.message_tok, "content");
 		if (action_claude_has_tools(&s->doc, content, o.assistant)) {
 			char session[128];
-			if (json_str(&s->doc, json_get(&s->doc, 0, "sessionId"), session,
-				     sizeof(session)) <= 0) {
+			if (json_str(&s->doc, o.root[CLAUDE_R_SESSION], session, sizeof(session)) <= 0) {
 				session_from_path(file->rel, session, sizeof(session));
 			}
 			if (kind == CLAUDE_LINE_USAGE) {
 				project = project_label(s->project, NULL, o.cwd, file->owned);
 			}
-			action_claude_line(s, file, &s->doc, content, session,
+			action_claude_line(s, file, &s->doc, o.root, content, session,
 					   kind == CLAUDE_LINE_USAGE ? o.ts_ms : 0, project);
 		}
 	}

@@ -39,6 +39,21 @@ enum claude_line {
 	CLAUDE_LINE_MAX
 };
 
+/* The members of a line's root object claude_line_parse looks up, once for every reader. */
+enum claude_root {
+	CLAUDE_R_TYPE,
+	CLAUDE_R_MESSAGE,
+	CLAUDE_R_API_ERROR,
+	CLAUDE_R_UUID,
+	CLAUDE_R_SESSION,
+	CLAUDE_R_CWD,
+	CLAUDE_R_SIDECHAIN,
+	CLAUDE_R_TIMESTAMP,
+	CLAUDE_R_TOOL_USE_RESULT,
+	CLAUDE_R_DENIAL,
+	CLAUDE_R_MAX
+};
+
 struct claude_obs {
 	bool has_message_id;
 	char message_id[128];
@@ -52,6 +67,7 @@ struct claude_obs {
 	bool sidechain;
 	uint64_t tok[EVENT_BUCKET_MAX];
 	/* set for every parsed line: where tool calls and results may be (action-read.h) */
+	int root[CLAUDE_R_MAX];       /* the root's members (enum claude_root), or -1 */
 	int message_tok, content_tok; /* message and (assistant lines) message.content, or -1 */
 	bool assistant, user;         /* the line's type */
 };

@@ -3,7 +3,7 @@
  * and ccusage (when installed), and an incremental pass over 1,000
  * unchanged files.
  *
- * usage: bench-agent [--toy] [--size-mb N]
+ * usage: bench-agent [--toy] [--size-mb N] [--reps N]
  * Generates realistic logs with tests/gen/gen-logs (about 1 GB; 5 MB with
  * --toy) into $AM_BENCH_DIR or /tmp/aimeter-bench-<size>, reused when it
  * is already there. Prints wall and CPU time, peak RSS and MB/s per tool,
@@ -19,8 +19,16 @@
  * `npm install --prefix ~/.cache/aimeter-ccusage ccusage@20.0.24` puts it).
  * ccusage runs `daily --json --offline` over the same Claude and Codex
  * logs, with HOME pointing at an empty directory so it reads nothing else.
+ *
+ * Action records (issue 14: at most +25% scan time): `scan --usage-only` and
+ * the default scan (usage and actions) run alternately --reps times (default
+ * 7) after a warming run each; their medians of wall and CPU time and the
+ * ratio of the two are printed. $AM_AGENT_BASE: an agent built from an
+ * earlier commit, run in the same rounds: its plain `scan`, and its
+ * `scan --usage-only` when it has one (then its own ratio is printed too).
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,6 +100,74 @@ dir_mb(const char *dir)
 	return kb / 1024.0;
 }
 
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The median of n values (sorts them). */
+static double
+median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+#define REPS_MAX 31
+
+/* Repeated runs of one command: medians, and the largest peak RSS. */
+struct series {
+	const char *name, *cmd;
+	double wall[REPS_MAX], cpu[REPS_MAX];
+	int n;
+	long rss_kb;
+	bool failed;
+};
+
+static void
+series_add(struct series *s, struct run r)
+{
+	s->wall[s->n] = r.wall;
+	s->cpu[s->n] = r.cpu;
+	s->n++;
+	s->rss_kb = r.rss_kb > s->rss_kb ? r.rss_kb : s->rss_kb;
+	s->failed |= r.status != 0;
+}
+
+/*
+ * Run every series reps times, alternating them (and reversing the order
+ * every other round) so a noisy neighbour weighs on all alike.
+ */
+static void
+run_alternating(struct series *v, int n, int reps)
+{
+	for (int k = 0; k < n; k++) {
+		(void)measure(v[k].cmd); /* warm */
+	}
+	for (int i = 0; i < reps; i++) {
+		for (int k = 0; k < n; k++) {
+			struct series *s = &v[i % 2 ? n - 1 - k : k];
+			series_add(s, measure(s->cmd));
+		}
+	}
+}
+
+static struct run
+series_median(struct series *s)
+{
+	struct run r = {0, 0, s->rss_kb, s->failed ? 1 : 0};
+	double w[REPS_MAX], c[REPS_MAX];
+
+	memcpy(w, s->wall, sizeof(w));
+	memcpy(c, s->cpu, sizeof(c));
+	r.wall = median(w, s->n);
+	r.cpu = median(c, s->n);
+	return r;
+}
+
 /* The best (least wall) of n runs of cmd. */
 static struct run
 best_of(const char *cmd, int n)
@@ -146,6 +222,7 @@ int
 main(int argc, char **argv)
 {
 	double size_mb = 1000;
+	int reps = 7;
 	char dir[4096], cmd[49152], claude[4200], codex[4200], state[4200];
 	struct stat st;
 	const char *bench_dir = getenv("AM_BENCH_DIR");
@@ -157,6 +234,12 @@ main(int argc, char **argv)
 			size_mb = 5;
 		} else if (strcmp(argv[i], "--size-mb") == 0 && i + 1 < argc) {
 			size_mb = atof(argv[++i]);
+		} else if (strcmp(argv[i], "--reps") == 0 && i + 1 < argc) {
+			reps = atoi(argv[++i]);
+			reps = reps < 1 ? 1 : reps > REPS_MAX ? REPS_MAX : reps;
+		} else {
+			fprintf(stderr, "usage: bench-agent [--toy] [--size-mb N] [--reps N]\n");
+			return 2;
 		}
 	}
 	if (bench_dir != NULL) {
@@ -183,35 +266,83 @@ main(int argc, char **argv)
 	printf("logs: %.1f MB (Claude %.1f MB) in %s\n", mb, claude_mb, dir);
 
 	/* warm the page cache, then measure */
-	snprintf(cmd, sizeof(cmd), "find '%s/logs' -type f -print0 | xargs -0 cat", dir);
+	snprintf(cmd, sizeof(cmd), "find -L '%s/logs' -type f -print0 | xargs -0 cat", dir);
 	(void)measure(cmd);
 	struct run cat = best_of(cmd, 3);
 	printf("\n%-34s %10s %10s %12s %14s %12s\n", "full scan", "wall", "cpu", "peak rss", "rate", "vs floor");
 	row("cat (I/O floor)", cat, mb, cat.wall);
-	/* Usage events only: the work ccusage does, so the comparison is like for like. */
-	snprintf(cmd, sizeof(cmd),
+	/* Usage events only (the work ccusage does, so that comparison is like for
+	 * like), and the default scan with action records, in alternating rounds. */
+	static char cmd_use[16384], cmd_act[16384], cmd_base[16384], cmd_base_use[16384];
+	const char *base = getenv("AM_AGENT_BASE");
+	snprintf(cmd_use, sizeof(cmd_use),
 		 "AIMETER_STATE_DIR='%s' '%s' scan --format jsonl --usage-only --user bench "
 		 "--claude-dir '%s' --codex-dir '%s' 2>/dev/null",
 		 state, agent, claude, codex);
-	(void)measure(cmd);
-	struct run ag = best_of(cmd, 3);
-	row("aimeter-agent scan (1 core)", ag, mb, cat.wall);
-	/* The default scan also builds action records (issue 14: at most +25% time). */
-	snprintf(cmd, sizeof(cmd),
+	snprintf(cmd_act, sizeof(cmd_act),
 		 "AIMETER_STATE_DIR='%s' '%s' scan --format jsonl --user bench --claude-dir '%s' "
 		 "--codex-dir '%s' 2>/dev/null",
 		 state, agent, claude, codex);
-	struct run full = best_of(cmd, 3);
-	row("  + action records", full, mb, cat.wall);
+	static struct series sv[4];
+	int n_series = 2;
+	sv[0] = (struct series){.name = "aimeter-agent scan --usage-only", .cmd = cmd_use};
+	sv[1] = (struct series){.name = "  + action records (default scan)", .cmd = cmd_act};
+	if (base != NULL && base[0] != '\0') {
+		snprintf(cmd_base, sizeof(cmd_base),
+			 "AIMETER_STATE_DIR='%s' '%s' scan --format jsonl --user bench --claude-dir '%s' "
+			 "--codex-dir '%s' 2>/dev/null",
+			 state, base, claude, codex);
+		sv[2] = (struct series){.name = "baseline agent ($AM_AGENT_BASE)", .cmd = cmd_base};
+		n_series = 3;
+		snprintf(cmd_base_use, sizeof(cmd_base_use),
+			 "AIMETER_STATE_DIR='%s' '%s' scan --format jsonl --usage-only --user bench "
+			 "--claude-dir '%s' --codex-dir '%s' 2>/dev/null",
+			 state, base, claude, codex);
+		if (measure(cmd_base_use).status == 0) {
+			sv[3] = (struct series){.name = "baseline agent --usage-only", .cmd = cmd_base_use};
+			n_series = 4;
+		}
+	}
+	run_alternating(sv, n_series, reps);
+	struct run ag = series_median(&sv[0]);
+	struct run full = series_median(&sv[1]);
+	for (int k = 0; k < n_series; k++) {
+		row(sv[k].name, series_median(&sv[k]), mb, cat.wall);
+	}
 	if (ag.status != 0 || full.status != 0) {
 		fprintf(stderr, "bench-agent: agent failed\n");
 		return 1;
 	}
+	printf("(agent rows: medians of %d alternating runs; peak RSS the largest)\n", reps);
 	printf("agent vs cat: %.2fx wall, %.2fx CPU, %.2fx peak RSS\n", ratio(ag.wall, cat.wall),
 	       ratio(ag.cpu, cat.cpu), ratio((double)ag.rss_kb, (double)cat.rss_kb));
-	printf("action records add %+.0f%% wall, %+.0f%% CPU, %+.1f MB peak RSS\n",
+	printf("actions vs usage-only: %+.1f%% wall, %+.1f%% CPU, %+.1f MB peak RSS "
+	       "(issue 14: at most +25%%)\n",
 	       100 * (ratio(full.wall, ag.wall) - 1), 100 * (ratio(full.cpu, ag.cpu) - 1),
 	       (double)((long)full.rss_kb - (long)ag.rss_kb) / 1024);
+	if (n_series == 4) {
+		struct run bu = series_median(&sv[3]), b = series_median(&sv[2]);
+		printf("baseline's actions vs its usage-only: %+.1f%% wall, %+.1f%% CPU, %+.1f MB peak "
+		       "RSS\n",
+		       100 * (ratio(b.wall, bu.wall) - 1), 100 * (ratio(b.cpu, bu.cpu) - 1),
+		       (double)((long)b.rss_kb - (long)bu.rss_kb) / 1024);
+	}
+	if (n_series >= 3) {
+		struct run b = series_median(&sv[2]);
+		if (b.status != 0) {
+			printf("baseline agent failed\n");
+		} else {
+			printf("default scan vs the baseline's plain scan: %+.1f%% wall, %+.1f%% CPU, %+.1f MB "
+			       "peak RSS\n",
+			       100 * (ratio(full.wall, b.wall) - 1), 100 * (ratio(full.cpu, b.cpu) - 1),
+			       (double)((long)full.rss_kb - (long)b.rss_kb) / 1024);
+		}
+		if (n_series == 4) {
+			struct run bu = series_median(&sv[3]);
+			printf("usage-only vs the baseline's usage-only: %+.1f%% wall, %+.1f%% CPU\n",
+			       100 * (ratio(ag.wall, bu.wall) - 1), 100 * (ratio(ag.cpu, bu.cpu) - 1));
+		}
+	}
 	find_ccusage(ccusage, sizeof(ccusage));
 	if (ccusage[0] != '\0') {
 		snprintf(cmd, sizeof(cmd),
