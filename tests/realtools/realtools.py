@@ -134,17 +134,22 @@ def base_env(home):
     return env
 
 
-def claude_scenarios(bindir, home, port, ledger):
-    """Claude Code against the Messages API stand-in; returns CLAUDE_CONFIG_DIR."""
-    cfg = os.path.join(home, ".claude")
-    work = os.path.join(home, "claude-project")
-    os.makedirs(work)
-    env = base_env(home)
+def claude_env(env, cfg, port):
+    """env for Claude Code writing under cfg, talking to the Messages API stand-in at port."""
     env.update({"CLAUDE_CONFIG_DIR": cfg, "ANTHROPIC_BASE_URL": "http://127.0.0.1:%d" % port,
                 "ANTHROPIC_API_KEY": "sk-ant-amrt-dummy", "DISABLE_AUTOUPDATER": "1",
                 "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1", "DISABLE_TELEMETRY": "1",
                 "DISABLE_ERROR_REPORTING": "1", "DISABLE_BUG_COMMAND": "1",
                 "CLAUDE_CODE_DISABLE_FEEDBACK_SURVEY": "1"})
+    return env
+
+
+def claude_scenarios(bindir, home, port, ledger):
+    """Claude Code against the Messages API stand-in; returns CLAUDE_CONFIG_DIR."""
+    cfg = os.path.join(home, ".claude")
+    work = os.path.join(home, "claude-project")
+    os.makedirs(work)
+    env = claude_env(base_env(home), cfg, port)
     claude = os.path.join(bindir, "claude")
     p = standin.SECRET_PROMPT
 
