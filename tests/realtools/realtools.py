@@ -247,6 +247,16 @@ def compare(out, ledger):
     return bad
 
 
+def finish(servers, home):
+    """Stops the stand-ins; removes the temporary HOME unless AM_REALTOOLS_KEEP=1."""
+    for s in servers:
+        s.shutdown()
+    if os.environ.get("AM_REALTOOLS_KEEP") == "1":
+        log("kept " + home)
+    else:
+        shutil.rmtree(home, ignore_errors=True)
+
+
 def main():
     agent = os.path.abspath(sys.argv[1])
     t0 = time.monotonic()
@@ -276,12 +286,7 @@ def main():
             len(ledger.calls), ", ".join("%s@%s" % kv for kv in versions.items()),
             time.monotonic() - t0))
     finally:
-        for s in servers:
-            s.shutdown()
-        if os.environ.get("AM_REALTOOLS_KEEP") == "1":
-            log("kept " + home)
-        else:
-            shutil.rmtree(home, ignore_errors=True)
+        finish(servers, home)
 
 
 if __name__ == "__main__":

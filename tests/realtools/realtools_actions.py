@@ -1,24 +1,26 @@
 #!/usr/bin/env python3
-"""realtools_actions.py AGENT: the agent's action records of real Claude Code and Codex sessions
-equal what those sessions did to a real git workspace.
+"""realtools_actions.py AGENT [known-gaps]: the agent's action records of real Claude Code and
+Codex sessions equal what those sessions did to a real git workspace.
 
 The pinned tools (realtools.py's cache; AM_REALTOOLS_LATEST=1 for the latest releases) run
-headless against the loopback stand-ins, whose model replies follow a script (scripted.py): read,
-write a new file, edit, overwrite, `git commit --dry-run`, a commit that succeeds, one that fails
-(nothing to commit), `git log`, `echo "git commit"` and `gh pr create` (a stand-in `gh` on PATH:
-gh is not installed and there is no network). Claude Code runs the script twice: with every tool
-allowed, and with Write and Edit refused and `gh` denied (headless: `--permission-prompts none`
-and a deny rule). Codex runs a patch script (add, update, delete) and the shell steps, once with
-the sandbox off and once in the read-only sandbox. Then `aimeter-agent scan --format jsonl` over
-the transcripts: one action record per scripted call, with the kind, decision and counts the
-spec gives, lines equal to what the workspace saw change at that step (`git diff --no-index
---numstat` between the snapshots taken before and after it), commits equal to the commits the
-repository gained at that step, pull requests to the `gh` stand-in's invocations, and no marker
-text (paths, commands, file contents, commit messages) in any action line.
+headless against the loopback stand-ins, whose replies follow a script (scripted.py). Claude
+Code: read, write a new file, edit, overwrite, `git commit --dry-run`, a commit that succeeds,
+one that fails (nothing to commit), `git log`, `echo "git commit"`, `gh pr create` (a stand-in
+`gh` on PATH: gh is not installed and there is no network). Codex: apply_patch add, update and
+delete, then the same shell steps. Each runs with every tool allowed and with some refused
+(RUNS says how and what the tools write). Then `aimeter-agent scan --format jsonl` and `report
+actions --json` over each session's transcripts: one action record per scripted call with the
+spec's kind and decision, applied lines equal to what the workspace saw change at that step
+(`git diff --no-index --numstat` between the snapshots taken before and after it), proposed
+lines equal to the script's, commits equal to those the repository gained at that step, pull
+requests to the `gh` stand-in's runs, the report equal to the records, and no text of the
+sessions (paths, commands, contents, messages) in either output.
+
+What the agent cannot see in Codex 0.169 yet (known_gap) is printed here and asserted only with
+`known-gaps`, a separate test that fails until the reader handles it.
 """
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -123,17 +125,18 @@ CODEX_PATCHES = {
 }
 
 
-def codex_steps(work):
-    """Patches that add, update and delete a file, then the shell steps. Proposed lines by
-    sections D.5 and F.3: a deleted file's lines count only with a `patch_apply_end` event,
-    which `codex exec` 0.169 does not write (see DELETE_GAP)."""
+def codex_steps(work, escalate=False):
+    """Patches that add, update and delete a file (4 lines), then the shell steps. With
+    escalate, the shell steps ask to run outside the sandbox, which the reviewer decides."""
     def sh(cmd, kind):
-        return dict(name="exec_command", input={"cmd": cmd, "workdir": work, "yield_time_ms": 10000},
-                    kind=kind)
+        args = {"cmd": cmd, "workdir": work, "yield_time_ms": 10000}
+        if escalate:  # Outside the sandbox, which keeps .git read-only: the reviewer decides.
+            args.update(sandbox_permissions="require_escalated", justification="AMRT-JUST run it")
+        return dict(name="exec_command", input=args, kind=kind)
     return [
         dict(name="apply_patch", input={"input": CODEX_PATCHES["add"]}, kind="edit", proposed=(3, 0)),
         dict(name="apply_patch", input={"input": CODEX_PATCHES["update"]}, kind="edit", proposed=(2, 1)),
-        dict(name="apply_patch", input={"input": CODEX_PATCHES["delete"]}, kind="edit", proposed=(0, 0),
+        dict(name="apply_patch", input={"input": CODEX_PATCHES["delete"]}, kind="edit", proposed=(0, 4),
              delete=True),
         sh('git add -A && git commit --dry-run -m "AMRT-MSG dry"', "shell"),
         sh('git add -A && git commit -q --allow-empty -m "AMRT-MSG one"', "commit"),
@@ -147,15 +150,25 @@ def codex_steps(work):
 # The runs: tool, name, the tool's arguments, and the decision the spec gives each scripted call
 # (A accepted, R rejected, E error). Claude Code headless refuses through `--permission-prompts
 # none` (what needs a prompt is denied: Write, Edit) and a deny rule (`Bash(gh *)`); it writes
-# both with toolDenialKind "permission-rule". `codex exec` forces approval_policy "never", so it
-# cannot be refused by a user: its read-only sandbox blocks the writes instead, and the outputs
-# ("patch rejected: writing is blocked by read-only sandbox; ...", exit 128) are errors by D.3.
+# both with toolDenialKind "permission-rule" (rejected by C.3; "user-rejected" is written only
+# when a person answers an interactive prompt, and a stream-json host's deny is "permission-rule"
+# too). A deny rule naming a whole tool (settings `"deny": ["Edit"]`) removes the tool: the call
+# gets "No such tool available: Edit" with is_error and no toolDenialKind, an error by C.3.
+# `codex exec` forces approval_policy "never" (a person cannot refuse a call): its read-only
+# sandbox blocks the writes instead, and the outputs ("patch rejected: writing is blocked by
+# read-only sandbox; ...", exit 128) are errors by D.3. With `--approve-for-me` the shell
+# steps ask to leave the sandbox and the automatic reviewer (a model call, answered by the
+# stand-in) allows them, except `gh pr create`, which it denies (a known gap: see known_gap).
+DENY_SETTINGS = json.dumps({"permissions": {"deny": ["Edit", "Bash(gh pr *)"]}})
 RUNS = [
     ("claude", "claude-allowed", ["--allowedTools", "Read", "Write", "Edit", "Bash"], "AAAAAAEAAA"),
     ("claude", "claude-refused", ["--permission-prompts", "none", "--allowedTools", "Read", "Bash",
                                   "--disallowedTools", "Bash(gh *)"], "ARRREAEAAR"),
+    ("claude", "claude-settings-deny", ["--permission-mode", "dontAsk", "--allowedTools", "Read", "Write",
+                                        "Bash", "--settings", DENY_SETTINGS], "AAEAAAEAAR"),
     ("codex", "codex-allowed", ["--dangerously-bypass-approvals-and-sandbox"], "AAAAAEAAA"),
     ("codex", "codex-sandboxed", ["--sandbox", "read-only"], "EEEEEEAAE"),
+    ("codex", "codex-reviewed", ["--approve-for-me"], "AAAAAEAAR"),
 ]
 DECISIONS = {"A": "accepted", "R": "rejected", "E": "error"}
 FIELDS = {"record", "action_id", "tool", "ts", "session", "project", "user", "kind", "tool_name",
@@ -190,7 +203,7 @@ def session(bindir, home, servers, tool, name, args):
         argv = [os.path.join(bindir, "claude"), "-p", prompt, "--output-format", "json",
                 "--model", realtools.CLAUDE_MODELS[0]] + args
     else:
-        script = scripted.Script(work, codex_steps(work))
+        script = scripted.Script(work, codex_steps(work, "--approve-for-me" in args))
         env = codex_env(home, tdir, port)
         argv = [os.path.join(bindir, "codex"), "exec", "--skip-git-repo-check"] + args + [prompt]
     env["AMRT_GH_LOG"] = os.path.join(home, "gh-%s.log" % name)
@@ -239,13 +252,12 @@ def agent_cmd(agent, home, tool, tdir, args):
 
 
 def expected(tool, step, decision, before, after):
-    """The action record the spec gives a scripted call; the workspace decides applied lines."""
+    """The action record of a scripted call: what the workspace saw change (applied lines,
+    commits), what the script proposed and how the tool decided (the spec's decision rules)."""
     kind = step["kind"]
     editing = kind in ("edit", "write")
     ok = decision == "accepted"
     applied = numstat(before, after) if ok and editing else (0, 0)
-    if step.get("delete"):
-        applied = step["proposed"] if ok else (0, 0)  # D.5 without patch_apply_end: see DELETE_GAP
     name = step["name"]
     return {"tool": "claude-code" if tool == "claude" else "codex", "kind": kind, "tool_name": name,
             "target": "", "decision": decision, "lines_added": applied[0],
@@ -256,51 +268,67 @@ def expected(tool, step, decision, before, after):
             "pull_requests": 1 if kind == "pull_request" and ok else 0, "in_subagent": False}
 
 
+def known_gap(tool, name, step, field):
+    """Where the agent, following specs/outcomes.md, cannot see what Codex 0.169 did; the
+    realtools-actions-known-gaps test holds these against the truth and fails until fixed.
+    1. A deleted file's lines: `codex exec` writes no `patch_apply_end` (D.5 counts 0); the
+       content is only in `event_msg` `item_completed`, `item.type == "FileChange"`,
+       `changes.<path> == {"type": "delete", "content": ...}`, which D does not read.
+    2. The reviewer's denial (`--approve-for-me`): the output reads `exec_command failed:
+       CreateProcess { message: "Rejected(\"This action was rejected due to unacceptable
+       risk.\n...` and D.3 looks for that sentence only at the start: an error, not rejected."""
+    if tool != "codex":
+        return False
+    return (step.get("delete") and field in ("lines_removed", "proposed_lines_removed")) or \
+        (name == "codex-reviewed" and step["kind"] == "pull_request" and field == "decision")
+
+
 def check_run(agent, home, run, res):
-    """Compares the scan of one run with the script and the workspace; returns mismatches."""
+    """Compares the scan of one run with the script and the workspace.
+    Returns (mismatches, mismatches that are known gaps)."""
     tool, name, _, decisions = run
     work, script, tdir, ghlog = res
     out = agent_cmd(agent, home, tool, tdir, ["scan", "--format", "jsonl"])
-    acts = [json.loads(l) for l in out.splitlines() if json.loads(l)["record"] == "action"]
-    bad = []
+    acts = [json.loads(line) for line in out.splitlines() if json.loads(line)["record"] == "action"]
+    bad, gaps = [], []
     if len(acts) != len(script.steps):
-        return ["%s: %d action records for %d scripted calls" % (name, len(acts), len(script.steps))]
+        return ["%s: %d action records for %d scripted calls" % (name, len(acts), len(script.steps))], []
     prs = len(open(ghlog).read().splitlines()) if os.path.exists(ghlog) else 0
     commits = script.seen[len(script.steps)]["commits"] - script.seen[0]["commits"]
-    log("%-16s %-13s %-13s %-9s %-11s %-11s %-11s %s" % (
+    log("%-20s %-13s %-13s %-9s %-11s %-11s %-11s %s" % (
         name, "call", "kind", "decision", "lines +/-", "workspace", "proposed", "commits/prs"))
     for k, (step, rec) in enumerate(zip(script.steps, acts)):
         if set(rec) != FIELDS:
             bad.append("%s step %d: fields %s" % (name, k, sorted(set(rec) ^ FIELDS)))
         want = expected(tool, step, DECISIONS[decisions[k]], script.seen[k], script.seen[k + 1])
         ws = numstat(script.seen[k], script.seen[k + 1])
-        log("%-16s %-13s %-13s %-9s %4d/%-6d %4d/%-6d %4d/%-6d %d/%d" % (
+        log("%-20s %-13s %-13s %-9s %4d/%-6d %4d/%-6d %4d/%-6d %d/%d" % (
             "", "%d %s" % (k, step["name"]), rec["kind"], rec["decision"], rec["lines_added"],
             rec["lines_removed"], ws[0], ws[1], rec["proposed_lines_added"],
             rec["proposed_lines_removed"], rec["commits"], rec["pull_requests"]))
-        bad += ["%s step %d (%s) %s: want %r, scanned %r" % (name, k, step["name"], f, v, rec.get(f))
-                for f, v in want.items() if rec.get(f) != v]
+        for f, v in want.items():
+            if rec.get(f) != v:
+                (gaps if known_gap(tool, name, step, f) else bad).append(
+                    "%s step %d (%s) %s: want %r, scanned %r" % (name, k, step["name"], f, v, rec.get(f)))
         if rec["decision"] != "accepted" and ws != (0, 0):
             bad.append("%s step %d: not accepted, yet the workspace changed %s" % (name, k, ws))
     got_c, got_p = sum(a["commits"] for a in acts), sum(a["pull_requests"] for a in acts)
-    log("%-16s commits: repository %d, scan %d; pull requests: gh ran %d, scan %d" % (
+    log("%-20s commits: repository %d, scan %d; pull requests: gh ran %d, scan %d" % (
         name, commits, got_c, prs, got_p))
     if (got_c, got_p) != (commits, prs):
         bad.append("%s: commits %d/%d, pull requests %d/%d (workspace/scan)" % (
             name, commits, got_c, prs, got_p))
-    total = [r for r in json.loads(agent_cmd(agent, home, tool, tdir, ["report", "actions", "--json"]))
-             if r["by"] == "total"][0]
-    for f, v in (("calls", len(acts)), ("commits", got_c), ("pull_requests", got_p),
-                 ("lines_added", sum(a["lines_added"] for a in acts)),
-                 ("lines_removed", sum(a["lines_removed"] for a in acts)),
-                 ("accepted", decisions.count("A")), ("rejected", decisions.count("R")),
-                 ("error", decisions.count("E"))):
-        if total[f] != v:
-            bad.append("%s: report actions %s %d, want %d" % (name, f, total[f], v))
-    leaked = [m for m in MARKERS + [home] if m in out]
+    report = agent_cmd(agent, home, tool, tdir, ["report", "actions", "--json"])
+    total = [r for r in json.loads(report) if r["by"] == "total"][0]
+    sums = {f: sum(a[f] for a in acts) for f in ("commits", "pull_requests", "lines_added", "lines_removed")}
+    sums.update({d: sum(1 for a in acts if a["decision"] == d) for d in DECISIONS.values()},
+                calls=len(acts))
+    bad += ["%s: report actions %s %d, the scan's records %d" % (name, f, total[f], v)
+            for f, v in sums.items() if total[f] != v]
+    leaked = [m for m in MARKERS + [home] if m in out or m in report]
     if leaked:
-        bad.append("%s: text of the session in the scan output: %s" % (name, leaked))
-    return bad
+        bad.append("%s: text of the session in the scan or report output: %s" % (name, leaked))
+    return bad, gaps
 
 
 # Text of the scripted sessions (paths, commands, contents, commit messages, descriptions):
@@ -311,7 +339,7 @@ MARKERS = ["AMRT", "m4rk3r", "--dry-run", "git log", "gh pr", "echo", "pull/7", 
 
 def main():
     agent = os.path.abspath(sys.argv[1])
-    only = sys.argv[2] if len(sys.argv) > 2 else None
+    gaps_only = sys.argv[2:] == ["known-gaps"]
     t0 = time.monotonic()
     bindir = realtools.install_tools()
     log("testing " + ", ".join("%s@%s" % kv for kv in realtools.tool_versions(bindir).items()))
@@ -320,41 +348,21 @@ def main():
     servers = {"claude": standin.serve(scripted.ScriptedAnthropic, ledger)[0],
                "codex": standin.serve(scripted.ScriptedOpenAI, ledger)[0]}
     try:
-        if only == "codex-deleted-lines":
-            return delete_gap(agent, bindir, home, servers)
-        bad = []
-        for run in RUNS:
-            res = session(bindir, home, servers, run[0], run[1], run[2])
-            bad += check_run(agent, home, run, res)
+        bad, gaps = [], []
+        runs = [r for r in RUNS if not gaps_only or r[0] == "codex"]
+        for run in runs:
+            b, g = check_run(agent, home, run, session(bindir, home, servers, run[0], run[1], run[2]))
+            bad, gaps = bad + b, gaps + g
         for b in bad:
             print("MISMATCH " + b)
+        for g in gaps:
+            print(("MISMATCH " if gaps_only else "KNOWN GAP (realtools-actions-known-gaps) ") + g)
         assert not bad, "%d mismatches between the scan, the script and the workspace" % len(bad)
+        assert not (gaps_only and gaps), "%d known gaps remain (see known_gap)" % len(gaps)
         log("exact: %d scripted sessions, %d calls, in %.1f s" % (
-            len(RUNS), sum(len(r[3]) for r in RUNS), time.monotonic() - t0))
+            len(runs), sum(len(r[3]) for r in runs), time.monotonic() - t0))
     finally:
-        for s in servers.values():
-            s.shutdown()
-        if os.environ.get("AM_REALTOOLS_KEEP") == "1":
-            log("kept " + home)
-        else:
-            shutil.rmtree(home, ignore_errors=True)
-
-
-def delete_gap(agent, bindir, home, servers):
-    """DELETE_GAP: the lines of a file Codex deleted, as the workspace saw them, against the scan.
-    `codex exec` 0.169 writes no `patch_apply_end`; the deleted content is only in an
-    `event_msg` `item_completed` whose `item` is a `FileChange` with `changes.<path>.type ==
-    "delete"` and `content`, which specs/outcomes.md D.5 does not read. Fails until it does."""
-    run = RUNS[2]
-    work, script, tdir, _ = session(bindir, home, servers, run[0], run[1], run[2])
-    k = [i for i, s in enumerate(script.steps) if s.get("delete")][0]
-    ws = numstat(script.seen[k], script.seen[k + 1])
-    out = agent_cmd(agent, home, "codex", tdir, ["scan", "--format", "jsonl"])
-    rec = [json.loads(l) for l in out.splitlines() if json.loads(l)["record"] == "action"][k]
-    got = (rec["lines_added"], rec["lines_removed"])
-    log("codex delete: workspace %d/%d, scan %d/%d (proposed %d/%d)" % (
-        ws + got + (rec["proposed_lines_added"], rec["proposed_lines_removed"])))
-    assert got == ws, "the scan counts %d/%d lines for the deleted file, the workspace %d/%d" % (got + ws)
+        realtools.finish(servers.values(), home)
 
 
 if __name__ == "__main__":

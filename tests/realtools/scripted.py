@@ -80,14 +80,32 @@ class ScriptedAnthropic(standin.AnthropicHandler):
 
 
 class ScriptedOpenAI(standin.OpenAIHandler):
-    """The Responses API stand-in answering the scripted conversation."""
+    """The Responses API stand-in answering the scripted conversation, and Codex's automatic
+    approval reviewer (`--approve-for-me`): it denies the actions whose text holds DENY_REVIEW."""
     script = None
 
     def _output_item(self, body, last, n):
+        if _is_review(body):
+            deny = DENY_REVIEW in json.dumps(body.get("input"))
+            verdict = {"risk_level": "critical" if deny else "low", "user_authorization": "unknown",
+                       "outcome": "deny" if deny else "allow", "rationale": "stand-in %d" % n}
+            self.ledger.note("review: " + verdict["outcome"])
+            return {"type": "message", "role": "assistant", "id": "msg_amrt_%04d" % n,
+                    "status": "completed", "content": [{"type": "output_text", "text": json.dumps(verdict),
+                                                        "annotations": []}]}
         step = codex_step(body, self.script)
         if step is None:
             return super()._output_item(body, last, n)
         return codex_item(body, self.script.reply(step), step, n)
+
+
+DENY_REVIEW = "gh pr create"
+
+
+def _is_review(req):
+    """A request of Codex's approval reviewer: it asks for a JSON verdict with an outcome."""
+    fmt = (req.get("text") or {}).get("format") or {}
+    return fmt.get("type") == "json_schema" and "outcome" in json.dumps(fmt.get("schema"))
 
 
 def codex_step(req, script):
