@@ -134,17 +134,22 @@ def base_env(home):
     return env
 
 
-def claude_scenarios(bindir, home, port, ledger):
-    """Claude Code against the Messages API stand-in; returns CLAUDE_CONFIG_DIR."""
-    cfg = os.path.join(home, ".claude")
-    work = os.path.join(home, "claude-project")
-    os.makedirs(work)
-    env = base_env(home)
+def claude_env(env, cfg, port):
+    """env for Claude Code writing under cfg, talking to the Messages API stand-in at port."""
     env.update({"CLAUDE_CONFIG_DIR": cfg, "ANTHROPIC_BASE_URL": "http://127.0.0.1:%d" % port,
                 "ANTHROPIC_API_KEY": "sk-ant-amrt-dummy", "DISABLE_AUTOUPDATER": "1",
                 "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1", "DISABLE_TELEMETRY": "1",
                 "DISABLE_ERROR_REPORTING": "1", "DISABLE_BUG_COMMAND": "1",
                 "CLAUDE_CODE_DISABLE_FEEDBACK_SURVEY": "1"})
+    return env
+
+
+def claude_scenarios(bindir, home, port, ledger):
+    """Claude Code against the Messages API stand-in; returns CLAUDE_CONFIG_DIR."""
+    cfg = os.path.join(home, ".claude")
+    work = os.path.join(home, "claude-project")
+    os.makedirs(work)
+    env = claude_env(base_env(home), cfg, port)
     claude = os.path.join(bindir, "claude")
     p = standin.SECRET_PROMPT
 
@@ -242,6 +247,16 @@ def compare(out, ledger):
     return bad
 
 
+def finish(servers, home):
+    """Stops the stand-ins; removes the temporary HOME unless AM_REALTOOLS_KEEP=1."""
+    for s in servers:
+        s.shutdown()
+    if os.environ.get("AM_REALTOOLS_KEEP") == "1":
+        log("kept " + home)
+    else:
+        shutil.rmtree(home, ignore_errors=True)
+
+
 def main():
     agent = os.path.abspath(sys.argv[1])
     t0 = time.monotonic()
@@ -271,12 +286,7 @@ def main():
             len(ledger.calls), ", ".join("%s@%s" % kv for kv in versions.items()),
             time.monotonic() - t0))
     finally:
-        for s in servers:
-            s.shutdown()
-        if os.environ.get("AM_REALTOOLS_KEEP") == "1":
-            log("kept " + home)
-        else:
-            shutil.rmtree(home, ignore_errors=True)
+        finish(servers, home)
 
 
 if __name__ == "__main__":

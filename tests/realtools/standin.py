@@ -217,6 +217,34 @@ class OpenAIHandler(_Base):
         rid = "resp_amrt_%04d" % n
         items = body.get("input") or []
         last = items[-1] if items and isinstance(items[-1], dict) else {}
+        item = self._output_item(body, last, n)
+        reply = "tool_use" if item["type"] != "message" else "text"
+        sub = last.get("type") == "message" and "AMRT-SUB" in json.dumps(last.get("content"))
+        if last.get("type") in ("function_call_output", "custom_tool_call_output") and item["type"] == "message":
+            reply = "after_tool"
+        usage = {"input_tokens": inp, "input_tokens_details": {"cached_tokens": cached},
+                 "output_tokens": out, "output_tokens_details": {"reasoning_tokens": reasoning},
+                 "total_tokens": inp + out}
+        ev = [("response.created", {"type": "response.created",
+                                    "response": {"id": rid, "model": model, "status": "in_progress"}}),
+              ("response.output_item.added", {"type": "response.output_item.added", "output_index": 0,
+                                              "item": dict(item, status="in_progress")})]
+        if item["type"] == "message":
+            ev += [("response.output_text.delta", {"type": "response.output_text.delta", "output_index": 0,
+                                                   "content_index": 0, "item_id": item["id"],
+                                                   "delta": item["content"][0]["text"]})]
+        ev += [("response.output_item.done", {"type": "response.output_item.done", "output_index": 0,
+                                             "item": item}),
+              ("response.completed", {"type": "response.completed",
+                                      "response": {"id": rid, "model": model, "status": "completed",
+                                                   "output": [item], "usage": usage}})]
+        self.ledger.bill(dict(tool="codex", model=model, day=_utc_day(), n=n, reply=reply, sub=sub,
+                              input=inp - cached, output=out, cache_write_5m=0, cache_write_1h=0,
+                              cache_read=cached, reasoning=reasoning, web_search=0))
+        self._sse(ev)
+
+    def _output_item(self, body, last, n):
+        """The one output item of call n: a shell call, a sub-agent spawn or wait, or text."""
         tools = {t.get("name") for t in body.get("tools") or [] if isinstance(t, dict)}
         if (last.get("type") == "message" and "AMRT-TOOL" in json.dumps(last.get("content"))
                 and "exec_command" in tools):
@@ -243,30 +271,7 @@ class OpenAIHandler(_Base):
                     "status": "completed",
                     "content": [{"type": "output_text", "text": "%s %d" % (SECRET_REPLY, n),
                                  "annotations": []}]}
-        reply = "tool_use" if item["type"] == "function_call" else "text"
-        sub = last.get("type") == "message" and "AMRT-SUB" in json.dumps(last.get("content"))
-        if last.get("type") == "function_call_output" and item["type"] == "message":
-            reply = "after_tool"
-        usage = {"input_tokens": inp, "input_tokens_details": {"cached_tokens": cached},
-                 "output_tokens": out, "output_tokens_details": {"reasoning_tokens": reasoning},
-                 "total_tokens": inp + out}
-        ev = [("response.created", {"type": "response.created",
-                                    "response": {"id": rid, "model": model, "status": "in_progress"}}),
-              ("response.output_item.added", {"type": "response.output_item.added", "output_index": 0,
-                                              "item": dict(item, status="in_progress")})]
-        if item["type"] == "message":
-            ev += [("response.output_text.delta", {"type": "response.output_text.delta", "output_index": 0,
-                                                   "content_index": 0, "item_id": item["id"],
-                                                   "delta": item["content"][0]["text"]})]
-        ev += [("response.output_item.done", {"type": "response.output_item.done", "output_index": 0,
-                                             "item": item}),
-              ("response.completed", {"type": "response.completed",
-                                      "response": {"id": rid, "model": model, "status": "completed",
-                                                   "output": [item], "usage": usage}})]
-        self.ledger.bill(dict(tool="codex", model=model, day=_utc_day(), n=n, reply=reply, sub=sub,
-                              input=inp - cached, output=out, cache_write_5m=0, cache_write_1h=0,
-                              cache_read=cached, reasoning=reasoning, web_search=0))
-        self._sse(ev)
+        return item
 
 
 def _gemini_usage(n):
