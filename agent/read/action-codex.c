@@ -1,4 +1,5 @@
 /* action-codex.c: tool calls, outputs and end events in Codex rollouts; see action-read.h. */
+#define _GNU_SOURCE /* memmem */
 #include "action-read.h"
 
 #include <errno.h>
@@ -175,6 +176,28 @@ function_call(struct scan *s, const struct json_doc *d, int p, struct action_cal
 	free(args);
 }
 
+/*
+ * Codex 0.169 and later wrap the automatic reviewer's denial in the spawn
+ * error: `exec_command failed: CreateProcess { message: "Rejected(\"This
+ * action was rejected due to unacceptable risk. ...`. Only that wrapper, near
+ * the start, counts: a command's own output that quotes the sentence does not.
+ */
+static bool
+reviewer_rejected(const char *b, size_t n)
+{
+	static const char head[] = "exec_command failed:";
+	static const char verdict[] = "Rejected(";
+	static const char reason[] = "This action was rejected due to unacceptable risk.";
+	size_t window = n < 200 ? n : 200;
+	const char *v;
+
+	if (n < sizeof(head) - 1 || memcmp(b, head, sizeof(head) - 1) != 0 ||
+	    (v = memmem(b, window, verdict, sizeof(verdict) - 1)) == NULL) {
+		return false;
+	}
+	return memmem(v, window - (size_t)(v - b), reason, sizeof(reason) - 1) != NULL;
+}
+
 /* D.4: the exit code and header facts of an output text. */
 static void
 output_facts(struct scan *s, const char *text, size_t n, struct action_output *o)
@@ -200,6 +223,10 @@ output_facts(struct scan *s, const char *text, size_t n, struct action_output *o
 			o->rejected = true;
 			return;
 		}
+	}
+	if (reviewer_rejected(b, (size_t)(e - b))) {
+		o->rejected = true;
+		return;
 	}
 	if (e - b == 7 && memcmp(b, "aborted", 7) == 0) {
 		o->aborted = true;
@@ -307,6 +334,23 @@ output_text(const struct json_doc *d, int out, size_t *ret_n)
 	return NULL;
 }
 
+/* Lines of the files a change map deletes (their content is the old file). */
+static uint32_t
+deleted_lines(const struct json_doc *d, int changes)
+{
+	uint32_t total = 0;
+
+	for (int k = json_next_key(d, changes, -1); k >= 0; k = json_next_key(d, changes, k)) {
+		if (json_str_eq(d, json_get(d, k + 1, "type"), "delete")) {
+			size_t n = 0;
+			char *c = json_str_dup(d, json_get(d, k + 1, "content"), &n);
+			total += c != NULL ? action_lines(c, n) : 0;
+			free(c);
+		}
+	}
+	return total;
+}
+
 /* An event_msg end event. */
 static void
 end_event(struct scan *s, const struct json_doc *d, int p, int64_t ts, const char *key)
@@ -334,14 +378,7 @@ end_event(struct scan *s, const struct json_doc *d, int p, int64_t ts, const cha
 		int ch = json_get(d, p, "changes");
 		r.what = ACTION_RES_PATCH_END;
 		r.success = json_is_true(d, json_get(d, p, "success"));
-		for (int k = json_next_key(d, ch, -1); k >= 0; k = json_next_key(d, ch, k)) {
-			if (json_str_eq(d, json_get(d, k + 1, "type"), "delete")) {
-				size_t n = 0;
-				char *c = json_str_dup(d, json_get(d, k + 1, "content"), &n);
-				r.deleted_lines += c != NULL ? action_lines(c, n) : 0;
-				free(c);
-			}
-		}
+		r.deleted_lines = deleted_lines(d, ch);
 	} else {
 		int res = json_get(d, p, "result");
 		int ok = json_get(d, res, "Ok");
@@ -349,6 +386,36 @@ end_event(struct scan *s, const struct json_doc *d, int p, int64_t ts, const cha
 		r.error = json_get(d, res, "Err") >= 0 || json_is_true(d, json_get(d, ok, "isError")) ||
 			  json_is_true(d, json_get(d, ok, "is_error"));
 	}
+	(void)action_add_result(s->actions, &r);
+}
+
+/*
+ * Codex 0.169 and later write no patch_apply_end in `codex exec`; the applied
+ * patch arrives as an item_completed FileChange (id = the call id), the only
+ * place holding a deleted file's lines. It is read as the patch's end event.
+ */
+static void
+file_change_item(struct scan *s, const struct json_doc *d, int item, int64_t ts)
+{
+	char key[256];
+	struct action_result r;
+	int status = json_get(d, item, "status");
+
+	if (json_type(d, item) != JSON_OBJECT ||
+	    !json_str_eq(d, json_get(d, item, "type"), "FileChange") ||
+	    json_str(d, json_get(d, item, "id"), key, sizeof(key)) <= 0 ||
+	    !(json_str_eq(d, status, "completed") || json_str_eq(d, status, "failed") ||
+	      json_str_eq(d, status, "declined"))) {
+		return;
+	}
+	memset(&r, 0, sizeof(r));
+	r.tool = EVENT_TOOL_CODEX;
+	r.key = key;
+	r.ts_ms = ts;
+	r.what = ACTION_RES_PATCH_END;
+	r.success = json_str_eq(d, status, "completed");
+	r.declined = json_str_eq(d, status, "declined");
+	r.deleted_lines = deleted_lines(d, json_get(d, item, "changes"));
 	(void)action_add_result(s->actions, &r);
 }
 
@@ -457,6 +524,8 @@ action_codex_line(struct scan *s, const struct source_file *file, const struct j
 			free(text);
 			(void)action_add_result(s->actions, &r);
 		}
+	} else if (json_str_eq(d, t, "event_msg") && strcmp(ptype, "item_completed") == 0) {
+		file_change_item(s, d, json_get(d, p, "item"), ts);
 	} else if (json_str_eq(d, t, "event_msg") &&
 		   (strcmp(ptype, "exec_command_end") == 0 || strcmp(ptype, "patch_apply_end") == 0 ||
 		    strcmp(ptype, "mcp_tool_call_end") == 0) &&

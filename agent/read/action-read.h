@@ -20,6 +20,8 @@ struct scan;
 #define ACTION_CLAUDE_NEEDLE "\"tool_"
 #define ACTION_CODEX_NEEDLE "\"call_id\""
 #define ACTION_CODEX_NEEDLE_WEB "\"web_search_call\""
+/* Codex 0.169+: an applied patch as an item_completed item (no call_id key) */
+#define ACTION_CODEX_NEEDLE_FILE "\"FileChange\""
 
 /*
  * action_claude_has_tools(doc, content, assistant): content holds a

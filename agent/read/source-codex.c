@@ -27,7 +27,8 @@ codex_prefilter(const char *line, size_t len)
 {
 	return codex_line_wanted(line, len) ||
 	       lines_has(line, len, ACTION_CODEX_NEEDLE, sizeof(ACTION_CODEX_NEEDLE) - 1) ||
-	       lines_has(line, len, ACTION_CODEX_NEEDLE_WEB, sizeof(ACTION_CODEX_NEEDLE_WEB) - 1);
+	       lines_has(line, len, ACTION_CODEX_NEEDLE_WEB, sizeof(ACTION_CODEX_NEEDLE_WEB) - 1) ||
+	       lines_has(line, len, ACTION_CODEX_NEEDLE_FILE, sizeof(ACTION_CODEX_NEEDLE_FILE) - 1);
 }
 
 static void

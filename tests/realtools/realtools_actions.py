@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""realtools_actions.py AGENT [known-gaps]: the agent's action records of real Claude Code and
+"""realtools_actions.py AGENT: the agent's action records of real Claude Code and
 Codex sessions equal what those sessions did to a real git workspace.
 
 The pinned tools (realtools.py's cache; AM_REALTOOLS_LATEST=1 for the latest releases) run
@@ -16,8 +16,9 @@ lines equal to the script's, commits equal to those the repository gained at tha
 requests to the `gh` stand-in's runs, the report equal to the records, and no text of the
 sessions (paths, commands, contents, messages) in either output.
 
-What the agent cannot see in Codex 0.169 yet (known_gap) is printed here and asserted only with
-`known-gaps`, a separate test that fails until the reader handles it.
+Codex 0.169 writes no patch_apply_end in `codex exec`: a deleted file's lines come from the
+`item_completed` FileChange item, which it writes only for a patch it applied. A delete that
+never ran (the read-only sandbox) proposes 0 removed lines as far as any transcript can tell.
 """
 import json
 import os
@@ -158,7 +159,8 @@ def codex_steps(work, escalate=False):
 # sandbox blocks the writes instead, and the outputs ("patch rejected: writing is blocked by
 # read-only sandbox; ...", exit 128) are errors by D.3. With `--approve-for-me` the shell
 # steps ask to leave the sandbox and the automatic reviewer (a model call, answered by the
-# stand-in) allows them, except `gh pr create`, which it denies (a known gap: see known_gap).
+# stand-in) allows them, except `gh pr create`, which it denies: the
+# denial arrives wrapped in the spawn error and counts as rejected (action-codex.c).
 DENY_SETTINGS = json.dumps({"permissions": {"deny": ["Edit", "Bash(gh pr *)"]}})
 RUNS = [
     ("claude", "claude-allowed", ["--allowedTools", "Read", "Write", "Edit", "Bash"], "AAAAAAEAAA"),
@@ -259,40 +261,28 @@ def expected(tool, step, decision, before, after):
     ok = decision == "accepted"
     applied = numstat(before, after) if ok and editing else (0, 0)
     name = step["name"]
+    proposed = step.get("proposed", (0, 0))
+    if step.get("delete") and not ok:
+        proposed = (proposed[0], 0)  # the file's content is written only once it is deleted
     return {"tool": "claude-code" if tool == "claude" else "codex", "kind": kind, "tool_name": name,
             "target": "", "decision": decision, "lines_added": applied[0],
-            "lines_removed": applied[1], "proposed_lines_added": step.get("proposed", (0, 0))[0],
-            "proposed_lines_removed": step.get("proposed", (0, 0))[1],
+            "lines_removed": applied[1], "proposed_lines_added": proposed[0],
+            "proposed_lines_removed": proposed[1],
             "file_ext": ("md" if step.get("delete") else "py") if editing else "",
             "commits": after["commits"] - before["commits"],
             "pull_requests": 1 if kind == "pull_request" and ok else 0, "in_subagent": False}
 
 
-def known_gap(tool, name, step, field):
-    """Where the agent, following specs/outcomes.md, cannot see what Codex 0.169 did; the
-    realtools-actions-known-gaps test holds these against the truth and fails until fixed.
-    1. A deleted file's lines: `codex exec` writes no `patch_apply_end` (D.5 counts 0); the
-       content is only in `event_msg` `item_completed`, `item.type == "FileChange"`,
-       `changes.<path> == {"type": "delete", "content": ...}`, which D does not read.
-    2. The reviewer's denial (`--approve-for-me`): the output reads `exec_command failed:
-       CreateProcess { message: "Rejected(\"This action was rejected due to unacceptable
-       risk.\n...` and D.3 looks for that sentence only at the start: an error, not rejected."""
-    if tool != "codex":
-        return False
-    return (step.get("delete") and field in ("lines_removed", "proposed_lines_removed")) or \
-        (name == "codex-reviewed" and step["kind"] == "pull_request" and field == "decision")
-
-
 def check_run(agent, home, run, res):
     """Compares the scan of one run with the script and the workspace.
-    Returns (mismatches, mismatches that are known gaps)."""
+    Returns the mismatches."""
     tool, name, _, decisions = run
     work, script, tdir, ghlog = res
     out = agent_cmd(agent, home, tool, tdir, ["scan", "--format", "jsonl"])
     acts = [json.loads(line) for line in out.splitlines() if json.loads(line)["record"] == "action"]
-    bad, gaps = [], []
+    bad = []
     if len(acts) != len(script.steps):
-        return ["%s: %d action records for %d scripted calls" % (name, len(acts), len(script.steps))], []
+        return ["%s: %d action records for %d scripted calls" % (name, len(acts), len(script.steps))]
     prs = len(open(ghlog).read().splitlines()) if os.path.exists(ghlog) else 0
     commits = script.seen[len(script.steps)]["commits"] - script.seen[0]["commits"]
     log("%-20s %-13s %-13s %-9s %-11s %-11s %-11s %s" % (
@@ -308,7 +298,7 @@ def check_run(agent, home, run, res):
             rec["proposed_lines_removed"], rec["commits"], rec["pull_requests"]))
         for f, v in want.items():
             if rec.get(f) != v:
-                (gaps if known_gap(tool, name, step, f) else bad).append(
+                bad.append(
                     "%s step %d (%s) %s: want %r, scanned %r" % (name, k, step["name"], f, v, rec.get(f)))
         if rec["decision"] != "accepted" and ws != (0, 0):
             bad.append("%s step %d: not accepted, yet the workspace changed %s" % (name, k, ws))
@@ -328,7 +318,7 @@ def check_run(agent, home, run, res):
     leaked = [m for m in MARKERS + [home] if m in out or m in report]
     if leaked:
         bad.append("%s: text of the session in the scan or report output: %s" % (name, leaked))
-    return bad, gaps
+    return bad
 
 
 # Text of the scripted sessions (paths, commands, contents, commit messages, descriptions):
@@ -339,7 +329,6 @@ MARKERS = ["AMRT", "m4rk3r", "--dry-run", "git log", "gh pr", "echo", "pull/7", 
 
 def main():
     agent = os.path.abspath(sys.argv[1])
-    gaps_only = sys.argv[2:] == ["known-gaps"]
     t0 = time.monotonic()
     bindir = realtools.install_tools()
     log("testing " + ", ".join("%s@%s" % kv for kv in realtools.tool_versions(bindir).items()))
@@ -348,17 +337,12 @@ def main():
     servers = {"claude": standin.serve(scripted.ScriptedAnthropic, ledger)[0],
                "codex": standin.serve(scripted.ScriptedOpenAI, ledger)[0]}
     try:
-        bad, gaps = [], []
-        runs = [r for r in RUNS if not gaps_only or r[0] == "codex"]
+        bad, runs = [], RUNS
         for run in runs:
-            b, g = check_run(agent, home, run, session(bindir, home, servers, run[0], run[1], run[2]))
-            bad, gaps = bad + b, gaps + g
+            bad += check_run(agent, home, run, session(bindir, home, servers, run[0], run[1], run[2]))
         for b in bad:
             print("MISMATCH " + b)
-        for g in gaps:
-            print(("MISMATCH " if gaps_only else "KNOWN GAP (realtools-actions-known-gaps) ") + g)
         assert not bad, "%d mismatches between the scan, the script and the workspace" % len(bad)
-        assert not (gaps_only and gaps), "%d known gaps remain (see known_gap)" % len(gaps)
         log("exact: %d scripted sessions, %d calls, in %.1f s" % (
             len(runs), sum(len(r[3]) for r in runs), time.monotonic() - t0))
     finally:
