@@ -2,11 +2,13 @@
  * request.h: the contract between net/ and the modules that answer
  * requests. net/ parses HTTP and routes by method and path; a handler gets
  * the parts of the request it may read and a reply callback, and never
- * sees a connection. Header only: no module owns it.
+ * sees a connection. The core library holds the two header readers every
+ * handler needs (request.c).
  */
 #ifndef AM_COLLECTOR_REQUEST_H
 #define AM_COLLECTOR_REQUEST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,5 +42,11 @@ typedef void *(*handler_fn)(void *owner, const struct request *req, reply_fn rep
 
 /* handler_cancel_fn(handle): drop the pending answer; reply is not called. */
 typedef void (*handler_cancel_fn)(void *handle);
+
+/* request_media_type_is(value, want): a Content-Type value is want, maybe with parameters. */
+bool request_media_type_is(const char *value, const char *want);
+
+/* request_bearer_token(authorization): the token after "Bearer ", or NULL. */
+const char *request_bearer_token(const char *authorization);
 
 #endif

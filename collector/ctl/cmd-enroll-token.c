@@ -12,11 +12,9 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 #include <openssl/sha.h>
 
 #include "ctl.h"
-#include "hex.h"
 
 #define SECRET_PREFIX "amenroll_"
 #define EXPIRES_MAX_S (3660LL * 86400) /* ten years */
@@ -109,12 +107,8 @@ static int
 token_insert(PGconn *conn, long long expires_s, const char *team, const char *label,
 	     long max_devices, char *ret_secret, size_t size, char *ret_id, size_t id_size)
 {
-	static const char b64url[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-	uint8_t rnd[33], hash[SHA256_DIGEST_LENGTH];
 	char secret[64], hash_hex[2 * SHA256_DIGEST_LENGTH + 1], secs[32], bits[16], max[24];
 	const char *params[6];
-	size_t n = strlen(SECRET_PREFIX);
 	PGresult *r;
 	int rc = -1;
 
@@ -122,21 +116,9 @@ token_insert(PGconn *conn, long long expires_s, const char *team, const char *la
 		fprintf(stderr, "aimeterctl: enrollment secret buffer too small\n");
 		return -1;
 	}
-	/* 264 random bits as 44 base64url characters, behind a prefix scanners can spot. */
-	if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
-		fprintf(stderr, "aimeterctl: could not make an enrollment secret: no randomness\n");
+	if (ctl_secret_new(SECRET_PREFIX, secret, sizeof(secret), hash_hex) < 0) {
 		return -1;
 	}
-	memcpy(secret, SECRET_PREFIX, n);
-	for (size_t i = 0; i < sizeof(rnd); i += 3) {
-		uint32_t v = (uint32_t)rnd[i] << 16 | (uint32_t)rnd[i + 1] << 8 | rnd[i + 2];
-		for (int k = 3; k >= 0; k--) {
-			secret[n++] = b64url[(v >> (6 * k)) & 63];
-		}
-	}
-	secret[n] = '\0';
-	SHA256((const unsigned char *)secret, n, hash);
-	hex_encode(hash, sizeof(hash), hash_hex);
 	snprintf(secs, sizeof(secs), "%lld", expires_s);
 	params[0] = hash_hex;
 	params[1] = label != NULL ? label : "";
@@ -154,12 +136,11 @@ token_insert(PGconn *conn, long long expires_s, const char *team, const char *la
 		      max_devices > 0 ? 6 : 5, params);
 	if (r != NULL && PQntuples(r) == 1) {
 		snprintf(ret_id, id_size, "%s", PQgetvalue(r, 0, 0));
-		memcpy(ret_secret, secret, n + 1);
+		memcpy(ret_secret, secret, strlen(secret) + 1);
 		rc = 0;
 	}
 	PQclear(r);
 	OPENSSL_cleanse(secret, sizeof(secret));
-	OPENSSL_cleanse(rnd, sizeof(rnd));
 	return rc;
 }
 

@@ -11,14 +11,11 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 #include <openssl/sha.h>
 
 #include "ctl.h"
-#include "hex.h"
 
 #define OTLP_TOKEN_PREFIX "amotlp_"
-#define OTLP_TOKEN_RANDOM 33 /* 264 bits: 44 base64url characters */
 
 enum { OPT_NAME = 2100, OPT_TEAM, OPT_EXPIRES };
 
@@ -44,30 +41,14 @@ usage(FILE *f)
 static int
 token_create(PGconn *conn, const char *name, const char *team, long days)
 {
-	static const char b64url[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-	uint8_t rnd[OTLP_TOKEN_RANDOM], hash[SHA256_DIGEST_LENGTH];
 	char token[64], hash_hex[2 * SHA256_DIGEST_LENGTH + 1], days_s[24];
 	const char *params[4] = { name, hash_hex, team != NULL ? team : "", days_s };
-	size_t n = strlen(OTLP_TOKEN_PREFIX);
 	PGresult *r;
 	int rc = CTL_FAIL;
 
-	if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
-		fprintf(stderr, "aimeterctl: could not make a token: no randomness\n");
+	if (ctl_secret_new(OTLP_TOKEN_PREFIX, token, sizeof(token), hash_hex) < 0) {
 		return CTL_FAIL;
 	}
-	/* A prefix secret scanners can spot, then the random bits. */
-	memcpy(token, OTLP_TOKEN_PREFIX, n);
-	for (size_t i = 0; i < sizeof(rnd); i += 3) {
-		uint32_t v = (uint32_t)rnd[i] << 16 | (uint32_t)rnd[i + 1] << 8 | rnd[i + 2];
-		for (int k = 3; k >= 0; k--) {
-			token[n++] = b64url[(v >> (6 * k)) & 63];
-		}
-	}
-	token[n] = '\0';
-	SHA256((const unsigned char *)token, n, hash);
-	hex_encode(hash, sizeof(hash), hash_hex);
 	snprintf(days_s, sizeof(days_s), "%ld", days);
 	r = ctl_query(conn,
 		      "INSERT INTO aimeter.otlp_tokens (name, token_hash, team_hint, expires_at)"
@@ -84,7 +65,6 @@ token_create(PGconn *conn, const char *name, const char *team, long days)
 	}
 	PQclear(r);
 	OPENSSL_cleanse(token, sizeof(token));
-	OPENSSL_cleanse(rnd, sizeof(rnd));
 	return rc;
 }
 

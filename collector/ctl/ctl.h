@@ -43,6 +43,13 @@ int ctl_exec(PGconn *conn, const char *sql);
  */
 PGresult *ctl_query(PGconn *conn, const char *sql, int nparams, const char *const *params);
 
+/*
+ * ctl_secret_new(prefix, ret, size, ret_hash_hex): a new bearer secret, the
+ * prefix then 264 random bits in base64url, and its SHA-256 in hex (what the
+ * database keeps). Returns 0, or -1 after printing why.
+ */
+int ctl_secret_new(const char *prefix, char *ret, size_t size, char ret_hash_hex[65]);
+
 /* ctl_copy(conn, sql, data, len): COPY ... FROM STDIN with data. Returns 0 or -1. */
 int ctl_copy(PGconn *conn, const char *sql, const char *data, size_t len);
 

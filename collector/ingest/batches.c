@@ -206,20 +206,6 @@ gone_cleared:
 
 /* ---- requests --------------------------------------------------------------- */
 
-/* The token after "Bearer ", or NULL. */
-static const char *
-bearer_token(const char *auth)
-{
-	if (strncasecmp(auth, "Bearer ", 7) != 0) {
-		return NULL;
-	}
-	auth += 7;
-	while (*auth == ' ') {
-		auth++;
-	}
-	return *auth != '\0' ? auth : NULL;
-}
-
 void *
 ingest_submit(void *owner, const struct request *req, reply_fn reply, void *reply_arg)
 {
@@ -230,7 +216,7 @@ ingest_submit(void *owner, const struct request *req, reply_fn reply, void *repl
 	uint8_t token_hash[32];
 	const char *token;
 
-	if (!item_media_type_is(req->content_type, "application/x-protobuf")) {
+	if (!request_media_type_is(req->content_type, "application/x-protobuf")) {
 		item_reply_now(reply, reply_arg, 415, "Content-Type must be application/x-protobuf", 0);
 		return NULL;
 	}
@@ -238,7 +224,7 @@ ingest_submit(void *owner, const struct request *req, reply_fn reply, void *repl
 		item_reply_now(reply, reply_arg, 415, "Content-Encoding must be zstd", 0);
 		return NULL;
 	}
-	token = bearer_token(req->authorization);
+	token = request_bearer_token(req->authorization);
 	if (token == NULL) {
 		item_reply_now(reply, reply_arg, 401, "missing Authorization: Bearer device token", 0);
 		return NULL;

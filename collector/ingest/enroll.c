@@ -167,7 +167,7 @@ ingest_enroll(void *owner, const struct request *req, reply_fn reply, void *repl
 			   INGEST_ENROLL_RETRY_S);
 		return NULL;
 	}
-	if (!item_media_type_is(req->content_type, "application/x-protobuf")) {
+	if (!request_media_type_is(req->content_type, "application/x-protobuf")) {
 		item_reply_now(reply, reply_arg, 415, "Content-Type must be application/x-protobuf", 0);
 		return NULL;
 	}

@@ -68,19 +68,6 @@ item_reply_text(struct ingest_item *item, int status, const char *msg, unsigned 
 	item_reply_now(reply, item->reply_arg, status, msg, retry_after);
 }
 
-/* "application/x-protobuf", optionally with parameters. */
-bool
-item_media_type_is(const char *value, const char *want)
-{
-	size_t n = strlen(want);
-
-	while (*value == ' ') {
-		value++;
-	}
-	return strncasecmp(value, want, n) == 0 &&
-	       (value[n] == '\0' || value[n] == ';' || value[n] == ' ');
-}
-
 void
 item_push(struct ingest *ing, struct ingest_item *item)
 {

@@ -115,9 +115,6 @@ void item_reply_text(struct ingest_item *item, int status, const char *msg,
 void item_reply_now(reply_fn reply, void *reply_arg, int status, const char *msg,
 		    unsigned retry_after);
 
-/* item_media_type_is(value, want): a Content-Type value is want, maybe with parameters. */
-bool item_media_type_is(const char *value, const char *want);
-
 /* item_push(ing, item): queue item for a database connection. */
 void item_push(struct ingest *ing, struct ingest_item *item);
 

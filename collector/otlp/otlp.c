@@ -491,31 +491,6 @@ auth_done(struct db_job *job, int status)
 
 /* ---- the handler -------------------------------------------------------------- */
 
-static bool
-media_type_is(const char *value, const char *want)
-{
-	size_t n = strlen(want);
-
-	while (*value == ' ') {
-		value++;
-	}
-	return strncasecmp(value, want, n) == 0 &&
-	       (value[n] == '\0' || value[n] == ';' || value[n] == ' ');
-}
-
-static const char *
-bearer_token(const char *auth)
-{
-	if (strncasecmp(auth, "Bearer ", 7) != 0) {
-		return NULL;
-	}
-	auth += 7;
-	while (*auth == ' ') {
-		auth++;
-	}
-	return *auth != '\0' ? auth : NULL;
-}
-
 void *
 otlp_submit(void *owner, const struct request *req, reply_fn reply, void *reply_arg)
 {
@@ -526,9 +501,9 @@ otlp_submit(void *owner, const struct request *req, reply_fn reply, void *reply_
 	const char *token;
 	bool gzip;
 
-	if (media_type_is(req->content_type, "application/x-protobuf")) {
+	if (request_media_type_is(req->content_type, "application/x-protobuf")) {
 		enc = OTLP_PROTOBUF;
-	} else if (media_type_is(req->content_type, "application/json")) {
+	} else if (request_media_type_is(req->content_type, "application/json")) {
 		enc = OTLP_JSON;
 	} else {
 		static const char msg[] =
@@ -542,7 +517,7 @@ otlp_submit(void *owner, const struct request *req, reply_fn reply, void *reply_
 		reply_status(reply, reply_arg, enc, 415, "Content-Encoding must be gzip or none", 0);
 		return NULL;
 	}
-	token = bearer_token(req->authorization);
+	token = request_bearer_token(req->authorization);
 	if (token == NULL) {
 		reply_status(reply, reply_arg, enc, 401, "missing Authorization: Bearer token", 0);
 		return NULL;
