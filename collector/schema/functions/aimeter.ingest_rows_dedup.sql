@@ -61,8 +61,14 @@ BEGIN
 				      s.cache_write_1h_tokens, s.cache_read_tokens, s.reasoning_tokens,
 				      s.web_search_requests) > (SELECT c.max_tokens_per_count FROM cfg c)
 				THEN 'implausible_count'
-			-- numeric: seven bigints may not fit one.
-			WHEN coalesce(s.input_tokens, 0)::numeric + coalesce(s.output_tokens, 0)
+			-- float8 first (cheap; within 2^16 of the exact sum of six
+			-- bigints), numeric only near the cap: six bigints may not
+			-- fit one, and the verdict stays exact.
+			WHEN coalesce(s.input_tokens, 0)::float8 + coalesce(s.output_tokens, 0)
+			     + coalesce(s.cache_write_5m_tokens, 0) + coalesce(s.cache_write_1h_tokens, 0)
+			     + coalesce(s.cache_read_tokens, 0) + coalesce(s.reasoning_tokens, 0)
+			     > (SELECT c.max_tokens_per_call FROM cfg c)::float8 - 65536
+			 AND coalesce(s.input_tokens, 0)::numeric + coalesce(s.output_tokens, 0)
 			     + coalesce(s.cache_write_5m_tokens, 0) + coalesce(s.cache_write_1h_tokens, 0)
 			     + coalesce(s.cache_read_tokens, 0) + coalesce(s.reasoning_tokens, 0)
 			     > (SELECT c.max_tokens_per_call FROM cfg c)
@@ -348,8 +354,10 @@ BEGIN
 	), ddu AS (
 		INSERT INTO aimeter.device_day_tokens AS t (device_id, day, tokens)
 		SELECT ins.device_id, (ins.ts AT TIME ZONE 'UTC')::date,
-		       sum(ins.input_tokens::numeric + ins.output_tokens + ins.cache_write_5m_tokens
-			   + ins.cache_write_1h_tokens + ins.cache_read_tokens + ins.reasoning_tokens)
+		       -- sum(bigint) adds in 128 bits: numeric once per group, not per row.
+		       sum(ins.input_tokens) + sum(ins.output_tokens) + sum(ins.cache_write_5m_tokens)
+		       + sum(ins.cache_write_1h_tokens) + sum(ins.cache_read_tokens)
+		       + sum(ins.reasoning_tokens)
 		  FROM ins WHERE ins.device_id IS NOT NULL
 		 GROUP BY 1, 2 ORDER BY 1, 2
 		ON CONFLICT (device_id, day) DO UPDATE SET tokens = t.tokens + excluded.tokens
