@@ -13,17 +13,20 @@
 #include "rep.h"
 
 static const char help[] =
-	"usage: aimeterctl report actions [--month YYYY-MM] [--by outcome|kind|inventory]\n\n"
+	"usage: aimeterctl report actions [--month YYYY-MM]\n"
+	"                                [--by outcome|model|kind|inventory]\n\n"
 	"outcome (default): per team, tool and month: people, tool calls, acceptance\n"
 	"rate, accepted edits, lines added and removed by AI, commits, pull requests,\n"
 	"sessions with edits, and the usage cost of the same team, tool and month\n"
 	"per accepted edit, per 1,000 AI lines, per commit and per pull request.\n"
+	"model: the same per model too; an action counts under the model its session\n"
+	"used most (by cost) that day, \"unattributed\" without one.\n"
 	"kind: calls and lines per team, tool, kind and decision.\n"
 	"inventory: sub-agents, skills and MCP servers per team (people, calls);\n"
 	"names hashed by the agent unless on its allowlist.\n\n"
 	"options:\n"
 	"  --month YYYY-MM         one UTC month (default: every month)\n"
-	"  --by VIEW               outcome, kind or inventory\n"
+	"  --by VIEW               outcome, model, kind or inventory\n"
 	"  --format FMT            table (default), csv or json\n" CTL_COMMON_HELP;
 
 static const char outcome_sql[] =
@@ -32,6 +35,13 @@ static const char outcome_sql[] =
 	" cost_per_accepted_edit, cost_per_1k_ai_lines, cost_per_commit, cost_per_pull_request"
 	" FROM reporting.action_outcomes_monthly"
 	" WHERE $1::date IS NULL OR month = $1::date ORDER BY month, team, tool";
+
+static const char model_sql[] =
+	"SELECT month_label AS month, team, tool, model, people, calls, acceptance_rate,"
+	" accepted_edits, ai_lines_added, ai_lines_removed, commits, pull_requests,"
+	" sessions_with_edits, cost_usd, cost_per_accepted_edit, cost_per_1k_ai_lines,"
+	" cost_per_commit, cost_per_pull_request FROM reporting.action_outcomes_by_model_monthly"
+	" WHERE $1::date IS NULL OR month = $1::date ORDER BY month, team, tool, model";
 
 static const char kind_sql[] =
 	"SELECT month_label AS month, team, tool, kind, decision, people, calls, lines_added,"
@@ -77,12 +87,15 @@ cmd_report_actions(int argc, char **argv)
 	if (by == NULL || strcmp(by, "outcome") == 0) {
 		return print_query(&opts, outcome_sql, 1, params, f);
 	}
+	if (strcmp(by, "model") == 0) {
+		return print_query(&opts, model_sql, 1, params, f);
+	}
 	if (strcmp(by, "kind") == 0) {
 		return print_query(&opts, kind_sql, 1, params, f);
 	}
 	if (strcmp(by, "inventory") == 0) {
 		return print_query(&opts, inventory_sql, 1, params, f);
 	}
-	fprintf(stderr, "aimeterctl: --by is outcome, kind or inventory\n");
+	fprintf(stderr, "aimeterctl: --by is outcome, model, kind or inventory\n");
 	return CTL_USAGE;
 }

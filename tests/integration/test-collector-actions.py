@@ -12,7 +12,6 @@ reporting views equal a truth computed here; groups below min_group_size are
 hidden. AM_ACTIONS_JSONL (optional) names real agent output to ingest as well.
 """
 import datetime
-import hashlib
 import importlib.util
 import json
 import os
@@ -23,44 +22,11 @@ from collections import defaultdict
 from decimal import Decimal
 
 spec = importlib.util.spec_from_file_location(
-    "h", os.path.join(os.path.dirname(os.path.abspath(__file__)), "test-collector-harness.py"))
-h = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(h)
-
-ATOOL = os.environ["AM_ACTIONS_TOOL"]
-
-
-def atool(*args):
-    r = subprocess.run([ATOOL] + [str(a) for a in args], capture_output=True, text=True)
-    if r.returncode != 0:
-        h.fail("test-actions-tool %s: %s" % (" ".join(map(str, args)), r.stderr))
-    return r.stdout
-
-
-def hexid(*parts):
-    return hashlib.sha256("/".join(map(str, parts)).encode()).hexdigest()[:32]
-
-
-def ts(day, sec):
-    t = datetime.datetime.combine(day, datetime.time(9, 0)) + datetime.timedelta(seconds=sec)
-    return t.strftime("%Y-%m-%dT%H:%M:%S.000Z")
-
-
-def action(aid, day, sec, user, team, kind, decision, tool_name="Edit", target="", la=0, lr=0,
-           pa=0, pr=0, ext="", commits=0, prs=0, session=None):
-    return {"record": "action", "action_id": aid, "tool": "claude-code", "ts": ts(day, sec),
-            "session": session or "%s-%s" % (user, day), "project": "p:0123456789abcdef",
-            "user": user, "team_hint": team, "kind": kind, "tool_name": tool_name,
-            "target": target, "decision": decision, "lines_added": la, "lines_removed": lr,
-            "proposed_lines_added": pa, "proposed_lines_removed": pr, "file_ext": ext,
-            "commits": commits, "pull_requests": prs, "in_subagent": False}
-
-
-def usage(eid, day, sec, user, team, inp, out):
-    return {"record": "usage", "event_id": eid, "ts": ts(day, sec), "tool": "claude-code",
-            "model": "claude-sonnet-4-5", "session": "%s-%s" % (user, day),
-            "project": "p:0123456789abcdef", "user": user, "team_hint": team,
-            "billing_mode": "api", "input_tokens": inp, "output_tokens": out}
+    "ah", os.path.join(os.path.dirname(os.path.abspath(__file__)), "test-actions-harness.py"))
+ah = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(ah)
+h = ah.h
+atool, hexid, action, usage, ack_fields = ah.atool, ah.hexid, ah.action, ah.usage, ah.ack_fields
 
 
 # --- the generated month and its truth -----------------------------------------
@@ -140,43 +106,17 @@ for team, people in TEAMS.items():
 w = h.setup("actions")
 env = h.pg_env(w)
 h.psql(w, "INSERT INTO aimeter.teams (name) VALUES ('alpha'), ('beta')")
-prices = w.p("prices.csv")
-with open(prices, "w") as f:
-    f.write("model_pattern,provider,input_per_mtok,output_per_mtok,cache_write_5m_per_mtok,"
-            "cache_write_1h_per_mtok,cache_read_per_mtok,web_search_per_1k,source\n"
-            "claude-sonnet-4-5*,anthropic,3,15,3.75,6,0.3,10,test\n")
-r = subprocess.run([h.CTL, "prices", "import", prices], env=env, capture_output=True, text=True)
-if r.returncode != 0:
-    h.fail("prices import: " + r.stderr)
+ah.import_prices(w, [("claude-sonnet-4-5*", "anthropic", 3, 15)])
 
 col = h.Collector(w)
 c = h.Client(w, col.port)
-device, token, _ = h.enroll(w, c, "mixed")
-
-
-def send_jsonl(name, lines, schema, seed):
-    path = w.p(name + ".jsonl")
-    with open(path, "w") as f:
-        for rec in lines:
-            f.write(json.dumps(rec) + "\n")
-    out = atool("batch", w.p(name + ".bin"), schema, seed, path)
-    st, _, data = c.post_batch(open(w.p(name + ".bin"), "rb").read(), token)
-    ack = None
-    if st == 200:
-        with open(w.p("ack.bin"), "wb") as f:
-            f.write(data)
-        ack = atool("ack", w.p("ack.bin"))
-    return st, ack, data, out
-
-
-def ack_fields(ack):
-    m = re.match(r"accepted=(\d+) duplicates=(\d+) rejected=(\d+) max_schema=(\d+)", ack)
-    return tuple(int(x) for x in m.groups())
+new_agent = ah.Agent(w, c, "mixed")
+token = new_agent.token
+send_jsonl = new_agent.send
 
 
 def view(sql):
-    rows = h.psql(w, sql)
-    return [r.split("|") for r in rows.splitlines()] if rows else []
+    return ah.view(w, sql)
 
 
 def count(sql):
@@ -227,6 +167,35 @@ h.check(h.psql(w, "SELECT md5(string_agg(d::text, ',' ORDER BY d::text)) FROM ai
         == snap, "a replay leaves the rollups as they were")
 h.check(count("SELECT count(*) FROM aimeter.usage_events") == old_events + n_usage,
         "a replay stores no usage twice")
+
+# --- the fleet stays mixed: an old agent on its own device, after the new one ------
+# Its usage (schema 1, no actions) counts in the teams' cost; its sessions hold
+# no action, so no outcome moves. Batches of the two agents interleave.
+old_agent = ah.Agent(w, c, "old-agent")
+old_usage = [usage(hexid("old-u", u, d), month + datetime.timedelta(days=d), 30, u, "alpha",
+                   2000, 300, session="old-%s-%d" % (u, d))
+             for u in TEAMS["alpha"][:3] for d in range(0, 20, 3)]
+stored_before = count("SELECT count(*) FROM aimeter.usage_events")
+replay = [records[0], next(r for r in records if r["record"] == "usage")]
+acks = []
+for i in range(0, len(old_usage), 10):
+    st, ack, data, _ = old_agent.send("old-v1-%d" % i, old_usage[i:i + 10], 1, 300 + i)
+    acks.append((st, ack and ack_fields(ack), len(old_usage[i:i + 10])))
+    st, ack, _, _ = send_jsonl("new-again-%d" % i, replay, 2, 400 + i)
+    acks.append((st, ack and ack_fields(ack), 0))
+h.check(all(st == 200 and a == (n, 1 - min(n, 1), 0, 2) for st, a, n in acks),
+        "old (schema 1) and new (schema 2) agents' batches interleaved: each stored, each ack"
+        " says max_schema_version 2 (%d batches)" % len(acks))
+bodies, more_old, _ = h.mkbatches(w, "old2", 1, 20, 8)
+st, _, _ = old_agent.c.post_batch(bodies[0], old_agent.token)
+h.check(st == 200, "a schema-1 batch made by the old agent's encoder, after schema-2 ones")
+h.check(count("SELECT count(*) FROM aimeter.usage_events") == stored_before + len(old_usage)
+        + more_old, "the old agent's events are stored beside the new agent's")
+h.check(count("SELECT count(DISTINCT device_id) FROM aimeter.action_events") == 1,
+        "actions only from the new agent's device")
+for u in old_usage:
+    truth["alpha"]["cost"] += (Decimal(u["input_tokens"]) * 3 + Decimal(u["output_tokens"]) * 15) \
+        / 1000000
 
 # --- unknown, then decided; decided is never replaced ------------------------------
 day = month + datetime.timedelta(days=25)

@@ -21,20 +21,31 @@ BEGIN
 	CREATE TEMP TABLE IF NOT EXISTS am_action_in (LIKE aimeter.action_events)
 		ON COMMIT DELETE ROWS;
 	TRUNCATE am_action_in;
+	-- Attributed once per identity, team hint and day, not per record: a
+	-- call of aimeter.attribute() costs about 0.7 ms, a batch is one
+	-- person's calls of a day or two (tests/bench/bench-actions-db.py).
+	WITH r AS MATERIALIZED (
+		SELECT j.*, to_timestamp(j.ms / 1000.0) AS ts,
+		       (to_timestamp(j.ms / 1000.0) AT TIME ZONE 'UTC')::date AS day,
+		       coalesce(j.u, '') AS uk, coalesce(j.t, '') AS tk
+		  FROM jsonb_to_recordset(p_rows) AS j(id text, ms bigint, tool text, s text, p text,
+				u text, t text, d uuid, k text, n text, g text, c text, la bigint,
+				lr bigint, pa bigint, pr bigint, x text, cm int, pq int, sa boolean)
+		 CROSS JOIN aimeter.settings st
+		 WHERE to_timestamp(j.ms / 1000.0) <= now() + st.future_tolerance
+		   AND to_timestamp(j.ms / 1000.0) >= date_trunc('month', now() AT TIME ZONE 'UTC')
+			       - make_interval(months => st.backfill_horizon_months)
+	), keys AS MATERIALIZED (
+		SELECT k.uk, k.tk, k.day, a.*
+		  FROM (SELECT DISTINCT uk, tk, day FROM r) k
+		 CROSS JOIN LATERAL aimeter.attribute(nullif(decode(k.uk, 'hex'), ''::bytea), k.tk,
+						      k.day) a
+	)
 	INSERT INTO am_action_in
-	SELECT decode(r.id, 'hex'), r.ts, r.tool, r.s, r.p, nullif(decode(r.u, 'hex'), ''::bytea),
+	SELECT decode(r.id, 'hex'), r.ts, r.tool, r.s, r.p, nullif(decode(r.uk, 'hex'), ''::bytea),
 	       a.team_id, a.cost_center_id, r.d, r.k, r.n, r.g, r.c, r.la, r.lr, r.pa, r.pr,
 	       r.x, r.cm, r.pq, r.sa
-	  FROM jsonb_to_recordset(p_rows) AS j(id text, ms bigint, tool text, s text, p text,
-			u text, t text, d uuid, k text, n text, g text, c text, la bigint,
-			lr bigint, pa bigint, pr bigint, x text, cm int, pq int, sa boolean)
-	 CROSS JOIN LATERAL (SELECT j.*, to_timestamp(j.ms / 1000.0) AS ts) r
-	 CROSS JOIN aimeter.settings st
-	 CROSS JOIN LATERAL aimeter.attribute(nullif(decode(r.u, 'hex'), ''::bytea), r.t,
-					      (r.ts AT TIME ZONE 'UTC')::date) a
-	 WHERE r.ts <= now() + st.future_tolerance
-	   AND r.ts >= date_trunc('month', now() AT TIME ZONE 'UTC')
-		       - make_interval(months => st.backfill_horizon_months);
+	  FROM r JOIN keys a ON a.uk = r.uk AND a.tk = r.tk AND a.day = r.day;
 
 	FOR v_month IN SELECT DISTINCT date_trunc('month', ts AT TIME ZONE 'UTC')::date
 			 FROM am_action_in LOOP

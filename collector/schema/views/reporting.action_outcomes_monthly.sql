@@ -37,15 +37,13 @@ SELECT to_char(a.month, 'YYYY-MM') AS month_label, a.month,
 	       AS edit_acceptance_rate,
        a.accepted_edits, a.ai_lines_added, a.ai_lines_removed, a.commits, a.pull_requests,
        coalesce(s.sessions, 0)::bigint AS sessions_with_edits,
-       round(coalesce(c.cost, 0), 6) AS cost_usd,
-       round(c.cost / nullif(a.accepted_edits, 0), 6) AS cost_per_accepted_edit,
-       round(c.cost * 1000 / nullif(a.ai_lines_added, 0), 6) AS cost_per_1k_ai_lines,
-       round(c.cost / nullif(a.commits, 0), 6) AS cost_per_commit,
-       round(c.cost / nullif(a.pull_requests, 0), 6) AS cost_per_pull_request
+       f.*
   FROM a
   LEFT JOIN aimeter.teams t ON t.team_id = a.team_id
   LEFT JOIN c ON c.month = a.month AND c.team_id = a.team_id AND c.tool = a.tool
   LEFT JOIN s ON s.month = a.month AND s.team_id = a.team_id AND s.tool = a.tool
+ CROSS JOIN LATERAL aimeter.action_cost_per_outcome(c.cost, a.accepted_edits, a.ai_lines_added,
+						     a.commits, a.pull_requests) f
  CROSS JOIN aimeter.settings st
  WHERE a.people >= st.min_group_size;
 GRANT SELECT ON reporting.action_outcomes_monthly TO aimeter_reader;
