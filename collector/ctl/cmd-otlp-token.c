@@ -2,7 +2,7 @@
  * cmd-otlp-token.c: aimeterctl otlp-token create|list|revoke: the bearer
  * tokens OpenTelemetry senders (Claude Code and the like, where no agent
  * runs) present to the collector's /v1/logs, /v1/metrics and /v1/traces
- * (docs/otlp.md). The database keeps only their SHA-256 (migration 0014).
+ * (docs/otlp.md). The database keeps only their SHA-256 (migration 0012).
  */
 #include <errno.h>
 #include <getopt.h>

@@ -1,4 +1,4 @@
--- 0014: the OTLP/HTTP receiver (docs/otlp.md). Bearer tokens an
+-- 0012: the OTLP/HTTP receiver (docs/otlp.md). Bearer tokens an
 -- administrator manages (`aimeterctl otlp-token create|list|revoke`), kept
 -- as SHA-256 hashes only, like device tokens. A token may be pinned to a
 -- team: the events it sends carry that team as their hint.

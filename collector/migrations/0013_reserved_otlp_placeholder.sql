@@ -1,4 +1,0 @@
--- 0013: a placeholder on the otlp branch only, so 0014_otlp.sql has its
--- predecessors (embed-migrations.py wants versions 1..N without gaps).
--- Another branch owns the real 0013; drop this file when that one merges.
-SELECT 1;
