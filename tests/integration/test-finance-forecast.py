@@ -92,7 +92,8 @@ def run():
        in p.stderr and "nothing imported" in p.stderr, "a bad rate is refused with its line",
        p.stderr)
     for line, row, why in ((2, "EURO,USD,1.1,2026-11-01", "from_currency \"EURO\" is not a"),
-                           (2, "USD,USD,1,2026-11-01", "both USD"),
+                           (2, "USD,USD,1,2026-11-01",
+                            "from_currency and to_currency are both USD"),
                            (2, "USD,EUR,0,2026-11-01", "rate \"0\" is not a number above 0"),
                            (2, "USD,EUR,0.9,11/01/2026", "effective_from \"11/01/2026\""),
                            (2, "USD,EUR,0.9,2026-02-30", "")):
