@@ -43,7 +43,7 @@ is_positive_rate(const char *s)
 }
 
 static int
-check_fx_row(const char *path, unsigned line, const char *const v[N_FX_COLUMNS])
+check_fx_row(const char *path, unsigned line, const char *const *v)
 {
 	for (int i = FX_FROM; i <= FX_TO; i++) {
 		if (!is_currency(v[i])) {
@@ -70,65 +70,14 @@ check_fx_row(const char *path, unsigned line, const char *const v[N_FX_COLUMNS])
 	return 0;
 }
 
-static int
-import_fx(struct import *im, long *ret_added, long *ret_same)
-{
-	struct csv_reader *r = &im->csv;
-	int col[N_FX_COLUMNS], got;
-	long added = 0, same = 0;
-
-	if (import_header(im) < 0) {
-		return -1;
-	}
-	for (int i = 0; i < N_FX_COLUMNS; i++) {
-		col[i] = csv_column(r, fx_columns[i]);
-		if (col[i] < 0 && i != FX_SOURCE) {
-			fprintf(stderr, "%s:%u: the header needs from_currency, to_currency, rate "
-					"and effective_from\n",
-				im->path, r->line);
-			return -1;
-		}
-	}
-	if (ctl_exec(im->conn, "BEGIN") < 0) {
-		return -1;
-	}
-	while ((got = import_next_row(im)) != 0) {
-		const char *v[N_FX_COLUMNS];
-
-		if (got < 0) {
-			goto rollback;
-		}
-		for (int i = 0; i < N_FX_COLUMNS; i++) {
-			v[i] = (col[i] >= 0 && (size_t)col[i] < r->n_fields) ? r->fields[col[i]] : NULL;
-		}
-		if (check_fx_row(im->path, r->line, v) < 0) {
-			goto rollback;
-		}
-		got = import_insert_row(im,
-					"INSERT INTO aimeter.fx_rates (from_currency, to_currency, rate,"
-					" effective_from, source)"
-					" VALUES ($1, $2, $3::numeric, $4::date, coalesce($5, ''))"
-					" ON CONFLICT DO NOTHING",
-					N_FX_COLUMNS, v);
-		if (got < 0) {
-			goto rollback;
-		}
-		if (got == 1) {
-			added++;
-		} else {
-			same++;
-		}
-	}
-	if (ctl_exec(im->conn, "COMMIT") < 0) {
-		return -1;
-	}
-	*ret_added = added;
-	*ret_same = same;
-	return 0;
-rollback:
-	import_abort(im);
-	return -1;
-}
+static const struct import_table fx_table = {
+	fx_columns,
+	N_FX_COLUMNS,
+	(1u << FX_FROM) | (1u << FX_TO) | (1u << FX_RATE) | (1u << FX_EFFECTIVE_FROM),
+	check_fx_row,
+	"INSERT INTO aimeter.fx_rates (from_currency, to_currency, rate, effective_from, source)"
+	" VALUES ($1, $2, $3::numeric, $4::date, coalesce($5, '')) ON CONFLICT DO NOTHING",
+};
 
 static const char help[] =
 	"usage: aimeterctl fx import [options] FILE.csv\n"
@@ -170,7 +119,7 @@ cmd_fx(int argc, char **argv)
 				" see --help\n");
 		return CTL_USAGE;
 	}
-	rc = import_open(&im, &opts, argv[optind + 1]) < 0 || import_fx(&im, &added, &same) < 0 ?
+	rc = import_open(&im, &opts, argv[optind + 1]) < 0 || import_append_only(&im, &fx_table, &added, &same) < 0 ?
 		     CTL_FAIL :
 		     CTL_OK;
 	import_close(&im);

@@ -158,6 +158,9 @@ def run():
     ok(r == "2", "the reader reads the budget view", r)
     out = ctl("report", "budget", "--month", "2026-11", "--format", "csv").stdout
     ok("CC-FX" in out and "fx-team" in out, "report budget lists both budgets", out)
+    fx_team = [l for l in out.splitlines() if "fx-team" in l]
+    ok(len(fx_team) == 1 and fx_team[0].endswith(",USD"),
+       "report budget names the currency with no rate", fx_team)
 
 
 psql("CREATE DATABASE %s" % DB, db="postgres")
