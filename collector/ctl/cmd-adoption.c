@@ -154,7 +154,8 @@ rep_report(int argc, char **argv)
 			           "SELECT month, scope, name, version, currency, budget,"
 			           " round(actual, 2) AS actual, pct_used,"
 			           " array_to_string(thresholds_crossed, ',') AS thresholds_crossed,"
-			           " round(forecast, 2) AS forecast"
+			           " round(forecast, 2) AS forecast,"
+			           " array_to_string(fx_missing, ',') AS fx_missing"
 			           " FROM reporting.budget_vs_actual"
 			           " WHERE $1::date IS NULL OR month = to_char($1::date, 'YYYY-MM')"
 			           " ORDER BY month, scope, name",

@@ -86,6 +86,7 @@ int cmd_migrate(int argc, char **argv);
 int cmd_ingest(int argc, char **argv);
 int cmd_directory(int argc, char **argv);
 int cmd_prices(int argc, char **argv);
+int cmd_fx(int argc, char **argv); /* cmd-fx.c (issue 16) */
 int cmd_report(int argc, char **argv);
 int cmd_reattribute(int argc, char **argv);
 int cmd_check(int argc, char **argv);

@@ -83,6 +83,83 @@ import_insert_row(struct import *im, const char *sql, int nparams, const char *c
 	return n;
 }
 
+/* "the header needs a, b and c": the required columns, in table order. */
+static void
+print_header_needs(const struct import *im, const struct import_table *t)
+{
+	size_t n = 0, total = 0;
+
+	for (size_t i = 0; i < t->n_columns; i++) {
+		total += (t->required >> i) & 1u;
+	}
+	fprintf(stderr, "%s:%u: the header needs", im->path, im->csv.line);
+	for (size_t i = 0; i < t->n_columns; i++) {
+		if (((t->required >> i) & 1u) == 0) {
+			continue;
+		}
+		n++;
+		fprintf(stderr, "%s%s", n == 1 ? " " : n == total ? " and " : ", ", t->columns[i]);
+	}
+	fputc('\n', stderr);
+}
+
+int
+import_append_only(struct import *im, const struct import_table *t, long *ret_added,
+		   long *ret_same)
+{
+	struct csv_reader *r = &im->csv;
+	int col[IMPORT_MAX_COLUMNS], got;
+	long added = 0, same = 0;
+
+	if (t->n_columns > IMPORT_MAX_COLUMNS || import_header(im) < 0) {
+		return -1;
+	}
+	for (size_t i = 0; i < t->n_columns; i++) {
+		col[i] = csv_column(r, t->columns[i]);
+		if (col[i] < 0 && ((t->required >> i) & 1u)) {
+			print_header_needs(im, t);
+			return -1;
+		}
+	}
+	if (ctl_exec(im->conn, "BEGIN") < 0) {
+		return -1;
+	}
+	while ((got = import_next_row(im)) != 0) {
+		const char *v[IMPORT_MAX_COLUMNS];
+
+		if (got < 0) {
+			goto rollback;
+		}
+		for (size_t i = 0; i < t->n_columns; i++) {
+			v[i] = (col[i] >= 0 && (size_t)col[i] < r->n_fields) ? r->fields[col[i]] : NULL;
+			if (v[i] != NULL && v[i][0] == '\0') {
+				v[i] = NULL;
+			}
+		}
+		if (t->check(im->path, r->line, v) < 0) {
+			goto rollback;
+		}
+		got = import_insert_row(im, t->insert_sql, (int)t->n_columns, v);
+		if (got < 0) {
+			goto rollback;
+		}
+		if (got == 1) {
+			added++;
+		} else {
+			same++;
+		}
+	}
+	if (ctl_exec(im->conn, "COMMIT") < 0) {
+		return -1;
+	}
+	*ret_added = added;
+	*ret_same = same;
+	return 0;
+rollback:
+	import_abort(im);
+	return -1;
+}
+
 void
 import_abort(struct import *im)
 {

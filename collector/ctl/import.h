@@ -55,6 +55,31 @@ int import_next_row(struct import *im);
  */
 int import_insert_row(struct import *im, const char *sql, int nparams, const char *const *params);
 
+/*
+ * An append-only table loaded from CSV: the price book, exchange rates.
+ * Columns are found by header name; those in `required` (a bit per column
+ * index) must be in the header. An empty field is passed as NULL ("not
+ * given"). `check` rejects a row with "file:line: why"; `insert_sql` takes
+ * the columns as $1..$n in order and ends in ON CONFLICT DO NOTHING, so an
+ * identical row adds nothing.
+ */
+struct import_table {
+	const char *const *columns;
+	size_t n_columns; /* at most IMPORT_MAX_COLUMNS */
+	unsigned required;
+	int (*check)(const char *path, unsigned line, const char *const *v);
+	const char *insert_sql;
+};
+#define IMPORT_MAX_COLUMNS 32
+
+/*
+ * import_append_only(im, t, ret_added, ret_same): read the header and every
+ * row into t inside one transaction. Returns 0 with the rows added and
+ * those already present, or -1 after printing why and rolling back.
+ */
+int import_append_only(struct import *im, const struct import_table *t, long *ret_added,
+		       long *ret_same);
+
 /* import_abort(im): print "file: nothing imported" and roll back. */
 void import_abort(struct import *im);
 

@@ -32,6 +32,7 @@ usage(FILE *f)
 		   "                                  finance and adoption reports\n"
 		   "  seats import FILE.csv           seat subscriptions or assignments\n"
 		   "  budget set|alerts               budgets and their threshold alerts\n"
+		   "  fx import FILE.csv | fx list    exchange rates for budgets\n"
 		   "  initiative add|list|status      stage-gate initiatives\n"
 		   "  month close|reopen|status       month-end close\n"
 		   "  export focus --month YYYY-MM    FOCUS cost and usage CSV\n"
@@ -169,7 +170,7 @@ main(int argc, char **argv)
 		{ "seats", cmd_seats },		    { "budget", cmd_budget },		/* issue 7 */
 		{ "initiative", cmd_initiative },   { "month", cmd_month },
 		{ "export", cmd_export },	    { "person", cmd_person },
-		{ "retention", cmd_retention },
+		{ "retention", cmd_retention },	    { "fx", cmd_fx }, /* issue 16 */
 		{ "init", cmd_init },		    { "enroll-token", cmd_enroll_token }, /* issue 8 */
 		{ "otlp-token", cmd_otlp_token }, /* issue 15 */
 	};
