@@ -126,7 +126,7 @@ static const char bootstrap_sql[] =
 	"	r text;\n"
 	"BEGIN\n"
 	"	FOREACH r IN ARRAY ARRAY['" MIGRATE_OWNER "', 'aimeter_ingest', 'aimeter_reader',"
-	" 'aimeter_admin'] LOOP\n"
+	" 'aimeter_admin', 'aimeter_finance'] LOOP\n"
 	"		IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r) THEN\n"
 	"			BEGIN\n"
 	"				EXECUTE format('CREATE ROLE %I NOLOGIN', r);\n"
@@ -138,7 +138,7 @@ static const char bootstrap_sql[] =
 	"	EXECUTE format('GRANT CREATE, TEMPORARY ON DATABASE %I TO " MIGRATE_OWNER "',"
 	" current_database());\n"
 	/* The migrations grant these roles (0001: aimeter_reader to aimeter_admin). */
-	"	GRANT aimeter_ingest, aimeter_reader, aimeter_admin TO " MIGRATE_OWNER
+	"	GRANT aimeter_ingest, aimeter_reader, aimeter_admin, aimeter_finance TO " MIGRATE_OWNER
 	" WITH ADMIN OPTION;\n"
 	"END\n"
 	"$$;\n"

@@ -204,7 +204,9 @@ for rel in aimeter.usage_events aimeter.usage_events_202610 aimeter.identities a
 	as aimeter_reader "SELECT count(*) FROM $rel" | grep -q 'permission denied' &&
 		ok "reader cannot select $rel" || fail "reader can select $rel"
 done
-expect "reader reads the spend views" "$(as aimeter_reader "SELECT count(*) FROM reporting.spend_by_team WHERE month = '2026-10-01'")" 3
+# Three teams of one or two people: a plain reader sees them merged, finance each.
+expect "reader reads the spend views, small teams merged" "$(as aimeter_reader "SELECT string_agg(team, ',') FROM reporting.spend_by_team WHERE month = '2026-10-01'")" "(small groups)"
+expect "finance reads every team" "$(as aimeter_finance "SELECT count(*) FROM reporting.spend_by_team WHERE month = '2026-10-01'")" 3
 for rel in aimeter.usage_events aimeter.identities; do
 	as aimeter_ingest "SELECT count(*) FROM $rel" | grep -q 'permission denied' &&
 		ok "ingest role cannot select $rel" || fail "ingest role can select $rel"

@@ -442,10 +442,16 @@ try:
     person_cols = [c for c in cols if re.search(r"\.(person|person_key|identity|label|email|user|user_id):",
                                                 c) or c.endswith(":bytea")]
     ok(not person_cols, "no reporting view has a person or identity column", person_cols)
+    finance_only = ("cost_ledger", "focus_cost_and_usage")
     denied = [v for v in views
               if psql("SELECT count(*) FROM reporting.%s" % v, role="aimeter_reader",
                       check=False) is None]
-    ok(not denied, "the reader can read every reporting view (%d)" % len(views), denied)
+    ok(sorted(denied) == sorted(finance_only),
+       "the reader can read every reporting view but the cost lines (%d)" % len(views), denied)
+    denied = [v for v in views
+              if psql("SELECT count(*) FROM reporting.%s" % v, role="aimeter_finance",
+                      check=False) is None]
+    ok(not denied, "finance can read every reporting view (%d)" % len(views), denied)
     ok(psql("SELECT count(*) FROM aimeter.people", role="aimeter_reader", check=False) is None
        and psql("SELECT count(*) FROM aimeter.activity_daily", role="aimeter_reader",
                 check=False) is None, "the reader cannot read people or per-person activity")
@@ -458,14 +464,23 @@ try:
              role="aimeter_reader")
     ok(int(r) > 0, "larger teams are shown to the reader", r)
     ok(psql("SELECT count(*) FROM reporting.spend_by_team WHERE team = 'team-small'",
-            role="aimeter_reader") != "0", "spend by team still lists every team")
+            role="aimeter_reader") == "0"
+       and psql("SELECT count(*) FROM reporting.spend_by_team WHERE team = 'team-small'",
+                role="aimeter_finance") != "0",
+       "spend by team merges the small team for the reader, not for finance")
     psql("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'am_rep_reader')"
          " THEN CREATE ROLE am_rep_reader LOGIN IN ROLE aimeter_reader; END IF; END $$")
     renv = dict(ENV, PGUSER="am_rep_reader")
     out = ctl("report", "adoption", "--week", "2026-W42", env=renv).stdout
     ok("team-a" in out and "team-small" not in out, "report adoption as the reader", out)
     p = ctl("export", "focus", "--month", "2026-10", env=renv, check=False)
-    ok(p.returncode == 0 and "x_Team" in p.stdout, "the reader can export FOCUS", p.stderr)
+    ok(p.returncode != 0 and "permission denied" in p.stderr,
+       "a plain reader cannot export FOCUS lines", p.stderr)
+    psql("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'am_rep_finance')"
+         " THEN CREATE ROLE am_rep_finance LOGIN IN ROLE aimeter_finance; END IF; END $$")
+    p = ctl("export", "focus", "--month", "2026-10", env=dict(ENV, PGUSER="am_rep_finance"),
+            check=False)
+    ok(p.returncode == 0 and "x_Team" in p.stdout, "finance can export FOCUS", p.stderr)
     psql("UPDATE aimeter.settings SET min_group_size = 7")
     r = psql("SELECT string_agg(DISTINCT team, ',') FROM reporting.adoption_weekly",
              role="aimeter_reader")
@@ -483,9 +498,9 @@ try:
                 check=False) is None,
        "readers and the collector cannot write audit rows")
     r = q1("SELECT actor || ':' || subject || ':' || (detail->>'rows')::int FROM aimeter.audit_log"
-           " WHERE action = 'export_focus' AND actor = 'am_rep_reader'")
-    ok(r is not None and re.fullmatch(r"am_rep_reader:2026-10:[1-9]\d*", r),
-       "the reader's export audited itself: who, which month, how many rows", r)
+           " WHERE action = 'export_focus' AND actor = 'am_rep_finance'")
+    ok(r is not None and re.fullmatch(r"am_rep_finance:2026-10:[1-9]\d*", r),
+       "the finance export audited itself: who, which month, how many rows", r)
     evil = ["=HYPERLINK(\"http://example.invalid/\",\"x\")", "+1+1", "-2+3+cmd", "@SUM(1)",
             "\tx-model"]
     ctl("ingest", write("evil.jsonl", jsonl([ev(A[0], "2026-10-21", model=m, mode="api")

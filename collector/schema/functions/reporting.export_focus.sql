@@ -1,6 +1,6 @@
 -- reporting.export_focus(month): the month's FOCUS rows, in export order,
 -- and an audit row of who exported which month and how many rows. The
--- reader exports through it; it reads only reporting's view, which readers
+-- finance role exports through it; it reads only reporting's view, which readers
 -- cannot replace, and writes only through aimeter.audit.
 CREATE OR REPLACE FUNCTION reporting.export_focus(p_month date)
 RETURNS SETOF reporting.focus_cost_and_usage
@@ -19,4 +19,4 @@ BEGIN
 END
 $$;
 REVOKE ALL ON FUNCTION reporting.export_focus(date) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION reporting.export_focus(date) TO aimeter_reader;
+GRANT EXECUTE ON FUNCTION reporting.export_focus(date) TO aimeter_finance;

@@ -11,4 +11,6 @@ SELECT l.accounting_month, l.source, l.charge_category, l.charge_class, l.servic
   LEFT JOIN aimeter.teams t ON t.team_id = l.team_id
   LEFT JOIN aimeter.cost_centers c ON c.cost_center_id = l.cost_center_id
   LEFT JOIN aimeter.subscriptions x ON x.subscription_id = l.subscription_id;
-GRANT SELECT ON reporting.cost_ledger TO aimeter_reader;
+-- Line by line, small groups included: finance and admins only (0014).
+REVOKE SELECT ON reporting.cost_ledger FROM aimeter_reader;
+GRANT SELECT ON reporting.cost_ledger TO aimeter_finance;

@@ -129,4 +129,6 @@ SELECT r.billed_cost * r.share AS "BilledCost",
   LEFT JOIN aimeter.teams t ON t.team_id = r.team_id
   LEFT JOIN aimeter.cost_centers cc ON cc.cost_center_id = r.cost_center_id
  CROSS JOIN aimeter.settings s;
-GRANT SELECT ON reporting.focus_cost_and_usage TO aimeter_reader;
+-- Line by line, small groups included: finance and admins only (0014).
+REVOKE SELECT ON reporting.focus_cost_and_usage FROM aimeter_reader;
+GRANT SELECT ON reporting.focus_cost_and_usage TO aimeter_finance;
