@@ -4,7 +4,8 @@ spend and booked views (issue 16 item 8), against the PostgreSQL of
 tests/run, with fixtures loaded through the real write path.
 
 The fixture month (2026-10, min_group_size 5) has four teams of 6, 5, 2 and
-1 people, and a model only the lone person uses. For the reader:
+1 people, a model only the lone person uses, and one Codex user in the
+team of six. For the reader:
   - every shown team, cost centre, tool or model has at least 5 people;
   - the small teams (2 and 1) are hidden, and so is the next smallest team
     (5), so that the hidden cells hold 8 people together: the month's total
@@ -12,7 +13,8 @@ The fixture month (2026-10, min_group_size 5) has four teams of 6, 5, 2 and
   - the model of one person is merged the same way;
   - the totals are unchanged: the merged row '(small groups)' carries the
     rest, so the reader's total equals finance's to the cent.
-Finance and admins see every cell. No server is a failure, never a skip.
+Adoption views show no tool row and no first/last day of fewer than 5
+people. Finance and admins see every cell. No server is a failure, never a skip.
 """
 import hashlib
 import json
@@ -33,9 +35,9 @@ MEMBERS = {t: ["%s-%d@example.com" % (t, i) for i in range(n)] for t, n in TEAMS
 SOLO = MEMBERS["team-solo"][0]
 
 
-def ev(n, user, day, model="claude-sonnet-4-5-20250929", inp=1000):
+def ev(n, user, day, model="claude-sonnet-4-5-20250929", inp=1000, tool="claude-code"):
     return {"event_id": hashlib.sha256(b"kanon-%d" % n).hexdigest()[:32],
-            "tool": "claude-code", "ts": "2026-10-%02dT10:00:00.000Z" % day, "model": model,
+            "tool": tool, "ts": "2026-10-%02dT10:00:00.000Z" % day, "model": model,
             "session": "s", "project": "p", "user": user, "team_hint": "",
             "billing_mode": "api", "speed": "", "service_tier": "", "input_tokens": inp,
             "output_tokens": 1000, "cache_write_5m_tokens": 0, "cache_write_1h_tokens": 0,
@@ -50,6 +52,8 @@ def fixture():
                 events.append(ev(len(events), u, day, inp=1000 * (i + 1)))
     # A model only the lone person uses: its spend is one person's spend.
     events.append(ev(len(events), SOLO, 7, model="claude-opus-4-1-20250805", inp=50000))
+    # One person of the team of six tries Codex.
+    events.append(ev(len(events), MEMBERS["team-six"][0], 8, model="gpt-5-codex", tool="codex"))
     return events
 
 
@@ -130,6 +134,19 @@ def run():
     ok(sorted(reader) == ["(small groups)"],
        "with one small model the other is merged too, so no subtraction isolates it",
        sorted(reader))
+
+    # Adoption: the team of six is shown, its one Codex user is not.
+    for view, period in (("adoption_daily", "day = '2026-10-08'"),
+                         ("adoption_weekly", "week_start = '2026-10-05'"),
+                         ("adoption_monthly", "month = '2026-10-01'")):
+        r = psql("SELECT string_agg(tool || '=' || active_people, ',' ORDER BY tool)"
+                 " FROM reporting.%s WHERE team = 'team-six' AND %s" % (view, period),
+                 "aimeter_reader")
+        ok("codex" not in r, "%s: no tool row of one person in a team of six" % view, r)
+    r = psql("SELECT string_agg(team || ':' || tool || ':' || people_ever, ',')"
+             " FROM reporting.adoption_tool_reach", "aimeter_reader")
+    ok("codex" not in r and "team-six:claude-code:6" in r,
+       "tool reach dates no tool one person used", r)
 
     # Finance and admin see each cell; the reader cannot read the lines.
     ok(psql("SELECT count(*) FROM reporting.spend_by_team WHERE month = '2026-10-01'",

@@ -11,5 +11,7 @@ SELECT a.day, t.name AS team, CASE a.tool WHEN '*' THEN 'all' ELSE a.tool END AS
   JOIN aimeter.teams t ON t.team_id = a.team_id
  CROSS JOIN LATERAL (SELECT aimeter.team_headcount(a.team_id, a.day) AS headcount) hc
  CROSS JOIN aimeter.settings s
- WHERE greatest(hc.headcount, g.n) >= s.min_group_size;
+ WHERE greatest(hc.headcount, g.n) >= s.min_group_size
+   -- A tool's row names who uses it: it needs the minimum of its own.
+   AND (a.tool = '*' OR a.active_people >= s.min_group_size);
 GRANT SELECT ON reporting.adoption_daily TO aimeter_reader;

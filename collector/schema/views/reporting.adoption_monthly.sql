@@ -17,5 +17,7 @@ SELECT to_char(a.month, 'YYYY-MM') AS month_label, a.month, t.name AS team,
  CROSS JOIN LATERAL (SELECT aimeter.team_headcount(a.team_id,
 			(a.month + interval '1 month' - interval '1 day')::date) AS headcount) hc
  CROSS JOIN aimeter.settings s
- WHERE greatest(hc.headcount, g.n) >= s.min_group_size;
+ WHERE greatest(hc.headcount, g.n) >= s.min_group_size
+   -- A tool's row names who uses it: it needs the minimum of its own.
+   AND (a.tool = '*' OR a.active_people >= s.min_group_size);
 GRANT SELECT ON reporting.adoption_monthly TO aimeter_reader;

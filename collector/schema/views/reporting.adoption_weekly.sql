@@ -12,5 +12,7 @@ SELECT to_char(a.week, 'IYYY-"W"IW') AS iso_week, a.week AS week_start, t.name A
   JOIN aimeter.teams t ON t.team_id = a.team_id
  CROSS JOIN LATERAL (SELECT aimeter.team_headcount(a.team_id, a.week + 6) AS headcount) hc
  CROSS JOIN aimeter.settings s
- WHERE greatest(hc.headcount, g.n) >= s.min_group_size;
+ WHERE greatest(hc.headcount, g.n) >= s.min_group_size
+   -- A tool's row names who uses it: it needs the minimum of its own.
+   AND (a.tool = '*' OR a.active_people >= s.min_group_size);
 GRANT SELECT ON reporting.adoption_weekly TO aimeter_reader;
