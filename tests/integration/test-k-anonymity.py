@@ -148,6 +148,16 @@ def run():
     ok("codex" not in r and "team-six:claude-code:6" in r,
        "tool reach dates no tool one person used", r)
 
+    # Budgets: the merged teams' budgets would give their spend back.
+    for team in ("team-six", "team-pair"):
+        ctl("budget", "set", "--team", team, "--month", "2026-10", "--amount", "100")
+    r = psql("SELECT string_agg(name, ',' ORDER BY name) FROM reporting.budget_vs_actual"
+             " WHERE month = '2026-10'", "aimeter_reader")
+    ok(r == "team-six", "the reader sees no budget of a merged team", r)
+    r = psql("SELECT string_agg(name, ',' ORDER BY name) FROM reporting.budget_vs_actual"
+             " WHERE month = '2026-10'", "aimeter_finance")
+    ok(r == "team-pair,team-six", "finance sees every budget", r)
+
     # Finance and admin see each cell; the reader cannot read the lines.
     ok(psql("SELECT count(*) FROM reporting.spend_by_team WHERE month = '2026-10-01'",
             "aimeter_admin") == "4", "the admin sees every team")
