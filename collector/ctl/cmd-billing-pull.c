@@ -410,7 +410,7 @@ out:
 }
 
 static const char help[] =
-	"usage: aimeterctl billing pull --vendor anthropic|openai [--from DAY --to DAY]\n"
+	"usage: aimeterctl billing pull --vendor anthropic|openai [--from DAY --to DAY | --days N]\n"
 	"                               [--key-file FILE] [--base-url URL] [--ca-file FILE]\n"
 	"                               [--max-wait SECONDS] [options]\n\n"
 	"Pulls what the vendor billed for the UTC days DAY..DAY (both included;\n"
@@ -422,6 +422,8 @@ static const char help[] =
 	"options:\n"
 	"  --vendor NAME           anthropic or openai\n"
 	"  --from DAY, --to DAY    the period, YYYY-MM-DD, at most 366 days\n"
+	"  --days N                the N days before today instead (vendors revise\n"
+	"                          costs for up to 30 days: the timer pulls 35)\n"
 	"  --key-file FILE         the admin key, alone in a file of mode 0600\n"
 	"                          (default /etc/aimeter/VENDOR-admin-key)\n"
 	"  --base-url URL          the API (default https://api.anthropic.com,\n"
@@ -430,18 +432,27 @@ static const char help[] =
 	"  --max-wait SECONDS      wait out a 429 whose Retry-After is at most this\n"
 	"                          (default 60; 0: never wait)\n" CTL_COMMON_HELP;
 
-/* Fills p's period from --from/--to; -1 after printing why. */
+/* Fills p's period from --from/--to or --days; -1 after printing why. */
 static int
-period_set(struct pull *p, const char *from, const char *to)
+period_set(struct pull *p, const char *from, const char *to, const char *days)
 {
 	time_t today = time(NULL) / 86400 * 86400, t_from, t_to;
+	long n = 7;
+	char *end = NULL;
 
-	if ((from == NULL) != (to == NULL)) {
-		fprintf(stderr, "aimeterctl: give both --from and --to, or neither\n");
+	if ((from == NULL) != (to == NULL) || (days != NULL && from != NULL)) {
+		fprintf(stderr, "aimeterctl: give both --from and --to, or --days\n");
 		return -1;
 	}
+	if (days != NULL) {
+		n = strtol(days, &end, 10);
+		if (end == days || *end != '\0' || n < 1 || n > PERIOD_DAYS_MAX) {
+			fprintf(stderr, "aimeterctl: --days takes 1 to %d\n", PERIOD_DAYS_MAX);
+			return -1;
+		}
+	}
 	if (from == NULL) {
-		t_from = today - 7 * 86400;
+		t_from = today - n * 86400;
 		t_to = today - 86400;
 	} else if (day_parse(from, &t_from) < 0 || day_parse(to, &t_to) < 0) {
 		fprintf(stderr, "aimeterctl: --from and --to take a date, YYYY-MM-DD\n");
@@ -463,12 +474,13 @@ int
 billing_pull(int argc, char **argv)
 {
 	const char *vendor = NULL, *from = NULL, *to = NULL, *key_file = NULL, *base_url = NULL,
-		   *ca_file = NULL, *max_wait = NULL;
+		   *ca_file = NULL, *max_wait = NULL, *days = NULL;
 	const struct options_entry entries[] = {
 		{ "vendor", 0, &vendor, NULL },	    { "from", 0, &from, NULL },
 		{ "to", 0, &to, NULL },		    { "key-file", 0, &key_file, NULL },
 		{ "base-url", 0, &base_url, NULL }, { "ca-file", 0, &ca_file, NULL },
-		{ "max-wait", 0, &max_wait, NULL }, { NULL, 0, NULL, NULL },
+		{ "max-wait", 0, &max_wait, NULL }, { "days", 0, &days, NULL },
+		{ NULL, 0, NULL, NULL },
 	};
 	const struct options_spec spec = { help, entries, NULL, 2, false };
 	struct ctl_opts opts = { 0 };
@@ -514,7 +526,7 @@ billing_pull(int argc, char **argv)
 		fprintf(stderr, "aimeterctl: --base-url must be an https:// URL\n");
 		goto out;
 	}
-	if (period_set(p, from, to) < 0) {
+	if (period_set(p, from, to, days) < 0) {
 		goto out;
 	}
 	rc = CTL_FAIL;
