@@ -19,14 +19,12 @@ cost_result(const json_t *res, const char *day, struct billing_lines *l, char *e
 	struct billing_line *b;
 	char cost_type[64], token_type[64];
 	const json_t *amount = json_object_get(res, "amount");
-	int r = bj_add(l, &b, err, err_len);
+	int r = bj_add(l, BILLING_KIND_COST, day, &b, err, err_len);
 
 	if (r < 0) {
 		return r;
 	}
-	b->kind = BILLING_KIND_COST;
 	b->amount_scale = 2; /* the cost report's amount is in cents */
-	memcpy(b->day, day, 11);
 	if ((r = bj_amount(amount, "amount", b->amount, err, err_len)) < 0 ||
 	    (r = bj_currency(res, "currency", b->currency, err, err_len)) < 0 ||
 	    (r = bj_text(res, "workspace_id", b->account, sizeof(b->account), err, err_len)) < 0 ||
@@ -58,15 +56,11 @@ usage_result(const json_t *res, const char *day, struct billing_lines *l, char *
 	const json_t *cc = json_object_get(res, "cache_creation");
 	struct billing_line *b;
 	int64_t w5 = 0, w1h = 0;
-	int r = bj_add(l, &b, err, err_len);
+	int r = bj_add(l, BILLING_KIND_USAGE, day, &b, err, err_len);
 
 	if (r < 0) {
 		return r;
 	}
-	b->kind = BILLING_KIND_USAGE;
-	memcpy(b->day, day, 11);
-	strcpy(b->amount, "0");
-	strcpy(b->currency, "USD");
 	if (cc != NULL && !json_is_null(cc) && !json_is_object(cc)) {
 		snprintf(err, err_len, "\"cache_creation\" is not an object");
 		return -EBADMSG;
@@ -108,16 +102,12 @@ claude_code_model(const json_t *m, const char *day, const char *account, const c
 		snprintf(err, err_len, "a \"model_breakdown\" entry or its \"tokens\" is not an object");
 		return -EBADMSG;
 	}
-	if ((r = bj_add(l, &b, err, err_len)) < 0) {
+	if ((r = bj_add(l, BILLING_KIND_ESTIMATE, day, &b, err, err_len)) < 0) {
 		return r;
 	}
-	b->kind = BILLING_KIND_ESTIMATE;
 	b->amount_scale = 2; /* estimated_cost.amount is in cents */
-	memcpy(b->day, day, 11);
 	snprintf(b->account, sizeof(b->account), "%s", account);
 	snprintf(b->line_item, sizeof(b->line_item), "claude_code/%s", customer);
-	strcpy(b->amount, "0");
-	strcpy(b->currency, "USD");
 	if (json_is_object(cost)) {
 		if ((r = bj_amount(json_object_get(cost, "amount"), "estimated_cost.amount", b->amount,
 				   err, err_len)) < 0 ||

@@ -38,8 +38,12 @@ int bj_day_of_text(const json_t *obj, const char *key, char dst[11], char *err, 
 /* bj_day_of_unix(obj, key, dst, err, err_len): the UTC day of a Unix-seconds field. */
 int bj_day_of_unix(const json_t *obj, const char *key, char dst[11], char *err, size_t err_len);
 
-/* bj_add(l, ret, err, err_len): a new line in *ret; -E2BIG when l is full, -ENOMEM. */
-int bj_add(struct billing_lines *l, struct billing_line **ret, char *err, size_t err_len);
+/*
+ * bj_add(l, kind, day, ret, err, err_len): a new line of kind for day in
+ * *ret (amount "0" USD, no tokens); -E2BIG when l is full, -ENOMEM.
+ */
+int bj_add(struct billing_lines *l, enum billing_kind kind, const char *day,
+	   struct billing_line **ret, char *err, size_t err_len);
 
 /* What bj_each_result calls for one result, with the day its bucket starts. */
 typedef int (*bj_result_fn)(const json_t *res, const char *day, struct billing_lines *l, char *err,

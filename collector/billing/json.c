@@ -221,10 +221,15 @@ bj_day_of_unix(const json_t *obj, const char *key, char dst[11], char *err, size
 }
 
 int
-bj_add(struct billing_lines *l, struct billing_line **ret, char *err, size_t err_len)
+bj_add(struct billing_lines *l, enum billing_kind kind, const char *day,
+       struct billing_line **ret, char *err, size_t err_len)
 {
 	*ret = billing_lines_add(l);
 	if (*ret != NULL) {
+		(*ret)->kind = kind;
+		memcpy((*ret)->day, day, 11);
+		strcpy((*ret)->amount, "0");
+		strcpy((*ret)->currency, "USD");
 		return 0;
 	}
 	if (l->n >= l->max) {

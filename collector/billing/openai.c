@@ -23,11 +23,9 @@ costs_result(const json_t *res, const char *day, struct billing_lines *l, char *
 		snprintf(err, err_len, "\"amount\" is missing or not an object");
 		return -EBADMSG;
 	}
-	if ((r = bj_add(l, &b, err, err_len)) < 0) {
+	if ((r = bj_add(l, BILLING_KIND_COST, day, &b, err, err_len)) < 0) {
 		return r;
 	}
-	b->kind = BILLING_KIND_COST;
-	memcpy(b->day, day, 11);
 	if ((r = bj_amount(json_object_get(amount, "value"), "amount.value", b->amount, err,
 			   err_len)) < 0 ||
 	    (r = bj_currency(amount, "currency", b->currency, err, err_len)) < 0 ||
@@ -53,15 +51,11 @@ usage_result(const json_t *res, const char *day, struct billing_lines *l, char *
 {
 	struct billing_line *b;
 	int64_t input, cached;
-	int r = bj_add(l, &b, err, err_len);
+	int r = bj_add(l, BILLING_KIND_USAGE, day, &b, err, err_len);
 
 	if (r < 0) {
 		return r;
 	}
-	b->kind = BILLING_KIND_USAGE;
-	memcpy(b->day, day, 11);
-	strcpy(b->amount, "0");
-	strcpy(b->currency, "USD");
 	if ((r = bj_count(res, "input_tokens", &input, err, err_len)) < 0 ||
 	    (r = bj_count(res, "input_cached_tokens", &cached, err, err_len)) < 0 ||
 	    (r = bj_count(res, "output_tokens", &b->output_tokens, err, err_len)) < 0 ||

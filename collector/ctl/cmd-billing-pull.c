@@ -119,56 +119,55 @@ key_load(struct pull *p, const char *path)
 	return 0;
 }
 
+/* Where each source is and how its period is asked for (specs/enterprise.md 4). */
+enum period_style { PERIOD_RFC3339, PERIOD_DAY, PERIOD_UNIX };
+static const struct {
+	const char *path, *query;
+	enum period_style period;
+} endpoints[BILLING_SOURCE_MAX] = {
+	[BILLING_ANTHROPIC_COST] = { "/v1/organizations/cost_report",
+				     "group_by%5B%5D=workspace_id&group_by%5B%5D=description&limit=31",
+				     PERIOD_RFC3339 },
+	[BILLING_ANTHROPIC_USAGE] = { "/v1/organizations/usage_report/messages",
+				      "bucket_width=1d&group_by%5B%5D=workspace_id"
+				      "&group_by%5B%5D=model&limit=31",
+				      PERIOD_RFC3339 },
+	[BILLING_ANTHROPIC_CLAUDE_CODE] = { "/v1/organizations/usage_report/claude_code",
+					    "limit=1000", PERIOD_DAY },
+	[BILLING_OPENAI_COSTS] = { "/v1/organization/costs",
+				   "bucket_width=1d&group_by=project_id&group_by=line_item&limit=31",
+				   PERIOD_UNIX },
+	[BILLING_OPENAI_USAGE] = { "/v1/organization/usage/completions",
+				   "bucket_width=1d&group_by=project_id&group_by=model&limit=31",
+				   PERIOD_UNIX },
+};
+
 /* The URL of one page of src; day is the day of a per-day source. */
 static int
 page_url(const struct pull *p, enum billing_source src, const char *day, const char *page,
 	 char *ret, size_t size)
 {
-	char cursor[3 * 1024 + 8] = "", esc[3 * 1024 + 1];
+	char period[96], esc[3 * 1024 + 1] = "";
 	int n;
 
-	if (page[0] != '\0') {
-		if (fetch_escape(page, esc, sizeof(esc)) < 0) {
-			return -1;
-		}
-		snprintf(cursor, sizeof(cursor), "&page=%s", esc);
-	}
-	switch (src) {
-	case BILLING_ANTHROPIC_COST:
-		n = snprintf(ret, size,
-			     "%s/v1/organizations/cost_report?starting_at=%sT00:00:00Z"
-			     "&ending_at=%sT00:00:00Z&group_by%%5B%%5D=workspace_id"
-			     "&group_by%%5B%%5D=description&limit=31%s",
-			     p->base_url, p->from, p->to_excl, cursor);
-		break;
-	case BILLING_ANTHROPIC_USAGE:
-		n = snprintf(ret, size,
-			     "%s/v1/organizations/usage_report/messages?starting_at=%sT00:00:00Z"
-			     "&ending_at=%sT00:00:00Z&bucket_width=1d"
-			     "&group_by%%5B%%5D=workspace_id&group_by%%5B%%5D=model&limit=31%s",
-			     p->base_url, p->from, p->to_excl, cursor);
-		break;
-	case BILLING_ANTHROPIC_CLAUDE_CODE:
-		n = snprintf(ret, size,
-			     "%s/v1/organizations/usage_report/claude_code?starting_at=%s"
-			     "&limit=1000%s",
-			     p->base_url, day, cursor);
-		break;
-	case BILLING_OPENAI_COSTS:
-		n = snprintf(ret, size,
-			     "%s/v1/organization/costs?start_time=%lld&end_time=%lld&bucket_width=1d"
-			     "&group_by=project_id&group_by=line_item&limit=31%s",
-			     p->base_url, (long long)p->from_t, (long long)p->to_t, cursor);
-		break;
-	case BILLING_OPENAI_USAGE:
-		n = snprintf(ret, size,
-			     "%s/v1/organization/usage/completions?start_time=%lld&end_time=%lld"
-			     "&bucket_width=1d&group_by=project_id&group_by=model&limit=31%s",
-			     p->base_url, (long long)p->from_t, (long long)p->to_t, cursor);
-		break;
-	default:
+	if (fetch_escape(page, esc, sizeof(esc)) < 0) {
 		return -1;
 	}
+	switch (endpoints[src].period) {
+	case PERIOD_RFC3339:
+		snprintf(period, sizeof(period), "starting_at=%sT00:00:00Z&ending_at=%sT00:00:00Z",
+			 p->from, p->to_excl);
+		break;
+	case PERIOD_DAY:
+		snprintf(period, sizeof(period), "starting_at=%s", day);
+		break;
+	case PERIOD_UNIX:
+		snprintf(period, sizeof(period), "start_time=%lld&end_time=%lld",
+			 (long long)p->from_t, (long long)p->to_t);
+		break;
+	}
+	n = snprintf(ret, size, "%s%s?%s&%s%s%s", p->base_url, endpoints[src].path, period,
+		     endpoints[src].query, esc[0] != '\0' ? "&page=" : "", esc);
 	return n > 0 && (size_t)n < size ? 0 : -1;
 }
 

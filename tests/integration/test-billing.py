@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""test-billing.py AIMETERCTL: reconciliation with vendor billing (issue 16
-item 5, docs/reconciliation.md) against the PostgreSQL of tests/run.
+"""test-billing.py: reconciliation with vendor billing (issue 16
+item 5, docs/reconciliation.md) against the PostgreSQL of tests/run, with
+the collector harness (AM_CTL, AM_COLLECTOR, AM_TOOL).
 
-A loopback HTTPS server (a test CA made here) serves the documented JSON
+A loopback HTTPS server (the harness's test CA) serves the documented JSON
 shapes of the Anthropic Admin API (cost report, usage report, Claude Code
 analytics) and the OpenAI organization costs and usage, paged with
 has_more/next_page, and checks the auth headers. A fixture of known usage
@@ -13,65 +14,48 @@ malformed JSON and an unknown CA each give a clear error and store nothing;
 invoice CSV rows report their errors; adjustments are append-only ledger
 lines that the report nets off. No server is a failure, never a skip.
 """
+import csv
 import http.server
+import importlib.util
+import io
 import json
 import os
 import ssl
 import subprocess
 import sys
-import tempfile
 import threading
 import urllib.parse
 
-CTL = sys.argv[1]
-DB = "aimeter_test_billing_%d" % os.getpid()
-TMP = tempfile.mkdtemp(prefix="aimeter-billing-")
-ENV = dict(os.environ, PGDATABASE=DB)
+spec = importlib.util.spec_from_file_location(
+    "h", os.path.join(os.path.dirname(os.path.abspath(__file__)), "test-collector-harness.py"))
+h = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(h)
+
 ANT_KEY = "sk-ant-admin01-test-0123456789abcdef"
 OAI_KEY = "sk-admin-test-fedcba9876543210"
 EMAIL = "dev.person@example.com"
-fails = 0
+W = None       # the harness's work directory and database
 outputs = []  # every stdout/stderr of aimeterctl: the keys must be in none
 
 
-def ok(cond, name, extra=""):
-    global fails
-    if cond:
-        print("ok - " + name)
-    else:
-        fails += 1
-        print("not ok - %s%s" % (name, (": " + str(extra)) if extra != "" else ""))
-
-
-def psql(sql, db=DB, check=True):
-    p = subprocess.run(["psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-d", db, "-c", sql],
-                       capture_output=True, text=True, env=ENV)
-    if check and p.returncode != 0:
-        raise RuntimeError("psql failed: %s\n%s" % (sql[:300], p.stderr))
-    return p.stdout.strip() if p.returncode == 0 else None
+def psql(sql):
+    return h.psql(W, sql)
 
 
 def ctl(*args, check=True):
-    p = subprocess.run([CTL] + list(args), capture_output=True, text=True, env=ENV)
+    p = subprocess.run([h.CTL] + list(args), capture_output=True, text=True, env=h.pg_env(W))
     outputs.append(p.stdout + p.stderr)
     if check and p.returncode != 0:
-        raise RuntimeError("aimeterctl %s failed (%d): %s" % (" ".join(args), p.returncode,
-                                                               p.stderr))
+        h.fail("aimeterctl %s failed (%d): %s" % (" ".join(args), p.returncode, p.stderr))
     return p
 
 
 def write(name, text, mode=0o600):
-    path = os.path.join(TMP, name)
+    path = W.p(name)
     with open(path, "w") as f:
         f.write(text)
     os.chmod(path, mode)
     return path
-
-
-def openssl(*args):
-    r = subprocess.run(["openssl"] + list(args), cwd=TMP, capture_output=True, text=True)
-    if r.returncode != 0:
-        raise RuntimeError("openssl %s: %s" % (" ".join(args), r.stderr))
 
 
 # --- the vendors' documented shapes -------------------------------------------
@@ -260,17 +244,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 
 def start_server():
-    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-            "-keyout", "ca.key", "-out", "ca.pem", "-subj", "/CN=billing-test-ca", "-days", "2")
-    with open(os.path.join(TMP, "san.ext"), "w") as f:
-        f.write("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
-    openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-            "-keyout", "srv.key", "-out", "srv.csr", "-subj", "/CN=localhost")
-    openssl("x509", "-req", "-in", "srv.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-            "-CAcreateserial", "-out", "srv.pem", "-days", "2", "-extfile", "san.ext")
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(os.path.join(TMP, "srv.pem"), os.path.join(TMP, "srv.key"))
+    ctx.load_cert_chain(W.p("server.pem"), W.p("server.key"))
     srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     return srv, "https://127.0.0.1:%d" % srv.server_address[1]
@@ -325,6 +301,13 @@ EXPECTED = [
 ]
 
 
+def check(cond, name, extra=""):
+    """The harness's check, with what was seen when it fails."""
+    if not cond:
+        h.fail("%s: %s" % (name, extra))
+    print("ok - " + name)
+
+
 def variance(*extra):
     p = ctl("report", "variance", "--from", "2026-11-01", "--to", "2026-11-30",
             "--format", "csv", *extra)
@@ -335,8 +318,6 @@ def variance(*extra):
 
 
 def csv_rows(text):
-    import csv
-    import io
     return csv.DictReader(io.StringIO(text))
 
 
@@ -348,14 +329,18 @@ def billed_state():
 def pull(vendor, key_file, base, *extra, check=True):
     return ctl("billing", "pull", "--vendor", vendor, "--from", "2026-11-02", "--to", "2026-11-04",
                "--key-file", key_file, "--base-url", base, "--ca-file",
-               os.path.join(TMP, "ca.pem"), *extra, check=check)
+               W.p("ca.pem"), *extra, check=check)
 
 
 def main():
+    global W
+    h.need_server()
+    W = h.Workdir("billing")
+    h.make_db(W)
+    h.make_ca(W, "ca")
+    h.make_server_cert(W, "ca", "server")
     srv, base = start_server()
-    psql("CREATE DATABASE %s" % DB, db="postgres")
     try:
-        ctl("migrate")
         psql(FIXTURE)
         ant = write("anthropic-admin-key", ANT_KEY + "\n")
         oai = write("openai-admin-key", OAI_KEY + "\n")
@@ -364,44 +349,44 @@ def main():
 
         # --- pulls -----------------------------------------------------------
         p = pull("anthropic", ant, base)
-        ok("anthropic_cost_report: 5 lines" in p.stdout, "anthropic pull stores the cost report",
+        check("anthropic_cost_report: 5 lines" in p.stdout, "anthropic pull stores the cost report",
            p.stdout)
         p = pull("openai", oai, base)
-        ok("openai_costs: 4 lines" in p.stdout, "openai pull stores the costs", p.stdout)
+        check("openai_costs: 4 lines" in p.stdout, "openai pull stores the costs", p.stdout)
         ant_reqs = [s for s in Vendor.seen if s[0].startswith("/v1/organizations/")]
         oai_reqs = [s for s in Vendor.seen if s[0].startswith("/v1/organization/")]
-        ok(ant_reqs and all(h.get("x-api-key") == ANT_KEY and
+        check(ant_reqs and all(h.get("x-api-key") == ANT_KEY and
                             h.get("anthropic-version") == "2023-06-01" for _, _, h in ant_reqs),
            "every Anthropic request carries x-api-key and anthropic-version")
-        ok(oai_reqs and all(h.get("Authorization") == "Bearer " + OAI_KEY
+        check(oai_reqs and all(h.get("Authorization") == "Bearer " + OAI_KEY
                             for _, _, h in oai_reqs),
            "every OpenAI request carries the bearer admin key")
         cost_pages = sorted(q.get("page", ["page_1"])[0] for path, q, _ in ant_reqs
                             if path == "/v1/organizations/cost_report")
-        ok(cost_pages == ["page_1", "page_2", "page_3"], "the cost report is read page by page",
+        check(cost_pages == ["page_1", "page_2", "page_3"], "the cost report is read page by page",
            cost_pages)
         cr = [q for path, q, _ in ant_reqs if path == "/v1/organizations/cost_report"][0]
-        ok(cr.get("group_by[]") == ["workspace_id", "description"] and
+        check(cr.get("group_by[]") == ["workspace_id", "description"] and
            cr["starting_at"] == ["2026-11-02T00:00:00Z"] and
            cr["ending_at"] == ["2026-11-05T00:00:00Z"], "cost report query as documented", cr)
         cc_days = sorted(set(q["starting_at"][0] for path, q, _ in ant_reqs
                              if path == "/v1/organizations/usage_report/claude_code"))
-        ok(cc_days == DAYS, "Claude Code analytics: one call per UTC day", cc_days)
+        check(cc_days == DAYS, "Claude Code analytics: one call per UTC day", cc_days)
         oc = [q for path, q, _ in oai_reqs if path == "/v1/organization/costs"][0]
-        ok(oc["start_time"] == [str(UNIX["2026-11-02"])] and oc["bucket_width"] == ["1d"] and
+        check(oc["start_time"] == [str(UNIX["2026-11-02"])] and oc["bucket_width"] == ["1d"] and
            oc["group_by"] == ["project_id", "line_item"], "OpenAI costs query as documented", oc)
-        ok(psql("SELECT count(*) FROM aimeter.billed_lines WHERE source = 'anthropic_claude_code'")
+        check(psql("SELECT count(*) FROM aimeter.billed_lines WHERE source = 'anthropic_claude_code'")
            == "2", "both Claude Code records (two pages of one day) stored")
-        ok(psql("SELECT string_agg(account || ':' || amount::text, ',' ORDER BY account)"
+        check(psql("SELECT string_agg(account || ':' || amount::text, ',' ORDER BY account)"
                 " FROM aimeter.billed_lines WHERE source = 'anthropic_claude_code'")
            == ":1.2350000000000000,ci-key:0.07000000000000000000",
            "Claude Code estimates in dollars; an API actor's key name, never an e-mail",
            psql("SELECT string_agg(account || ':' || amount::text, ',' ORDER BY account)"
                 " FROM aimeter.billed_lines WHERE source = 'anthropic_claude_code'"))
-        dump = subprocess.run(["pg_dump", "-d", DB, "--data-only"], capture_output=True,
-                              text=True, env=ENV).stdout
-        ok(EMAIL not in dump, "the user actor's e-mail address is stored nowhere")
-        ok(psql("SELECT sum(input_tokens + output_tokens + cache_read_tokens + cache_write_tokens)"
+        dump = subprocess.run(["pg_dump", "--data-only"], capture_output=True,
+                              text=True, env=h.pg_env(W)).stdout
+        check(EMAIL not in dump, "the user actor's e-mail address is stored nowhere")
+        check(psql("SELECT sum(input_tokens + output_tokens + cache_read_tokens + cache_write_tokens)"
                 " FROM aimeter.billed_lines WHERE source = 'anthropic_usage_report'") == "1800",
            "usage report tokens (uncached, output, cache read, 5m + 1h cache writes)")
 
@@ -418,7 +403,7 @@ def main():
         before = billed_state()
         p = ctl("billing", "import-invoice", bad, check=False)
         errs = p.stderr
-        ok(p.returncode == 1 and
+        check(p.returncode == 1 and
            "bad-invoice.csv:2: day is not a date" in errs and
            "bad-invoice.csv:3: amount is not a decimal" in errs and
            "bad-invoice.csv:4: this vendor's bill comes from `aimeterctl billing pull`" in errs and
@@ -427,55 +412,55 @@ def main():
            "bad-invoice.csv:7: invoice (the invoice number) is empty" in errs and
            ":8:" not in errs and "6 bad rows; nothing imported" in errs,
            "invoice CSV: every bad row named with its line and reason", errs)
-        ok(billed_state() == before, "a bad invoice imports nothing")
+        check(billed_state() == before, "a bad invoice imports nothing")
         inv = write("invoice.csv",
                     "vendor,invoice,account,model,day,amount,currency,description\n"
                     "cloud,INV-1,,%s,2026-11-02,5.10,USD,Bedrock Sonnet input\n"
                     "cloud,INV-1,,%s,2026-11-02,3.00,,Bedrock Sonnet output\n" % (SONNET, SONNET))
         p = ctl("billing", "import-invoice", inv)
-        ok("2 imported, 0 replaced" in p.stdout, "invoice imported", p.stdout)
+        check("2 imported, 0 replaced" in p.stdout, "invoice imported", p.stdout)
         p = ctl("billing", "import-invoice", inv)
-        ok("2 imported, 2 replaced" in p.stdout, "re-importing an invoice replaces it", p.stdout)
+        check("2 imported, 2 replaced" in p.stdout, "re-importing an invoice replaces it", p.stdout)
 
         # --- the variance report ----------------------------------------------
         # The report as finance reads it (kept in the test log for the closing note).
         print(ctl("report", "variance", "--month", "2026-11").stdout)
         got = variance()
-        ok(got == EXPECTED, "variance report equals the hand-computed figures to the cent",
+        check(got == EXPECTED, "variance report equals the hand-computed figures to the cent",
            "\n".join(map(str, got)))
         p = ctl("report", "variance", "--month", "2026-11", "--format", "csv")
         toks = [(r["account"], r["model"], r["estimated_tokens"], r["billed_tokens"])
                 for r in csv_rows(p.stdout) if r["billed_tokens"]]
-        ok(toks == [("wrkspc_a", SONNET, "1800", "1800"), ("proj_a", "gpt-5-codex", "3400", "3400")],
+        check(toks == [("wrkspc_a", SONNET, "1800", "1800"), ("proj_a", "gpt-5-codex", "3400", "3400")],
            "tokens: the usage reports against aimeter's, per account and model", toks)
         got = variance("--threshold-pct", "5", "--threshold-usd", "0.50", "--flagged")
-        ok([r[:4] for r in got] == [e[:4] for e in EXPECTED[:3]],
+        check([r[:4] for r in got] == [e[:4] for e in EXPECTED[:3]],
            "thresholds 5 % and $0.50 flag the three drifting Anthropic rows", got)
         got = variance("--threshold-pct", "20", "--threshold-usd", "1", "--flagged")
-        ok([r[:4] for r in got] == [EXPECTED[0][:4]],
+        check([r[:4] for r in got] == [EXPECTED[0][:4]],
            "at 20 % only the row with nothing estimated is flagged", got)
         p = ctl("report", "variance", "--month", "2026-11", "--vendor", "openai", "--format",
                 "json")
-        ok(p.stdout.count('"vendor":"openai"') == 3 and "anthropic" not in p.stdout,
+        check(p.stdout.count('"vendor":"openai"') == 3 and "anthropic" not in p.stdout,
            "--month and --vendor, JSON output", p.stdout)
-        ok(psql("SELECT count(*) FROM reporting.billing_variance_daily") == str(len(EXPECTED)),
+        check(psql("SELECT count(*) FROM reporting.billing_variance_daily") == str(len(EXPECTED)),
            "reporting.billing_variance_daily has the same rows")
 
         # --- idempotent re-pull ------------------------------------------------
         before = billed_state()
         pull("anthropic", ant, base)
         pull("openai", oai, base)
-        ok(billed_state() == before, "re-pulling a period replaces its lines, never doubles",
+        check(billed_state() == before, "re-pulling a period replaces its lines, never doubles",
            (before, billed_state()))
-        ok(variance() == EXPECTED, "the variance report is unchanged by a re-pull")
+        check(variance() == EXPECTED, "the variance report is unchanged by a re-pull")
         Vendor.mode = "revised"
         pull("anthropic", ant, base)
-        ok(psql("SELECT sum(amount) FROM aimeter.billed_lines WHERE source ="
+        check(psql("SELECT sum(amount) FROM aimeter.billed_lines WHERE source ="
                 " 'anthropic_cost_report'") == "0.05000000000000000000",
            "a revised bill replaces the period's lines")
         Vendor.mode = "ok"
         pull("anthropic", ant, base)
-        ok(variance() == EXPECTED, "pulled back to the original bill")
+        check(variance() == EXPECTED, "pulled back to the original bill")
 
         # --- errors: clear, and nothing stored ----------------------------------
         before = billed_state()
@@ -483,22 +468,22 @@ def main():
 
         def refused(name, p, *needles):
             text = p.stderr
-            ok(p.returncode == 1 and all(n in text for n in needles) and
+            check(p.returncode == 1 and all(n in text for n in needles) and
                "nothing stored" in text, name, text)
-            ok(billed_state() == before and
+            check(billed_state() == before and
                psql("SELECT count(*) FROM aimeter.billing_pulls") == pulls_before,
                name + ": nothing stored")
 
         loose = write("loose-key", ANT_KEY + "\n", mode=0o644)
         p = pull("anthropic", loose, base, check=False)
-        ok(p.returncode == 1 and "readable by group or others" in p.stderr and
+        check(p.returncode == 1 and "readable by group or others" in p.stderr and
            "chmod 600" in p.stderr, "a key file readable by others is refused", p.stderr)
         p = pull("anthropic", oai, base, check=False)
-        ok(p.returncode == 1 and "does not hold a anthropic admin key" in p.stderr,
+        check(p.returncode == 1 and "does not hold a anthropic admin key" in p.stderr,
            "an OpenAI key for Anthropic is refused before any request", p.stderr)
         empty = write("empty-key", "\n")
         p = pull("openai", empty, base, check=False)
-        ok(p.returncode == 1 and "is empty" in p.stderr, "an empty key file is refused", p.stderr)
+        check(p.returncode == 1 and "is empty" in p.stderr, "an empty key file is refused", p.stderr)
         wrong = write("wrong-key", "sk-ant-admin01-revoked\n")
         refused("a 401 names the refused key", pull("anthropic", wrong, base, check=False),
                 "the admin key was refused (HTTP 401: invalid x-api-key)")
@@ -514,52 +499,52 @@ def main():
         refused("TLS is verified: the test CA is not trusted by default", p, "could not fetch")
         p = ctl("billing", "pull", "--vendor", "anthropic", "--key-file", ant, "--base-url",
                 base.replace("https", "http"), check=False)
-        ok(p.returncode == 2 and "https://" in p.stderr, "a plain http base URL is refused")
+        check(p.returncode == 2 and "https://" in p.stderr, "a plain http base URL is refused")
         Vendor.mode = "429once"
         p = pull("anthropic", ant, base, check=False)
-        ok(p.returncode == 0 and "retrying in 1 s" in p.stderr,
+        check(p.returncode == 0 and "retrying in 1 s" in p.stderr,
            "a short Retry-After is waited out", p.stderr)
         Vendor.mode = "ok"
-        ok(billed_state() == before, "after the retried pull the lines are the same")
+        check(billed_state() == before, "after the retried pull the lines are the same")
 
         # --- adjustments -------------------------------------------------------
         p = ctl("billing", "adjust", "--vendor", "anthropic", "--model", SONNET, "--day",
                 "2026-11-02", "--amount", "1.00", "--team", "team-b", "--reason",
                 "wrkspc_b usage of team-b not seen by the agent (INV 2026-11)")
-        ok("booked in 2026-11" in p.stdout, "adjustment booked in its month", p.stdout)
+        check("booked in 2026-11" in p.stdout, "adjustment booked in its month", p.stdout)
         got = variance()
         row = [r for r in got if r[:4] == ("anthropic", "", SONNET, "2026-11-02")]
-        ok(row and row[0][8:] == ("1.00", "0.00", "f"),
+        check(row and row[0][8:] == ("1.00", "0.00", "f"),
            "the variance report nets the adjustment off (residual 0, no flag)", row)
-        ok(psql("SELECT source || ' ' || charge_category || ' ' || billed_cost || ' ' ||"
+        check(psql("SELECT source || ' ' || charge_category || ' ' || billed_cost || ' ' ||"
                 " effective_cost || ' ' || accounting_month FROM aimeter.ledger"
                 " WHERE source = 'adjustment'")
            == "adjustment Adjustment 1.00 1.00 2026-11-01", "the adjustment is a ledger line")
-        ok(psql("SELECT team || ' ' || reason FROM reporting.billing_adjustments")
+        check(psql("SELECT team || ' ' || reason FROM reporting.billing_adjustments")
            == "team-b wrkspc_b usage of team-b not seen by the agent (INV 2026-11)",
            "its reason is kept")
-        p = subprocess.run(["psql", "-X", "-q", "-d", DB, "-c",
+        p = subprocess.run(["psql", "-X", "-q", "-c",
                             "UPDATE aimeter.billing_adjustments SET amount = 2"],
-                           capture_output=True, text=True, env=ENV)
-        ok(p.returncode != 0 and "append-only" in p.stderr, "adjustments are append-only")
+                           capture_output=True, text=True, env=h.pg_env(W))
+        check(p.returncode != 0 and "append-only" in p.stderr, "adjustments are append-only")
         p = ctl("billing", "adjust", "--vendor", "anthropic", "--day", "2026-11-02", "--amount",
                 "5", "--reason", "   ", check=False)
-        ok(p.returncode == 2, "an adjustment needs a reason")
+        check(p.returncode == 2, "an adjustment needs a reason")
         # A closed month: the adjustment goes to the first open month, as corrections do.
         ctl("month", "close", "2026-10")
         p = ctl("billing", "adjust", "--vendor", "cloud", "--day", "2026-10-15", "--amount",
                 "-0.32", "--reason", "credit note CN-7")
-        ok("booked in 2026-11" in p.stdout, "an adjustment for a closed month lands in the open"
+        check("booked in 2026-11" in p.stdout, "an adjustment for a closed month lands in the open"
            " month", p.stdout)
 
         text = "\n".join(outputs)
-        ok(ANT_KEY not in text and OAI_KEY not in text,
+        check(ANT_KEY not in text and OAI_KEY not in text,
            "no admin key in any output of aimeterctl")
     finally:
         srv.shutdown()
-        psql("DROP DATABASE IF EXISTS %s WITH (FORCE)" % DB, db="postgres", check=False)
-    print("%d failed" % fails)
-    return 1 if fails else 0
+        h.psql(W, "DROP DATABASE IF EXISTS %s WITH (FORCE)" % W.dbname, db="postgres",
+               check_rc=False)
+    return 0
 
 
 if __name__ == "__main__":
