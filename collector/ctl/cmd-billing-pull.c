@@ -58,12 +58,13 @@ day_parse(const char *s, time_t *ret)
 {
 	struct tm tm = { 0 };
 
+	/* billing_day_ok checked every digit: read them as they stand. */
 	if (!billing_day_ok(s)) {
 		return -1;
 	}
-	tm.tm_year = atoi(s) - 1900;
-	tm.tm_mon = atoi(s + 5) - 1;
-	tm.tm_mday = atoi(s + 8);
+	tm.tm_year = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0') - 1900;
+	tm.tm_mon = (s[5] - '0') * 10 + (s[6] - '0') - 1;
+	tm.tm_mday = (s[8] - '0') * 10 + (s[9] - '0');
 	*ret = timegm(&tm);
 	return 0;
 }
@@ -348,7 +349,7 @@ store_source(PGconn *conn, const struct pull *p, enum billing_source src,
 	if (r == NULL) {
 		return -1;
 	}
-	*ret_replaced += atol(PQcmdTuples(r));
+	*ret_replaced += strtol(PQcmdTuples(r), NULL, 10); /* libpq's own digits */
 	PQclear(r);
 	for (size_t i = 0; i < l->n; i++) {
 		const struct billing_line *b = &l->v[i];
