@@ -99,6 +99,11 @@ int cmd_init(int argc, char **argv);
 /* cmd-otlp-token.c (issue 15): bearer tokens of OTLP senders. */
 int cmd_otlp_token(int argc, char **argv);
 
+/* cmd-billing.c, cmd-billing-pull.c (issue 16): reconciliation with vendor billing. */
+int cmd_billing(int argc, char **argv);
+int cmd_report_variance(int argc, char **argv);
+int billing_pull(int argc, char **argv);
+
 /*
  * ctl_enroll_token_create(conn, expires_s, team, label, ret_secret, size,
  * ret_id, id_size): make an enrollment secret, store only its SHA-256 in

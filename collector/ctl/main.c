@@ -41,6 +41,9 @@ usage(FILE *f)
 		   "  init --server-name NAME         set up this server: database, keys, TLS\n"
 		   "  enroll-token create|list|revoke enrollment secrets for agents\n"
 		   "  otlp-token create|list|revoke   bearer tokens for OTLP senders\n"
+		   "  billing pull|import-invoice|adjust|map\n"
+		   "                                  what vendors billed; adjustments\n"
+		   "  report variance [--month YYYY-MM] estimated vs billed per vendor and day\n"
 		   "\n"
 		   "Every command takes --help, --db CONNINFO (default: libpq's PG* variables).\n"
 		   "Exit status: 0 input processed (even with rejects), 1 nothing applied or\n"
@@ -173,6 +176,7 @@ main(int argc, char **argv)
 		{ "retention", cmd_retention },	    { "fx", cmd_fx }, /* issue 16 */
 		{ "init", cmd_init },		    { "enroll-token", cmd_enroll_token }, /* issue 8 */
 		{ "otlp-token", cmd_otlp_token }, /* issue 15 */
+		{ "billing", cmd_billing },	  /* issue 16 */
 	};
 
 	if (argc < 2) {

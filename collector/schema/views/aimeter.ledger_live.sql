@@ -4,6 +4,8 @@
 --   correction         late usage for a closed month, service day given
 --   seat_amortization  seat cost expensed in the month (EffectiveCost)
 --   seat_purchase      the purchase at the term's start (BilledCost)
+--   adjustment         a true-up to the vendor's bill, with its reason
+--                      (aimeter.billing_adjustments, docs/reconciliation.md)
 -- Subscription usage is an API-equivalent value: list_cost only, never
 -- billed or effective (seats are what it costs).
 CREATE OR REPLACE VIEW aimeter.ledger_live AS
@@ -44,5 +46,10 @@ SELECT date_trunc('month', x.term_start)::date, 'seat_purchase', 'Purchase', NUL
        x.term_start, x.term_end, NULL, x.cost_center_id, coalesce(x.tool, ''), '', '',
        x.subscription_id, 0, 0, 0, 0, 0, 0, 0, 0, x.seats,
        x.seats * x.price_per_seat, x.seats * x.price_per_seat, 0, 0, x.currency
-  FROM aimeter.subscriptions x;
+  FROM aimeter.subscriptions x
+UNION ALL
+SELECT a.accounting_month, 'adjustment', 'Adjustment', NULL, a.day, a.day + 1, a.team_id,
+       a.cost_center_id, '', a.model, 'api', NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, a.amount,
+       a.amount, 0, a.currency
+  FROM aimeter.billing_adjustments a;
 GRANT INSERT, SELECT, UPDATE, DELETE, TRUNCATE, REFERENCES ON aimeter.ledger_live TO aimeter_admin;
