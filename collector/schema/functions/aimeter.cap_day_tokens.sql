@@ -2,7 +2,7 @@ CREATE OR REPLACE FUNCTION aimeter.cap_day_tokens(p_devices uuid[], p_days date[
 RETURNS TABLE (device_id uuid, day date, tokens numeric)
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
 SET enable_seqscan = off SET enable_hashjoin = off SET enable_mergejoin = off
-SET enable_nestloop = on ROWS 100 AS $$
+SET enable_nestloop = on ROWS 1 AS $$
 #variable_conflict use_column
 BEGIN
 	RETURN QUERY

@@ -128,7 +128,7 @@ BEGIN
 		  JOIN aimeter.device_pins p ON p.secret_hash = dv.enrolled_with
 	), dmin AS MATERIALIZED (
 		-- What earlier calls stored for the devices and minutes of this
-		-- call, and for their days (index probes: see cap_minute_calls).
+		-- call, and for their days (index ranges: see cap_minute_calls).
 		SELECT s.* FROM (SELECT array_agg(d.device_id) AS ds, array_agg(d.minute) AS ms
 				   FROM (SELECT DISTINCT v0.device_id, v0.minute FROM v0
 					  WHERE v0.reason0 IS NULL AND v0.device_id IS NOT NULL) d) a

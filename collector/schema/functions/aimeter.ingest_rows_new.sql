@@ -128,7 +128,7 @@ BEGIN
 		  JOIN aimeter.device_pins p ON p.secret_hash = dv.enrolled_with
 	), dmin AS MATERIALIZED (
 		-- What earlier calls stored for the devices and minutes of this
-		-- call, and for their days (index probes: see cap_minute_calls).
+		-- call, and for their days (index ranges: see cap_minute_calls).
 		SELECT s.* FROM (SELECT array_agg(d.device_id) AS ds, array_agg(d.minute) AS ms
 				   FROM (SELECT DISTINCT v0.device_id, v0.minute FROM v0
 					  WHERE v0.reason0 IS NULL AND v0.device_id IS NOT NULL) d) a
@@ -343,14 +343,32 @@ BEGIN
 		       v.reason
 		  FROM v WHERE v.reason IS NOT NULL
 		ON CONFLICT DO NOTHING
-	), dmu AS (
-		-- The counts the caps read: exactly the events inserted (RETURNING),
-		-- in key order. The rollups are aimeter.fold_rollups()'s.
-		INSERT INTO aimeter.device_minute_calls AS m (device_id, minute, calls)
-		SELECT ins.device_id, date_trunc('minute', ins.ts, 'UTC'), count(*)
+	), dmc AS MATERIALIZED (
+		-- The counts the caps read: exactly the events inserted (RETURNING).
+		-- The rollups are aimeter.fold_rollups()'s.
+		SELECT ins.device_id, date_trunc('minute', ins.ts, 'UTC') AS minute,
+		       count(*)::int AS calls
 		  FROM ins WHERE ins.device_id IS NOT NULL
-		 GROUP BY 1, 2 ORDER BY 1, 2
+		 GROUP BY 1, 2
+	), dmu AS (
+		-- Minutes stored before this call (dmin read them): add to them,
+		-- in key order (an upsert: its conflict probe is the index lookup).
+		INSERT INTO aimeter.device_minute_calls AS m (device_id, minute, calls)
+		SELECT d.device_id, d.minute, d.calls
+		  FROM dmc d JOIN dmin s ON s.device_id = d.device_id AND s.minute = d.minute
+		 ORDER BY 1, 2
 		ON CONFLICT (device_id, minute) DO UPDATE SET calls = m.calls + excluded.calls
+	), dmn AS (
+		-- Fresh minutes (most of them, one row per event when a device's
+		-- calls are a minute apart): a plain insert in key order, no
+		-- conflict probe. A concurrent call that stored one meanwhile makes
+		-- it a unique violation, and the ON CONFLICT form runs instead.
+		INSERT INTO aimeter.device_minute_calls (device_id, minute, calls)
+		SELECT d.device_id, d.minute, d.calls
+		  FROM dmc d
+		 WHERE NOT EXISTS (SELECT 1 FROM dmin s
+				    WHERE s.device_id = d.device_id AND s.minute = d.minute)
+		 ORDER BY 1, 2
 	), ddu AS (
 		INSERT INTO aimeter.device_day_tokens AS t (device_id, day, tokens)
 		SELECT ins.device_id, (ins.ts AT TIME ZONE 'UTC')::date,
