@@ -16,8 +16,10 @@ import json
 import os
 import struct
 import subprocess
+import sys
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 spec = importlib.util.spec_from_file_location(
     "h", os.path.join(os.path.dirname(os.path.abspath(__file__)), "test-collector-harness.py"))
 h = importlib.util.module_from_spec(spec)
@@ -28,44 +30,8 @@ EMAIL = "Dev.One@Example.com"
 NOW_NS = time.time_ns()
 
 
-# --- a minimal protobuf writer (field numbers: specs/enterprise.md section 3) ----
-def varint(n):
-    out = bytearray()
-    n &= (1 << 64) - 1
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
-
-
-def f_len(num, data):
-    if isinstance(data, str):
-        data = data.encode()
-    return varint(num << 3 | 2) + varint(len(data)) + data
-
-
-def f_fixed64(num, v):
-    return varint(num << 3 | 1) + struct.pack("<Q", v)
-
-
-def f_varint(num, v):
-    return varint(num << 3) + varint(v)
-
-
-def pb_any(v):
-    if isinstance(v, bool):
-        return f_varint(2, int(v))
-    if isinstance(v, int):
-        return f_varint(3, v)
-    return f_len(1, str(v))
-
-
-def pb_kv(k, v):
-    return f_len(1, k) + f_len(2, pb_any(v))
+# --- protobuf and JSON pieces: tests/lib/otlp_wire.py --------------------------------
+from otlp_wire import f_fixed64, f_len, f_varint, js_any, pb_any, pb_kv, varint  # noqa: E402
 
 
 def pb_logs(resource_attrs, records):
@@ -81,14 +47,6 @@ def pb_logs(resource_attrs, records):
 
 
 # --- OTLP/JSON --------------------------------------------------------------------
-def js_any(v):
-    if isinstance(v, bool):
-        return {"boolValue": v}
-    if isinstance(v, int):
-        return {"intValue": str(v)}
-    return {"stringValue": str(v)}
-
-
 def js_logs(resource_attrs, records):
     return json.dumps({"resourceLogs": [{
         "resource": {"attributes": [{"key": k, "value": js_any(v)}
