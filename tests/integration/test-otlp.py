@@ -14,7 +14,6 @@ import hmac
 import importlib.util
 import json
 import os
-import struct
 import subprocess
 import sys
 import time
@@ -31,7 +30,8 @@ NOW_NS = time.time_ns()
 
 
 # --- protobuf and JSON pieces: tests/lib/otlp_wire.py --------------------------------
-from otlp_wire import f_fixed64, f_len, f_varint, js_any, pb_any, pb_kv, varint  # noqa: E402
+from otlp_wire import (f_fixed64, f_len, f_varint, js_any, js_counter, pb_any,  # noqa: E402
+                       pb_counter, pb_kv)
 
 
 def pb_logs(resource_attrs, records):
@@ -235,23 +235,11 @@ h.check(db_usage(w) == before, "no hostile body changed usage")
 def js_metric(name, temporality, points, resource=None):
     """points: (start_ns, time_ns, value, attrs)."""
     res = dict(RESOURCE, **(resource or {"user.email": EMAIL, "session.id": "sess-m"}))
-    return json.dumps({"resourceMetrics": [{
-        "resource": {"attributes": [{"key": k, "value": js_any(v)} for k, v in res.items()]},
-        "scopeMetrics": [{"metrics": [{"name": name, "sum": {
-            "aggregationTemporality": temporality, "isMonotonic": True, "dataPoints": [
-                {"asInt": str(v), "startTimeUnixNano": str(st), "timeUnixNano": str(t),
-                 "attributes": [{"key": k, "value": js_any(x)} for k, x in a.items()]}
-                for st, t, v, a in points]}}]}]}]}).encode()
+    return js_counter(res, name, temporality, points)
 
 
 def pb_metric(name, temporality, points):
-    res = b"".join(f_len(1, pb_kv(k, v)) for k, v in dict(RESOURCE, **{"user.email": EMAIL}).items())
-    dps = b"".join(f_len(1, f_fixed64(2, st) + f_fixed64(3, t) + varint(6 << 3 | 1)
-                         + struct.pack("<q", v)
-                         + b"".join(f_len(7, pb_kv(k, x)) for k, x in a.items()))
-                   for st, t, v, a in points)
-    m = f_len(1, name) + f_len(7, dps + f_varint(2, temporality) + f_varint(3, 1))
-    return f_len(1, f_len(1, res) + f_len(2, f_len(2, m)))
+    return pb_counter(dict(RESOURCE, **{"user.email": EMAIL}), name, temporality, points)
 
 
 def counters():

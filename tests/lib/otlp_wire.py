@@ -71,3 +71,23 @@ def js_logs(resource, records):
         "scopeLogs": [{"scope": {"name": "com.anthropic.claude_code"}, "logRecords": [
             {"timeUnixNano": str(t), "body": {"stringValue": body}, "attributes": js_attrs(a)}
             for t, body, a in records]}]}]}).encode()
+
+
+def pb_counter(resource, name, temporality, points):
+    """points: (start_ns, time_ns, int value, attrs dict) of one monotonic Sum."""
+    res = b"".join(f_len(1, pb_kv(k, v)) for k, v in resource.items())
+    dps = b"".join(f_len(1, f_fixed64(2, st) + f_fixed64(3, t) + varint(6 << 3 | 1)
+                         + struct.pack("<q", v)
+                         + b"".join(f_len(7, pb_kv(k, x)) for k, x in a.items()))
+                   for st, t, v, a in points)
+    m = f_len(1, name) + f_len(7, dps + f_varint(2, temporality) + f_varint(3, 1))
+    return f_len(1, f_len(1, res) + f_len(2, f_len(2, m)))
+
+
+def js_counter(resource, name, temporality, points):
+    return json.dumps({"resourceMetrics": [{
+        "resource": {"attributes": js_attrs(resource)},
+        "scopeMetrics": [{"metrics": [{"name": name, "sum": {
+            "aggregationTemporality": temporality, "isMonotonic": True, "dataPoints": [
+                {"asInt": str(v), "startTimeUnixNano": str(st), "timeUnixNano": str(t),
+                 "attributes": js_attrs(a)} for st, t, v, a in points]}}]}]}]}).encode()
