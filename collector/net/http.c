@@ -129,6 +129,23 @@ on_header_value(http_parser *p, const char *at, size_t len)
 	return 0;
 }
 
+/* OTLP/HTTP senders may stream a body of unknown length (the OpenTelemetry JS
+ * SDK's exporters always do: Transfer-Encoding: chunked). Only those paths
+ * take chunked bodies; the agent's endpoints keep requiring Content-Length. */
+static bool
+takes_chunked(const struct http_request *r)
+{
+	static const char *const paths[] = { "/v1/logs", "/v1/metrics", "/v1/traces" };
+	size_t len = strcspn(r->url, "?");
+
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		if (strlen(paths[i]) == len && memcmp(paths[i], r->url, len) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
 static int
 on_headers_complete(http_parser *p)
 {
@@ -149,6 +166,11 @@ on_headers_complete(http_parser *p)
 	if (p->upgrade) {
 		fail(r, 400, "protocol upgrade is not supported");
 		return -1; /* 1 and 2 mean "skip body" */
+	}
+	if ((p->flags & F_CHUNKED) && r->method == HTTP_REQ_POST && takes_chunked(r)) {
+		r->chunked = true;
+		r->body_expected = r->max_body; /* grown as bytes arrive, never past it */
+		return 0;
 	}
 	if (p->flags & F_CHUNKED) {
 		fail(r, 411, "chunked bodies are not accepted; send Content-Length");
@@ -203,7 +225,8 @@ on_body(http_parser *p, const char *at, size_t len)
 	struct http_request *r = req_of(p);
 
 	if (r->body_len + len > r->body_expected) {
-		return fail(r, 400, "body longer than Content-Length");
+		return r->chunked ? fail(r, 413, "request body too large")
+				  : fail(r, 400, "body longer than Content-Length");
 	}
 	if (body_reserve(r, len) < 0) {
 		return fail(r, 503, "out of memory");
@@ -252,6 +275,7 @@ reset_message(struct http_request *r)
 	r->content_type[0] = r->content_encoding[0] = r->authorization[0] = '\0';
 	memset(r->value_len, 0, sizeof(r->value_len));
 	r->has_content_length = false;
+	r->chunked = false;
 	r->keep_alive = false;
 	r->error_status = 0;
 	r->error_reason = NULL;

@@ -45,6 +45,7 @@ struct http_request {
 	char authorization[HTTP_VALUE_MAX];
 	size_t value_len[3];
 	bool has_content_length;
+	bool chunked; /* an OTLP path's chunked body: up to max_body, no Content-Length */
 	uint8_t *body; /* malloc'd, grown as bytes arrive up to Content-Length; owned */
 	size_t body_len, body_cap, body_expected;
 	bool keep_alive;

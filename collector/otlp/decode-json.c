@@ -226,6 +226,52 @@ too_many:
 			 lim->max_records);
 }
 
+/* Bounds the text before jansson builds a tree of it: jansson spends some
+ * 50 bytes or more per value, so 16 MiB of tiny values ("attributes":
+ * [{"key":"a","value":{}}, ...]) would cost hundreds of MiB. Containers
+ * nest two levels per protobuf message (an object, and an array for a
+ * repeated field), so the protobuf decoder's depth cap doubled; values
+ * (containers, members and elements) count against its field cap. */
+static int
+check_json_bounds(const uint8_t *p, size_t len, const struct otlp_limits *lim,
+		  struct otlp_result *res)
+{
+	size_t values = 1;
+	unsigned depth = 0, max_depth = 2 * (lim->max_depth + 1);
+
+	for (size_t i = 0; i < len; i++) {
+		switch (p[i]) {
+		case '"':
+			/* Skip the string; an unterminated one is jansson's to refuse. */
+			for (i++; i < len && p[i] != '"'; i++) {
+				i += p[i] == '\\';
+			}
+			break;
+		case '{':
+		case '[':
+			if (++depth > max_depth) {
+				return otlp_fail(res, OTLP_TOO_DEEP, "JSON nested deeper than %u",
+						 max_depth);
+			}
+			values++;
+			break;
+		case '}':
+		case ']':
+			depth -= depth > 0;
+			break;
+		case ',':
+			if (++values > lim->max_fields) {
+				return otlp_fail(res, OTLP_TOO_LARGE, "more than %zu JSON values",
+						 lim->max_fields);
+			}
+			break;
+		default:
+			break;
+		}
+	}
+	return 0;
+}
+
 int
 otlp_decode_json(enum otlp_signal signal, const uint8_t *buf, size_t len,
 		 const struct otlp_limits *lim, struct otlp_result *res)
@@ -234,7 +280,9 @@ otlp_decode_json(enum otlp_signal signal, const uint8_t *buf, size_t len,
 	json_t *root;
 	int r;
 
-	/* jansson refuses nesting past its own cap (JSON_PARSER_MAX_DEPTH). */
+	if (check_json_bounds(buf, len, lim, res) < 0) {
+		return -1;
+	}
 	root = json_loadb((const char *)buf, len, JSON_REJECT_DUPLICATES, &err);
 	if (root == NULL) {
 		/* Position only: jansson's text quotes the input, which may be content. */

@@ -165,6 +165,39 @@ TEST(protobuf_too_deep)
 	otlp_result_finish(&res);
 }
 
+/* JSON is bounded before it is parsed: depth (braces inside strings do not
+ * count) and the number of values. */
+TEST(json_bounds)
+{
+	static const char deep[] = "{\"resourceLogs\":[[[[[[[[[[[[]]]]]]]]]]]]}";
+	static const char quoted[] = "{\"resourceLogs\":[],\"x\":\"[[[[[[[[[[[[\\\"[[[[\"}";
+	static const char many[] = "{\"resourceLogs\":[],\"x\":[1,2,3,4,5,6,7,8,9]}";
+	struct otlp_limits lim = otlp_default_limits;
+	struct otlp_result res;
+
+	lim.max_depth = 4; /* JSON: 10 levels */
+	lim.max_fields = 8;
+	memset(&res, 0, sizeof(res));
+	ASSERT_EQ(otlp_decode(OTLP_LOGS, OTLP_JSON, false, (const uint8_t *)deep, strlen(deep),
+			      &lim, &res), -1);
+	ASSERT_EQ(res.error, OTLP_TOO_DEEP);
+	otlp_result_finish(&res);
+	memset(&res, 0, sizeof(res));
+	ASSERT_EQ(otlp_decode(OTLP_LOGS, OTLP_JSON, false, (const uint8_t *)quoted,
+			      strlen(quoted), &lim, &res), 0);
+	otlp_result_finish(&res);
+	memset(&res, 0, sizeof(res));
+	ASSERT_EQ(otlp_decode(OTLP_LOGS, OTLP_JSON, false, (const uint8_t *)many, strlen(many),
+			      &lim, &res), -1);
+	ASSERT_EQ(res.error, OTLP_TOO_LARGE);
+	otlp_result_finish(&res);
+	lim.max_fields = 16;
+	memset(&res, 0, sizeof(res));
+	ASSERT_EQ(otlp_decode(OTLP_LOGS, OTLP_JSON, false, (const uint8_t *)many, strlen(many),
+			      &lim, &res), 0);
+	otlp_result_finish(&res);
+}
+
 TEST(gzip_bomb)
 {
 	size_t plain_len = 4u << 20, zlen = compressBound(plain_len) + 32;
@@ -229,6 +262,7 @@ main(void)
 	RUN(no_id_is_rejected);
 	RUN(protobuf_round_trip);
 	RUN(protobuf_too_deep);
+	RUN(json_bounds);
 	RUN(gzip_bomb);
 	RUN(responses);
 	return 0;

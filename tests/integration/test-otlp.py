@@ -14,10 +14,11 @@ import hmac
 import importlib.util
 import json
 import os
-import struct
 import subprocess
+import sys
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 spec = importlib.util.spec_from_file_location(
     "h", os.path.join(os.path.dirname(os.path.abspath(__file__)), "test-collector-harness.py"))
 h = importlib.util.module_from_spec(spec)
@@ -28,44 +29,9 @@ EMAIL = "Dev.One@Example.com"
 NOW_NS = time.time_ns()
 
 
-# --- a minimal protobuf writer (field numbers: specs/enterprise.md section 3) ----
-def varint(n):
-    out = bytearray()
-    n &= (1 << 64) - 1
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
-
-
-def f_len(num, data):
-    if isinstance(data, str):
-        data = data.encode()
-    return varint(num << 3 | 2) + varint(len(data)) + data
-
-
-def f_fixed64(num, v):
-    return varint(num << 3 | 1) + struct.pack("<Q", v)
-
-
-def f_varint(num, v):
-    return varint(num << 3) + varint(v)
-
-
-def pb_any(v):
-    if isinstance(v, bool):
-        return f_varint(2, int(v))
-    if isinstance(v, int):
-        return f_varint(3, v)
-    return f_len(1, str(v))
-
-
-def pb_kv(k, v):
-    return f_len(1, k) + f_len(2, pb_any(v))
+# --- protobuf and JSON pieces: tests/lib/otlp_wire.py --------------------------------
+from otlp_wire import (f_fixed64, f_len, f_varint, js_any, js_counter, pb_any,  # noqa: E402
+                       pb_counter, pb_kv)
 
 
 def pb_logs(resource_attrs, records):
@@ -81,14 +47,6 @@ def pb_logs(resource_attrs, records):
 
 
 # --- OTLP/JSON --------------------------------------------------------------------
-def js_any(v):
-    if isinstance(v, bool):
-        return {"boolValue": v}
-    if isinstance(v, int):
-        return {"intValue": str(v)}
-    return {"stringValue": str(v)}
-
-
 def js_logs(resource_attrs, records):
     return json.dumps({"resourceLogs": [{
         "resource": {"attributes": [{"key": k, "value": js_any(v)}
@@ -277,23 +235,11 @@ h.check(db_usage(w) == before, "no hostile body changed usage")
 def js_metric(name, temporality, points, resource=None):
     """points: (start_ns, time_ns, value, attrs)."""
     res = dict(RESOURCE, **(resource or {"user.email": EMAIL, "session.id": "sess-m"}))
-    return json.dumps({"resourceMetrics": [{
-        "resource": {"attributes": [{"key": k, "value": js_any(v)} for k, v in res.items()]},
-        "scopeMetrics": [{"metrics": [{"name": name, "sum": {
-            "aggregationTemporality": temporality, "isMonotonic": True, "dataPoints": [
-                {"asInt": str(v), "startTimeUnixNano": str(st), "timeUnixNano": str(t),
-                 "attributes": [{"key": k, "value": js_any(x)} for k, x in a.items()]}
-                for st, t, v, a in points]}}]}]}]}).encode()
+    return js_counter(res, name, temporality, points)
 
 
 def pb_metric(name, temporality, points):
-    res = b"".join(f_len(1, pb_kv(k, v)) for k, v in dict(RESOURCE, **{"user.email": EMAIL}).items())
-    dps = b"".join(f_len(1, f_fixed64(2, st) + f_fixed64(3, t) + varint(6 << 3 | 1)
-                         + struct.pack("<q", v)
-                         + b"".join(f_len(7, pb_kv(k, x)) for k, x in a.items()))
-                   for st, t, v, a in points)
-    m = f_len(1, name) + f_len(7, dps + f_varint(2, temporality) + f_varint(3, 1))
-    return f_len(1, f_len(1, res) + f_len(2, f_len(2, m)))
+    return pb_counter(dict(RESOURCE, **{"user.email": EMAIL}), name, temporality, points)
 
 
 def counters():

@@ -58,30 +58,31 @@ def npm(args, cwd):
                                                       p.stdout.decode(errors="replace")[-3000:]))
 
 
-def install_tools():
-    """Returns the node_modules/.bin directory holding every tool of package.json."""
+def install_tools(src=HERE, prefix="pinned-"):
+    """Returns the node_modules/.bin directory holding every package of src's package.json
+    (this directory's tools by default; tests/otlp-sdk pins the OpenTelemetry SDK)."""
     if shutil.which("npm") is None:
         raise SystemExit("npm not found: install nodejs and npm (tests/deps.txt)")
     root = cache_root()
     os.makedirs(root, exist_ok=True)
     if os.environ.get("AM_REALTOOLS_LATEST") == "1":
         # Always asks the registry, so a new release is tested the day it ships.
-        d = os.path.join(root, "latest")
+        d = os.path.join(root, "latest" + ("" if src == HERE else "-" + os.path.basename(src)))
         os.makedirs(d, exist_ok=True)
         with open(os.path.join(d, "package.json"), "w") as f:
             json.dump({"name": "aimeter-realtools-latest", "private": True, "version": "0.0.0"}, f)
-        with open(os.path.join(HERE, "package.json")) as f:
+        with open(os.path.join(src, "package.json")) as f:
             names = sorted(json.load(f)["dependencies"])
         npm(["install"] + [p + "@latest" for p in names], d)
         return os.path.join(d, "node_modules", ".bin")
-    lock = open(os.path.join(HERE, "package-lock.json"), "rb").read()
-    spec = open(os.path.join(HERE, "package.json"), "rb").read()
-    d = os.path.join(root, "pinned-" + hashlib.sha256(spec + lock).hexdigest()[:16])
+    lock = open(os.path.join(src, "package-lock.json"), "rb").read()
+    spec = open(os.path.join(src, "package.json"), "rb").read()
+    d = os.path.join(root, prefix + hashlib.sha256(spec + lock).hexdigest()[:16])
     if not os.path.exists(os.path.join(d, ".complete")):
         # Installed beside the final place and renamed, so an interrupted install is never reused.
         tmp = tempfile.mkdtemp(prefix="install-", dir=root)
-        shutil.copy(os.path.join(HERE, "package.json"), tmp)
-        shutil.copy(os.path.join(HERE, "package-lock.json"), tmp)
+        shutil.copy(os.path.join(src, "package.json"), tmp)
+        shutil.copy(os.path.join(src, "package-lock.json"), tmp)
         t = time.monotonic()
         # Not `npm ci`: it refuses this lock, since @qwen-code/qwen-code names optional
         # platform packages (@teddyzhu/clipboard-*) that do not exist on the registry.

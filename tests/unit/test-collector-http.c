@@ -99,6 +99,28 @@ TEST(limits_and_refusals)
 		  400);
 }
 
+/* OTLP paths take chunked bodies (the OpenTelemetry JS SDK streams every
+ * export), up to max_body; other paths still answer 411 (above). */
+TEST(chunked_otlp)
+{
+	static const char ok[] = "POST /v1/metrics HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+				 "5\r\nhello\r\n3\r\n, x\r\n0\r\n\r\n";
+	static const char over[] = "POST /v1/logs HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+				   "8\r\n12345678\r\n8\r\n12345678\r\n0\r\n\r\n";
+	struct http_request r;
+	size_t used;
+
+	http_request_init(&r, 4096, 1024);
+	ASSERT_EQ(feed_all(&r, ok, &used), HTTP_FEED_DONE);
+	ASSERT_EQ(r.body_len, 8);
+	ASSERT(memcmp(r.body, "hello, x", 8) == 0);
+	http_request_finish(&r);
+	ASSERT_EQ(status_of(over, 4096, 10), 413);
+	ASSERT_EQ(status_of("POST /v1/batches HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n",
+			    4096, 1024),
+		  411);
+}
+
 /* A large Content-Length costs nothing until the bytes arrive, then grows with them. */
 TEST(body_grows_as_bytes_arrive)
 {
@@ -152,6 +174,7 @@ main(void)
 	RUN(byte_by_byte_post);
 	RUN(pipelined);
 	RUN(limits_and_refusals);
+	RUN(chunked_otlp);
 	RUN(body_grows_as_bytes_arrive);
 	RUN(response_format);
 	return 0;
