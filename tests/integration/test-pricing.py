@@ -27,32 +27,28 @@ CTL = sys.argv[1]
 DB = "aimeter_test_pricing_%d" % os.getpid()
 TMP = tempfile.mkdtemp(prefix="aimeter-pricing-")
 ENV = dict(os.environ, PGDATABASE=DB)
-fails = 0
+results = []
 
 
 def ok(cond, name, extra=""):
-    global fails
-    if cond:
-        print("ok - " + name)
-    else:
-        fails += 1
-        print("not ok - %s%s" % (name, (": " + str(extra)) if extra != "" else ""))
+    """One TAP-like line; extra says what was found when cond is false."""
+    results.append(bool(cond))
+    print(("ok - %s" if cond else "not ok - %s") % name + ("" if cond or extra == "" else ": %s" % (extra,)))
+
+
+def run(cmd, check=True):
+    p = subprocess.run(cmd, capture_output=True, text=True, env=ENV)
+    if check and p.returncode != 0:
+        raise RuntimeError("%s failed (%d): %s" % (" ".join(cmd)[:300], p.returncode, p.stderr))
+    return p
 
 
 def psql(sql, db=DB):
-    p = subprocess.run(["psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-d", db, "-c", sql],
-                       capture_output=True, text=True, env=ENV)
-    if p.returncode != 0:
-        raise RuntimeError("psql failed: %s\n%s" % (sql[:300], p.stderr))
-    return p.stdout.strip()
+    return run(["psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-d", db, "-c", sql]).stdout.strip()
 
 
 def ctl(*args, check=True):
-    p = subprocess.run([CTL] + list(args), capture_output=True, text=True, env=ENV)
-    if check and p.returncode != 0:
-        raise RuntimeError("aimeterctl %s failed (%d): %s" % (" ".join(args), p.returncode,
-                                                               p.stderr))
-    return p
+    return run([CTL, *args], check)
 
 
 def write(name, text):
@@ -208,9 +204,8 @@ try:
                       "2026-10-01").stdout, "a contracted input price for claude-x")
     ok("already present" in ctl("rate", "add", "--model", "claude-x-*", "--input", "3.5",
                                 "--from", "2026-10-01").stdout, "an identical rate adds nothing")
-    p = subprocess.run(["psql", "-X", "-q", "-d", DB, "-c",
-                        "UPDATE aimeter.negotiated_rates SET discount_pct = 50"],
-                       capture_output=True, text=True, env=ENV)
+    p = run(["psql", "-X", "-q", "-d", DB, "-c",
+             "UPDATE aimeter.negotiated_rates SET discount_pct = 50"], check=False)
     ok(p.returncode != 0 and "append-only" in p.stderr, "negotiated rates are append-only",
        p.stderr.strip())
     rows = list(csv.DictReader(io.StringIO(ctl("export", "focus", "--month", "2026-10").stdout)))
@@ -251,5 +246,6 @@ finally:
     subprocess.run(["psql", "-X", "-q", "-d", "postgres", "-c", "DROP DATABASE IF EXISTS %s" % DB],
                    env=ENV, capture_output=True)
 
-print("%s: %d failed" % (os.path.basename(__file__), fails))
+fails = results.count(False)
+print("%s: %d of %d failed" % (os.path.basename(__file__), fails, len(results)))
 sys.exit(1 if fails else 0)

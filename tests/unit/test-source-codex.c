@@ -189,35 +189,34 @@ TEST(corrupt_zst)
  * from session_meta (the legacy "fast" is priority) and a turn_context that
  * names one ("default" is the standard rate).
  */
+/* The event of these totals: its uncached input, cache writes, cache reads and tier. */
+static void
+expect_call(const struct scan *s, const char *ts, const uint64_t total[4], uint64_t in,
+	    uint64_t written, uint64_t cached, const char *tier)
+{
+	const struct ledger_rec *r = ev(s, ts, total[0], total[1], total[2], total[3]);
+
+	ASSERT_NOT_NULL(r);
+	ASSERT_UINT_EQ(r->tok[EVENT_INPUT], in);
+	ASSERT_UINT_EQ(r->tok[EVENT_CACHE_WRITE_5M], written);
+	ASSERT_UINT_EQ(r->tok[EVENT_CACHE_WRITE_1H], 0);
+	ASSERT_UINT_EQ(r->tok[EVENT_CACHE_READ], cached);
+	ASSERT_STR_EQ(ledger_str(&s->ledger, r->tier), tier);
+}
+
 TEST(tier_and_cache_writes)
 {
 	struct scan s;
-	const struct ledger_rec *r;
+	static const uint64_t t1[4] = { 10000, 2000, 500, 300 }, t2[4] = { 22000, 11000, 900, 500 },
+			      t3[4] = { 25000, 11000, 1000, 500 }, t4[4] = { 26000, 11500, 1100, 500 };
 
 	fx_scan(&s, EVENT_TOOL_CODEX, "codex/tier-cache-write");
 	ASSERT_EQ(s.ledger.n, 4);
-	r = ev(&s, TS1, 10000, 2000, 500, 300);
-	ASSERT_NOT_NULL(r);
-	ASSERT_UINT_EQ(r->tok[EVENT_INPUT], 6500);
-	ASSERT_UINT_EQ(r->tok[EVENT_CACHE_WRITE_5M], 1500);
-	ASSERT_UINT_EQ(r->tok[EVENT_CACHE_WRITE_1H], 0);
-	ASSERT_UINT_EQ(r->tok[EVENT_CACHE_READ], 2000);
-	ASSERT_STR_EQ(ledger_str(&s.ledger, r->tier), "priority");
-	r = ev(&s, TS2, 22000, 11000, 900, 500);
-	ASSERT_NOT_NULL(r);
-	ASSERT_UINT_EQ(r->tok[EVENT_INPUT], 2000); /* 12,000 - 9,000 cached - 1,000 written */
-	ASSERT_UINT_EQ(r->tok[EVENT_CACHE_WRITE_5M], 1000);
-	ASSERT_STR_EQ(ledger_str(&s.ledger, r->tier), "flex");
-	r = ev(&s, "2026-09-15T08:32:10.000Z", 25000, 11000, 1000, 500);
-	ASSERT_NOT_NULL(r);
-	ASSERT_UINT_EQ(r->tok[EVENT_INPUT], 1500);
-	ASSERT_UINT_EQ(r->tok[EVENT_CACHE_WRITE_5M], 1500);
-	ASSERT_STR_EQ(ledger_str(&s.ledger, r->tier), "");
-	r = ev(&s, "2026-09-15T08:32:20.000Z", 26000, 11500, 1100, 500);
-	ASSERT_NOT_NULL(r);
-	ASSERT_UINT_EQ(r->tok[EVENT_INPUT], 0); /* 2,000 written of 500 uncached: clamped */
-	ASSERT_UINT_EQ(r->tok[EVENT_CACHE_WRITE_5M], 500);
-	ASSERT_UINT_EQ(r->tok[EVENT_CACHE_READ], 500);
+	expect_call(&s, TS1, t1, 6500, 1500, 2000, "priority"); /* session_meta "fast" */
+	expect_call(&s, TS2, t2, 2000, 1000, 9000, "flex");     /* 12,000 - 9,000 - 1,000 */
+	expect_call(&s, "2026-09-15T08:32:10.000Z", t3, 1500, 1500, 0, ""); /* "default" */
+	/* 2,000 written of 500 uncached: clamped */
+	expect_call(&s, "2026-09-15T08:32:20.000Z", t4, 0, 500, 500, "");
 	fx_done(&s);
 }
 
