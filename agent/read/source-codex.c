@@ -18,7 +18,8 @@ codex_line_wanted(const char *line, size_t len)
 {
 	return lines_has(line, len, "\"token_count\"", 13) ||
 	       lines_has(line, len, "\"turn_context\"", 14) ||
-	       lines_has(line, len, "\"session_meta\"", 14);
+	       lines_has(line, len, "\"session_meta\"", 14) ||
+	       lines_has(line, len, "\"thread_settings_applied\"", 25);
 }
 
 /* The prefilter: usage lines, and lines that may carry a tool call or its result. */
@@ -42,18 +43,16 @@ opt_str(const struct json_doc *d, int t, char *buf, size_t size)
 static const char *const tier_names[CODEX_TIER_MAX] = { "", "priority", "flex" };
 
 /*
- * The service tier a session_meta or turn_context names, as the database
- * prices it: "priority", or "fast" (its legacy name); "flex"; any other
- * value (default, auto, null) is the standard rate. Absent: unchanged.
+ * The service tier of an event_msg thread_settings_applied (written when a
+ * thread starts or resumes, with the thread's settings in full), as the
+ * database prices it: "priority", or "fast" (the configuration's name for
+ * it); "flex"; anything else ("default", absent) is the standard rate.
  */
 static void
 read_tier(const struct json_doc *d, int payload, struct codex_file *f)
 {
-	int t = json_get(d, payload, "service_tier");
+	int t = json_path(d, payload, "thread_settings", "service_tier", NULL);
 
-	if (t < 0) {
-		return;
-	}
 	if (json_str_eq(d, t, "priority") || json_str_eq(d, t, "fast")) {
 		f->tier = CODEX_TIER_PRIORITY;
 	} else if (json_str_eq(d, t, "flex")) {
@@ -236,7 +235,6 @@ codex_line_parse(struct json_doc *doc, const char *line, size_t len, struct code
 		} else if (json_str(doc, s, src, sizeof(src)) >= 0) {
 			f->thread_spawn = strstr(src, "thread_spawn") != NULL;
 		}
-		read_tier(doc, payload, f);
 		if (json_str(doc, json_get(doc, payload, "timestamp"), meta_ts, sizeof(meta_ts)) < 0 ||
 		    event_ts_parse(meta_ts, &f->start_ms) < 0) {
 			f->start_ms = ts[0] != '\0' ? ts_ms : 0;
@@ -248,12 +246,16 @@ codex_line_parse(struct json_doc *doc, const char *line, size_t len, struct code
 		if (json_str(doc, json_get(doc, payload, "model"), model, sizeof(model)) >= 0) {
 			memcpy(f->model, model, sizeof(model));
 		}
-		read_tier(doc, payload, f);
 		char cwd[1024];
 		if (json_str(doc, json_get(doc, payload, "cwd"), cwd, sizeof(cwd)) >= 0 &&
 		    f->cwd[0] == '\0') {
 			memcpy(f->cwd, cwd, sizeof(cwd));
 		}
+		return CODEX_LINE_META;
+	}
+	if (json_str_eq(doc, t, "event_msg") &&
+	    json_str_eq(doc, json_get(doc, payload, "type"), "thread_settings_applied")) {
+		read_tier(doc, payload, f);
 		return CODEX_LINE_META;
 	}
 	if (!json_str_eq(doc, t, "event_msg") ||

@@ -16,9 +16,9 @@
  *
  * Cache writes (cache_write_input_tokens, Codex 0.16x) are a part of
  * input_tokens, as cached_input_tokens is: uncached input is input minus
- * both. The service tier comes from session_meta.service_tier (written when
- * the thread has one configured) and a turn_context's service_tier when a
- * turn sets it; the legacy "fast" is the priority tier.
+ * both. The service tier is the thread's configured one, from the latest
+ * event_msg thread_settings_applied (thread_settings.service_tier; written
+ * at each start and resume; absent is standard); "fast" is priority.
  */
 #ifndef AM_AGENT_SOURCE_CODEX_H
 #define AM_AGENT_SOURCE_CODEX_H
@@ -81,7 +81,8 @@ struct codex_obs {
 	const char *tier; /* the service tier: "", "priority" or "flex" (static) */
 };
 
-/* codex_line_wanted(line, len): the byte prefilter (token_count, turn_context, session_meta). */
+/* codex_line_wanted(line, len): the byte prefilter (token_count, turn_context, session_meta,
+ * thread_settings_applied). */
 bool codex_line_wanted(const char *line, size_t len);
 
 /* codex_line_parse(doc, line, len, file, ret_obs): one complete line. */

@@ -28,7 +28,8 @@ REQUIRED_CASES = [
     "codex_delta", "codex_reemit", "codex_info_null", "codex_model_change", "codex_zst",
     "codex_archived", "codex_same_rollout_twice", "codex_forked_replay",
     "codex_thread_spawn_replay", "codex_no_turn_context", "codex_usage_text_in_string",
-    "codex_cache_write", "codex_tier_priority", "codex_tier_fast", "codex_tier_turn_context",
+    "codex_cache_write", "codex_tier_priority", "codex_tier_default", "codex_tier_resume",
+    "codex_tier_resume_none",
 ]
 FIELDS = {"record": str, "event_id": str, "tool": str, "ts": str, "model": str, "session": str, "project": str,
           "user": str, "team_hint": str, "billing_mode": str, "speed": str, "service_tier": str,

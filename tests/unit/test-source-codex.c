@@ -185,9 +185,8 @@ TEST(corrupt_zst)
 
 /*
  * Codex 0.16x: cache_write_input_tokens is a part of input_tokens (a cache
- * write bucket, clamped to the uncached input); the service tier comes
- * from session_meta (the legacy "fast" is priority) and a turn_context that
- * names one ("default" is the standard rate).
+ * write bucket, clamped to the uncached input); the service tier is the
+ * latest thread_settings_applied's (a resume without one is standard).
  */
 /* The event of these totals: its uncached input, cache writes, cache reads and tier. */
 static void
@@ -212,9 +211,9 @@ TEST(tier_and_cache_writes)
 
 	fx_scan(&s, EVENT_TOOL_CODEX, "codex/tier-cache-write");
 	ASSERT_EQ(s.ledger.n, 4);
-	expect_call(&s, TS1, t1, 6500, 1500, 2000, "priority"); /* session_meta "fast" */
-	expect_call(&s, TS2, t2, 2000, 1000, 9000, "flex");     /* 12,000 - 9,000 - 1,000 */
-	expect_call(&s, "2026-09-15T08:32:10.000Z", t3, 1500, 1500, 0, ""); /* "default" */
+	expect_call(&s, TS1, t1, 6500, 1500, 2000, "priority");
+	expect_call(&s, TS2, t2, 2000, 1000, 9000, "flex"); /* 12,000 - 9,000 - 1,000 */
+	expect_call(&s, "2026-09-15T08:32:10.000Z", t3, 1500, 1500, 0, ""); /* no tier */
 	/* 2,000 written of 500 uncached: clamped */
 	expect_call(&s, "2026-09-15T08:32:20.000Z", t4, 0, 500, 500, "");
 	fx_done(&s);
