@@ -311,6 +311,31 @@ file_label(struct scan *s, const struct source_file *file, struct codex_file *cx
 	return cx->label;
 }
 
+/*
+ * Whether Codex sends the priority tier it is configured with for model:
+ * only for models its catalogue advertises it for, and for models it does
+ * not know; for the others it warns and sends none (standard billing),
+ * while thread_settings still names it. Codex 0.169, probed against the
+ * realtools stand-in: sent for gpt-5.5*, gpt-5.6* and unknown ids; not for
+ * gpt-5, gpt-5-codex, gpt-5.1*, gpt-5.2, gpt-5.3-codex, gpt-5.4*, o3.
+ */
+static bool
+codex_sends_priority(const char *model)
+{
+	static const char *const older[] = { "gpt-5.1", "gpt-5.2", "gpt-5.3", "gpt-5.4", "gpt-5-",
+					     "gpt-4", "o1", "o3", "o4", "codex-mini" };
+
+	if (strcmp(model, "gpt-5") == 0) {
+		return false;
+	}
+	for (size_t i = 0; i < sizeof(older) / sizeof(older[0]); i++) {
+		if (strncmp(model, older[i], strlen(older[i])) == 0) {
+			return false;
+		}
+	}
+	return true;
+}
+
 /* Lines that are not events: what is counted, and what is worth a warning. */
 static const struct scan_skip skips[CODEX_LINE_MAX] = {
 	[CODEX_LINE_INVALID] = {true, SCAN_INVALID_JSON, "invalid JSON line"},
@@ -345,7 +370,7 @@ codex_read_line(struct scan *s, const struct source_file *file, const char *line
 		}
 	}
 	source_rec_usage(&rec, o.ts_ms, o.tok, cx->model);
-	rec.tier = o.tier;
+	rec.tier = strcmp(o.tier, "priority") == 0 && !codex_sends_priority(cx->model) ? "" : o.tier;
 	rec.session = cx->session;
 	rec.project = file_label(s, file, cx);
 	rec.final = true; /* cumulative totals are final when written */

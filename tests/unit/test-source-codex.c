@@ -186,7 +186,8 @@ TEST(corrupt_zst)
 /*
  * Codex 0.16x: cache_write_input_tokens is a part of input_tokens (a cache
  * write bucket, clamped to the uncached input); the service tier is the
- * latest thread_settings_applied's (a resume without one is standard).
+ * latest thread_settings_applied's (a resume without one is standard);
+ * priority only for a model Codex sends it for (not gpt-5.4).
  */
 /* The event of these totals: its uncached input, cache writes, cache reads and tier. */
 static void
@@ -207,15 +208,18 @@ TEST(tier_and_cache_writes)
 {
 	struct scan s;
 	static const uint64_t t1[4] = { 10000, 2000, 500, 300 }, t2[4] = { 22000, 11000, 900, 500 },
-			      t3[4] = { 25000, 11000, 1000, 500 }, t4[4] = { 26000, 11500, 1100, 500 };
+			      t3[4] = { 25000, 11000, 1000, 500 }, t4[4] = { 26000, 11500, 1100, 500 },
+			      t5[4] = { 27000, 11500, 1200, 500 };
 
 	fx_scan(&s, EVENT_TOOL_CODEX, "codex/tier-cache-write");
-	ASSERT_EQ(s.ledger.n, 4);
+	ASSERT_EQ(s.ledger.n, 5);
 	expect_call(&s, TS1, t1, 6500, 1500, 2000, "priority");
 	expect_call(&s, TS2, t2, 2000, 1000, 9000, "flex"); /* 12,000 - 9,000 - 1,000 */
 	expect_call(&s, "2026-09-15T08:32:10.000Z", t3, 1500, 1500, 0, ""); /* no tier */
 	/* 2,000 written of 500 uncached: clamped */
 	expect_call(&s, "2026-09-15T08:32:20.000Z", t4, 0, 500, 500, "");
+	/* priority configured, but Codex sends it for gpt-5.4 as standard */
+	expect_call(&s, "2026-09-15T08:33:10.000Z", t5, 1000, 0, 0, "");
 	fx_done(&s);
 }
 
