@@ -18,7 +18,8 @@ codex_line_wanted(const char *line, size_t len)
 {
 	return lines_has(line, len, "\"token_count\"", 13) ||
 	       lines_has(line, len, "\"turn_context\"", 14) ||
-	       lines_has(line, len, "\"session_meta\"", 14);
+	       lines_has(line, len, "\"session_meta\"", 14) ||
+	       lines_has(line, len, "\"thread_settings_applied\"", 25);
 }
 
 /* The prefilter: usage lines, and lines that may carry a tool call or its result. */
@@ -39,9 +40,34 @@ opt_str(const struct json_doc *d, int t, char *buf, size_t size)
 	}
 }
 
-/* Read a TokenUsage object. Returns 1 when present, 0 when absent or null, -1 when bad. */
+static const char *const tier_names[CODEX_TIER_MAX] = { "", "priority", "flex" };
+
+/*
+ * The service tier of an event_msg thread_settings_applied (written when a
+ * thread starts or resumes, with the thread's settings in full), as the
+ * database prices it: "priority", or "fast" (the configuration's name for
+ * it); "flex"; anything else ("default", absent) is the standard rate.
+ */
+static void
+read_tier(const struct json_doc *d, int payload, struct codex_file *f)
+{
+	int t = json_path(d, payload, "thread_settings", "service_tier", NULL);
+
+	if (json_str_eq(d, t, "priority") || json_str_eq(d, t, "fast")) {
+		f->tier = CODEX_TIER_PRIORITY;
+	} else if (json_str_eq(d, t, "flex")) {
+		f->tier = CODEX_TIER_FLEX;
+	} else {
+		f->tier = CODEX_TIER_STANDARD;
+	}
+}
+
+/*
+ * Read a TokenUsage object; its cache_write_input_tokens (0 when absent)
+ * into ret_cw. Returns 1 when present, 0 when absent or null, -1 when bad.
+ */
 static int
-usage(const struct json_doc *d, int t, uint64_t ret[CODEX_TOTAL_MAX])
+usage(const struct json_doc *d, int t, uint64_t ret[CODEX_TOTAL_MAX], uint64_t *ret_cw)
 {
 	static const char *const names[CODEX_TOTAL_MAX] = {
 		"input_tokens", "cached_input_tokens", "output_tokens", "reasoning_output_tokens",
@@ -62,19 +88,30 @@ usage(const struct json_doc *d, int t, uint64_t ret[CODEX_TOTAL_MAX])
 		}
 		ret[i] = r > 0 ? v : 0;
 	}
+	{
+		uint64_t v = 0;
+		int r = json_u64(d, json_get(d, t, "cache_write_input_tokens"), &v);
+		if (r < 0) {
+			return -1;
+		}
+		*ret_cw = r > 0 ? v : 0;
+	}
 	if (json_is_null(d, json_get(d, t, "total_tokens"))) {
 		ret[CODEX_TOTAL] = ret[CODEX_IN] + ret[CODEX_OUT]; /* never adds reasoning */
 	}
 	return 1;
 }
 
+/* Cached reads and cache writes are parts of input: each clamped to what is left of it. */
 static void
-to_buckets(const uint64_t d[CODEX_TOTAL_MAX], uint64_t tok[EVENT_BUCKET_MAX])
+to_buckets(const uint64_t d[CODEX_TOTAL_MAX], uint64_t cache_write, uint64_t tok[EVENT_BUCKET_MAX])
 {
 	uint64_t cached = d[CODEX_CACHED] < d[CODEX_IN] ? d[CODEX_CACHED] : d[CODEX_IN];
+	uint64_t written = cache_write < d[CODEX_IN] - cached ? cache_write : d[CODEX_IN] - cached;
 
 	memset(tok, 0, EVENT_BUCKET_MAX * sizeof(tok[0]));
-	tok[EVENT_INPUT] = d[CODEX_IN] - cached;
+	tok[EVENT_INPUT] = d[CODEX_IN] - cached - written;
+	tok[EVENT_CACHE_WRITE_5M] = written; /* Codex does not split writes by TTL */
 	tok[EVENT_CACHE_READ] = cached;
 	tok[EVENT_OUTPUT] = d[CODEX_OUT];
 	tok[EVENT_REASONING] = d[CODEX_REASONING] < d[CODEX_OUT] ? d[CODEX_REASONING] : d[CODEX_OUT];
@@ -86,6 +123,7 @@ token_count(const struct json_doc *d, int payload, const char *ts, int64_t ts_ms
 {
 	int info = json_get(d, payload, "info");
 	uint64_t total[CODEX_TOTAL_MAX] = {0}, last[CODEX_TOTAL_MAX] = {0}, delta[CODEX_TOTAL_MAX];
+	uint64_t total_cw = 0, last_cw = 0, delta_cw;
 	int has_total, has_last;
 	bool advanced = false, backwards = false;
 
@@ -95,14 +133,15 @@ token_count(const struct json_doc *d, int payload, const char *ts, int64_t ts_ms
 	if (json_type(d, info) != JSON_OBJECT) {
 		return CODEX_LINE_BAD;
 	}
-	has_total = usage(d, json_get(d, info, "total_token_usage"), total);
-	has_last = usage(d, json_get(d, info, "last_token_usage"), last);
+	has_total = usage(d, json_get(d, info, "total_token_usage"), total, &total_cw);
+	has_last = usage(d, json_get(d, info, "last_token_usage"), last, &last_cw);
 	if (has_total < 0 || has_last < 0 || (has_total == 0 && has_last == 0)) {
 		return CODEX_LINE_BAD;
 	}
 	if (has_total == 0) {
 		/* No cumulative totals: the per-call usage is all there is. */
 		memcpy(delta, last, sizeof(delta));
+		delta_cw = last_cw;
 		am_codex_dedup_key(ts, last[CODEX_IN], last[CODEX_CACHED], last[CODEX_OUT],
 				   last[CODEX_REASONING], last[CODEX_TOTAL], o->key, sizeof(o->key));
 	} else {
@@ -117,15 +156,24 @@ token_count(const struct json_doc *d, int payload, const char *ts, int64_t ts_ms
 		if (backwards) {
 			if (has_last == 0) {
 				memcpy(delta, total, sizeof(delta)); /* a reset to these totals */
+				delta_cw = total_cw;
 			} else {
 				memcpy(delta, last, sizeof(delta));
+				delta_cw = last_cw;
 			}
 		} else {
 			for (int i = 0; i < CODEX_TOTAL_MAX; i++) {
 				delta[i] = total[i] - (f->has_prev ? f->prev[i] : 0);
 			}
+			/* cache writes are part of input: they never advance alone */
+			delta_cw = total_cw > f->prev_cache_write ? total_cw - f->prev_cache_write : 0;
+			if (f->cw_unknown) {
+				delta_cw = has_last ? last_cw : 0; /* no baseline: the call's own */
+			}
 		}
 		memcpy(f->prev, total, sizeof(f->prev));
+		f->prev_cache_write = total_cw;
+		f->cw_unknown = false;
 		f->has_prev = true;
 		if (!advanced && !backwards) {
 			return CODEX_LINE_UNCHANGED;
@@ -137,7 +185,8 @@ token_count(const struct json_doc *d, int payload, const char *ts, int64_t ts_ms
 		return CODEX_LINE_REPLAY;
 	}
 	o->ts_ms = ts_ms;
-	to_buckets(delta, o->tok);
+	o->tier = tier_names[f->tier < CODEX_TIER_MAX ? f->tier : CODEX_TIER_STANDARD];
+	to_buckets(delta, delta_cw, o->tok);
 	for (int b = 0; b < EVENT_BUCKET_MAX; b++) {
 		if (o->tok[b] > LEDGER_TOK_MAX) {
 			return CODEX_LINE_BAD; /* no single call is that large */
@@ -204,6 +253,11 @@ codex_line_parse(struct json_doc *doc, const char *line, size_t len, struct code
 		}
 		return CODEX_LINE_META;
 	}
+	if (json_str_eq(doc, t, "event_msg") &&
+	    json_str_eq(doc, json_get(doc, payload, "type"), "thread_settings_applied")) {
+		read_tier(doc, payload, f);
+		return CODEX_LINE_META;
+	}
 	if (!json_str_eq(doc, t, "event_msg") ||
 	    !json_str_eq(doc, json_get(doc, payload, "type"), "token_count")) {
 		return CODEX_LINE_OTHER;
@@ -257,6 +311,31 @@ file_label(struct scan *s, const struct source_file *file, struct codex_file *cx
 	return cx->label;
 }
 
+/*
+ * Whether Codex sends the priority tier it is configured with for model:
+ * only for models its catalogue advertises it for, and for models it does
+ * not know; for the others it warns and sends none (standard billing),
+ * while thread_settings still names it. Codex 0.169, probed against the
+ * realtools stand-in: sent for gpt-5.5*, gpt-5.6* and unknown ids; not for
+ * gpt-5, gpt-5-codex, gpt-5.1*, gpt-5.2, gpt-5.3-codex, gpt-5.4*, o3.
+ */
+static bool
+codex_sends_priority(const char *model)
+{
+	static const char *const older[] = { "gpt-5.1", "gpt-5.2", "gpt-5.3", "gpt-5.4", "gpt-5-",
+					     "gpt-4", "o1", "o3", "o4", "codex-mini" };
+
+	if (strcmp(model, "gpt-5") == 0) {
+		return false;
+	}
+	for (size_t i = 0; i < sizeof(older) / sizeof(older[0]); i++) {
+		if (strncmp(model, older[i], strlen(older[i])) == 0) {
+			return false;
+		}
+	}
+	return true;
+}
+
 /* Lines that are not events: what is counted, and what is worth a warning. */
 static const struct scan_skip skips[CODEX_LINE_MAX] = {
 	[CODEX_LINE_INVALID] = {true, SCAN_INVALID_JSON, "invalid JSON line"},
@@ -291,6 +370,7 @@ codex_read_line(struct scan *s, const struct source_file *file, const char *line
 		}
 	}
 	source_rec_usage(&rec, o.ts_ms, o.tok, cx->model);
+	rec.tier = strcmp(o.tier, "priority") == 0 && !codex_sends_priority(cx->model) ? "" : o.tier;
 	rec.session = cx->session;
 	rec.project = file_label(s, file, cx);
 	rec.final = true; /* cumulative totals are final when written */
@@ -312,7 +392,8 @@ codex_key(const void *key_src, const struct source_file *file, uint64_t off, cha
 	return n < 0 || (size_t)n >= size ? -1 : n;
 }
 
-enum { CX_HAS_PREV = 1, CX_SPAWN = 2, CX_SUBAGENT = 4 };
+/* CX_TIER_CW: the cache-write total and the tier follow (states saved before have neither). */
+enum { CX_HAS_PREV = 1, CX_SPAWN = 2, CX_SUBAGENT = 4, CX_TIER_CW = 8 };
 
 /* Everything but the working directory and remote: the label stands in for them. */
 static void
@@ -321,7 +402,7 @@ codex_cursor_encode(const struct scan_cursor *cur, struct blob_w *b)
 	const struct codex_file *cx = (const struct codex_file *)(const void *)cur->state;
 
 	blob_put32(b, (cx->has_prev ? CX_HAS_PREV : 0) | (cx->thread_spawn ? CX_SPAWN : 0) |
-		   (cx->subagent ? CX_SUBAGENT : 0));
+		   (cx->subagent ? CX_SUBAGENT : 0) | CX_TIER_CW);
 	for (int i = 0; i < CODEX_TOTAL_MAX; i++) {
 		blob_put64(b, cx->prev[i]);
 	}
@@ -329,6 +410,8 @@ codex_cursor_encode(const struct scan_cursor *cur, struct blob_w *b)
 	blob_put_str(b, cx->model);
 	blob_put_str(b, cx->session);
 	blob_put_str(b, cx->label);
+	blob_put64(b, cx->prev_cache_write);
+	blob_put32(b, cx->tier);
 }
 
 static void
@@ -348,6 +431,13 @@ codex_cursor_decode(struct scan_cursor *cur, struct blob_r *r)
 	blob_get_str(r, cx->model, sizeof(cx->model));
 	blob_get_str(r, cx->session, sizeof(cx->session));
 	blob_get_str(r, cx->label, sizeof(cx->label));
+	if (flags & CX_TIER_CW) {
+		cx->prev_cache_write = blob_get64(r);
+		uint32_t tier = blob_get32(r);
+		cx->tier = tier < CODEX_TIER_MAX ? (uint8_t)tier : CODEX_TIER_STANDARD;
+	} else {
+		cx->cw_unknown = cx->has_prev;
+	}
 }
 
 /* auth.json with an OPENAI_API_KEY is the API, with ChatGPT tokens a subscription. */

@@ -13,6 +13,12 @@
  * reset: last_token_usage is the delta then. In a thread_spawn sub-agent
  * file, token_counts older than the file's session_meta are the parent's
  * replayed history: they set the baseline and are not counted.
+ *
+ * Cache writes (cache_write_input_tokens, Codex 0.16x) are a part of
+ * input_tokens, as cached_input_tokens is: uncached input is input minus
+ * both. The service tier is the thread's configured one, from the latest
+ * event_msg thread_settings_applied (thread_settings.service_tier; written
+ * at each start and resume; absent is standard); "fast" is priority.
  */
 #ifndef AM_AGENT_SOURCE_CODEX_H
 #define AM_AGENT_SOURCE_CODEX_H
@@ -29,6 +35,9 @@
 extern const struct source_ops source_codex;
 
 enum codex_total { CODEX_IN, CODEX_CACHED, CODEX_OUT, CODEX_REASONING, CODEX_TOTAL, CODEX_TOTAL_MAX };
+
+/* The service tiers priced apart (any other name is the standard rate). */
+enum codex_tier { CODEX_TIER_STANDARD, CODEX_TIER_PRIORITY, CODEX_TIER_FLEX, CODEX_TIER_MAX };
 
 /*
  * Per-file running state (the cursor state of the source); zero it for a
@@ -47,7 +56,10 @@ struct codex_file {
 	char ws_ts[40]; /* web_search_call items: the last timestamp and how many had it */
 	uint32_t ws_n;
 	bool has_prev;
+	uint8_t tier;	 /* enum codex_tier in force */
+	bool cw_unknown; /* state saved before prev_cache_write was kept */
 	uint64_t prev[CODEX_TOTAL_MAX];
+	uint64_t prev_cache_write; /* total_token_usage.cache_write_input_tokens */
 };
 
 enum codex_line {
@@ -66,9 +78,11 @@ struct codex_obs {
 	char key[192]; /* dedup key: "<ts>|<in>|<cached>|<out>|<reasoning>|<total>" */
 	int64_t ts_ms;
 	uint64_t tok[EVENT_BUCKET_MAX];
+	const char *tier; /* the service tier: "", "priority" or "flex" (static) */
 };
 
-/* codex_line_wanted(line, len): the byte prefilter (token_count, turn_context, session_meta). */
+/* codex_line_wanted(line, len): the byte prefilter (token_count, turn_context, session_meta,
+ * thread_settings_applied). */
 bool codex_line_wanted(const char *line, size_t len);
 
 /* codex_line_parse(doc, line, len, file, ret_obs): one complete line. */

@@ -103,6 +103,9 @@ int cmd_otlp_token(int argc, char **argv);
 int cmd_billing(int argc, char **argv);
 int cmd_report_variance(int argc, char **argv);
 int billing_pull(int argc, char **argv);
+/* cmd-reprice.c, cmd-rate.c (issue 16): repricing and negotiated rates. */
+int cmd_reprice(int argc, char **argv);
+int cmd_rate(int argc, char **argv);
 
 /*
  * ctl_enroll_token_create(conn, expires_s, team, label, ret_secret, size,

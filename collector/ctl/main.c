@@ -23,6 +23,9 @@ usage(FILE *f)
 		   "  directory import [--create-missing] FILE.csv\n"
 		   "                                  import memberships or teams\n"
 		   "  prices import FILE.csv          add price book rows\n"
+		   "  reprice --from D --to D [--model GLOB]\n"
+		   "                                  price events again after price rows change\n"
+		   "  rate add|list                   negotiated rates (ContractedCost)\n"
 		   "  report spend --month YYYY-MM --by team|cost-center|model|tool|person\n"
 		   "  report unpriced | rejected      models without a price; rejected events\n"
 		   "  reattribute --identity ID       re-resolve an identity's events\n"
@@ -177,6 +180,7 @@ main(int argc, char **argv)
 		{ "init", cmd_init },		    { "enroll-token", cmd_enroll_token }, /* issue 8 */
 		{ "otlp-token", cmd_otlp_token }, /* issue 15 */
 		{ "billing", cmd_billing },	  /* issue 16 */
+		{ "reprice", cmd_reprice },	    { "rate", cmd_rate }, /* issue 16 */
 	};
 
 	if (argc < 2) {

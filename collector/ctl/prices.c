@@ -26,7 +26,12 @@ static const char *const price_columns[] = {
 	"source",
 	"as_of",
 	"effective_from",
+	"batch_multiplier",
+	"flex_multiplier",
+	"priority_multiplier",
 };
+/* Columns 2..11 and 15..17 are numbers; 7 is an integer. */
+#define IS_NUMBER_COLUMN(i) (((i) >= 2 && (i) <= 11) || (i) >= 15)
 #define N_PRICE_COLUMNS (sizeof(price_columns) / sizeof(price_columns[0]))
 
 /* A plain non-negative decimal: digits, optionally a point and digits. */
@@ -56,7 +61,10 @@ check_row(const char *path, unsigned line, const char *v[N_PRICE_COLUMNS])
 		fprintf(stderr, "%s:%u: model_pattern is empty\n", path, line);
 		return -1;
 	}
-	for (size_t i = 2; i <= 11; i++) {
+	for (size_t i = 2; i < N_PRICE_COLUMNS; i++) {
+		if (!IS_NUMBER_COLUMN(i)) {
+			continue;
+		}
 		if (v[i] == NULL || v[i][0] == '\0') {
 			if (i == 2 || i == 3) {
 				fprintf(stderr, "%s:%u: %s is empty\n", path, line, price_columns[i]);
@@ -92,7 +100,8 @@ import_prices(struct import *im, long *ret_added, long *ret_same)
 			im->path, r->line);
 		return -1;
 	}
-	if (ctl_exec(im->conn, "BEGIN") < 0) {
+	/* effective_from dates are UTC midnights, as the agent reads them. */
+	if (ctl_exec(im->conn, "SET TimeZone = 'UTC'") < 0 || ctl_exec(im->conn, "BEGIN") < 0) {
 		return -1;
 	}
 	while ((got = import_next_row(im)) != 0) {
@@ -117,10 +126,12 @@ import_prices(struct import *im, long *ret_added, long *ret_same)
 			"output_per_mtok, cache_write_5m_per_mtok, cache_write_1h_per_mtok, "
 			"cache_read_per_mtok, long_context_threshold_tokens, "
 			"long_context_input_per_mtok, long_context_output_per_mtok, "
-			"web_search_per_1k, fast_multiplier, source, as_of, effective_from) "
+			"web_search_per_1k, fast_multiplier, source, as_of, effective_from, "
+			"batch_multiplier, flex_multiplier, priority_multiplier) "
 			"VALUES ($1, coalesce($2, ''), $3, $4, $5, $6, $7, $8, $9, $10, $11, "
 			"coalesce($12::numeric, 1), coalesce($13, ''), $14, "
-			"coalesce($15::timestamptz, '-infinity')) ON CONFLICT DO NOTHING",
+			"coalesce($15::timestamptz, '-infinity'), coalesce($16::numeric, 0.5), "
+			"coalesce($17::numeric, 0.5), coalesce($18::numeric, 1)) ON CONFLICT DO NOTHING",
 			(int)N_PRICE_COLUMNS, v);
 		if (got < 0) {
 			goto rollback;
@@ -152,7 +163,9 @@ static const char help[] =
 	"long_context_threshold_tokens (empty: no tier),\n"
 	"long_context_input_per_mtok, long_context_output_per_mtok,\n"
 	"web_search_per_1k, source, as_of, effective_from (empty: from the\n"
-	"beginning of time), fast_multiplier (empty: 1). Rows are never\n"
+	"beginning of time), fast_multiplier (empty: 1), batch_multiplier and\n"
+	"flex_multiplier (empty: 0.5), priority_multiplier (empty: 1): what a\n"
+	"request of that service tier costs relative to standard. Rows are never\n"
 	"updated; an identical row adds nothing. A malformed row is\n"
 	"reported with its line and nothing from the file is imported.\n\n"
 	"options:\n" CTL_COMMON_HELP;

@@ -28,6 +28,8 @@ REQUIRED_CASES = [
     "codex_delta", "codex_reemit", "codex_info_null", "codex_model_change", "codex_zst",
     "codex_archived", "codex_same_rollout_twice", "codex_forked_replay",
     "codex_thread_spawn_replay", "codex_no_turn_context", "codex_usage_text_in_string",
+    "codex_cache_write", "codex_tier_priority", "codex_tier_default", "codex_tier_resume",
+    "codex_tier_resume_none",
 ]
 FIELDS = {"record": str, "event_id": str, "tool": str, "ts": str, "model": str, "session": str, "project": str,
           "user": str, "team_hint": str, "billing_mode": str, "speed": str, "service_tier": str,
@@ -76,6 +78,9 @@ def main():
         assert e["user"] == "dana@example.com"
         g = got[(e["tool"], e["ts"][:10], e["model"])]
         g["events"] += 1
+        # Codex's service tier (the legacy "fast" is priority); Claude's lines say "standard"
+        if e["tool"] == "codex" and e["service_tier"] in ("priority", "flex"):
+            g[e["service_tier"] + "_events"] += 1
         for a, b in MAP:
             g[a] += e[b]
     out = p.stdout.decode()
@@ -83,7 +88,7 @@ def main():
     truth = {(r["tool"], r["day"], r["model"]): r for r in json.load(open(os.path.join(logs, "truth.json")))["rows"]}
     bad = []
     for k in sorted(set(truth) | set(got)):
-        for f in ["events"] + [m[0] for m in MAP]:
+        for f in ["events", "priority_events", "flex_events"] + [m[0] for m in MAP]:
             want, have = truth.get(k, {}).get(f, 0), got.get(k, {}).get(f, 0)
             if want != have:
                 bad.append("%s %s: truth %d, agent %d" % (k, f, want, have))

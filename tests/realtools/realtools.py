@@ -10,8 +10,10 @@
 3. Runs each tool headless in a temporary HOME: Claude Code (`claude -p`) in a new session,
    a resumed one, a continued one with another model, a forked one, a Bash tool round trip
    and a sub-agent (Agent tool); Codex (`codex exec`) in a new session, a resumed one, one on
-   another model, a shell tool round trip and a sub-agent spawned with the parent's context.
-   Replies carry thinking blocks, cache writes (5m and 1h), cache reads and web searches.
+   another model, one at the priority tier, a shell tool round trip and a sub-agent spawned
+   with the parent's context. Replies carry thinking blocks, cache writes (5m and 1h; Codex:
+   input_tokens_details.cache_write_tokens), cache reads and web searches; the Codex stand-in
+   bills the service tier each request carried, and the scan's priority events must match.
 4. Runs `aimeter-agent scan --format jsonl` over the files the tools wrote and compares
    events and every token bucket per tool, model and UTC day with the servers' bills.
 5. Checks that no prompt or reply text of the scripted conversation is in the scan output.
@@ -198,6 +200,11 @@ def codex_scenarios(bindir, home, port, ledger):
     run(codex + [p + " say hi"], env, work, "codex new session")
     run(codex + ["resume", "--last", p + " once more"], env, work, "codex resumed session")
     run(codex + ["-m", CODEX_MODELS[1], p + " other model"], env, work, "codex other model")
+    # the priority tier ("fast" in the configuration): sent only for models that advertise it
+    run(codex + ["-m", "gpt-5.5", "-c", 'service_tier="fast"', p + " priority tier"], env, work,
+        "codex priority tier")
+    assert any(c.get("service_tier") == "priority" for c in ledger.calls), \
+        "Codex sent no priority request"
     n = len(ledger.calls)
     run(codex + [p + " AMRT-TOOL run it"], env, work, "codex shell tool round trip")
     replies = [c["reply"] for c in ledger.calls[n:]]
@@ -228,16 +235,18 @@ def compare(out, ledger):
             continue  # action records beside the usage events
         g = got[(e["tool"], e["ts"][:10], e["model"])]
         g["events"] += 1
+        g["priority"] += e["service_tier"] == "priority"
         for a, b in BUCKETS:
             g[a] += e[b]
     want = collections.defaultdict(collections.Counter)
     for c in ledger.calls:
         w = want[(c["tool"], c["day"], c["model"])]
         w["events"] += 1
+        w["priority"] += c.get("service_tier") == "priority"
         for a, _ in BUCKETS:
             w[a] += c.get(a, 0)
     bad = []
-    fields = ["events"] + [a for a, _ in BUCKETS]
+    fields = ["events", "priority"] + [a for a, _ in BUCKETS]
     log("%-46s %s" % ("tool / day / model", "  ".join("%s billed/scanned" % f for f in fields[:1])))
     for k in sorted(set(want) | set(got)):
         log("%-46s %s" % (" ".join(k), "  ".join(

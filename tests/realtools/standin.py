@@ -214,6 +214,7 @@ class OpenAIHandler(_Base):
         n = self.ledger.next_n()
         model = body.get("model", "")
         inp, cached, out, reasoning = 5000 + n, 1200 + n, 300 + n, 100 + n
+        written = 400 + n  # prompt-cache writes: a part of input_tokens, as cached_tokens is
         rid = "resp_amrt_%04d" % n
         items = body.get("input") or []
         last = items[-1] if items and isinstance(items[-1], dict) else {}
@@ -222,7 +223,8 @@ class OpenAIHandler(_Base):
         sub = last.get("type") == "message" and "AMRT-SUB" in json.dumps(last.get("content"))
         if last.get("type") in ("function_call_output", "custom_tool_call_output") and item["type"] == "message":
             reply = "after_tool"
-        usage = {"input_tokens": inp, "input_tokens_details": {"cached_tokens": cached},
+        usage = {"input_tokens": inp,
+                 "input_tokens_details": {"cached_tokens": cached, "cache_write_tokens": written},
                  "output_tokens": out, "output_tokens_details": {"reasoning_tokens": reasoning},
                  "total_tokens": inp + out}
         ev = [("response.created", {"type": "response.created",
@@ -239,8 +241,10 @@ class OpenAIHandler(_Base):
                                       "response": {"id": rid, "model": model, "status": "completed",
                                                    "output": [item], "usage": usage}})]
         self.ledger.bill(dict(tool="codex", model=model, day=_utc_day(), n=n, reply=reply, sub=sub,
-                              input=inp - cached, output=out, cache_write_5m=0, cache_write_1h=0,
-                              cache_read=cached, reasoning=reasoning, web_search=0))
+                              input=inp - cached - written, output=out, cache_write_5m=written,
+                              cache_write_1h=0,
+                              cache_read=cached, reasoning=reasoning, web_search=0,
+                              service_tier=body.get("service_tier") or ""))
         self._sse(ev)
 
     def _output_item(self, body, last, n):

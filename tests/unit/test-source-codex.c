@@ -4,8 +4,10 @@
  * pitfalls 4, 5, 7 and section 3).
  */
 #include <inttypes.h>
+#include <stdlib.h>
 
 #include "agent-fixture.h"
+#include "source-codex.h"
 
 static const char *const TS1 = "2026-09-15T08:30:31.020Z";
 static const char *const TS2 = "2026-09-15T08:31:12.400Z";
@@ -181,6 +183,111 @@ TEST(corrupt_zst)
 	fx_done(&s);
 }
 
+/*
+ * Codex 0.16x: cache_write_input_tokens is a part of input_tokens (a cache
+ * write bucket, clamped to the uncached input); the service tier is the
+ * latest thread_settings_applied's (a resume without one is standard);
+ * priority only for a model Codex sends it for (not gpt-5.4).
+ */
+/* The event of these totals: its uncached input, cache writes, cache reads and tier. */
+static void
+expect_call(const struct scan *s, const char *ts, const uint64_t total[4], uint64_t in,
+	    uint64_t written, uint64_t cached, const char *tier)
+{
+	const struct ledger_rec *r = ev(s, ts, total[0], total[1], total[2], total[3]);
+
+	ASSERT_NOT_NULL(r);
+	ASSERT_UINT_EQ(r->tok[EVENT_INPUT], in);
+	ASSERT_UINT_EQ(r->tok[EVENT_CACHE_WRITE_5M], written);
+	ASSERT_UINT_EQ(r->tok[EVENT_CACHE_WRITE_1H], 0);
+	ASSERT_UINT_EQ(r->tok[EVENT_CACHE_READ], cached);
+	ASSERT_STR_EQ(ledger_str(&s->ledger, r->tier), tier);
+}
+
+TEST(tier_and_cache_writes)
+{
+	struct scan s;
+	static const uint64_t t1[4] = { 10000, 2000, 500, 300 }, t2[4] = { 22000, 11000, 900, 500 },
+			      t3[4] = { 25000, 11000, 1000, 500 }, t4[4] = { 26000, 11500, 1100, 500 },
+			      t5[4] = { 27000, 11500, 1200, 500 };
+
+	fx_scan(&s, EVENT_TOOL_CODEX, "codex/tier-cache-write");
+	ASSERT_EQ(s.ledger.n, 5);
+	expect_call(&s, TS1, t1, 6500, 1500, 2000, "priority");
+	expect_call(&s, TS2, t2, 2000, 1000, 9000, "flex"); /* 12,000 - 9,000 - 1,000 */
+	expect_call(&s, "2026-09-15T08:32:10.000Z", t3, 1500, 1500, 0, ""); /* no tier */
+	/* 2,000 written of 500 uncached: clamped */
+	expect_call(&s, "2026-09-15T08:32:20.000Z", t4, 0, 500, 500, "");
+	/* priority configured, but Codex sends it for gpt-5.4 as standard */
+	expect_call(&s, "2026-09-15T08:33:10.000Z", t5, 1000, 0, 0, "");
+	fx_done(&s);
+}
+
+/* The tier and the cache-write total survive saved state; a state saved before has neither. */
+TEST(tier_cache_write_cursor)
+{
+	struct scan_cursor cur, back;
+	struct codex_file *cx = (struct codex_file *)(void *)cur.state;
+	const struct codex_file *bx = (const struct codex_file *)(const void *)back.state;
+	struct blob_w w = { 0 };
+	struct blob_r r;
+
+	memset(&cur, 0, sizeof(cur));
+	memset(&back, 0, sizeof(back));
+	cx->has_prev = true;
+	cx->prev[CODEX_IN] = 22000;
+	cx->prev_cache_write = 2500;
+	cx->tier = CODEX_TIER_FLEX;
+	source_codex.cursor_encode(&cur, &w);
+	ASSERT(!w.oom);
+	r = (struct blob_r){ w.p, w.len, 0, false };
+	source_codex.cursor_decode(&back, &r);
+	ASSERT(!r.bad && r.pos == r.len);
+	ASSERT_UINT_EQ(bx->prev_cache_write, 2500);
+	ASSERT_EQ(bx->tier, CODEX_TIER_FLEX);
+	ASSERT(!bx->cw_unknown);
+	/* the same state as an older agent wrote it: no flag, nothing after the label */
+	w.p[0] &= (uint8_t)~8u;
+	r = (struct blob_r){ w.p, w.len - 12, 0, false };
+	source_codex.cursor_decode(&back, &r);
+	ASSERT(!r.bad && r.pos == r.len);
+	ASSERT_UINT_EQ(bx->prev_cache_write, 0);
+	ASSERT_EQ(bx->tier, CODEX_TIER_STANDARD);
+	ASSERT(bx->cw_unknown);
+	free(w.p);
+}
+
+/* With no cache-write baseline (an older state), the call's own count is its writes. */
+TEST(cache_write_without_baseline)
+{
+	struct json_doc doc;
+	struct codex_file f;
+	struct codex_obs o;
+	const char *line =
+		"{\"timestamp\":\"2026-09-15T08:32:10.000Z\",\"type\":\"event_msg\",\"payload\":"
+		"{\"type\":\"token_count\",\"info\":{\"total_token_usage\":{\"input_tokens\":25000,"
+		"\"cached_input_tokens\":11000,\"cache_write_input_tokens\":4000,\"output_tokens\":1000,"
+		"\"reasoning_output_tokens\":500,\"total_tokens\":26000},\"last_token_usage\":"
+		"{\"input_tokens\":3000,\"cached_input_tokens\":0,\"cache_write_input_tokens\":1500,"
+		"\"output_tokens\":100,\"reasoning_output_tokens\":0,\"total_tokens\":3100}}}}";
+
+	memset(&f, 0, sizeof(f));
+	f.has_prev = true;
+	f.prev[CODEX_IN] = 22000;
+	f.prev[CODEX_CACHED] = 11000;
+	f.prev[CODEX_OUT] = 900;
+	f.prev[CODEX_REASONING] = 500;
+	f.prev[CODEX_TOTAL] = 22900;
+	f.cw_unknown = true;
+	json_doc_init(&doc);
+	ASSERT_EQ(codex_line_parse(&doc, line, strlen(line), &f, &o), CODEX_LINE_EVENT);
+	ASSERT_UINT_EQ(o.tok[EVENT_CACHE_WRITE_5M], 1500); /* not 4,000 since the start */
+	ASSERT_UINT_EQ(o.tok[EVENT_INPUT], 1500);
+	ASSERT(!f.cw_unknown);
+	ASSERT_UINT_EQ(f.prev_cache_write, 4000);
+	json_doc_finish(&doc);
+}
+
 int
 main(void)
 {
@@ -196,5 +303,8 @@ main(void)
 	RUN(last_usage_only);
 	RUN(text_inside_strings);
 	RUN(corrupt_zst);
+	RUN(tier_and_cache_writes);
+	RUN(tier_cache_write_cursor);
+	RUN(cache_write_without_baseline);
 	return 0;
 }

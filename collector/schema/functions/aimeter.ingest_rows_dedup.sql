@@ -229,7 +229,8 @@ BEGIN
 		       w.price_id, w.input_per_mtok, w.output_per_mtok, w.cache_write_5m_per_mtok,
 		       w.cache_write_1h_per_mtok, w.cache_read_per_mtok,
 		       w.long_context_threshold_tokens, w.long_context_input_per_mtok,
-		       w.long_context_output_per_mtok, w.web_search_per_1k, w.fast_multiplier
+		       w.long_context_output_per_mtok, w.web_search_per_1k, w.fast_multiplier,
+		       w.batch_multiplier, w.flex_multiplier, w.priority_multiplier -- issue 16: tiers
 		  FROM (SELECT DISTINCT c.model, c.effective_from AS t0 FROM cand c) b
 		 CROSS JOIN LATERAL (
 			SELECT c.* FROM cand c
@@ -255,11 +256,13 @@ BEGIN
 			       p.cache_read_per_mtok, p.long_context_threshold_tokens,
 			       p.long_context_input_per_mtok, p.long_context_output_per_mtok,
 			       p.web_search_per_1k, p.fast_multiplier,
+			       p.batch_multiplier, p.flex_multiplier, p.priority_multiplier,
 			       coalesce(v.input_tokens, 0), coalesce(v.output_tokens, 0),
 			       coalesce(v.cache_write_5m_tokens, 0),
 			       coalesce(v.cache_write_1h_tokens, 0),
 			       coalesce(v.cache_read_tokens, 0),
-			       coalesce(v.web_search_requests, 0), v.speed),
+			       coalesce(v.web_search_requests, 0), v.speed,
+			       v.service_tier),
 		       p.price_id
 		  FROM v
 		  LEFT JOIN pr p ON p.model = coalesce(v.model, '') AND v.ts >= p.t0

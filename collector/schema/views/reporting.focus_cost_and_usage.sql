@@ -1,9 +1,19 @@
 -- Usage and corrections: one row per token class (and web search), the
 -- line's cost split in proportion to tokens x list rate of the model's
--- price row; seats: one row per line.
+-- price row; a correction without tokens (a reprice) is one "Cost
+-- Adjustment" row; seats: one row per line. ContractedCost and
+-- EffectiveCost of metered usage apply the negotiated rate in force
+-- (aimeter.negotiated_rates: a contracted price for the token class, else
+-- the discount); ListCost and BilledCost stay at list (docs/pricing.md).
 CREATE OR REPLACE VIEW reporting.focus_cost_and_usage AS
 WITH tok AS (
-	SELECT l.*, p.price_id, p.provider,
+	SELECT l.*, p.price_id, p.provider, nr.discount_pct, nr.rate_id,
+	       CASE k.meter WHEN 'Input Tokens' THEN nr.input_per_mtok
+			    WHEN 'Output Tokens' THEN nr.output_per_mtok
+			    WHEN 'Cache Read Input Tokens' THEN nr.cache_read_per_mtok
+			    WHEN 'Cache Write 5m Input Tokens' THEN nr.cache_write_per_mtok
+			    WHEN 'Cache Write 1h Input Tokens' THEN nr.cache_write_per_mtok END
+		   AS contracted_per_mtok,
 	       k.meter, k.direction, k.cache_action, k.qty, k.unit, k.w,
 	       sum(k.w) OVER (PARTITION BY l.accounting_month, l.source, l.service_start,
 				 l.team_id, l.cost_center_id, l.tool, l.model, l.billing_mode) AS wsum,
@@ -16,6 +26,17 @@ WITH tok AS (
 		   AND pr.effective_from < l.service_end::timestamp AT TIME ZONE 'UTC'
 		 ORDER BY length(pr.model_pattern) DESC, pr.effective_from DESC, pr.price_id DESC
 		 LIMIT 1) p ON true
+	  LEFT JOIN LATERAL (
+		-- the most specific negotiated rate in force on the service start
+		SELECT r.* FROM aimeter.negotiated_rates r
+		 WHERE r.effective_from <= l.service_start
+		   AND (r.model_pattern IS NULL OR l.model LIKE r.like_pattern)
+		   AND (r.tool IS NULL OR r.tool = l.tool)
+		   AND (r.vendor IS NULL OR r.vendor = aimeter.vendor_name(p.provider, l.model, l.tool))
+		 ORDER BY (r.model_pattern IS NOT NULL) DESC, length(r.model_pattern) DESC NULLS LAST,
+			  (r.tool IS NOT NULL) DESC, (r.vendor IS NOT NULL) DESC,
+			  r.effective_from DESC, r.rate_id DESC
+		 LIMIT 1) nr ON true
 	 CROSS JOIN LATERAL (VALUES
 		('Input Tokens', 'Input', 'Uncached', l.input_tokens, 'Tokens',
 		 l.input_tokens * coalesce(p.input_per_mtok, 0)),
@@ -28,19 +49,32 @@ WITH tok AS (
 		('Cache Read Input Tokens', 'Input', 'Read', l.cache_read_tokens, 'Tokens',
 		 l.cache_read_tokens * coalesce(p.cache_read_per_mtok, p.input_per_mtok, 0)),
 		('Web Search Requests', NULL, NULL, l.web_search_requests, 'Requests',
-		 l.web_search_requests * coalesce(p.web_search_per_1k, 0) * 1000)
+		 l.web_search_requests * coalesce(p.web_search_per_1k, 0) * 1000),
+		('Cost Adjustment', NULL, NULL, NULL, NULL, 0)
 	 ) k(meter, direction, cache_action, qty, unit, w)
-	 WHERE l.source IN ('usage', 'correction') AND k.qty <> 0
+	 WHERE l.source IN ('usage', 'correction')
+	   AND (k.qty <> 0
+		OR (k.meter = 'Cost Adjustment' AND l.input_tokens = 0 AND l.output_tokens = 0
+		    AND l.cache_write_5m_tokens = 0 AND l.cache_write_1h_tokens = 0
+		    AND l.cache_read_tokens = 0 AND l.web_search_requests = 0))
 ), rows AS (
 	SELECT t.accounting_month, t.source, t.charge_category, t.charge_class, t.service_start,
 	       t.service_end, t.team_id, t.cost_center_id, t.tool, t.model, t.billing_mode,
 	       NULL::int AS subscription_id, t.currency, t.events, t.unpriced_events,
 	       -- share of the line: by list-rate weight, else by quantity
-	       CASE WHEN t.wsum <> 0 THEN t.w / t.wsum ELSE t.qty / nullif(t.qsum, 0) END AS share,
+	       CASE WHEN t.wsum <> 0 THEN t.w / t.wsum WHEN t.qsum <> 0 THEN t.qty / t.qsum
+		    ELSE 1 END AS share,
 	       t.list_cost, t.billed_cost, t.effective_cost,
+	       -- the negotiated rate: a contracted price of the token class
+	       -- (billed lines only: subscription use is billed nothing), else the discount
+	       CASE WHEN t.contracted_per_mtok IS NOT NULL
+		    THEN CASE WHEN t.billed_cost = 0 THEN 0 ELSE t.qty * t.contracted_per_mtok / 1000000 END
+		    END AS contracted_amount,
+	       1 - coalesce(t.discount_pct, 0) / 100 AS contracted_factor,
 	       t.meter, t.direction, t.cache_action, t.qty, t.unit,
 	       CASE WHEN t.unit = 'Tokens' THEN t.qty / 1000000 ELSE t.qty / 1000 END AS pricing_qty,
-	       CASE WHEN t.unit = 'Tokens' THEN '1000000 Tokens' ELSE '1000 Requests' END AS pricing_unit,
+	       CASE WHEN t.unit = 'Tokens' THEN '1000000 Tokens'
+		    WHEN t.unit = 'Requests' THEN '1000 Requests' END AS pricing_unit,
 	       aimeter.vendor_name(t.provider, t.model, t.tool) AS vendor,
 	       coalesce(tl.display_name, t.tool) AS service_name,
 	       'Usage-Based' AS frequency,
@@ -57,7 +91,7 @@ WITH tok AS (
 	UNION ALL
 	SELECT l.accounting_month, l.source, l.charge_category, l.charge_class, l.service_start,
 	       l.service_end, l.team_id, l.cost_center_id, l.tool, '', '', l.subscription_id,
-	       l.currency, 0, 0, 1, l.list_cost, l.billed_cost, l.effective_cost,
+	       l.currency, 0, 0, 1, l.list_cost, l.billed_cost, l.effective_cost, NULL, 1,
 	       'Seat', NULL, NULL,
 	       CASE WHEN l.source = 'seat_amortization' THEN l.seat_days END,
 	       CASE WHEN l.source = 'seat_amortization' THEN 'Seat-Days' END,
@@ -73,9 +107,10 @@ WITH tok AS (
 	 WHERE l.source IN ('seat_amortization', 'seat_purchase')
 )
 SELECT r.billed_cost * r.share AS "BilledCost",
-       r.effective_cost * r.share AS "EffectiveCost",
+       coalesce(CASE WHEN r.effective_cost = 0 THEN 0 END, r.contracted_amount,
+		r.effective_cost * r.share * r.contracted_factor) AS "EffectiveCost",
        r.list_cost * r.share AS "ListCost",
-       r.billed_cost * r.share AS "ContractedCost",
+       coalesce(r.contracted_amount, r.billed_cost * r.share * r.contracted_factor) AS "ContractedCost",
        r.currency AS "BillingCurrency",
        s.billing_account_id AS "BillingAccountId",
        s.billing_account_name AS "BillingAccountName",
@@ -89,6 +124,8 @@ SELECT r.billed_cost * r.share AS "BilledCost",
 					 THEN r.model || ' ' || r.meter
 					 ELSE r.meter END
 	   || CASE WHEN r.source = 'seat_purchase' THEN ' purchase'
+		   WHEN r.source = 'correction' AND r.events = 0 THEN ' (repricing of '
+			|| to_char(r.service_start, 'YYYY-MM-DD') || ')'
 		   WHEN r.source = 'correction' THEN ' (late usage of '
 			|| to_char(r.service_start, 'YYYY-MM-DD') || ')'
 		   WHEN r.billing_mode = 'subscription' THEN ' (subscription, API-equivalent)'
@@ -107,7 +144,8 @@ SELECT r.billed_cost * r.share AS "BilledCost",
        r.qty AS "ConsumedQuantity",
        r.unit AS "ConsumedUnit",
        round(r.list_cost * r.share / nullif(r.pricing_qty, 0), 10) AS "ListUnitPrice",
-       round(r.billed_cost * r.share / nullif(r.pricing_qty, 0), 10) AS "ContractedUnitPrice",
+       round(coalesce(r.contracted_amount, r.billed_cost * r.share * r.contracted_factor)
+	     / nullif(r.pricing_qty, 0), 10) AS "ContractedUnitPrice",
        r.sku_id AS "SkuId",
        r.sku_price_id AS "SkuPriceId",
        r.meter AS "SkuMeter",
