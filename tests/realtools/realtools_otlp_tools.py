@@ -1,0 +1,193 @@
+#!/usr/bin/env python3
+"""realtools_otlp_tools.py: the real Codex and Gemini CLI's own OpenTelemetry, through the collector.
+
+The pinned Codex and Gemini CLI (realtools.py installs them) run headless against their loopback
+model API stand-ins (standin.py), each with its OTLP/HTTP exporters pointed at a real
+aimeter-collector over TLS with an `aimeterctl otlp-token` bearer: Codex through the `[otel]`
+table of its config.toml (protocol json for logs, binary for metrics), Gemini CLI through the
+"telemetry" object of its settings.json (otlpProtocol http: OTLP/JSON). Both with prompt
+logging switched on: the collector must drop it anyway. Then per tool and model the database's
+usage (calls, input, output, cache read and cache write tokens) must equal what the stand-in
+billed, each tool call of the scripts is one action record of the right tool, kind and
+decision, and no prompt, reply, command, path or email is in the database or the collector's
+log. Failures to install or run are failures, never skips. Needs the PostgreSQL of tests/run
+and AM_COLLECTOR, AM_CTL, AM_TOOL (meson sets them).
+"""
+import collections
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import realtools  # noqa: E402  (install_tools, run, base_env)
+import standin  # noqa: E402
+
+spec = importlib.util.spec_from_file_location(
+    "h", os.path.join(HERE, "..", "integration", "test-collector-harness.py"))
+h = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(h)
+
+USER = "rt-otlp-tools@example.com"
+GEMINI_MODEL = "gemini-2.5-pro"
+
+
+def codex(bindir, home, port, endpoint, token, ca):
+    """Codex exec: a plain turn and a shell tool round trip, exporting logs and metrics."""
+    ch = os.path.join(home, ".codex")
+    work = os.path.join(home, "codex-project")
+    os.makedirs(ch)
+    os.makedirs(work)
+
+    def exporter(path, protocol):
+        return ('{ otlp-http = { endpoint = "%s/v1/%s", protocol = "%s", headers = { '
+                '"Authorization" = "Bearer %s" }, tls = { ca-certificate = "%s" } } }'
+                % (endpoint, path, protocol, token, ca))
+
+    with open(os.path.join(ch, "config.toml"), "w") as f:
+        f.write('model = "%s"\nmodel_provider = "amrt"\ncheck_for_update_on_startup = false\n\n'
+                '[analytics]\nenabled = false\n\n'
+                '[otel]\nenvironment = "amrt"\nlog_user_prompt = true\n'
+                'exporter = %s\nmetrics_exporter = %s\ntrace_exporter = "none"\n\n'
+                '[model_providers.amrt]\nname = "aimeter stand-in"\n'
+                'base_url = "http://127.0.0.1:%d/v1"\nwire_api = "responses"\n'
+                'env_key = "AMRT_OPENAI_KEY"\n'
+                % (realtools.CODEX_MODELS[0], exporter("logs", "json"),
+                   exporter("metrics", "binary"), port))
+    env = realtools.base_env(home)
+    # No ChatGPT account: the identity comes from the resource, as for Claude Code.
+    env.update({"CODEX_HOME": ch, "AMRT_OPENAI_KEY": "sk-amrt-dummy",
+                "OTEL_RESOURCE_ATTRIBUTES": "user.email=" + USER})
+    argv = [os.path.join(bindir, "codex"), "exec", "--skip-git-repo-check"]
+    p = standin.SECRET_PROMPT
+    realtools.run(argv + [p + " say hi"], env, work, "codex over OTLP")
+    realtools.run(argv + ["-m", realtools.CODEX_MODELS[1], p + " AMRT-TOOL run it"], env, work,
+                  "codex over OTLP, shell round trip")
+
+
+def gemini(bindir, home, port, endpoint, token, ca):
+    """Gemini CLI -p: a plain turn and a shell tool round trip (--yolo), exporting OTLP/JSON."""
+    gem = os.path.join(home, ".gemini")
+    work = os.path.join(home, "gemini-project")
+    os.makedirs(gem)
+    os.makedirs(work)
+    with open(os.path.join(gem, "settings.json"), "w") as f:
+        json.dump({"security": {"auth": {"selectedType": "gemini-api-key"}},
+                   "privacy": {"usageStatisticsEnabled": False},
+                   "general": {"disableAutoUpdate": True, "disableUpdateNag": True},
+                   "telemetry": {"enabled": True, "target": "local", "otlpEndpoint": endpoint,
+                                 "otlpProtocol": "http", "logPrompts": True}}, f)
+    env = realtools.base_env(home)
+    env.update({"GEMINI_API_KEY": "amrt-dummy", "GOOGLE_GEMINI_BASE_URL": "http://127.0.0.1:%d" % port,
+                "GEMINI_CLI_TRUST_WORKSPACE": "true", "NO_COLOR": "1",
+                # The OpenTelemetry JS exporters read their headers from the environment.
+                "OTEL_EXPORTER_OTLP_HEADERS": "Authorization=Bearer " + token,
+                "OTEL_RESOURCE_ATTRIBUTES": "user.email=" + USER,
+                "NODE_EXTRA_CA_CERTS": ca})
+    argv = [os.path.join(bindir, "gemini"), "-m", GEMINI_MODEL, "--output-format", "json", "-p"]
+    p = standin.SECRET_PROMPT
+    realtools.run(argv + [p + " say hi"], env, work, "gemini over OTLP")
+    realtools.run(argv + [p + " AMRT-TOOL run it", "--yolo"], env, work,
+                  "gemini over OTLP, shell round trip")
+
+
+def db_usage(w, tool):
+    out = h.psql(w, "SELECT model, count(*), sum(input_tokens), sum(output_tokens), "
+                    "sum(cache_read_tokens), sum(cache_write_5m_tokens + cache_write_1h_tokens) "
+                    "FROM aimeter.usage_events WHERE tool = '%s' GROUP BY model" % tool)
+    got = {}
+    for line in filter(None, out.splitlines()):
+        m, *n = line.split("|")
+        got[m] = tuple(int(x) for x in n)
+    return got
+
+
+def billed(ledger, tool):
+    want = collections.defaultdict(lambda: [0, 0, 0, 0, 0])
+    for c in ledger.calls:
+        if c["tool"] != tool:
+            continue
+        t = want[c["model"]]
+        for i, v in enumerate((1, c["input"], c["output"], c["cache_read"],
+                               c["cache_write_5m"] + c["cache_write_1h"])):
+            t[i] += v
+    return {m: tuple(v) for m, v in want.items()}
+
+
+def db_actions(w, tool):
+    out = h.psql(w, "SELECT tool_name, kind, decision, count(*) FROM aimeter.action_events "
+                    "WHERE tool = '%s' GROUP BY 1, 2, 3 ORDER BY 1, 2, 3" % tool)
+    return [tuple(line.split("|")) for line in filter(None, out.splitlines())]
+
+
+def wait_for(what, fn, want):
+    """The exporters batch and flush on exit: allow the last commits to land."""
+    deadline = time.time() + 30
+    while time.time() < deadline and fn() != want:
+        time.sleep(0.5)
+    got = fn()
+    realtools.log("%s: want %s, stored %s" % (what, want, got))
+    return got
+
+
+def main():
+    bindir = realtools.install_tools()
+    realtools.log("testing @openai/codex@%s and @google/gemini-cli@%s over OTLP"
+                  % (realtools.package_version(bindir, "@openai/codex"),
+                     realtools.package_version(bindir, "@google/gemini-cli")))
+    w = h.setup("rt_otlp_tools")
+    col = h.Collector(w)
+    r = subprocess.run([h.CTL, "otlp-token", "create", "--name", "rt-tools"], env=h.pg_env(w),
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        h.fail("otlp-token create: " + r.stderr)
+    token = r.stdout.strip()
+    endpoint = "https://localhost:%d" % col.port
+    ledger = standin.Ledger()
+    servers = [standin.serve(standin.OpenAIHandler, ledger),
+               standin.serve(standin.GeminiHandler, ledger)]
+    home = tempfile.mkdtemp(prefix="am-rt-otlp-tools-")
+    try:
+        codex(bindir, home, servers[0][1], endpoint, token, w.p("ca.pem"))
+        gemini(bindir, home, servers[1][1], endpoint, token, w.p("ca.pem"))
+        for tool in ("codex", "gemini-cli"):
+            want = billed(ledger, tool)
+            h.check(sum(v[0] for v in want.values()) >= 3, "%s: the stand-in billed %s"
+                    % (tool, want))
+            got = wait_for(tool + " usage (calls, input, output, cache read, cache write)",
+                           lambda: db_usage(w, tool), want)
+            h.check(got == want, "%s: the database's usage equals what the model server billed"
+                    % tool)
+        # One shell call each, run and accepted; nothing else of the scripts calls a tool.
+        for tool, name in (("codex", "exec_command"), ("gemini-cli", "run_shell_command")):
+            want = [(name, "shell", "accepted", "1")]
+            got = wait_for(tool + " actions", lambda: db_actions(w, tool), want)
+            h.check(got == want, "%s: the shell round trip is one accepted shell action" % tool)
+        counters = h.psql(w, "SELECT tool, metric, kind, value FROM aimeter.otlp_counters_daily "
+                             "ORDER BY 1, 2, 3")
+        realtools.log("counters kept from the tools' metrics:\n" + counters)
+        keys = h.psql(w, "SELECT DISTINCT coalesce(encode(person_key, 'hex'), 'none') "
+                         "FROM aimeter.usage_events")
+        h.check(len(keys.split()) == 1 and keys != "none",
+                "every call carries the one identity's HMAC (%s)" % keys[:16])
+        dump = subprocess.run(["pg_dump", "--data-only"], env=h.pg_env(w), capture_output=True,
+                              text=True).stdout
+        leaked = [m for m in (standin.SECRET_PROMPT, standin.SECRET_REPLY, "AMRT-", "echo hi", USER,
+                              home) if m in dump or m in col.log()]
+        h.check(not leaked, "no prompt, reply, command, path or email in the database or log (%s)"
+                % leaked)
+        col.stop()
+    finally:
+        for srv, _ in servers:
+            srv.shutdown()
+        shutil.rmtree(home, ignore_errors=True)
+    print("realtools-otlp-tools: all checks passed")
+
+
+if __name__ == "__main__":
+    main()
