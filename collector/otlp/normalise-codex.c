@@ -9,6 +9,7 @@
  * Responses API's input_tokens include the cached ones and output_tokens
  * the reasoning ones, so input = input - cached, cache read = cached.
  */
+#include <stdbool.h>
 #include <string.h>
 
 #include "normalise.h"
@@ -37,25 +38,34 @@ completed(const struct otlp_fields *f, struct otlp_result *res)
 			      cached < in ? cached : in, 0, res);
 }
 
-/* The action kind of a Codex tool (docs/actions.md: Codex's built-in tools). */
+/*
+ * The action kind of a Codex built-in tool (docs/actions.md), and whether
+ * its name may be kept: any other name (an MCP or dynamic tool) could be
+ * the user's own words and is stored as its kind only.
+ */
 static int
-kind_of(const struct otlp_fields *f)
+kind_of(const struct otlp_fields *f, bool *ret_builtin)
 {
+	static const struct {
+		const char *name;
+		int kind;
+	} builtin[] = {
+		{ "shell", NK_SHELL },	      { "exec_command", NK_SHELL }, { "local_shell", NK_SHELL },
+		{ "shell_command", NK_SHELL }, { "unified_exec", NK_SHELL }, { "write_stdin", NK_SHELL },
+		{ "apply_patch", NK_EDIT },   { "web_search", NK_WEB },	    { "update_plan", NK_OTHER },
+		{ "view_image", NK_OTHER },   { "spawn_agent", NK_SUBAGENT },
+	};
 	const char *name = f->v[OK_TOOL_NAME];
 
+	*ret_builtin = false;
 	if (f->v[OK_MCP_SERVER][0] != '\0') {
 		return NK_MCP;
 	}
-	if (strcmp(name, "shell") == 0 || strcmp(name, "exec_command") == 0 ||
-	    strcmp(name, "local_shell") == 0 || strcmp(name, "container.exec") == 0 ||
-	    strcmp(name, "shell_command") == 0) {
-		return NK_SHELL;
-	}
-	if (strcmp(name, "apply_patch") == 0) {
-		return NK_EDIT;
-	}
-	if (strcmp(name, "web_search") == 0) {
-		return NK_WEB;
+	for (size_t i = 0; i < sizeof(builtin) / sizeof(builtin[0]); i++) {
+		if (strcmp(builtin[i].name, name) == 0) {
+			*ret_builtin = true;
+			return builtin[i].kind;
+		}
 	}
 	return NK_OTHER;
 }
@@ -68,10 +78,13 @@ kind_of(const struct otlp_fields *f)
 static int
 tool_result(const struct otlp_fields *f, struct otlp_result *res)
 {
+	bool builtin;
+	int kind = kind_of(f, &builtin);
+
 	if (f->v[OK_CALL_ID][0] == '\0') {
 		return 0; /* a tool that failed before it had a call (log_tool_failed) */
 	}
-	return normalise_action(f, TOOL, f->v[OK_CALL_ID], f->v[OK_TOOL_NAME], kind_of(f),
+	return normalise_action(f, TOOL, f->v[OK_CALL_ID], builtin ? f->v[OK_TOOL_NAME] : "", kind,
 				normalise_is(f, OK_SUCCESS, "true") ? ND_ACCEPTED : ND_ERROR, res);
 }
 

@@ -9,6 +9,7 @@
  * billed as output and tool-use prompt tokens as input, so input =
  * input - cached + tool, cache read = cached, output = output + thoughts.
  */
+#include <stdbool.h>
 #include <string.h>
 
 #include "normalise.h"
@@ -40,27 +41,37 @@ api_response(const struct otlp_fields *f, struct otlp_result *res)
 			      cached < in ? cached : in, 0, res);
 }
 
-/* The action kind of a Gemini CLI tool (its built-in tool names). */
+/*
+ * The action kind of a Gemini CLI built-in tool, and whether its name may
+ * be kept: any other name (an MCP or extension tool) could be the user's own
+ * words and is stored as its kind only.
+ */
 static int
-kind_of(const struct otlp_fields *f)
+kind_of(const struct otlp_fields *f, bool *ret_builtin)
 {
 	static const struct {
 		const char *name;
 		int kind;
-	} kinds[] = {
+	} builtin[] = {
 		{ "replace", NK_EDIT },		 { "edit", NK_EDIT },
 		{ "write_file", NK_WRITE },	 { "run_shell_command", NK_SHELL },
 		{ "web_fetch", NK_WEB },	 { "google_web_search", NK_WEB },
 		{ "activate_skill", NK_SKILL }, { "delegate_to_agent", NK_SUBAGENT },
+		{ "invoke_agent", NK_SUBAGENT }, { "read_file", NK_OTHER },
+		{ "read_many_files", NK_OTHER }, { "list_directory", NK_OTHER },
+		{ "glob", NK_OTHER },		 { "search_file_content", NK_OTHER },
+		{ "save_memory", NK_OTHER },	 { "write_todos", NK_OTHER },
 	};
 	const char *name = f->v[OK_FUNCTION_NAME];
 
+	*ret_builtin = false;
 	if (normalise_is(f, OK_TOOL_TYPE, "mcp")) {
 		return NK_MCP;
 	}
-	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-		if (strcmp(kinds[i].name, name) == 0) {
-			return kinds[i].kind;
+	for (size_t i = 0; i < sizeof(builtin) / sizeof(builtin[0]); i++) {
+		if (strcmp(builtin[i].name, name) == 0) {
+			*ret_builtin = true;
+			return builtin[i].kind;
 		}
 	}
 	return NK_OTHER;
@@ -70,7 +81,8 @@ kind_of(const struct otlp_fields *f)
 static int
 tool_call(const struct otlp_fields *f, struct otlp_result *res)
 {
-	int decision;
+	bool builtin;
+	int kind = kind_of(f, &builtin), decision;
 
 	if (normalise_is(f, OK_DECISION, "reject")) {
 		decision = ND_REJECTED;
@@ -78,7 +90,8 @@ tool_call(const struct otlp_fields *f, struct otlp_result *res)
 		decision = normalise_is(f, OK_SUCCESS, "true") ? ND_ACCEPTED : ND_ERROR;
 	}
 	/* No call id in the event: the record's own id (normalise_action with ""). */
-	return normalise_action(f, TOOL, "", f->v[OK_FUNCTION_NAME], kind_of(f), decision, res);
+	return normalise_action(f, TOOL, "", builtin ? f->v[OK_FUNCTION_NAME] : "", kind, decision,
+				res);
 }
 
 int

@@ -126,6 +126,9 @@ TEST(codex_tool_result)
 	static const char *const mcp[] = { "event.name", "codex.tool_result", "tool_name",
 					   "secret_server__do_it", "call_id", "call_2", "success",
 					   "false", "mcp_server", "secret_server", NULL };
+	static const char *const custom[] = { "event.name", "codex.tool_result", "tool_name",
+					      "my_secret_tool", "call_id", "call_3", "success",
+					      "true", NULL };
 	struct otlp_result res;
 
 	ASSERT_EQ(log_json("codex_exec", 1764806400000000000ull, ok, &res), 0);
@@ -141,6 +144,10 @@ TEST(codex_tool_result)
 	ASSERT_STR_EQ(res.actions[0].tool_name, "mcp"); /* no server or tool name kept */
 	ASSERT_EQ(res.actions[0].kind, 8);
 	ASSERT_EQ(res.actions[0].decision, 3); /* error */
+	otlp_result_finish(&res);
+	/* A name Codex does not build in (a dynamic tool): its kind only. */
+	ASSERT_EQ(log_json("codex_exec", 1764806400000000000ull, custom, &res), 0);
+	ASSERT_STR_EQ(res.actions[0].tool_name, "other");
 	otlp_result_finish(&res);
 }
 

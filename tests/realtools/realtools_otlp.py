@@ -6,7 +6,8 @@ API stand-in (standin.py) with CLAUDE_CODE_ENABLE_TELEMETRY=1 and its OTLP expor
 a real aimeter-collector over TLS (the test CA through NODE_EXTRA_CA_CERTS, an
 `aimeterctl otlp-token` in OTEL_EXPORTER_OTLP_HEADERS), once with http/json and once with
 http/protobuf. Then the database's usage (calls, input, output, cache read, cache write tokens
-per model) must equal what the stand-in billed, and none of the prompt or reply text may be in
+per model) must equal what the stand-in billed, each Bash round trip must be one accepted shell
+action (claude_code.tool_result), and none of the prompt or reply text may be in
 the database or the collector's log. Failures to install or run are failures, never skips.
 Needs the PostgreSQL of tests/run and AM_COLLECTOR, AM_CTL, AM_TOOL (meson sets them).
 """
@@ -71,6 +72,11 @@ def db_usage(w):
     return got
 
 
+def db_actions(w):
+    return h.psql(w, "SELECT tool_name, kind, decision, count(*) FROM aimeter.action_events "
+                     "WHERE tool = 'claude-code' GROUP BY 1, 2, 3 ORDER BY 1, 2, 3")
+
+
 def billed(ledger):
     want = collections.defaultdict(lambda: [0, 0, 0, 0, 0])
     for c in ledger.calls:
@@ -122,6 +128,13 @@ def main():
                           "cache write)" % (m, want.get(m), got.get(m)))
         h.check(got == want, "the database's usage equals what the model server billed, "
                              "over http/json and http/protobuf")
+        # Its tool events: the one Bash call of each protocol's round trip, run and accepted.
+        want_acts = "Bash|shell|accepted|2"
+        deadline = time.time() + 30
+        while time.time() < deadline and db_actions(w) != want_acts:
+            time.sleep(0.5)
+        h.check(db_actions(w) == want_acts, "claude_code.tool_result: one accepted shell action "
+                                            "per Bash round trip (%s)" % db_actions(w))
         key = open(w.p("person.key"), "rb").read().strip()
         mac = hmac.new(key, USER.encode(), hashlib.sha256).hexdigest()
         keys = h.psql(w, "SELECT DISTINCT coalesce(encode(person_key, 'hex'), 'none') "

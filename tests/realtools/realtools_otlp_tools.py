@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
-"""realtools_otlp_tools.py: the real Codex and Gemini CLI's own OpenTelemetry, through the collector.
+"""realtools_otlp_tools.py: the real Codex, Gemini CLI and Copilot CLI's own OpenTelemetry.
 
-The pinned Codex and Gemini CLI (realtools.py installs them) run headless against their loopback
-model API stand-ins (standin.py), each with its OTLP/HTTP exporters pointed at a real
-aimeter-collector over TLS with an `aimeterctl otlp-token` bearer: Codex through the `[otel]`
-table of its config.toml (protocol json for logs, binary for metrics), Gemini CLI through the
-"telemetry" object of its settings.json (otlpProtocol http: OTLP/JSON). Both with prompt
-logging switched on: the collector must drop it anyway. Then per tool and model the database's
+The pinned Codex, Gemini CLI and Copilot CLI (realtools.py installs them) run headless against
+their loopback model API stand-ins (standin.py), each with its OTLP/HTTP exporters pointed at a
+real aimeter-collector with an `aimeterctl otlp-token` bearer: Codex through the `[otel]` table
+of its config.toml (protocol json for logs, binary for metrics, TLS with the test CA), Gemini
+CLI through the "telemetry" object of its settings.json (otlpProtocol http: OTLP/JSON, chunked,
+TLS), Copilot CLI (BYOK provider, as canary_copilot.py) through COPILOT_OTEL_ENABLED and the
+standard OTEL_EXPORTER_OTLP_* variables (GenAI spans on /v1/traces; its Rust exporter takes no
+extra CA, so it uses the collector's plain listener). With prompt logging switched on where the
+tool has it: the collector must drop it anyway. Then per tool and model the database's
 usage (calls, input, output, cache read and cache write tokens) must equal what the stand-in
 billed, each tool call of the scripts is one action record of the right tool, kind and
 decision, and no prompt, reply, command, path or email is in the database or the collector's
@@ -96,6 +99,25 @@ def gemini(bindir, home, port, endpoint, token, ca):
                   "gemini over OTLP, shell round trip")
 
 
+def copilot(bindir, home, port, endpoint, token):
+    """Copilot CLI -p: a plain turn and a shell tool round trip, exporting OTLP/JSON spans."""
+    import canary_copilot
+    work = os.path.join(home, "copilot-project")
+    os.makedirs(work)
+    env = realtools.base_env(home)
+    env.update({"COPILOT_PROVIDER_BASE_URL": "http://127.0.0.1:%d/v1" % port,
+                "COPILOT_PROVIDER_TYPE": "openai", "COPILOT_PROVIDER_API_KEY": "sk-amrt-dummy",
+                "COPILOT_OFFLINE": "1", "COPILOT_AUTO_UPDATE": "false", "NO_COLOR": "1",
+                "COPILOT_OTEL_ENABLED": "true", "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,
+                "OTEL_EXPORTER_OTLP_HEADERS": "Authorization=Bearer " + token,
+                "OTEL_RESOURCE_ATTRIBUTES": "user.email=" + USER})
+    argv = [os.path.join(bindir, "copilot"), "--allow-all-tools", "--model",
+            canary_copilot.MODELS[0], "-p"]
+    p = standin.SECRET_PROMPT
+    realtools.run(argv + [p + " say hi"], env, work, "copilot over OTLP")
+    realtools.run(argv + [p + " AMRT-TOOL run it"], env, work, "copilot over OTLP, shell round trip")
+
+
 def db_usage(w, tool):
     out = h.psql(w, "SELECT model, count(*), sum(input_tokens), sum(output_tokens), "
                     "sum(cache_read_tokens), sum(cache_write_5m_tokens + cache_write_1h_tokens) "
@@ -137,11 +159,11 @@ def wait_for(what, fn, want):
 
 def main():
     bindir = realtools.install_tools()
-    realtools.log("testing @openai/codex@%s and @google/gemini-cli@%s over OTLP"
-                  % (realtools.package_version(bindir, "@openai/codex"),
-                     realtools.package_version(bindir, "@google/gemini-cli")))
+    realtools.log("testing @openai/codex@%s, @google/gemini-cli@%s and @github/copilot@%s over "
+                  "OTLP" % tuple(realtools.package_version(bindir, p) for p in (
+                      "@openai/codex", "@google/gemini-cli", "@github/copilot")))
     w = h.setup("rt_otlp_tools")
-    col = h.Collector(w)
+    col = h.Collector(w, plain=True)
     r = subprocess.run([h.CTL, "otlp-token", "create", "--name", "rt-tools"], env=h.pg_env(w),
                        capture_output=True, text=True)
     if r.returncode != 0:
@@ -150,14 +172,17 @@ def main():
     endpoint = "https://localhost:%d" % col.port
     ledger = standin.Ledger()
     servers = [standin.serve(standin.OpenAIHandler, ledger),
-               standin.serve(standin.GeminiHandler, ledger)]
+               standin.serve(standin.GeminiHandler, ledger),
+               standin.serve(standin.ChatCompletionsHandler, ledger, tool_name="copilot-cli",
+                             subagent="general-purpose")]
     home = tempfile.mkdtemp(prefix="am-rt-otlp-tools-")
     try:
         codex(bindir, home, servers[0][1], endpoint, token, w.p("ca.pem"))
         gemini(bindir, home, servers[1][1], endpoint, token, w.p("ca.pem"))
-        for tool in ("codex", "gemini-cli"):
+        copilot(bindir, home, servers[2][1], "http://127.0.0.1:%d" % col.plain_port, token)
+        for tool in ("codex", "gemini-cli", "copilot-cli"):
             want = billed(ledger, tool)
-            h.check(sum(v[0] for v in want.values()) >= 3, "%s: the stand-in billed %s"
+            h.check(sum(v[0] for v in want.values()) >= 2, "%s: the stand-in billed %s"
                     % (tool, want))
             got = wait_for(tool + " usage (calls, input, output, cache read, cache write)",
                            lambda: db_usage(w, tool), want)
