@@ -128,7 +128,7 @@ enum otlp_key {
 	/* GenAI semantic conventions (normalise-genai.c) */
 	OK_GENAI_OPERATION, OK_GENAI_RESPONSE_MODEL, OK_GENAI_REQUEST_MODEL, OK_GENAI_INPUT,
 	OK_GENAI_OUTPUT, OK_GENAI_CACHE_READ, OK_GENAI_CACHE_CREATION, OK_GENAI_CACHE_WRITE,
-	OK_GENAI_CONVERSATION,
+	OK_GENAI_CONVERSATION, OK_GENAI_TOOL_NAME, OK_GENAI_TOOL_CALL_ID, OK_EXIT_CODE,
 	/* set by the span walkers, never from an attribute of that name */
 	OK_SPAN_NAME, OK_SPAN_KEY, OK_SPAN_ERROR,
 	OK_KEY_MAX
@@ -176,7 +176,8 @@ int otlp_log_record(const struct otlp_fields *f, struct otlp_result *res);
  * otlp_span(f, res): one span (its resource's attributes, its own, and
  * OK_SPAN_NAME, OK_SPAN_KEY = "<trace id hex>/<span id hex>", OK_SPAN_ERROR
  * = "1" for an error status; f->time_ns its end) into a call when it is a
- * GenAI chat span of a tool aimeter reads through spans. Returns 0 or -ENOMEM.
+ * GenAI chat span, an action when it is a GenAI execute_tool span, of a tool
+ * aimeter reads through spans. Returns 0 or -ENOMEM.
  */
 int otlp_span(const struct otlp_fields *f, struct otlp_result *res);
 

@@ -57,25 +57,20 @@ api_request(const struct otlp_fields *f, struct otlp_result *res)
 static int
 kind_of(const char *name)
 {
-	static const struct {
-		const char *name;
-		int kind;
-	} kinds[] = {
+	static const struct normalise_kind kinds[] = {
 		{ "Edit", NK_EDIT },	 { "MultiEdit", NK_EDIT }, { "NotebookEdit", NK_EDIT },
 		{ "Write", NK_WRITE },	 { "Bash", NK_SHELL },	    { "Task", NK_SUBAGENT },
 		{ "Agent", NK_SUBAGENT }, { "Skill", NK_SKILL },	    { "WebFetch", NK_WEB },
 		{ "WebSearch", NK_WEB },
 	};
 
+	bool known;
+
 	if (strncmp(name, "mcp__", 5) == 0 || strcmp(name, "mcp_tool") == 0) {
 		return NK_MCP;
 	}
-	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-		if (strcmp(kinds[i].name, name) == 0) {
-			return kinds[i].kind;
-		}
-	}
-	return NK_OTHER;
+	/* Other plain names are kept (normalise_action): Claude's own tools, as the agent does. */
+	return normalise_kind_lookup(kinds, sizeof(kinds) / sizeof(kinds[0]), name, &known);
 }
 
 /*

@@ -46,10 +46,7 @@ completed(const struct otlp_fields *f, struct otlp_result *res)
 static int
 kind_of(const struct otlp_fields *f, bool *ret_builtin)
 {
-	static const struct {
-		const char *name;
-		int kind;
-	} builtin[] = {
+	static const struct normalise_kind builtin[] = {
 		{ "shell", NK_SHELL },	      { "exec_command", NK_SHELL }, { "local_shell", NK_SHELL },
 		{ "shell_command", NK_SHELL }, { "unified_exec", NK_SHELL }, { "write_stdin", NK_SHELL },
 		{ "apply_patch", NK_EDIT },   { "web_search", NK_WEB },	    { "update_plan", NK_OTHER },
@@ -61,13 +58,8 @@ kind_of(const struct otlp_fields *f, bool *ret_builtin)
 	if (f->v[OK_MCP_SERVER][0] != '\0') {
 		return NK_MCP;
 	}
-	for (size_t i = 0; i < sizeof(builtin) / sizeof(builtin[0]); i++) {
-		if (strcmp(builtin[i].name, name) == 0) {
-			*ret_builtin = true;
-			return builtin[i].kind;
-		}
-	}
-	return NK_OTHER;
+	return normalise_kind_lookup(builtin, sizeof(builtin) / sizeof(builtin[0]), name,
+				     ret_builtin);
 }
 
 /*

@@ -49,10 +49,7 @@ api_response(const struct otlp_fields *f, struct otlp_result *res)
 static int
 kind_of(const struct otlp_fields *f, bool *ret_builtin)
 {
-	static const struct {
-		const char *name;
-		int kind;
-	} builtin[] = {
+	static const struct normalise_kind builtin[] = {
 		{ "replace", NK_EDIT },		 { "edit", NK_EDIT },
 		{ "write_file", NK_WRITE },	 { "run_shell_command", NK_SHELL },
 		{ "web_fetch", NK_WEB },	 { "google_web_search", NK_WEB },
@@ -68,13 +65,8 @@ kind_of(const struct otlp_fields *f, bool *ret_builtin)
 	if (normalise_is(f, OK_TOOL_TYPE, "mcp")) {
 		return NK_MCP;
 	}
-	for (size_t i = 0; i < sizeof(builtin) / sizeof(builtin[0]); i++) {
-		if (strcmp(builtin[i].name, name) == 0) {
-			*ret_builtin = true;
-			return builtin[i].kind;
-		}
-	}
-	return NK_OTHER;
+	return normalise_kind_lookup(builtin, sizeof(builtin) / sizeof(builtin[0]), name,
+				     ret_builtin);
 }
 
 /* decision accept / auto_accept / modify ran the tool; reject refused it. */

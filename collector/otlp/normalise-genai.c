@@ -1,9 +1,11 @@
 /*
  * normalise-genai.c: spans under the OpenTelemetry GenAI semantic
  * conventions, as GitHub Copilot CLI reports them (specs/more-tools.md,
- * Copilot CLI): a "chat" span with usage is one model call, keyed by its
- * trace and span ids; invoke_agent spans (sums of their chats),
- * execute_tool spans and error spans without usage are not.
+ * Copilot CLI; confirmed with Copilot CLI 1.0.102 in realtools-otlp-tools):
+ * a "chat" span with usage is one model call, keyed by its trace and span
+ * ids; invoke_agent spans (sums of their chats) and error spans without
+ * usage are not. An execute_tool span is one tool call, keyed by its
+ * gen_ai.tool.call.id (its arguments are never read).
  *
  * Tokens: gen_ai.usage.input_tokens includes the cache reads and writes,
  * output_tokens the reasoning ones; so input = input - read - write.
@@ -23,6 +25,29 @@ is_chat(const struct otlp_fields *f)
 	return strncmp(f->v[OK_SPAN_NAME], "chat ", 5) == 0;
 }
 
+/* A tool call: an error status or a failed process is an error, else it ran. */
+static int
+execute_tool(const struct otlp_fields *f, const char *tool, struct otlp_result *res)
+{
+	static const struct normalise_kind builtin[] = {
+		{ "bash", NK_SHELL },	     { "shell", NK_SHELL },	 { "edit", NK_EDIT },
+		{ "str_replace", NK_EDIT }, { "create", NK_WRITE },	 { "view", NK_OTHER },
+		{ "web_fetch", NK_WEB },    { "task", NK_SUBAGENT },	 { "skill", NK_SKILL },
+		{ "read_bash", NK_SHELL },  { "write_bash", NK_SHELL },
+	};
+	const char *name = f->v[OK_GENAI_TOOL_NAME];
+	bool known, failed = f->set[OK_SPAN_ERROR] ||
+			     (f->set[OK_EXIT_CODE] && strcmp(f->v[OK_EXIT_CODE], "0") != 0);
+	int kind = normalise_kind_lookup(builtin, sizeof(builtin) / sizeof(builtin[0]), name,
+					 &known);
+
+	if (f->v[OK_GENAI_TOOL_CALL_ID][0] == '\0') {
+		return 0; /* no call id: never told apart from a retry, not kept */
+	}
+	return normalise_action(f, tool, f->v[OK_GENAI_TOOL_CALL_ID], known ? name : "", kind,
+				failed ? ND_ERROR : ND_ACCEPTED, res);
+}
+
 int
 normalise_genai_span(const struct otlp_fields *f, const char *tool, struct otlp_result *res)
 {
@@ -31,6 +56,9 @@ normalise_genai_span(const struct otlp_fields *f, const char *tool, struct otlp_
 	char key[200];
 	int n;
 
+	if (normalise_is(f, OK_GENAI_OPERATION, "execute_tool")) {
+		return execute_tool(f, tool, res);
+	}
 	if (!is_chat(f)) {
 		return 0;
 	}

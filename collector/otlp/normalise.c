@@ -63,6 +63,9 @@ static const char *const key_names[OK_KEY_MAX] = {
 	[OK_GENAI_CACHE_CREATION] = "gen_ai.usage.cache_creation.input_tokens",
 	[OK_GENAI_CACHE_WRITE] = "gen_ai.usage.cache_write.input_tokens",
 	[OK_GENAI_CONVERSATION] = "gen_ai.conversation.id",
+	[OK_GENAI_TOOL_NAME] = "gen_ai.tool.name",
+	[OK_GENAI_TOOL_CALL_ID] = "gen_ai.tool.call.id",
+	[OK_EXIT_CODE] = "process.exit.code",
 	/* No attribute has these names: the span walkers set them. */
 	[OK_SPAN_NAME] = "\x01span.name",
 	[OK_SPAN_KEY] = "\x01span.key",
@@ -370,6 +373,20 @@ normalise_call(const struct otlp_fields *f, const char *tool, const uint8_t id[1
 	}
 	res->calls[res->n_calls++] = c;
 	return 0;
+}
+
+int
+normalise_kind_lookup(const struct normalise_kind *table, size_t n, const char *name,
+		      bool *ret_builtin)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(table[i].name, name) == 0) {
+			*ret_builtin = true;
+			return table[i].kind;
+		}
+	}
+	*ret_builtin = false;
+	return NK_OTHER;
 }
 
 /* A built-in tool's name: a letter, then letters, digits and '_' (no "mcp__…"). */

@@ -7,6 +7,7 @@
 #define AM_COLLECTOR_OTLP_NORMALISE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "decode.h"
@@ -15,6 +16,19 @@
 enum { NK_EDIT = 1, NK_WRITE, NK_SHELL, NK_COMMIT, NK_PULL_REQUEST, NK_SUBAGENT, NK_SKILL,
        NK_MCP, NK_WEB, NK_OTHER };
 enum { ND_UNKNOWN, ND_ACCEPTED, ND_REJECTED, ND_ERROR };
+
+/* A tool's built-in tool name and its action kind. */
+struct normalise_kind {
+	const char *name;
+	int kind;
+};
+
+/*
+ * normalise_kind_lookup(table, n, name, ret_builtin): name's kind in table,
+ * *ret_builtin true; else NK_OTHER, *ret_builtin false.
+ */
+int normalise_kind_lookup(const struct normalise_kind *table, size_t n, const char *name,
+			  bool *ret_builtin);
 
 /* The per-tool normalisers: 0, or -ENOMEM. */
 int normalise_claude_log(const struct otlp_fields *f, struct otlp_result *res);

@@ -384,7 +384,14 @@ TEST(genai_span_json)
 		"{\"key\":\"gen_ai.request.model\",\"value\":{\"stringValue\":\"gpt-5\"}},"
 		"{\"key\":\"gen_ai.usage.input_tokens\",\"value\":{\"intValue\":\"5000\"}},"
 		"{\"key\":\"gen_ai.usage.output_tokens\",\"value\":{\"intValue\":800}},"
-		"{\"key\":\"gen_ai.usage.cache_read.input_tokens\",\"value\":{\"intValue\":3000}}]}]}]}]}";
+		"{\"key\":\"gen_ai.usage.cache_read.input_tokens\",\"value\":{\"intValue\":3000}}]},"
+		"{\"traceId\":\"0102030405060708090a0b0c0d0e0f10\",\"spanId\":\"aabbccddeeff0002\","
+		"\"name\":\"execute_tool bash\",\"endTimeUnixNano\":\"1764806403000000000\",\"attributes\":["
+		"{\"key\":\"gen_ai.operation.name\",\"value\":{\"stringValue\":\"execute_tool\"}},"
+		"{\"key\":\"gen_ai.tool.name\",\"value\":{\"stringValue\":\"bash\"}},"
+		"{\"key\":\"gen_ai.tool.call.id\",\"value\":{\"stringValue\":\"call_1\"}},"
+		"{\"key\":\"gen_ai.tool.call.arguments\",\"value\":{\"stringValue\":\"" SECRET "\"}},"
+		"{\"key\":\"process.exit.code\",\"value\":{\"intValue\":\"1\"}}]}]}]}]}";
 	uint8_t buf[2048];
 	struct otlp_result a, b;
 	size_t len = genai_span_pb("github-copilot", "chat", buf);
@@ -396,6 +403,12 @@ TEST(genai_span_json)
 		  0);
 	ASSERT_UINT_EQ(a.n_calls, 1);
 	ASSERT_STR_EQ(a.calls[0].model, "gpt-5");
+	/* The execute_tool span: one shell call whose process failed. */
+	ASSERT_UINT_EQ(a.n_actions, 1);
+	ASSERT_STR_EQ(a.actions[0].tool, "copilot-cli");
+	ASSERT_STR_EQ(a.actions[0].tool_name, "bash");
+	ASSERT_EQ(a.actions[0].kind, 3);
+	ASSERT_EQ(a.actions[0].decision, 3);
 	ASSERT_UINT_EQ(a.calls[0].input, 2000);
 	/* The same span in protobuf has the same id. */
 	ASSERT_EQ(otlp_decode(OTLP_TRACES, OTLP_PROTOBUF, false, buf, len, &otlp_default_limits,

@@ -61,10 +61,11 @@ def claude_env(home, port, endpoint, token, ca, protocol):
     return env
 
 
-def db_usage(w):
+def db_usage(w, tool="claude-code"):
+    """Per model: calls, input, output, cache read and cache write tokens of tool in the database."""
     out = h.psql(w, "SELECT model, count(*), sum(input_tokens), sum(output_tokens), "
                     "sum(cache_read_tokens), sum(cache_write_5m_tokens + cache_write_1h_tokens) "
-                    "FROM aimeter.usage_events WHERE tool = 'claude-code' GROUP BY model")
+                    "FROM aimeter.usage_events WHERE tool = '%s' GROUP BY model" % tool)
     got = {}
     for line in filter(None, out.splitlines()):
         m, *n = line.split("|")
@@ -72,14 +73,17 @@ def db_usage(w):
     return got
 
 
-def db_actions(w):
+def db_actions(w, tool="claude-code"):
     return h.psql(w, "SELECT tool_name, kind, decision, count(*) FROM aimeter.action_events "
-                     "WHERE tool = 'claude-code' GROUP BY 1, 2, 3 ORDER BY 1, 2, 3")
+                     "WHERE tool = '%s' GROUP BY 1, 2, 3 ORDER BY 1, 2, 3" % tool)
 
 
-def billed(ledger):
+def billed(ledger, tool=None):
+    """The same figures from the stand-in's bills (of tool, or all)."""
     want = collections.defaultdict(lambda: [0, 0, 0, 0, 0])
     for c in ledger.calls:
+        if tool is not None and c["tool"] != tool:
+            continue
         t = want[c["model"]]
         for i, v in enumerate((1, c["input"], c["output"], c["cache_read"],
                                c["cache_write_5m"] + c["cache_write_1h"])):

@@ -7,17 +7,15 @@ real aimeter-collector with an `aimeterctl otlp-token` bearer: Codex through the
 of its config.toml (protocol json for logs, binary for metrics, TLS with the test CA), Gemini
 CLI through the "telemetry" object of its settings.json (otlpProtocol http: OTLP/JSON, chunked,
 TLS), Copilot CLI (BYOK provider, as canary_copilot.py) through COPILOT_OTEL_ENABLED and the
-standard OTEL_EXPORTER_OTLP_* variables (GenAI spans on /v1/traces; its Rust exporter takes no
-extra CA, so it uses the collector's plain listener). With prompt logging switched on where the
-tool has it: the collector must drop it anyway. Then per tool and model the database's
-usage (calls, input, output, cache read and cache write tokens) must equal what the stand-in
-billed, each tool call of the scripts is one action record of the right tool, kind and
-decision, and no prompt, reply, command, path or email is in the database or the collector's
-log. Failures to install or run are failures, never skips. Needs the PostgreSQL of tests/run
-and AM_COLLECTOR, AM_CTL, AM_TOOL (meson sets them).
+standard OTEL_EXPORTER_OTLP_* variables (GenAI spans on /v1/traces, to the collector's plain
+listener: no way to give its Rust exporter the test CA was tried). With prompt logging switched on where the
+tool has it: the collector must drop it anyway. Then per tool and model the database's usage
+(calls, input, output, cache read and cache write tokens) must equal what the stand-in billed,
+each tool call of the scripts (Copilot's as an execute_tool span) is one action record of the
+right tool, kind and decision, and no prompt, reply, command, path or email is in the database
+or the collector's log. Failures to install or run are failures, never skips. Needs the
+PostgreSQL of tests/run and AM_COLLECTOR, AM_CTL, AM_TOOL (meson sets them).
 """
-import collections
-import importlib.util
 import json
 import os
 import shutil
@@ -29,12 +27,10 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import realtools  # noqa: E402  (install_tools, run, base_env)
+import realtools_otlp  # noqa: E402  (the harness, db_usage, db_actions, billed)
 import standin  # noqa: E402
 
-spec = importlib.util.spec_from_file_location(
-    "h", os.path.join(HERE, "..", "integration", "test-collector-harness.py"))
-h = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(h)
+h = realtools_otlp.h
 
 USER = "rt-otlp-tools@example.com"
 GEMINI_MODEL = "gemini-2.5-pro"
@@ -118,35 +114,6 @@ def copilot(bindir, home, port, endpoint, token):
     realtools.run(argv + [p + " AMRT-TOOL run it"], env, work, "copilot over OTLP, shell round trip")
 
 
-def db_usage(w, tool):
-    out = h.psql(w, "SELECT model, count(*), sum(input_tokens), sum(output_tokens), "
-                    "sum(cache_read_tokens), sum(cache_write_5m_tokens + cache_write_1h_tokens) "
-                    "FROM aimeter.usage_events WHERE tool = '%s' GROUP BY model" % tool)
-    got = {}
-    for line in filter(None, out.splitlines()):
-        m, *n = line.split("|")
-        got[m] = tuple(int(x) for x in n)
-    return got
-
-
-def billed(ledger, tool):
-    want = collections.defaultdict(lambda: [0, 0, 0, 0, 0])
-    for c in ledger.calls:
-        if c["tool"] != tool:
-            continue
-        t = want[c["model"]]
-        for i, v in enumerate((1, c["input"], c["output"], c["cache_read"],
-                               c["cache_write_5m"] + c["cache_write_1h"])):
-            t[i] += v
-    return {m: tuple(v) for m, v in want.items()}
-
-
-def db_actions(w, tool):
-    out = h.psql(w, "SELECT tool_name, kind, decision, count(*) FROM aimeter.action_events "
-                    "WHERE tool = '%s' GROUP BY 1, 2, 3 ORDER BY 1, 2, 3" % tool)
-    return [tuple(line.split("|")) for line in filter(None, out.splitlines())]
-
-
 def wait_for(what, fn, want):
     """The exporters batch and flush on exit: allow the last commits to land."""
     deadline = time.time() + 30
@@ -181,17 +148,18 @@ def main():
         gemini(bindir, home, servers[1][1], endpoint, token, w.p("ca.pem"))
         copilot(bindir, home, servers[2][1], "http://127.0.0.1:%d" % col.plain_port, token)
         for tool in ("codex", "gemini-cli", "copilot-cli"):
-            want = billed(ledger, tool)
+            want = realtools_otlp.billed(ledger, tool)
             h.check(sum(v[0] for v in want.values()) >= 2, "%s: the stand-in billed %s"
                     % (tool, want))
             got = wait_for(tool + " usage (calls, input, output, cache read, cache write)",
-                           lambda: db_usage(w, tool), want)
+                           lambda: realtools_otlp.db_usage(w, tool), want)
             h.check(got == want, "%s: the database's usage equals what the model server billed"
                     % tool)
         # One shell call each, run and accepted; nothing else of the scripts calls a tool.
-        for tool, name in (("codex", "exec_command"), ("gemini-cli", "run_shell_command")):
-            want = [(name, "shell", "accepted", "1")]
-            got = wait_for(tool + " actions", lambda: db_actions(w, tool), want)
+        for tool, name in (("codex", "exec_command"), ("gemini-cli", "run_shell_command"),
+                           ("copilot-cli", "bash")):
+            want = "%s|shell|accepted|1" % name
+            got = wait_for(tool + " actions", lambda: realtools_otlp.db_actions(w, tool), want)
             h.check(got == want, "%s: the shell round trip is one accepted shell action" % tool)
         counters = h.psql(w, "SELECT tool, metric, kind, value FROM aimeter.otlp_counters_daily "
                              "ORDER BY 1, 2, 3")
