@@ -122,7 +122,7 @@ enum otlp_key {
 	OK_FUNCTION_NAME, OK_TOOL_TYPE, OK_MCP_SERVER,
 	/* Codex (normalise-codex.c) */
 	OK_CONVERSATION, OK_EVENT_KIND, OK_ACCOUNT_ID, OK_INPUT_COUNT, OK_OUTPUT_COUNT,
-	OK_CACHED_COUNT,
+	OK_CACHED_COUNT, OK_CACHE_WRITE_COUNT,
 	/* Gemini CLI (normalise-gemini.c) */
 	OK_CACHED_CONTENT_COUNT, OK_THOUGHTS_COUNT, OK_TOOL_COUNT,
 	/* GenAI semantic conventions (normalise-genai.c) */

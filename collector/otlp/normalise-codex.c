@@ -6,8 +6,10 @@
  * counters are listed in normalise.c.
  *
  * Tokens as the agent reads Codex's own logs (specs/ai-tool-logs.md): the
- * Responses API's input_tokens include the cached ones and output_tokens
- * the reasoning ones, so input = input - cached, cache read = cached.
+ * Responses API's input_tokens include the cached and the cache-write ones
+ * and output_tokens the reasoning ones, so input = input - cached -
+ * written, cache read = cached, cache write (5m) = written
+ * (cache_write_token_count, as the transcript's cache_write_input_tokens).
  */
 #include <stdbool.h>
 #include <string.h>
@@ -20,12 +22,13 @@
 static int
 completed(const struct otlp_fields *f, struct otlp_result *res)
 {
-	uint64_t in, out, cached;
+	uint64_t in, out, cached, written;
 	uint8_t id[16];
 
 	if (normalise_count(f, OK_INPUT_COUNT, &in) < 0 ||
 	    normalise_count(f, OK_OUTPUT_COUNT, &out) < 0 ||
-	    normalise_count(f, OK_CACHED_COUNT, &cached) < 0) {
+	    normalise_count(f, OK_CACHED_COUNT, &cached) < 0 ||
+	    normalise_count(f, OK_CACHE_WRITE_COUNT, &written) < 0) {
 		res->rejected++;
 		return 0;
 	}
@@ -34,8 +37,10 @@ completed(const struct otlp_fields *f, struct otlp_result *res)
 	}
 	/* Codex gives the call no id: the record's content is its identity. */
 	normalise_record_id(f, TOOL, id);
-	return normalise_call(f, TOOL, id, f->v[OK_MODEL], in > cached ? in - cached : 0, out,
-			      cached < in ? cached : in, 0, res);
+	cached = cached < in ? cached : in;
+	written = written < in - cached ? written : in - cached;
+	return normalise_call(f, TOOL, id, f->v[OK_MODEL], in - cached - written, out, cached,
+			      written, res);
 }
 
 /*

@@ -51,6 +51,7 @@ static const char *const key_names[OK_KEY_MAX] = {
 	[OK_INPUT_COUNT] = "input_token_count",
 	[OK_OUTPUT_COUNT] = "output_token_count",
 	[OK_CACHED_COUNT] = "cached_token_count",
+	[OK_CACHE_WRITE_COUNT] = "cache_write_token_count",
 	[OK_CACHED_CONTENT_COUNT] = "cached_content_token_count",
 	[OK_THOUGHTS_COUNT] = "thoughts_token_count",
 	[OK_TOOL_COUNT] = "tool_token_count",
