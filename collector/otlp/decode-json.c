@@ -114,6 +114,53 @@ walk_log_record(const json_t *lr, const struct otlp_fields *resource, struct otl
 	return otlp_log_record(&f, res) < 0 ? otlp_fail(res, OTLP_NOMEM, "out of memory") : 0;
 }
 
+/* A span id in OTLP/JSON: hex of n bytes (the JSON mapping's one exception to base64). */
+static bool
+hex_id_of(const json_t *v, size_t n)
+{
+	const char *s = json_string_value(v);
+
+	if (s == NULL || json_string_length(v) != 2 * n) {
+		return false;
+	}
+	for (size_t i = 0; i < 2 * n; i++) {
+		if (strchr("0123456789abcdefABCDEF", s[i]) == NULL) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Copilot CLI reports its model calls as GenAI spans (normalise-genai.c). */
+static int
+walk_span(const json_t *sp, const struct otlp_fields *resource, struct otlp_result *res)
+{
+	struct otlp_fields f = *resource;
+	json_t *tid = json_object_get(sp, "traceId"), *sid = json_object_get(sp, "spanId");
+	json_t *name = json_object_get(sp, "name");
+	json_t *code = json_object_get(json_object_get(sp, "status"), "code");
+
+	f.time_ns = u64_at(sp, "endTimeUnixNano");
+	if (json_is_string(name)) {
+		otlp_fields_set(&f, OK_SPAN_NAME, json_string_value(name), json_string_length(name));
+	}
+	if (hex_id_of(tid, 16) && hex_id_of(sid, 8)) {
+		char key[2 * 16 + 1 + 2 * 8 + 1];
+		snprintf(key, sizeof(key), "%s/%s", json_string_value(tid), json_string_value(sid));
+		for (char *p = key; *p != '\0'; p++) {
+			*p = (char)(*p >= 'A' && *p <= 'F' ? *p - 'A' + 'a' : *p);
+		}
+		otlp_fields_set(&f, OK_SPAN_KEY, key, strlen(key));
+	}
+	/* StatusCode 2 (error), as a number or as its enum name. */
+	if (json_integer_value(code) == 2 ||
+	    (json_is_string(code) && strcmp(json_string_value(code), "STATUS_CODE_ERROR") == 0)) {
+		otlp_fields_set(&f, OK_SPAN_ERROR, "1", 1);
+	}
+	read_attrs(&f, json_object_get(sp, "attributes"));
+	return otlp_span(&f, res) < 0 ? otlp_fail(res, OTLP_NOMEM, "out of memory") : 0;
+}
+
 /* A data point's value: asInt (a string or a number) or asDouble; false for none. */
 static bool
 point_value(const json_t *dp, double *ret)
@@ -196,7 +243,14 @@ walk(enum otlp_signal signal, const json_t *root, const struct otlp_limits *lim,
 					}
 				}
 			} else if (signal == OTLP_TRACES) {
-				seen += json_array_size(array_at(scope, "spans"));
+				json_array_foreach (array_at(scope, "spans"), k, rec) {
+					if (++seen > lim->max_records) {
+						goto too_many;
+					}
+					if (walk_span(rec, &resource, res) < 0) {
+						return -1;
+					}
+				}
 			} else {
 				json_t *metric;
 				json_array_foreach (array_at(scope, "metrics"), k, metric) {
@@ -215,9 +269,7 @@ walk(enum otlp_signal signal, const json_t *root, const struct otlp_limits *lim,
 			}
 		}
 	}
-	if (signal == OTLP_TRACES) {
-		res->records = seen; /* spans: counted, not stored */
-	} else if (signal == OTLP_METRICS) {
+	if (signal == OTLP_METRICS) {
 		res->records += seen; /* points of metrics aimeter does not keep */
 	}
 	return 0;

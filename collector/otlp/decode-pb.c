@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "decode.h"
+#include "hex.h"
 #include "otlp.pb-c.h"
 
 /* Wire types. */
@@ -191,6 +192,49 @@ walk_logs(const Aimeter__Otlp__V1__ExportLogsServiceRequest *req, struct otlp_re
 	return 0;
 }
 
+/* Copilot CLI reports its model calls as GenAI spans (normalise-genai.c). */
+static int
+walk_traces(const Aimeter__Otlp__V1__ExportTraceServiceRequest *req, struct otlp_result *res)
+{
+	for (size_t r = 0; r < req->n_resource_spans; r++) {
+		const Aimeter__Otlp__V1__ResourceSpans *rs = req->resource_spans[r];
+		struct otlp_fields resource;
+
+		memset(&resource, 0, sizeof(resource));
+		if (rs->resource != NULL) {
+			read_attrs(&resource, rs->resource->attributes, rs->resource->n_attributes);
+		}
+		for (size_t s = 0; s < rs->n_scope_spans; s++) {
+			const Aimeter__Otlp__V1__ScopeSpans *ss = rs->scope_spans[s];
+
+			for (size_t i = 0; i < ss->n_spans; i++) {
+				const Aimeter__Otlp__V1__Span *sp = ss->spans[i];
+				struct otlp_fields f = resource;
+				char key[2 * 16 + 1 + 2 * 8 + 1] = "";
+
+				f.time_ns = sp->end_time_unix_nano;
+				if (sp->name != NULL) {
+					otlp_fields_set(&f, OK_SPAN_NAME, sp->name, strlen(sp->name));
+				}
+				if (sp->trace_id.len == 16 && sp->span_id.len == 8) {
+					hex_encode(sp->trace_id.data, 16, key);
+					key[32] = '/';
+					hex_encode(sp->span_id.data, 8, key + 33);
+					otlp_fields_set(&f, OK_SPAN_KEY, key, strlen(key));
+				}
+				if (sp->status != NULL && sp->status->code == 2) {
+					otlp_fields_set(&f, OK_SPAN_ERROR, "1", 1);
+				}
+				read_attrs(&f, sp->attributes, sp->n_attributes);
+				if (otlp_span(&f, res) < 0) {
+					return otlp_fail(res, OTLP_NOMEM, "out of memory");
+				}
+			}
+		}
+	}
+	return 0;
+}
+
 static int
 walk_metric(const Aimeter__Otlp__V1__Metric *m, const struct otlp_fields *resource,
 	    struct otlp_result *res)
@@ -286,7 +330,7 @@ otlp_decode_protobuf(enum otlp_signal signal, const uint8_t *buf, size_t len,
 	} else if (signal == OTLP_METRICS) {
 		r = walk_metrics((const Aimeter__Otlp__V1__ExportMetricsServiceRequest *)msg, res);
 	} else {
-		res->records = s.records; /* spans: counted by the pre-pass, not stored */
+		r = walk_traces((const Aimeter__Otlp__V1__ExportTraceServiceRequest *)msg, res);
 	}
 	protobuf_c_message_free_unpacked(msg, NULL);
 	return r;

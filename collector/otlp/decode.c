@@ -118,4 +118,7 @@ otlp_result_finish(struct otlp_result *res)
 	free(res->points);
 	res->points = NULL;
 	res->n_points = res->cap_points = 0;
+	free(res->actions);
+	res->actions = NULL;
+	res->n_actions = res->cap_actions = 0;
 }

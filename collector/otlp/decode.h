@@ -1,7 +1,8 @@
 /*
  * decode.h: an OTLP/HTTP request body (ExportLogs/Metrics/TraceServiceRequest,
  * protobuf or JSON, maybe gzip) into what aimeter keeps of it: the usage of
- * each model call Claude Code reported (claude_code.api_request), and counts.
+ * each model call an AI tool reported, the tool calls it made, and the counters
+ * aimeter keeps. normalise.c dispatches per tool to normalise-<tool>.c.
  *
  * Privacy at the door: only the attributes named in normalise.c are read, as
  * scalars, into fixed-size fields; prompts, tool inputs, bodies, error
@@ -27,15 +28,32 @@ struct otlp_limits {
 
 extern const struct otlp_limits otlp_default_limits;
 
-/* One model call, as the usage event it becomes (tool "claude-code"). */
+/* One model call, as the usage event it becomes. */
 struct otlp_call {
 	uint8_t event_id[16]; /* deterministic: the same record gives the same id */
 	int64_t ts_ms;
+	char tool[16]; /* the aimeter tool name: "claude-code", "codex", "gemini-cli", ... */
 	char model[128];
 	char session[128];
 	char user[256]; /* user.email, else user.account_uuid; "" for none */
 	char speed[16];
 	uint64_t input, output, cache_read, cache_creation;
+};
+
+/*
+ * One tool call an AI tool reported (docs/actions.md), as the action record
+ * it becomes: its name (built-in names only, else its class) and decision,
+ * never its parameters, output or error text. kind and decision are the
+ * ActionKind and ActionDecision numbers of proto/aimeter/v1/telemetry.proto.
+ */
+struct otlp_action {
+	uint8_t action_id[16]; /* the agent's scheme: event id of "action:<call id>" */
+	int64_t ts_ms;
+	char tool[16];
+	char session[128];
+	char user[256];
+	char tool_name[48];
+	int kind, decision;
 };
 
 /* One data point of a counter aimeter keeps (normalise.c lists them). */
@@ -69,6 +87,8 @@ struct otlp_result {
 	size_t n_calls, cap_calls;
 	struct otlp_point *points; /* owned; n_points of them */
 	size_t n_points, cap_points;
+	struct otlp_action *actions; /* owned; n_actions of them */
+	size_t n_actions, cap_actions;
 };
 
 /*
@@ -96,7 +116,22 @@ int otlp_inflate(const uint8_t *in, size_t len, size_t max_out, uint8_t **ret_ou
 enum otlp_key {
 	OK_EVENT_NAME, OK_EVENT_TIMESTAMP, OK_EVENT_SEQUENCE, OK_SESSION, OK_REQUEST_ID,
 	OK_MODEL, OK_INPUT, OK_OUTPUT, OK_CACHE_READ, OK_CACHE_CREATION, OK_EMAIL,
-	OK_ACCOUNT_UUID, OK_SPEED, OK_SERVICE, OK_TYPE, OK_KEY_MAX
+	OK_ACCOUNT_UUID, OK_SPEED, OK_SERVICE, OK_TYPE,
+	/* tool events and counters' kinds (normalise-claude.c, -codex.c, -gemini.c) */
+	OK_TOOL_NAME, OK_TOOL_USE_ID, OK_CALL_ID, OK_SUCCESS, OK_DECISION, OK_START_TYPE,
+	OK_FUNCTION_NAME, OK_TOOL_TYPE, OK_MCP_SERVER,
+	/* Codex (normalise-codex.c) */
+	OK_CONVERSATION, OK_EVENT_KIND, OK_ACCOUNT_ID, OK_INPUT_COUNT, OK_OUTPUT_COUNT,
+	OK_CACHED_COUNT, OK_CACHE_WRITE_COUNT,
+	/* Gemini CLI (normalise-gemini.c) */
+	OK_CACHED_CONTENT_COUNT, OK_THOUGHTS_COUNT, OK_TOOL_COUNT,
+	/* GenAI semantic conventions (normalise-genai.c) */
+	OK_GENAI_OPERATION, OK_GENAI_RESPONSE_MODEL, OK_GENAI_REQUEST_MODEL, OK_GENAI_INPUT,
+	OK_GENAI_OUTPUT, OK_GENAI_CACHE_READ, OK_GENAI_CACHE_CREATION, OK_GENAI_CACHE_WRITE,
+	OK_GENAI_CONVERSATION, OK_GENAI_TOOL_NAME, OK_GENAI_TOOL_CALL_ID, OK_EXIT_CODE,
+	/* set by the span walkers, never from an attribute of that name */
+	OK_SPAN_NAME, OK_SPAN_KEY, OK_SPAN_ERROR,
+	OK_KEY_MAX
 };
 
 /* A scalar attribute value: the string form of whatever was sent. */
@@ -131,11 +166,20 @@ int otlp_metric_point(const struct otlp_fields *f, const char *metric, bool cumu
 
 /*
  * otlp_log_record(f, res): one log record's fields (its resource's
- * attributes, then its own) into a call when it is a Claude Code
- * api_request, a reject when such a record lacks what makes it one call.
+ * attributes, then its own) into a call or an action when its tool's
+ * normaliser keeps it, a reject when such a record lacks what makes it one.
  * Returns 0 or -ENOMEM.
  */
 int otlp_log_record(const struct otlp_fields *f, struct otlp_result *res);
+
+/*
+ * otlp_span(f, res): one span (its resource's attributes, its own, and
+ * OK_SPAN_NAME, OK_SPAN_KEY = "<trace id hex>/<span id hex>", OK_SPAN_ERROR
+ * = "1" for an error status; f->time_ns its end) into a call when it is a
+ * GenAI chat span, an action when it is a GenAI execute_tool span, of a tool
+ * aimeter reads through spans. Returns 0 or -ENOMEM.
+ */
+int otlp_span(const struct otlp_fields *f, struct otlp_result *res);
 
 /* otlp_fail(res, error, fmt, ...): set res's error and message; returns -1. */
 __attribute__((format(printf, 3, 4))) int otlp_fail(struct otlp_result *res,

@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 
+#include "actions.h"
 #include "config.h"
 #include "hex.h"
 #include "identity.h"
@@ -28,7 +29,6 @@
 #define AUTHFAIL_PER_SEC 1
 #define BATCH_BUF_MAX (1u << 16)
 #define EVENT_BUF_MAX (64u << 20)
-#define OTLP_TOOL "claude-code"
 
 #define POINTS_SQL "SELECT aimeter.ingest_otlp_points($1::jsonb)"
 
@@ -65,7 +65,11 @@ struct otlp_req {
 	struct writetx tx;
 	struct writepath_buf batches, events;
 	uint64_t db_rejected;
-	/* metrics: one statement in its own transaction */
+	/* tool calls: aimeter.ingest_actions(), in the calls' write transaction */
+	char *actions_json;
+	const char *actions_value[1];
+	struct db_cmd actions_cmd;
+	/* metrics, or tool calls alone: one statement in its own transaction */
 	char *points_json;
 	const char *points_value[1];
 	struct db_cmd points_cmds[3];
@@ -89,6 +93,7 @@ req_free(struct otlp_req *q)
 	writepath_buf_finish(&q->batches);
 	writepath_buf_finish(&q->events);
 	free(q->points_json);
+	free(q->actions_json);
 	free(q);
 }
 
@@ -247,7 +252,7 @@ stage_calls(struct otlp_req *q)
 		aimeter__v1__usage_event__init(&ev[i]);
 		ev[i].event_id = (ProtobufCBinaryData){ .len = 16, .data = (uint8_t *)c->event_id };
 		ev[i].ts_ms = c->ts_ms;
-		ev[i].tool = (char *)OTLP_TOOL;
+		ev[i].tool = (char *)c->tool;
 		ev[i].model = (char *)c->model;
 		ev[i].session = (char *)c->session;
 		ev[i].user = (char *)c->user;
@@ -255,7 +260,8 @@ stage_calls(struct otlp_req *q)
 		ev[i].team_hint = q->team;
 		ev[i].input_tokens = c->input;
 		ev[i].output_tokens = c->output;
-		/* OTLP has no 5m/1h split: Claude Code's default cache TTL is 5m. */
+		/* OTLP has no 5m/1h split: Claude Code's default cache TTL is 5m; the
+		 * other tools do not split their cache writes either. */
 		ev[i].cache_write_5m_tokens = c->cache_creation;
 		ev[i].cache_read_tokens = c->cache_read;
 		ev[i].speed = (char *)c->speed;
@@ -287,8 +293,8 @@ points_done(struct db_job *job, int status)
 	o->in_flight--;
 	if (status < 0) {
 		bool retry = db_job_retryable(job, status);
-		log_warnx("OTLP: could not count %zu data points: %s (SQLSTATE %s)",
-			  q->res.n_points, job->message[0] ? job->message : strerror(-status),
+		log_warnx("OTLP: could not count %zu data points and %zu tool calls: %s "
+			  "(SQLSTATE %s)", q->res.n_points, q->res.n_actions, job->message[0] ? job->message : strerror(-status),
 			  job->sqlstate[0] ? job->sqlstate : "none");
 		req_fail(q, retry ? 503 : 500,
 			 retry ? "database unavailable, retry later" : "could not write",
@@ -299,6 +305,20 @@ points_done(struct db_job *job, int status)
 	}
 	db_job_clear(job);
 	req_end(q);
+}
+
+/* q->points_job: BEGIN, sql with the JSON rows (borrowed), COMMIT. */
+static void
+points_job_init(struct otlp_req *q, const char *sql, const char *rows)
+{
+	q->points_value[0] = rows;
+	q->points_cmds[0] = (struct db_cmd){ .kind = DB_CMD_QUERY, .sql = "BEGIN" };
+	q->points_cmds[1] = (struct db_cmd){ .kind = DB_CMD_QUERY, .sql = sql, .nparams = 1,
+					     .values = q->points_value };
+	q->points_cmds[2] =
+		(struct db_cmd){ .kind = DB_CMD_QUERY, .sql = "COMMIT", .is_commit = true };
+	q->points_job = (struct db_job){ .cmds = q->points_cmds, .ncmds = 3, .done = points_done,
+					 .data = q };
 }
 
 /* The points as the JSON rows of aimeter.ingest_otlp_points(), identities hashed. */
@@ -338,15 +358,66 @@ stage_points(struct otlp_req *q)
 	if (q->points_json == NULL) {
 		return -ENOMEM;
 	}
-	q->points_value[0] = q->points_json;
-	q->points_cmds[0] = (struct db_cmd){ .kind = DB_CMD_QUERY, .sql = "BEGIN" };
-	q->points_cmds[1] = (struct db_cmd){ .kind = DB_CMD_QUERY, .sql = POINTS_SQL,
-					     .nparams = 1, .values = q->points_value };
-	q->points_cmds[2] =
-		(struct db_cmd){ .kind = DB_CMD_QUERY, .sql = "COMMIT", .is_commit = true };
-	q->points_job = (struct db_job){ .cmds = q->points_cmds, .ncmds = 3, .done = points_done,
-					 .data = q };
+	points_job_init(q, POINTS_SQL, q->points_json);
 	return 0;
+}
+
+/* ---- tool calls ----------------------------------------------------------------- */
+
+/*
+ * The tool calls as the JSON rows of aimeter.ingest_actions() (the agents'
+ * format, collector/ingest/actions.c), identities hashed, the token's team
+ * as their hint, into q->actions_json.
+ */
+static int
+stage_actions(struct otlp_req *q)
+{
+	const struct ingest *ing = q->o->ingest;
+	size_t n = q->res.n_actions, len = 0;
+	am_action_record *rec = calloc(n, sizeof(*rec));
+	am_action_record **recp = calloc(n, sizeof(*recp));
+	am_batch batch = AIMETER__V1__BATCH__INIT;
+	FILE *f = NULL;
+	int first = 1, r = -ENOMEM;
+
+	if (rec == NULL || recp == NULL) {
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct otlp_action *a = &q->res.actions[i];
+
+		aimeter__v1__action_record__init(&rec[i]);
+		rec[i].action_id = (ProtobufCBinaryData){ .len = 16, .data = (uint8_t *)a->action_id };
+		rec[i].ts_ms = a->ts_ms;
+		rec[i].tool = (char *)a->tool;
+		rec[i].session = (char *)a->session;
+		rec[i].user = (char *)a->user;
+		rec[i].team_hint = q->team;
+		rec[i].kind = (Aimeter__V1__ActionKind)a->kind;
+		rec[i].tool_name = (char *)a->tool_name;
+		rec[i].decision = (Aimeter__V1__ActionDecision)a->decision;
+		recp[i] = &rec[i];
+	}
+	batch.actions = recp;
+	batch.n_actions = n;
+	f = open_memstream(&q->actions_json, &len);
+	if (f == NULL) {
+		goto out;
+	}
+	fputc('[', f);
+	r = actions_format(f, &first, ing->person_key, ing->person_key_len, NULL, NULL, &batch,
+			   NULL) < 0 ? -EIO : 0;
+	fputc(']', f);
+	if (fclose(f) != 0 && r == 0) {
+		r = -ENOMEM;
+	}
+	q->actions_value[0] = q->actions_json;
+	q->actions_cmd = (struct db_cmd){ .kind = DB_CMD_QUERY, .sql = ACTIONS_SQL_INGEST,
+					  .nparams = 1, .values = q->actions_value };
+out:
+	free(rec);
+	free(recp);
+	return r;
 }
 
 /* ---- decoding, on the threadpool --------------------------------------------- */
@@ -414,10 +485,21 @@ decode_after_cb(uv_work_t *w, int status)
 		push(o, q);
 		return;
 	}
-	if (q->res.n_calls == 0) {
+	if (q->res.n_calls == 0 && q->res.n_actions == 0) {
 		req_success(q, q->res.rejected,
 			    q->res.rejected > 0 ? "records aimeter cannot count" : NULL);
 		goto end;
+	}
+	if (q->res.n_actions > 0 && stage_actions(q) < 0) {
+		req_fail(q, 503, "out of memory", RETRY_AFTER_BUSY);
+		goto end;
+	}
+	if (q->res.n_calls == 0) {
+		/* Tool calls alone: their statement in a transaction of its own. */
+		points_job_init(q, ACTIONS_SQL_INGEST, q->actions_json);
+		q->stage = REQ_POINTS;
+		push(o, q);
+		return;
 	}
 	if (stage_calls(q) < 0) {
 		req_fail(q, 503, "out of memory", RETRY_AFTER_BUSY);
@@ -425,6 +507,9 @@ decode_after_cb(uv_work_t *w, int status)
 	}
 	q->stage = REQ_WRITE;
 	writetx_init(&q->tx, &q->batches, &q->events, false, write_done, q);
+	if (q->res.n_actions > 0) {
+		writetx_add_step(&q->tx, &q->actions_cmd); /* after the calls, before COMMIT */
+	}
 	push(o, q);
 	return;
 end:

@@ -7,7 +7,10 @@ gen-actions plants one in commands, file paths, patch bodies and MCP arguments
 of its tool calls) never appear in any byte the agent sends (decompressed
 request bodies, recorded by a TLS proxy, action records included), keeps in
 its spools and state, or the collector stores (every usage and action row).
-Totals stay exact."""
+Totals stay exact. The same markers, planted in what Claude Code, Codex, Gemini CLI and
+Copilot CLI export over OTLP (prompts, replies, tool arguments and outputs, tool and MCP
+names, error messages, file paths, span messages), never reach a stored row or the
+collector's log either, while the calls and tool calls in those exports are stored."""
 import json
 import os
 import sys
@@ -78,6 +81,66 @@ def plant_file(path):
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
 
 
+def otlp_exports(now_ns):
+    """(path, body) of each tool's OTLP export with the markers in every content attribute."""
+    def kv(d):
+        return [{"key": k, "value": {"intValue": v} if isinstance(v, int) else {"stringValue": v}}
+                for k, v in d.items()]
+
+    def logs(service, records):
+        return {"resourceLogs": [{"resource": {"attributes": kv({"service.name": service})},
+                                  "scopeLogs": [{"logRecords": [
+                                      {"timeUnixNano": str(now_ns + i), "body": {"stringValue":
+                                       "%s %s" % (MARK["reply"], MARK["path"])},
+                                       "attributes": kv(r)} for i, r in enumerate(records)]}]}]}
+
+    secret = "%s /home/dev/%s/a.py %s" % (MARK["prompt"], MARK["path"], MARK["command"])
+    claude = logs("claude-code", [
+        {"event.name": "user_prompt", "prompt": secret, "session.id": "otlp-s1"},
+        {"event.name": "tool_result", "tool_name": "Bash", "tool_use_id": "toolu_otlp_1",
+         "success": "false", "error": "failed: " + secret, "tool_parameters": secret,
+         "tool_input": secret, "session.id": "otlp-s1"},
+        {"event.name": "tool_decision", "tool_name": "mcp__%s__create" % MARK["mcp"],
+         "tool_use_id": "toolu_otlp_2", "decision": "reject", "session.id": "otlp-s1"},
+        {"event.name": "api_error", "error": secret, "model": "claude-opus-4-1"}])
+    codex = logs("codex_exec", [
+        {"event.name": "codex.user_prompt", "prompt": secret, "conversation.id": "otlp-c1"},
+        {"event.name": "codex.sse_event", "event.kind": "response.completed",
+         "conversation.id": "otlp-c1", "model": "gpt-5-codex", "input_token_count": 900,
+         "output_token_count": 90, "cached_token_count": 300},
+        {"event.name": "codex.tool_result", "tool_name": "%s_tool" % MARK["tool"],
+         "call_id": "call_otlp_1", "arguments": secret, "output": secret, "success": "true",
+         "conversation.id": "otlp-c1"},
+        {"event.name": "codex.api_request", "error.message": secret}])
+    gemini = logs("gemini-cli", [
+        {"event.name": "gemini_cli.user_prompt", "prompt": secret, "session.id": "otlp-g1"},
+        {"event.name": "gemini_cli.api_response", "model": "gemini-2.5-pro", "session.id":
+         "otlp-g1", "input_token_count": 800, "output_token_count": 80,
+         "cached_content_token_count": 100, "response_text": secret},
+        {"event.name": "gemini_cli.tool_call", "function_name": MARK["tool"], "decision":
+         "accept", "success": "true", "function_args": secret, "session.id": "otlp-g1"}])
+    span = {"traceId": "0102030405060708090a0b0c0d0e0f10", "spanId": "0102030405060708",
+            "name": "chat gpt-5", "endTimeUnixNano": str(now_ns),
+            "status": {"code": 2, "message": secret},
+            "attributes": kv({"gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-5",
+                              "gen_ai.usage.input_tokens": 700, "gen_ai.usage.output_tokens": 70,
+                              "gen_ai.conversation.id": "otlp-p1",
+                              "gen_ai.input.messages": secret, "gen_ai.output.messages": secret})}
+    tool_span = dict(span, spanId="0102030405060709", name="execute_tool " + MARK["tool"],
+                     attributes=kv({"gen_ai.operation.name": "execute_tool",
+                                    "gen_ai.tool.call.arguments": secret}))
+    copilot = {"resourceSpans": [{"resource": {"attributes": kv({"service.name": "github-copilot"})},
+                                  "scopeSpans": [{"spans": [span, tool_span]}]}]}
+    metric = {"resourceMetrics": [{"resource": {"attributes": kv({"service.name": "claude-code"})},
+               "scopeMetrics": [{"metrics": [{"name": "claude_code.lines_of_code.count", "sum": {
+                   "isMonotonic": True, "aggregationTemporality": 1, "dataPoints": [{
+                       "startTimeUnixNano": str(now_ns - 10**9), "timeUnixNano": str(now_ns),
+                       "asInt": "5", "attributes": kv({"type": "/home/dev/%s" % MARK["path"],
+                                                       "tool_name": MARK["tool"]})}]}}]}]}]}
+    return [("/v1/logs", claude), ("/v1/logs", codex), ("/v1/logs", gemini),
+            ("/v1/traces", copilot), ("/v1/metrics", metric)]
+
+
 def all_bytes(root):
     for d, _, files in os.walk(root):
         for n in files:
@@ -134,6 +197,28 @@ try:
             h.fail("the daemon did not ship the action records:\n" + a.log()[-3000:])
         __import__("time").sleep(0.3)
     a.stop()
+    # The tools' own OTLP exports, straight to the collector with an OTLP token.
+    import hashlib
+    import http.client
+    import ssl
+    import time
+    token = "e2e-privacy-otlp-token"
+    h.psql(c.db, "INSERT INTO aimeter.otlp_tokens (name, token_hash) VALUES ('e2e-privacy', "
+                 "decode('%s', 'hex'))" % hashlib.sha256(token.encode()).hexdigest())
+    for path, body in otlp_exports(time.time_ns()):
+        conn = http.client.HTTPSConnection("127.0.0.1", c.port, timeout=60,
+                                           context=ssl.create_default_context(cafile=c.ca))
+        conn.request("POST", path, body=json.dumps(body), headers={
+            "Content-Type": "application/json", "Authorization": "Bearer " + token})
+        r = conn.getresponse()
+        r.read()
+        if r.status != 200:
+            h.fail("OTLP %s: %d" % (path, r.status))
+    n_otlp = h.psql(c.db, "SELECT (SELECT count(*) FROM aimeter.usage_events WHERE session LIKE "
+                          "'otlp-%') || '|' || (SELECT count(*) FROM "
+                          "aimeter.action_events WHERE session LIKE 'otlp-%')")
+    if n_otlp != "3|4":
+        h.fail("the OTLP exports' calls and tool calls were not stored: %s" % n_otlp)
     sent = b"".join(b for _, _, b in rec.bodies)
     h.log("recorded %d requests, %d bytes decompressed" % (len(rec.bodies), len(sent)))
     if len([p for p, _, _ in rec.bodies if p == "/v1/batches"]) == 0:
@@ -160,7 +245,9 @@ try:
             leaks.append("%s marker in scan output" % k)
     stored = "".join(h.psql(c.db, "SELECT coalesce(string_agg(row_to_json(x)::text, ''), '') "
                                   "FROM aimeter.%s x" % t)
-                     for t in ("usage_events", "action_events", "actions_daily"))
+                     for t in ("usage_events", "action_events", "actions_daily",
+                               "otlp_counters_daily"))
+    stored += open(c.log_path, errors="replace").read()
     if '"kind":"' not in stored:
         h.fail("no action row stored")
     for k, m in MARK.items():

@@ -6,7 +6,8 @@ API stand-in (standin.py) with CLAUDE_CODE_ENABLE_TELEMETRY=1 and its OTLP expor
 a real aimeter-collector over TLS (the test CA through NODE_EXTRA_CA_CERTS, an
 `aimeterctl otlp-token` in OTEL_EXPORTER_OTLP_HEADERS), once with http/json and once with
 http/protobuf. Then the database's usage (calls, input, output, cache read, cache write tokens
-per model) must equal what the stand-in billed, and none of the prompt or reply text may be in
+per model) must equal what the stand-in billed, each Bash round trip must be one accepted shell
+action (claude_code.tool_result), and none of the prompt or reply text may be in
 the database or the collector's log. Failures to install or run are failures, never skips.
 Needs the PostgreSQL of tests/run and AM_COLLECTOR, AM_CTL, AM_TOOL (meson sets them).
 """
@@ -60,10 +61,11 @@ def claude_env(home, port, endpoint, token, ca, protocol):
     return env
 
 
-def db_usage(w):
+def db_usage(w, tool="claude-code"):
+    """Per model: calls, input, output, cache read and cache write tokens of tool in the database."""
     out = h.psql(w, "SELECT model, count(*), sum(input_tokens), sum(output_tokens), "
                     "sum(cache_read_tokens), sum(cache_write_5m_tokens + cache_write_1h_tokens) "
-                    "FROM aimeter.usage_events WHERE tool = 'claude-code' GROUP BY model")
+                    "FROM aimeter.usage_events WHERE tool = '%s' GROUP BY model" % tool)
     got = {}
     for line in filter(None, out.splitlines()):
         m, *n = line.split("|")
@@ -71,9 +73,17 @@ def db_usage(w):
     return got
 
 
-def billed(ledger):
+def db_actions(w, tool="claude-code"):
+    return h.psql(w, "SELECT tool_name, kind, decision, count(*) FROM aimeter.action_events "
+                     "WHERE tool = '%s' GROUP BY 1, 2, 3 ORDER BY 1, 2, 3" % tool)
+
+
+def billed(ledger, tool=None):
+    """The same figures from the stand-in's bills (of tool, or all)."""
     want = collections.defaultdict(lambda: [0, 0, 0, 0, 0])
     for c in ledger.calls:
+        if tool is not None and c["tool"] != tool:
+            continue
         t = want[c["model"]]
         for i, v in enumerate((1, c["input"], c["output"], c["cache_read"],
                                c["cache_write_5m"] + c["cache_write_1h"])):
@@ -122,6 +132,13 @@ def main():
                           "cache write)" % (m, want.get(m), got.get(m)))
         h.check(got == want, "the database's usage equals what the model server billed, "
                              "over http/json and http/protobuf")
+        # Its tool events: the one Bash call of each protocol's round trip, run and accepted.
+        want_acts = "Bash|shell|accepted|2"
+        deadline = time.time() + 30
+        while time.time() < deadline and db_actions(w) != want_acts:
+            time.sleep(0.5)
+        h.check(db_actions(w) == want_acts, "claude_code.tool_result: one accepted shell action "
+                                            "per Bash round trip (%s)" % db_actions(w))
         key = open(w.p("person.key"), "rb").read().strip()
         mac = hmac.new(key, USER.encode(), hashlib.sha256).hexdigest()
         keys = h.psql(w, "SELECT DISTINCT coalesce(encode(person_key, 'hex'), 'none') "

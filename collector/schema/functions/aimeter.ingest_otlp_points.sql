@@ -10,6 +10,14 @@
 --          the same start counts the growth since the last point, a value
 --          below the last one (a reset without a new start) counts whole;
 --          a point not after the last one counted is a retry: nothing.
+-- Lines, commits and pull requests (Claude Code's lines_of_code, commit and
+-- pull_request counts, Gemini CLI's lines.changed) also go to the outcome
+-- rollup aimeter.actions_daily (docs/actions.md), as accepted edit, commit
+-- and pull_request rows of no calls under the tool name 'otlp', so the
+-- outcome views count them beside the tool calls and show where they came
+-- from. Edit decisions, active time and sessions stay in otlp_counters_daily
+-- only: every edit decision is also a tool call (claude_code.tool_result),
+-- counted in action_events already.
 -- Returns the number of points that counted something.
 CREATE OR REPLACE FUNCTION aimeter.ingest_otlp_points(p_points jsonb)
 RETURNS int LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
@@ -18,6 +26,20 @@ DECLARE
 	p record;
 	s aimeter.otlp_series%ROWTYPE;
 	v_inc numeric;
+	v_day date;
+	v_la bigint;
+	v_lr bigint;
+	v_cm bigint;
+	v_pq bigint;
+	o_day date[] := '{}';
+	o_u bytea[] := '{}';
+	o_t text[] := '{}';
+	o_tool text[] := '{}';
+	o_k text[] := '{}';
+	o_la bigint[] := '{}';
+	o_lr bigint[] := '{}';
+	o_cm bigint[] := '{}';
+	o_pq bigint[] := '{}';
 	v_counted int := 0;
 BEGIN
 	FOR p IN SELECT decode(j.s, 'hex') AS series, j.m, j.k, decode(j.u, 'hex') AS u, j.t,
@@ -47,15 +69,58 @@ BEGIN
 			 WHERE series = p.series;
 		END IF;
 		CONTINUE WHEN v_inc = 0;
+		v_day := (to_timestamp((p.ts / 1e9)::double precision) AT TIME ZONE 'UTC')::date;
 		INSERT INTO aimeter.otlp_counters_daily AS d
-		VALUES ((to_timestamp((p.ts / 1e9)::double precision) AT TIME ZONE 'UTC')::date,
+		VALUES (v_day,
 			coalesce(p.u, ''::bytea),
 			coalesce((SELECT t.team_id FROM aimeter.teams t WHERE t.name = p.t), 0),
 			p.tool, p.m, coalesce(p.k, ''), v_inc)
 		ON CONFLICT (day, person_key, team_id, tool, metric, kind)
 		DO UPDATE SET value = d.value + excluded.value;
 		v_counted := v_counted + 1;
+		v_la := CASE WHEN p.m IN ('claude_code.lines_of_code.count', 'gemini_cli.lines.changed')
+				  AND p.k = 'added' THEN round(v_inc) ELSE 0 END;
+		v_lr := CASE WHEN p.m IN ('claude_code.lines_of_code.count', 'gemini_cli.lines.changed')
+				  AND p.k = 'removed' THEN round(v_inc) ELSE 0 END;
+		v_cm := CASE WHEN p.m = 'claude_code.commit.count' THEN round(v_inc) ELSE 0 END;
+		v_pq := CASE WHEN p.m = 'claude_code.pull_request.count' THEN round(v_inc) ELSE 0 END;
+		CONTINUE WHEN v_la = 0 AND v_lr = 0 AND v_cm = 0 AND v_pq = 0;
+		-- Appended in place (plpgsql expands arrays), summed after the loop.
+		o_day := o_day || v_day;
+		o_u := o_u || coalesce(p.u, ''::bytea);
+		o_t := o_t || coalesce(p.t, '');
+		o_tool := o_tool || p.tool;
+		o_k := o_k || CASE WHEN v_cm > 0 THEN 'commit' WHEN v_pq > 0 THEN 'pull_request'
+				   ELSE 'edit' END;
+		o_la := o_la || v_la;
+		o_lr := o_lr || v_lr;
+		o_cm := o_cm || v_cm;
+		o_pq := o_pq || v_pq;
 	END LOOP;
+	-- The outcomes, summed per key and attributed once per identity, team
+	-- hint and day (aimeter.attribute() costs about 0.7 ms a call).
+	WITH o AS (
+		SELECT day, u, t, tool, k, sum(la) AS la, sum(lr) AS lr, sum(cm) AS cm,
+		       sum(pq) AS pq
+		  FROM unnest(o_day, o_u, o_t, o_tool, o_k, o_la, o_lr, o_cm, o_pq)
+			AS x(day, u, t, tool, k, la, lr, cm, pq)
+		 GROUP BY 1, 2, 3, 4, 5
+	), keys AS (
+		SELECT k.day, k.u, k.t, a.person_key, a.team_id, a.cost_center_id
+		  FROM (SELECT DISTINCT day, u, t FROM o) k
+		 CROSS JOIN LATERAL aimeter.attribute(nullif(k.u, ''::bytea), k.t, k.day) a
+	)
+	INSERT INTO aimeter.actions_daily AS d
+	SELECT o.day, coalesce(keys.person_key, ''::bytea), keys.team_id, keys.cost_center_id,
+	       o.tool, 'otlp', '', o.k, 'accepted', '', 0, o.la, o.lr, 0, 0, o.cm, o.pq
+	  FROM o JOIN keys USING (day, u, t)
+	 ORDER BY 1, 2, 3, 4, 5, 8
+	ON CONFLICT (day, person_key, team_id, cost_center_id, tool, tool_name, target, kind,
+		     decision, project) DO UPDATE
+	   SET lines_added = d.lines_added + excluded.lines_added,
+	       lines_removed = d.lines_removed + excluded.lines_removed,
+	       commits = d.commits + excluded.commits,
+	       pull_requests = d.pull_requests + excluded.pull_requests;
 	RETURN v_counted;
 END
 $$;
