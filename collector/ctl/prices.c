@@ -55,7 +55,7 @@ is_decimal(const char *s, int integer_only)
 }
 
 static int
-check_row(const char *path, unsigned line, const char *v[N_PRICE_COLUMNS])
+check_row(const char *path, unsigned line, const char *const *v)
 {
 	if (v[0] == NULL || v[0][0] == '\0') {
 		fprintf(stderr, "%s:%u: model_pattern is empty\n", path, line);
@@ -81,78 +81,22 @@ check_row(const char *path, unsigned line, const char *v[N_PRICE_COLUMNS])
 	return 0;
 }
 
-static int
-import_prices(struct import *im, long *ret_added, long *ret_same)
-{
-	struct csv_reader *r = &im->csv;
-	int col[N_PRICE_COLUMNS], got;
-	long added = 0, same = 0;
-
-	if (import_header(im) < 0) {
-		return -1;
-	}
-	for (size_t i = 0; i < N_PRICE_COLUMNS; i++) {
-		col[i] = csv_column(r, price_columns[i]);
-	}
-	if (col[0] < 0 || col[2] < 0 || col[3] < 0) {
-		fprintf(stderr, "%s:%u: the header needs model_pattern, input_per_mtok and "
-				"output_per_mtok\n",
-			im->path, r->line);
-		return -1;
-	}
-	/* effective_from dates are UTC midnights, as the agent reads them. */
-	if (ctl_exec(im->conn, "SET TimeZone = 'UTC'") < 0 || ctl_exec(im->conn, "BEGIN") < 0) {
-		return -1;
-	}
-	while ((got = import_next_row(im)) != 0) {
-		const char *v[N_PRICE_COLUMNS];
-
-		if (got < 0) {
-			goto rollback;
-		}
-		for (size_t i = 0; i < N_PRICE_COLUMNS; i++) {
-			v[i] = (col[i] >= 0 && (size_t)col[i] < r->n_fields) ? r->fields[col[i]] : NULL;
-			/* Empty means "not given": the column's rule applies. */
-			if (v[i] != NULL && v[i][0] == '\0') {
-				v[i] = NULL;
-			}
-		}
-		if (check_row(im->path, r->line, v) < 0) {
-			goto rollback;
-		}
-		got = import_insert_row(
-			im,
-			"INSERT INTO aimeter.prices (model_pattern, provider, input_per_mtok, "
-			"output_per_mtok, cache_write_5m_per_mtok, cache_write_1h_per_mtok, "
-			"cache_read_per_mtok, long_context_threshold_tokens, "
-			"long_context_input_per_mtok, long_context_output_per_mtok, "
-			"web_search_per_1k, fast_multiplier, source, as_of, effective_from, "
-			"batch_multiplier, flex_multiplier, priority_multiplier) "
-			"VALUES ($1, coalesce($2, ''), $3, $4, $5, $6, $7, $8, $9, $10, $11, "
-			"coalesce($12::numeric, 1), coalesce($13, ''), $14, "
-			"coalesce($15::timestamptz, '-infinity'), coalesce($16::numeric, 0.5), "
-			"coalesce($17::numeric, 0.5), coalesce($18::numeric, 1)) ON CONFLICT DO NOTHING",
-			(int)N_PRICE_COLUMNS, v);
-		if (got < 0) {
-			goto rollback;
-		}
-		/* ON CONFLICT DO NOTHING: an identical row is already there. */
-		if (got == 1) {
-			added++;
-		} else {
-			same++;
-		}
-	}
-	if (ctl_exec(im->conn, "COMMIT") < 0) {
-		return -1;
-	}
-	*ret_added = added;
-	*ret_same = same;
-	return 0;
-rollback:
-	import_abort(im);
-	return -1;
-}
+static const struct import_table price_table = {
+	price_columns,
+	N_PRICE_COLUMNS,
+	(1u << 0) | (1u << 2) | (1u << 3), /* model_pattern, input and output rates */
+	check_row,
+	"INSERT INTO aimeter.prices (model_pattern, provider, input_per_mtok, "
+	"output_per_mtok, cache_write_5m_per_mtok, cache_write_1h_per_mtok, "
+	"cache_read_per_mtok, long_context_threshold_tokens, "
+	"long_context_input_per_mtok, long_context_output_per_mtok, "
+	"web_search_per_1k, fast_multiplier, source, as_of, effective_from, "
+	"batch_multiplier, flex_multiplier, priority_multiplier) "
+	"VALUES ($1, coalesce($2, ''), $3, $4, $5, $6, $7, $8, $9, $10, $11, "
+	"coalesce($12::numeric, 1), coalesce($13, ''), $14, "
+	"coalesce($15::timestamptz, '-infinity'), coalesce($16::numeric, 0.5), "
+	"coalesce($17::numeric, 0.5), coalesce($18::numeric, 1)) ON CONFLICT DO NOTHING",
+};
 
 static const char help[] =
 	"usage: aimeterctl prices import [options] FILE.csv\n\n"
@@ -186,8 +130,10 @@ cmd_prices(int argc, char **argv)
 		fprintf(stderr, "aimeterctl: usage: aimeterctl prices import FILE.csv; see --help\n");
 		return CTL_USAGE;
 	}
+	/* effective_from dates are UTC midnights, as the agent reads them. */
 	rc = import_open(&im, &opts, argv[optind + 1]) < 0 ||
-			     import_prices(&im, &added, &same) < 0 ?
+			     ctl_exec(im.conn, "SET TimeZone = 'UTC'") < 0 ||
+			     import_append_only(&im, &price_table, &added, &same) < 0 ?
 		     CTL_FAIL :
 		     CTL_OK;
 	import_close(&im);
