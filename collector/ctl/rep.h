@@ -40,9 +40,6 @@ int rep_report(int argc, char **argv);
 int cmd_seats(int argc, char **argv);
 /* `report actions` (issue 14, cmd-actions.c). */
 int cmd_report_actions(int argc, char **argv);
-
-/* cmd_report_sources(argc, argv): `report sources` (cmd-sources.c), argv[1] "sources". */
-int cmd_report_sources(int argc, char **argv);
 int cmd_budget(int argc, char **argv);
 int cmd_initiative(int argc, char **argv);
 int cmd_month(int argc, char **argv);

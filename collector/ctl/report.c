@@ -125,8 +125,6 @@ cmd_report(int argc, char **argv)
 	}
 	if (argc > 1 && strcmp(argv[1], "variance") == 0) {
 		return cmd_report_variance(argc, argv); /* cmd-billing.c (issue 16) */
-	if (argc > 1 && strcmp(argv[1], "sources") == 0) {
-		return cmd_report_sources(argc, argv); /* cmd-sources.c (issue 15) */
 	}
 	if (argc > 1 && rep_report_handles(argv[1])) {
 		return rep_report(argc, argv); /* cmd-adoption.c (issue 7) */
