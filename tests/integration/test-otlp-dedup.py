@@ -104,8 +104,8 @@ def send_agent(calls, name):
     return ah.ack_fields(ack)
 
 
-def send_otel(calls):
-    st, _, data = c.request("POST", "/v1/logs", js_logs([otel_rec(x) for x in calls]),
+def send_otel(calls, client=None):
+    st, _, data = (client or c).request("POST", "/v1/logs", js_logs([otel_rec(x) for x in calls]),
                             {"Content-Type": "application/json",
                              "Authorization": "Bearer " + token})
     if st != 200:
@@ -193,7 +193,8 @@ h.check(sup == "4", "4 OTLP copies replaced by their transcript records (%s)" % 
 # --- 3. both in one transaction, in either order --------------------------------------------
 C = [call(i, base + datetime.timedelta(minutes=20, seconds=i)) for i in range(21, 25)]
 import threading  # noqa: E402
-th = [threading.Thread(target=send_otel, args=(C,)),
+# Each sender on its own connection (the agent's client is the harness's).
+th = [threading.Thread(target=send_otel, args=(C, h.Client(w, col.port))),
       threading.Thread(target=send_agent, args=(C, "c1"))]
 for t in th:
     t.start()
