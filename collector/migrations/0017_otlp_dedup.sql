@@ -44,3 +44,15 @@ CREATE TYPE aimeter.request_copy AS (
 	otel boolean,   -- an OTLP copy (a batch with neither device nor batch id)
 	drop_it boolean -- only corroborates a transcript record: not written
 );
+
+-- A call's aimeter.usage_requests row as aimeter.ingest_requests() found it
+-- once locked (fresh: inserted by this transaction, with its own verdict).
+CREATE TYPE aimeter.request_state AS (
+	request_id text,
+	counted text,
+	event_id bytea,
+	ts timestamptz,
+	agent_seen timestamptz,
+	otel_seen timestamptz,
+	fresh boolean
+);
