@@ -57,6 +57,7 @@ static const char *const fault_names[AM_EVENT_FAULT_MAX] = {
 	[AM_EVENT_BAD_DECISION] = "bad_action_decision",
 	[AM_EVENT_BAD_COUNT] = "bad_action_count",
 	[AM_EVENT_BAD_NAME] = "bad_action_name",
+	[AM_EVENT_BAD_REQUEST_ID] = "bad_request_id",
 };
 
 const char *
@@ -273,6 +274,8 @@ am_zstd_decompress(const uint8_t *buf, size_t len, const struct am_batch_limits 
 }
 
 /* The faults only the unpacked event shows; the scan found the string ones. */
+static bool short_name(const char *s, size_t max, bool may_be_empty);
+
 static enum am_event_fault
 judge_event(const am_usage_event *e)
 {
@@ -284,6 +287,10 @@ judge_event(const am_usage_event *e)
 	}
 	if (e->tool == NULL || e->tool[0] == '\0') {
 		return AM_EVENT_MISSING_TOOL;
+	}
+	/* an opaque id, never a place for text */
+	if (e->request_id != NULL && e->request_id[0] != '\0' && !am_request_id_valid(e->request_id)) {
+		return AM_EVENT_BAD_REQUEST_ID;
 	}
 	return AM_EVENT_OK;
 }
@@ -349,6 +356,24 @@ judge_action(const am_action_record *a)
 	return AM_EVENT_OK;
 }
 
+bool
+am_request_id_valid(const char *s)
+{
+	return short_name(s, AM_REQUEST_ID_MAX, false);
+}
+
+/* Whether any event sets UsageEvent.request_id (field 19, schema version 3). */
+static bool
+has_request_ids(const am_batch *b)
+{
+	for (size_t i = 0; i < b->n_events; i++) {
+		if (b->events[i]->request_id != NULL && b->events[i]->request_id[0] != '\0') {
+			return true;
+		}
+	}
+	return false;
+}
+
 /* Merge the scan's and the judges' faults: events, then actions. */
 static int
 collect_faults(const am_batch *b, struct am_scan *scan, uint8_t **ret,
@@ -412,7 +437,7 @@ am_batch_decode_events(const uint8_t *buf, size_t len, const struct am_batch_lim
 		     "decompressed body (%zu bytes) is not a valid protobuf Batch message", raw_len);
 		goto err;
 	}
-	if (b->schema_version != AM_SCHEMA_VERSION && b->schema_version != AM_SCHEMA_VERSION_ACTIONS) {
+	if (b->schema_version < AM_SCHEMA_VERSION || b->schema_version > AM_SCHEMA_VERSION_MAX) {
 		am_batch_fail(st, AM_BATCH_SCHEMA_VERSION,
 		     "batch schema_version %u is not supported; this collector accepts %d to %d",
 		     b->schema_version, AM_SCHEMA_VERSION, AM_SCHEMA_VERSION_MAX);
@@ -422,6 +447,12 @@ am_batch_decode_events(const uint8_t *buf, size_t len, const struct am_batch_lim
 		am_batch_fail(st, AM_BATCH_UNKNOWN_FIELD,
 		     "batch schema_version %u carries %zu actions; actions need schema_version %d",
 		     b->schema_version, b->n_actions, AM_SCHEMA_VERSION_ACTIONS);
+		goto err;
+	}
+	if (b->schema_version < AM_SCHEMA_VERSION_REQUEST_IDS && has_request_ids(b)) {
+		am_batch_fail(st, AM_BATCH_UNKNOWN_FIELD,
+		     "batch schema_version %u carries request ids; they need schema_version %d",
+		     b->schema_version, AM_SCHEMA_VERSION_REQUEST_IDS);
 		goto err;
 	}
 	if (collect_faults(b, &scan, &faults, st) < 0) {
@@ -450,6 +481,7 @@ static const enum am_batch_error fault_errors[AM_EVENT_FAULT_MAX] = {
 	[AM_EVENT_BAD_DECISION] = AM_BATCH_BAD_ACTION,
 	[AM_EVENT_BAD_COUNT] = AM_BATCH_BAD_ACTION,
 	[AM_EVENT_BAD_NAME] = AM_BATCH_BAD_ACTION,
+	[AM_EVENT_BAD_REQUEST_ID] = AM_BATCH_BAD_EVENT_ID,
 };
 
 int

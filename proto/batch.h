@@ -27,13 +27,17 @@
 #define AM_SCHEMA_VERSION_ACTIONS 2
 #define AM_ZSTD_LEVEL 3
 #define AM_EVENT_ID_LEN 16
+/* Batches whose usage events carry request ids (UsageEvent.request_id) are this version. */
+#define AM_SCHEMA_VERSION_REQUEST_IDS 3
 /* The highest schema_version the decoder accepts; every BatchAck says so. */
-#define AM_SCHEMA_VERSION_MAX AM_SCHEMA_VERSION_ACTIONS
+#define AM_SCHEMA_VERSION_MAX AM_SCHEMA_VERSION_REQUEST_IDS
 /* Lines one tool call may add or remove: far above any real edit. */
 #define AM_ACTION_MAX_LINES 10000000u
 /* A tool name, target or MCP name: built-ins, allowlisted names, "h:<16 hex>". */
 #define AM_ACTION_NAME_MAX 64
 #define AM_ACTION_EXT_MAX 10
+/* A request id: "req_" and 24-40 characters at Anthropic; room for other clouds' forms. */
+#define AM_REQUEST_ID_MAX 128
 
 typedef Aimeter__V1__Batch am_batch;
 typedef Aimeter__V1__UsageEvent am_usage_event;
@@ -90,6 +94,7 @@ enum am_event_fault {
 	AM_EVENT_BAD_DECISION,       /* decision not in ActionDecision */
 	AM_EVENT_BAD_COUNT,          /* commits/pull_requests above 1, lines above AM_ACTION_MAX_LINES */
 	AM_EVENT_BAD_NAME,           /* tool_name/target/file_ext not a short name (no text) */
+	AM_EVENT_BAD_REQUEST_ID,     /* request_id not a short name of AM_REQUEST_ID_MAX bytes */
 	AM_EVENT_FAULT_MAX
 };
 
@@ -141,6 +146,13 @@ bool am_control_character(const uint8_t *s, size_t n);
 
 /* am_event_fault_name(f): the rejection reason, e.g. "control_character". */
 const char *am_event_fault_name(enum am_event_fault f);
+
+/*
+ * am_request_id_valid(s): whether s can be a UsageEvent.request_id: 1 to
+ * AM_REQUEST_ID_MAX of [A-Za-z0-9] then [A-Za-z0-9_.:+-] ("req_011C...").
+ * Anything else could carry text, so the decoder refuses it (bad_request_id).
+ */
+bool am_request_id_valid(const char *s);
 
 /* am_batch_free(batch): free a batch from am_batch_decode; NULL is fine. */
 void am_batch_free(am_batch *batch);

@@ -23,11 +23,12 @@ static const char *const batch_names[] = {
 	"spool_dropped_events", "actions",
 };
 
-/* UsageEvent: 1 event_id, 2 ts_ms, 3-8 strings, 9-16 numbers, 17-18 strings. */
+/* UsageEvent: 1 event_id, 2 ts_ms, 3-8 strings, 9-16 numbers, 17-18 strings,
+ * 19 request_id (schema version 3; batch.c refuses it in an older batch). */
 static const enum kind event_fields[] = {
 	K_NONE,	  K_BYTES,  K_VARINT, K_STRING, K_STRING, K_STRING, K_STRING,
 	K_STRING, K_STRING, K_VARINT, K_VARINT, K_VARINT, K_VARINT, K_VARINT,
-	K_VARINT, K_VARINT, K_VARINT, K_STRING, K_STRING,
+	K_VARINT, K_VARINT, K_VARINT, K_STRING, K_STRING, K_STRING,
 };
 
 /* ActionRecord: 1 action_id, 2 ts_ms, 3-7 strings, 8 kind, 9-10 strings,

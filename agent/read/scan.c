@@ -15,6 +15,7 @@
 #include "event_id.h"
 #include "lines.h"
 #include "log.h"
+#include "request-ids.h"
 #include "source.h"
 
 #define WALK_MAX_DEPTH 32
@@ -562,6 +563,10 @@ scan_record(struct scan *s, enum event_tool tool, const struct source_file *file
 	if (ledger_add(&s->ledger, &obs, &lrec) < 0) {
 		s->stat[SCAN_BAD_LINES]++; /* out of memory, or a string pool is full */
 		return true;
+	}
+	if (s->request_ids != NULL && rec->request_id != NULL && rec->request_id[0] != '\0') {
+		/* not a token, or no room: the call goes without one */
+		(void)request_ids_put(s->request_ids, obs.id, rec->request_id);
 	}
 	if (rec->final || s->settle_all) {
 		if (lrec != NULL) { /* a compact ledger holds no flags to set: all is final */

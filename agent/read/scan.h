@@ -78,11 +78,14 @@ struct scan_cursor {
 /* scan_cursor_reset(cur): the cursor of a file read from its start. */
 void scan_cursor_reset(struct scan_cursor *cur);
 
+struct request_ids;
+
 struct scan {
 	struct ledger ledger;
 	struct json_doc doc;
 	struct project *project; /* borrowed */
 	struct action_table *actions; /* borrowed; NULL: tool calls are not read */
+	struct request_ids *request_ids; /* borrowed; NULL: request ids are not kept */
 	struct scan_origin *origins;
 	size_t n_origins;
 	uint64_t stat[SCAN_STAT_MAX];

@@ -40,6 +40,7 @@ opt_str(const struct json_doc *d, int t, char *buf, size_t size)
 static const char *const root_keys[CLAUDE_R_MAX] = {
 	"type",        "message",   "isApiErrorMessage", "uuid",          "sessionId",
 	"cwd",         "isSidechain", "timestamp",       "toolUseResult", "toolDenialKind",
+	"requestId",
 };
 enum { M_USAGE, M_MODEL, M_ID, M_CONTENT, M_MAX };
 static const char *const message_keys[M_MAX] = {"usage", "model", "id", "content"};
@@ -101,6 +102,7 @@ claude_line_parse(struct json_doc *doc, const char *line, size_t len, struct cla
 	opt_str(doc, root[CLAUDE_R_CWD], o->cwd, sizeof(o->cwd));
 	opt_str(doc, u[U_SPEED], o->speed, sizeof(o->speed));
 	opt_str(doc, u[U_TIER], o->tier, sizeof(o->tier));
+	opt_str(doc, root[CLAUDE_R_REQUEST_ID], o->request_id, sizeof(o->request_id));
 	o->sidechain = json_is_true(doc, root[CLAUDE_R_SIDECHAIN]);
 	if (json_str(doc, root[CLAUDE_R_TIMESTAMP], ts, sizeof(ts)) < 0 ||
 	    event_ts_parse(ts, &o->ts_ms) < 0) {
@@ -285,6 +287,7 @@ claude_read_line(struct scan *s, const struct source_file *file, const char *lin
 				      : project_label(s->project, NULL, o.cwd, file->owned);
 	rec.speed = o.speed;
 	rec.tier = o.tier;
+	rec.request_id = o.request_id;
 	rec.sidechain = o.sidechain;
 	rec.cloud = cloud_model(o.model);
 	rec.final = false; /* streaming rewrites a response over several lines */

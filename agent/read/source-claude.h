@@ -9,7 +9,8 @@
  *
  * Usage sits on type:"assistant" lines at message.usage. This module turns
  * one line into one observation; the ledger merges the lines and copies of
- * one response. No text content is ever copied out of a line: only ids,
+ * one response. No text content is ever copied out of a line: only ids
+ * (message, line, session and the API's request id),
  * the model name, times, counters, and the cwd (which the caller turns into
  * a project label and drops).
  */
@@ -51,6 +52,7 @@ enum claude_root {
 	CLAUDE_R_TIMESTAMP,
 	CLAUDE_R_TOOL_USE_RESULT,
 	CLAUDE_R_DENIAL,
+	CLAUDE_R_REQUEST_ID,
 	CLAUDE_R_MAX
 };
 
@@ -63,6 +65,7 @@ struct claude_obs {
 	char cwd[4096];
 	char speed[32];
 	char tier[32];
+	char request_id[136]; /* the API's "requestId" ("req_..."), or "" */
 	int64_t ts_ms;
 	bool sidechain;
 	uint64_t tok[EVENT_BUCKET_MAX];

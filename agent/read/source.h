@@ -49,6 +49,7 @@ struct source_rec {
 	int64_t ts_ms;
 	uint64_t tok[EVENT_BUCKET_MAX];
 	const char *model, *session, *project, *speed, *tier;
+	const char *request_id; /* the API's id of the call (Claude), or NULL */
 	bool sidechain; /* a sub-agent's copy (Claude) */
 	bool cloud;     /* a Bedrock or Vertex model id: billed by the cloud */
 	bool final;     /* final when written; else open until settled */

@@ -81,6 +81,7 @@ enroll_response_decode(const uint8_t *buf, size_t len, struct enroll_creds *ret)
 	strcpy(ret->token, resp->device_token);
 	memcpy(ret->key, resp->project_label_key.data, resp->project_label_key.len);
 	ret->key_len = resp->project_label_key.len;
+	ret->max_schema = resp->max_schema_version;
 	r = 0;
 out:
 	if (resp != NULL) {

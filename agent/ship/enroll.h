@@ -24,6 +24,7 @@ struct enroll_creds {
 	char token[ENROLL_TOKEN_MAX];
 	uint8_t key[ENROLL_KEY_MAX];
 	size_t key_len;
+	uint32_t max_schema; /* EnrollResponse.max_schema_version: 0 from an older collector */
 };
 
 struct enroll_info {

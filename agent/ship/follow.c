@@ -21,6 +21,7 @@
 #include "blob.h"
 #include "follow-actions.h"
 #include "log.h"
+#include "request-ids.h"
 #include "roots.h"
 #include "scan.h"
 #include "seen.h"
@@ -34,6 +35,7 @@ struct follow {
 	struct project project;
 	struct scan scan;
 	struct track track;
+	struct request_ids request_ids; /* of the events not handed out yet */
 	struct scan_root *roots;
 	size_t n_roots;
 	char team_hint[256];
@@ -179,6 +181,11 @@ fill_event(struct follow *f, am_usage_event *e, struct ledger_rec *rec)
 	e->web_search_requests = rec->tok[EVENT_WEB_SEARCH];
 	e->speed = (char *)ledger_str(l, rec->speed);
 	e->service_tier = (char *)ledger_str(l, rec->tier);
+	/* the ship sends it only to a collector that takes it (request-wire.h) */
+	const char *rid = request_ids_get(&f->request_ids, rec->id);
+	if (rid != NULL) {
+		e->request_id = (char *)rid;
+	}
 }
 
 static int
@@ -472,6 +479,7 @@ follow_commit(struct follow *f)
 	for (size_t i = 0; i < f->n_settled; i++) {
 		struct ledger_rec *rec = ledger_at(&s->ledger, f->settled[i]);
 		rec->flags |= LEDGER_EMITTED;
+		request_ids_del(&f->request_ids, rec->id); /* spooled with the event */
 		if (r >= 0 && f->seen.loaded) {
 			r = seen_add_id(&f->seen, rec->id, rec->ts_ms);
 		}
@@ -606,6 +614,8 @@ follow_create(const struct agent_config *cfg, struct follow **ret)
 		free(f);
 		return r;
 	}
+	request_ids_init(&f->request_ids);
+	f->scan.request_ids = &f->request_ids;
 	snprintf(f->team_hint, sizeof(f->team_hint), "%.255s", cfg->team_hint);
 	/* not the state directory itself: `collect` keeps its own seen.bin there */
 	if (cfg->state_dir[0] != '\0') {
@@ -676,6 +686,7 @@ follow_destroy(struct follow *f)
 	f->scan.actions = NULL;
 	fa_finish(&f->act);
 	scan_finish(&f->scan);
+	request_ids_finish(&f->request_ids);
 	project_finish(&f->project);
 	free(f);
 }

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "action-wire.h"
+#include "request-wire.h"
 #include "am_config.h"
 #include "backoff.h"
 #include "clock.h"
@@ -56,6 +57,8 @@ struct xfer {
 	struct spool_peek peek;
 	struct spool_peek apeek; /* action records, when the batch carries them */
 	uint64_t dropped_reported;
+	bool with_ids; /* its events carry request ids (schema version 3) */
+	char **hidden_ids; /* while encoding without them: the events' own */
 };
 
 /* One per socket curl asks us to watch (multi-uv.c's curl_context). */
@@ -98,6 +101,7 @@ struct ship {
 	bool schema_known;        /* an ack (or a 409) this run said it */
 	bool refusal_logged;      /* "does not accept action records", once per run */
 	int64_t probe_after_ms;   /* the next empty batch asking again */
+	uint32_t ids_schema;      /* what the collector said last, kept across runs (request-wire.h) */
 	uint64_t probe_ms;        /* only refused actions wait: ask that often (the backoff cap) */
 
 	ship_enrolled_cb enrolled_cb;
@@ -109,6 +113,7 @@ struct ship {
 };
 
 static void ship_maybe_send(struct ship *s);
+static void note_ids_schema(struct ship *s, uint32_t schema);
 static int multi_open(struct ship *s);
 
 static uint64_t
@@ -665,6 +670,7 @@ enroll_done(struct ship *s, struct xfer *x, long status)
 		note_error(s, "could not enroll with \"%s\": malformed enrollment response", s->url);
 		goto retry;
 	}
+	note_ids_schema(s, c.max_schema); /* before the first batch: it may carry ids */
 	r = enroll_save(s->state_dir, s->key_file, &c);
 	if (r < 0) {
 		note_error(s, "could not store the device token in \"%s\": %s", s->state_dir,
@@ -737,6 +743,23 @@ actions_waiting(const struct ship *s)
 	return s->actions != NULL && spool_pending(s->actions);
 }
 
+/* What the collector said about the schema, for request ids: kept across runs. */
+static void
+note_ids_schema(struct ship *s, uint32_t schema)
+{
+	int r;
+
+	if (schema == s->ids_schema) {
+		return;
+	}
+	s->ids_schema = schema;
+	r = request_wire_save(s->state_dir, schema);
+	if (r < 0) {
+		log_warnx("could not record the collector's schema version in \"%s\": %s",
+			  s->state_dir, strerror(-r));
+	}
+}
+
 /* What a BatchAck says about the schema. */
 static void
 learn_schema(struct ship *s, const struct xfer *x)
@@ -747,6 +770,7 @@ learn_schema(struct ship *s, const struct xfer *x)
 	s->schema_known = true;
 	if (ack != NULL) {
 		s->max_schema = ack->max_schema_version;
+		note_ids_schema(s, ack->max_schema_version);
 		aimeter__v1__batch_ack__free_unpacked(ack, NULL);
 	}
 	if (!action_wire_allowed(s->max_schema)) {
@@ -849,6 +873,18 @@ batch_done(struct ship *s, struct xfer *x, long status)
 		ship_maybe_send(s);
 		return;
 	case 409:
+		if (x->with_ids) {
+			/* downgraded: its events go again without their request ids */
+			note_ids_schema(s, 0);
+			s->batch_id_valid = false;
+			log_info("collector refused a batch with request ids (HTTP 409); sending it "
+				 "without them");
+			if (x->apeek.n == 0) {
+				s->state = SHIP_IDLE;
+				ship_maybe_send(s);
+				return;
+			}
+		}
 		if (x->apeek.n > 0) {
 			/* downgraded: forget the version, usage goes alone, the actions stay */
 			s->max_schema = 0;
@@ -909,6 +945,31 @@ probe_due(const struct ship *s)
 	       (!s->schema_known || clock_wall_ms() >= s->probe_after_ms);
 }
 
+/* A collector that has not said 3 refuses field 19: the ids stay in the spool. */
+static int
+hide_ids(struct xfer *x)
+{
+	if (x->peek.n == 0 || !request_wire_any(x->peek.events, x->peek.n)) {
+		return 0;
+	}
+	x->hidden_ids = calloc(x->peek.n, sizeof(*x->hidden_ids));
+	if (x->hidden_ids == NULL) {
+		return -ENOMEM;
+	}
+	request_wire_hide(x->peek.events, x->peek.n, x->hidden_ids);
+	return 0;
+}
+
+static void
+restore_ids(struct xfer *x)
+{
+	if (x->hidden_ids != NULL) {
+		request_wire_restore(x->peek.events, x->peek.n, x->hidden_ids);
+		free(x->hidden_ids);
+		x->hidden_ids = NULL;
+	}
+}
+
 static int
 start_batch(struct ship *s)
 {
@@ -951,8 +1012,12 @@ start_batch(struct ship *s)
 		s->batch_id_for_actions = x->apeek.end;
 		s->batch_id_valid = true;
 	}
-	/* a batch without actions is exactly the schema-1 batch old collectors know */
-	b.schema_version = x->apeek.n > 0 ? AM_SCHEMA_VERSION_ACTIONS : AM_SCHEMA_VERSION;
+	/* a batch without actions or request ids is exactly the schema-1 batch old collectors know */
+	x->with_ids = request_wire_allowed(s->ids_schema) &&
+		      request_wire_any(x->peek.events, x->peek.n);
+	b.schema_version = x->with_ids	      ? AM_SCHEMA_VERSION_REQUEST_IDS :
+			   x->apeek.n > 0     ? AM_SCHEMA_VERSION_ACTIONS :
+						AM_SCHEMA_VERSION;
 	b.device_id = s->creds.device_id;
 	b.agent_version = s->agent_version;
 	b.agent_os = s->os;
@@ -963,7 +1028,11 @@ start_batch(struct ship *s)
 	b.n_actions = x->apeek.n;
 	b.actions = x->apeek.actions;
 	b.spool_dropped_events = x->dropped_reported;
-	r = am_batch_encode(&b, &x->body, &x->body_len);
+	r = x->with_ids ? 0 : hide_ids(x);
+	if (r == 0) {
+		r = am_batch_encode(&b, &x->body, &x->body_len);
+		restore_ids(x);
+	}
 	if (r == 0) {
 		r = xfer_start(s, x, "/v1/batches");
 	}
@@ -1260,6 +1329,7 @@ ship_create(uv_loop_t *loop, struct spool *spool, const struct ship_options *o,
 	s->idle_timer.data = s;
 	s->open_handles = 3;
 
+	s->ids_schema = request_wire_load(s->state_dir);
 	r = enroll_load(s->state_dir, &s->creds);
 	if (r == 0) {
 		s->enrolled = true;

@@ -294,7 +294,7 @@ spool_events_unpack(const struct spool_record *rec, am_batch **ret_batch)
 		if (e->event_id.len != AM_EVENT_ID_LEN || !string_ok(e->tool) ||
 		    !string_ok(e->model) || !string_ok(e->session) || !string_ok(e->project) ||
 		    !string_ok(e->user) || !string_ok(e->team_hint) || !string_ok(e->speed) ||
-		    !string_ok(e->service_tier)) {
+		    !string_ok(e->service_tier) || !string_ok(e->request_id)) {
 			goto bad;
 		}
 	}

@@ -5,6 +5,7 @@
  *   report seats [--as-of DATE] | report seat-cost --month YYYY-MM
  *   report budget [--month YYYY-MM]
  *   report booked --month YYYY-MM [--by team|cost-center]
+ *   report sources [--month YYYY-MM] (issue 15: usage per source, docs/otlp.md)
  * All of them read views and functions aimeter_reader may use: no person
  * appears, and adoption rows of teams under the minimum group size do not.
  */
@@ -17,7 +18,7 @@
 #include "rep.h"
 
 static const char *const handled[] = { "adoption", "stalled", "seats", "seat-cost", "budget",
-				       "booked" };
+				       "booked", "sources" };
 
 bool
 rep_report_handles(const char *what)
@@ -36,7 +37,8 @@ static const char help[] =
 	"       aimeterctl report seats [--as-of YYYY-MM-DD]\n"
 	"       aimeterctl report seat-cost --month YYYY-MM\n"
 	"       aimeterctl report budget [--month YYYY-MM]\n"
-	"       aimeterctl report booked --month YYYY-MM [--by team|cost-center]\n\n"
+	"       aimeterctl report booked --month YYYY-MM [--by team|cost-center]\n"
+	"       aimeterctl report sources [--month YYYY-MM]\n\n"
 	"adoption: active people per team (headcount, active share, new, returning,\n"
 	"retained, churned, light/moderate/heavy cohorts) or per tool, for one ISO\n"
 	"week or UTC month. Teams under the minimum group size are not shown.\n"
@@ -45,7 +47,10 @@ static const char help[] =
 	"seats: seat utilisation (assigned vs active in the last 28 days).\n"
 	"seat-cost: amortised seat cost by subscription and team.\n"
 	"budget: budget versus actual with the thresholds crossed.\n"
-	"booked: cost booked in an accounting month (usage, seats, corrections).\n\n"
+	"booked: cost booked in an accounting month (usage, seats, corrections).\n"
+	"sources: calls, tokens and cost per month, team and source: agent (a\n"
+	"transcript record), otel (an OpenTelemetry export only) or both (a transcript\n"
+	"record an export corroborated, counted once).\n\n"
 	"options:\n"
 	"  --month YYYY-MM         a UTC month\n"
 	"  --week YYYY-Www         an ISO week (adoption)\n"
@@ -159,6 +164,14 @@ rep_report(int argc, char **argv)
 			           " FROM reporting.budget_vs_actual"
 			           " WHERE $1::date IS NULL OR month = to_char($1::date, 'YYYY-MM')"
 			           " ORDER BY month, scope, name",
+			           1, params, f);
+	}
+	if (strcmp(what, "sources") == 0) {
+		return print_query(&opts,
+			           "SELECT to_char(month, 'YYYY-MM') AS month, team, source, events,"
+			           " input_tokens, output_tokens, cache_write_tokens, cache_read_tokens,"
+			           " cost_usd FROM reporting.usage_sources_monthly"
+			           " WHERE $1::date IS NULL OR month = $1::date ORDER BY month, team, source",
 			           1, params, f);
 	}
 	if (month == NULL) {

@@ -32,6 +32,7 @@ usage(FILE *f)
 		   "  check                           health checks (default partition)\n"
 		   "  report adoption|stalled|seats|seat-cost|budget|booked ...\n"
 		   "  report actions [--month YYYY-MM] [--by outcome|kind|inventory]\n"
+		   "  report sources [--month YYYY-MM] usage per source: agent, otel, both\n"
 		   "                                  finance and adoption reports\n"
 		   "  seats import FILE.csv           seat subscriptions or assignments\n"
 		   "  budget set|alerts               budgets and their threshold alerts\n"

@@ -117,6 +117,8 @@ enroll_done(struct db_job *job, int status)
 	resp.device_token = item->token;
 	resp.project_label_key.data = key;
 	resp.project_label_key.len = key_len;
+	/* as acks say it: an agent's first batch may carry request ids */
+	resp.max_schema_version = ing->max_schema > AM_SCHEMA_VERSION ? ing->max_schema : 0;
 	len = aimeter__v1__enroll_response__get_packed_size(&resp);
 	buf = malloc(len ? len : 1);
 	if (buf == NULL) {

@@ -145,6 +145,7 @@ group_free(struct group *g)
 	}
 	writepath_buf_finish(&g->batches);
 	writepath_buf_finish(&g->events);
+	writepath_buf_finish(&g->requests);
 	free(g->actions_json);
 	free(g);
 }
@@ -305,6 +306,7 @@ group_build(struct ingest *ing)
 	g->n = group_take(ing, g->items, max, (size_t)ing->cfg->group_max_events);
 	writepath_buf_init(&g->batches, GROUP_BATCH_BUF_MAX);
 	writepath_buf_init(&g->events, GROUP_EVENT_BUF_MAX);
+	writepath_buf_init(&g->requests, GROUP_EVENT_BUF_MAX);
 	for (unsigned i = 0; i < g->n; i++) {
 		struct ingest_item *item = g->items[i];
 		am_batch *b = item->batch;
@@ -316,7 +318,8 @@ group_build(struct ingest *ing)
 					   b->batch_id.len, b->n_events,
 					   b->spool_dropped_events) < 0 ||
 		    ingest_format_events(ing->person_key, ing->person_key_len, item->device_team, b,
-					 item->faults, (int)i, &g->events) < 0) {
+					 item->faults, (int)i, &g->events) < 0 ||
+		    ingest_format_requests(b, item->faults, (int)i, &g->requests) < 0) {
 			goto nomem;
 		}
 	}
@@ -324,6 +327,7 @@ group_build(struct ingest *ing)
 	 * for many transactions; otherwise this one folds, exact at COMMIT. */
 	g->deferred = ing->queued > 0;
 	writetx_init(&g->tx, &g->batches, &g->events, g->deferred, group_done, g);
+	writetx_add_requests(&g->tx, &g->requests);
 	if (stage_actions(ing, g) < 0) {
 		goto nomem;
 	}

@@ -171,4 +171,13 @@ int ingest_format_events(const uint8_t *key, size_t key_len, const char *device_
 			 const am_batch *batch, const uint8_t *faults, int batch_idx,
 			 struct writepath_buf *out);
 
+/*
+ * ingest_format_requests(batch, faults, batch_idx, out): append the
+ * am_stage_request COPY rows of batch's events that carry a request id
+ * (schema version 3, or the OTLP receiver's calls) and no fault, keyed as
+ * ingest_format_events keys their am_stage rows. Returns 0 or -ENOBUFS.
+ */
+int ingest_format_requests(const am_batch *batch, const uint8_t *faults, int batch_idx,
+			   struct writepath_buf *out);
+
 #endif

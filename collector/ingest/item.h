@@ -74,6 +74,7 @@ struct group {
 	struct ingest_item *items[GROUP_MAX];
 	unsigned n;
 	struct writepath_buf batches, events;
+	struct writepath_buf requests; /* request ids: one call counted once */
 	char *actions_json;           /* the JSON rows of aimeter.ingest_actions() */
 	const char *actions_value[1];
 	struct db_cmd actions_cmd;    /* run just before COMMIT */

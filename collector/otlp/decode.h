@@ -38,6 +38,7 @@ struct otlp_call {
 	char user[256]; /* user.email, else user.account_uuid; "" for none */
 	char speed[16];
 	uint64_t input, output, cache_read, cache_creation;
+	char request_id[129]; /* the API's id of the call, or "": matched to the agent's copy */
 };
 
 /*

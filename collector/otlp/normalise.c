@@ -359,6 +359,8 @@ normalise_call(const struct otlp_fields *f, const char *tool, const uint8_t id[1
 	snprintf(c.model, sizeof(c.model), "%s", model);
 	snprintf(c.session, sizeof(c.session), "%s", session_of(f));
 	snprintf(c.user, sizeof(c.user), "%s", normalise_user(f));
+	/* The API's id of the call: the agent ships the same from the transcript. */
+	snprintf(c.request_id, sizeof(c.request_id), "%s", f->v[OK_REQUEST_ID]);
 	c.input = input;
 	c.output = output;
 	c.cache_read = cache_read;

@@ -63,7 +63,7 @@ struct otlp_req {
 	int decode_rc;
 	struct otlp_result res;
 	struct writetx tx;
-	struct writepath_buf batches, events;
+	struct writepath_buf batches, events, requests;
 	uint64_t db_rejected;
 	/* tool calls: aimeter.ingest_actions(), in the calls' write transaction */
 	char *actions_json;
@@ -92,6 +92,7 @@ req_free(struct otlp_req *q)
 	otlp_result_finish(&q->res);
 	writepath_buf_finish(&q->batches);
 	writepath_buf_finish(&q->events);
+	writepath_buf_finish(&q->requests);
 	free(q->points_json);
 	free(q->actions_json);
 	free(q);
@@ -265,16 +266,24 @@ stage_calls(struct otlp_req *q)
 		ev[i].cache_write_5m_tokens = c->cache_creation;
 		ev[i].cache_read_tokens = c->cache_read;
 		ev[i].speed = (char *)c->speed;
+		/* an id that is not a plain token matches nothing: the call counts on its own */
+		if (am_request_id_valid(c->request_id)) {
+			ev[i].request_id = (char *)c->request_id;
+		}
 		evp[i] = &ev[i];
 	}
 	batch.events = evp;
 	batch.n_events = n;
 	writepath_buf_init(&q->batches, BATCH_BUF_MAX);
 	writepath_buf_init(&q->events, EVENT_BUF_MAX);
+	writepath_buf_init(&q->requests, EVENT_BUF_MAX);
 	r = writepath_format_batch(&q->batches, 0, NULL, NULL, 0, n, 0);
 	if (r == 0) {
 		r = ingest_format_events(ing->person_key, ing->person_key_len, NULL, &batch, NULL,
 					 0, &q->events);
+	}
+	if (r == 0) {
+		r = ingest_format_requests(&batch, NULL, 0, &q->requests);
 	}
 out:
 	free(ev);
@@ -510,6 +519,7 @@ decode_after_cb(uv_work_t *w, int status)
 	if (q->res.n_actions > 0) {
 		writetx_add_step(&q->tx, &q->actions_cmd); /* after the calls, before COMMIT */
 	}
+	writetx_add_requests(&q->tx, &q->requests);
 	push(o, q);
 	return;
 end:

@@ -340,3 +340,19 @@ writepath_format_event(struct writepath_buf *b, int batch_idx, int ord, const am
 	put(b, "\n", 1);
 	return 0;
 }
+
+int
+writepath_format_request(struct writepath_buf *b, int batch_idx, int ord, const char *request_id)
+{
+	char num[32];
+	int rc = reserve(b, 64 + str_room(request_id));
+
+	if (rc < 0) {
+		return rc;
+	}
+	snprintf(num, sizeof(num), "%d\t%d\t", batch_idx, ord);
+	put_str(b, num);
+	put_text(b, request_id);
+	put(b, "\n", 1);
+	return 0;
+}

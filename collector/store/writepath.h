@@ -19,7 +19,16 @@
 	"CREATE TEMP TABLE IF NOT EXISTS am_stage_batch (LIKE aimeter.stage_batch_template) "     \
 	"ON COMMIT DELETE ROWS; "                                                                 \
 	"CREATE TEMP TABLE IF NOT EXISTS am_stage (LIKE aimeter.stage_event_template) "           \
-	"ON COMMIT DELETE ROWS"
+	"ON COMMIT DELETE ROWS; " WRITEPATH_SQL_CREATE_STAGE_REQUESTS
+
+/* Request ids of staged events (schema version 3, OTLP): apart from am_stage,
+ * whose columns older functions and tools list; aimeter.ingest_staged()
+ * matches calls by them (docs/otlp.md, "One call, counted once"). */
+#define WRITEPATH_SQL_CREATE_STAGE_REQUESTS                                                       \
+	"CREATE TEMP TABLE IF NOT EXISTS am_stage_request (batch_idx int NOT NULL, "              \
+	"ord int NOT NULL, request_id text NOT NULL) ON COMMIT DELETE ROWS"
+#define WRITEPATH_SQL_COPY_REQUESTS                                                               \
+	"COPY am_stage_request (batch_idx, ord, request_id) FROM STDIN"
 
 #define WRITEPATH_SQL_COPY_BATCH                                                                  \
 	"COPY am_stage_batch (batch_idx, device_id, batch_id, events_sent, spool_dropped) "       \
@@ -97,6 +106,14 @@ int writepath_format_batch(struct writepath_buf *b, int batch_idx, const char *d
 int writepath_format_event(struct writepath_buf *b, int batch_idx, int ord,
 			   const am_usage_event *ev, const uint8_t *identity_hmac,
 			   const char *team_hint, const char *reject_reason);
+
+/*
+ * writepath_format_request(b, batch_idx, ord, request_id): append one
+ * am_stage_request row: the request id (borrowed; escaped like any text) of
+ * the staged event at batch_idx, ord. Returns 0 or -ENOBUFS (nothing appended).
+ */
+int writepath_format_request(struct writepath_buf *b, int batch_idx, int ord,
+			     const char *request_id);
 
 /* writepath_billing_mode(mode): "subscription", "api", "cloud" or "unknown". */
 const char *writepath_billing_mode(int mode);

@@ -1,6 +1,8 @@
 /* writetx.c: the write transaction's statements; see writetx.h. */
 #include "writetx.h"
 
+#include <string.h>
+
 /*
  * new_identities: identities a device claimed for the first time (migration
  * 0106); NULL from an ingest_staged without that column. Read through
@@ -37,15 +39,40 @@ writetx_init(struct writetx *tx, const struct writepath_buf *batches,
 }
 
 void
+writetx_add_requests(struct writetx *tx, const struct writepath_buf *requests)
+{
+	unsigned n = tx->job.ncmds;
+
+	if (requests->len == 0) {
+		return;
+	}
+	/* the steps from the result on move one down */
+	memmove(&tx->cmds[WRITETX_RESULT + 1], &tx->cmds[WRITETX_RESULT],
+		(n - WRITETX_RESULT) * sizeof(tx->cmds[0]));
+	tx->cmds[WRITETX_RESULT] =
+		(struct db_cmd){ .kind = DB_CMD_COPY, .sql = WRITEPATH_SQL_COPY_REQUESTS,
+				 .copy_data = requests->data, .copy_len = requests->len };
+	tx->job.ncmds = n + 1;
+}
+
+void
 writetx_add_step(struct writetx *tx, const struct db_cmd *cmd)
 {
-	tx->cmds[WRITETX_MAX] = tx->cmds[WRITETX_COMMIT];
-	tx->cmds[WRITETX_COMMIT] = *cmd;
-	tx->job.ncmds = WRITETX_MAX + 1;
+	unsigned n = tx->job.ncmds;
+
+	tx->cmds[n] = tx->cmds[n - 1]; /* COMMIT stays last */
+	tx->cmds[n - 1] = *cmd;
+	tx->job.ncmds = n + 1;
 }
 
 PGresult *
 writetx_result(const struct db_job *job)
 {
-	return job->cmds[WRITETX_RESULT].result;
+	/* after the requests' COPY when there is one */
+	for (size_t i = WRITETX_RESULT; i < job->ncmds; i++) {
+		if (job->cmds[i].sql == result_sql) {
+			return job->cmds[i].result;
+		}
+	}
+	return NULL;
 }

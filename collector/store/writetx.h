@@ -15,7 +15,7 @@ enum writetx_cmd { WRITETX_BEGIN, WRITETX_COPY_BATCHES, WRITETX_COPY_EVENTS, WRI
 
 struct writetx {
 	struct db_job job;
-	struct db_cmd cmds[WRITETX_MAX + 1]; /* + writetx_add_step */
+	struct db_cmd cmds[WRITETX_MAX + 2]; /* + writetx_add_requests, writetx_add_step */
 };
 
 /*
@@ -26,6 +26,13 @@ struct writetx {
 void writetx_init(struct writetx *tx, const struct writepath_buf *batches,
 		  const struct writepath_buf *events, bool defer_fold, db_job_done_cb done,
 		  void *data);
+
+/*
+ * writetx_add_requests(tx, requests): COPY the am_stage_request rows in
+ * requests (borrowed until done runs) before aimeter.ingest_staged(), which
+ * matches calls by request id; nothing when requests is empty. At most once.
+ */
+void writetx_add_requests(struct writetx *tx, const struct writepath_buf *requests);
 
 /* writetx_add_step(tx, cmd): one more statement (cmd, borrowed) just before COMMIT. */
 void writetx_add_step(struct writetx *tx, const struct db_cmd *cmd);

@@ -93,6 +93,10 @@ usage_from(json_t *o, am_usage_event *e)
 	e->input_tokens = num(o, "input_tokens");
 	e->output_tokens = num(o, "output_tokens");
 	e->cache_read_tokens = num(o, "cache_read_tokens");
+	/* test-otlp-dedup.py: the transcript's cache split and request id (schema 3) */
+	e->cache_write_5m_tokens = num(o, "cache_write_5m_tokens");
+	e->cache_write_1h_tokens = num(o, "cache_write_1h_tokens");
+	e->request_id = str(o, "request_id");
 }
 
 static void

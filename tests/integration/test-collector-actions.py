@@ -4,7 +4,7 @@
 One collector, real TLS, the real PostgreSQL: an old agent's schema-1 batches
 and a new agent's schema-2 batches (usage and actions together, built from
 `aimeter-agent scan --format jsonl` lines by test-actions-tool). Checks: every
-ack says max_schema_version 2; v1 batches keep working, a v1 batch carrying
+ack says max_schema_version 3 (the highest; 2 for actions); v1 batches keep working, a v1 batch carrying
 actions is refused whole; replays add nothing; an unknown record is replaced
 by a decided one, never the reverse; bad actions are rejected with their
 reason at index n_events + j while the rest of the batch is stored; the
@@ -33,6 +33,9 @@ atool, hexid, action, usage, ack_fields = ah.atool, ah.hexid, ah.action, ah.usag
 today = datetime.datetime.now(datetime.timezone.utc).date()
 month = (today.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
 month_label = month.strftime("%Y-%m")
+# The highest schema a collector accepts and states in acks: 3 since usage
+# events carry request ids (issue 15, point 4); action records need 2.
+MAX_SCHEMA = 3
 TEAMS = {"alpha": ["alice%d@example.com" % i for i in range(6)],
          "beta": ["bob%d@example.com" % i for i in range(2)]}
 MCP = "h:" + "ab" * 8
@@ -130,15 +133,16 @@ for b in bodies:
     h.check(st == 200, "an old agent's schema-1 batch is accepted")
     with open(w.p("ack.bin"), "wb") as f:
         f.write(data)
-    h.check(ack_fields(atool("ack", w.p("ack.bin")))[3] == 2,
-            "the ack of a schema-1 batch says max_schema_version 2")
+    h.check(ack_fields(atool("ack", w.p("ack.bin")))[3] == MAX_SCHEMA,
+            "the ack of a schema-1 batch says max_schema_version %d" % MAX_SCHEMA)
 h.check(count("SELECT count(*) FROM aimeter.usage_events") == old_events,
         "the old agent's events are stored")
 st, _, data, _ = send_jsonl("v1actions", records[:3], 1, 1)
 h.check(st == 409 or st == 400, "a schema-1 batch carrying actions is refused whole (%d %s)"
         % (st, data[:120]))
-st, _, data, _ = send_jsonl("v3", [r for r in records if r["record"] == "usage"][:2], 3, 2)
-h.check(st == 409, "schema_version 3 gets 409")
+st, _, data, _ = send_jsonl("v%d" % (MAX_SCHEMA + 1),
+                            [r for r in records if r["record"] == "usage"][:2], MAX_SCHEMA + 1, 2)
+h.check(st == 409, "schema_version %d gets 409" % (MAX_SCHEMA + 1))
 
 # --- the new agent: schema 2, usage and actions in the same batches ---------------
 chunks = [records[i:i + 700] for i in range(0, len(records), 700)]
@@ -149,9 +153,10 @@ for i, ch in enumerate(chunks):
     if st != 200:
         h.fail("schema-2 batch %d: %d %r" % (i, st, data[:200]))
     a = ack_fields(ack)
-    if a[2] != 0 or a[3] != 2:
+    if a[2] != 0 or a[3] != MAX_SCHEMA:
         h.fail("schema-2 batch %d: unexpected ack %s" % (i, ack))
-h.check(True, "%d schema-2 batches acked, nothing rejected, max_schema_version 2" % len(chunks))
+h.check(True, "%d schema-2 batches acked, nothing rejected, max_schema_version %d"
+        % (len(chunks), MAX_SCHEMA))
 h.check(count("SELECT count(*) FROM aimeter.action_events") == n_actions,
         "every action stored once (%d)" % n_actions)
 h.check(count("SELECT count(*) FROM aimeter.usage_events") == old_events + n_usage,
@@ -183,9 +188,9 @@ for i in range(0, len(old_usage), 10):
     acks.append((st, ack and ack_fields(ack), len(old_usage[i:i + 10])))
     st, ack, _, _ = send_jsonl("new-again-%d" % i, replay, 2, 400 + i)
     acks.append((st, ack and ack_fields(ack), 0))
-h.check(all(st == 200 and a == (n, 1 - min(n, 1), 0, 2) for st, a, n in acks),
+h.check(all(st == 200 and a == (n, 1 - min(n, 1), 0, MAX_SCHEMA) for st, a, n in acks),
         "old (schema 1) and new (schema 2) agents' batches interleaved: each stored, each ack"
-        " says max_schema_version 2 (%d batches)" % len(acks))
+        " says max_schema_version %d (%d batches)" % (MAX_SCHEMA, len(acks)))
 bodies, more_old, _ = h.mkbatches(w, "old2", 1, 20, 8)
 st, _, _ = old_agent.c.post_batch(bodies[0], old_agent.token)
 h.check(st == 200, "a schema-1 batch made by the old agent's encoder, after schema-2 ones")

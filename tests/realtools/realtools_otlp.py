@@ -8,15 +8,20 @@ a real aimeter-collector over TLS (the test CA through NODE_EXTRA_CA_CERTS, an
 http/protobuf. Then the database's usage (calls, input, output, cache read, cache write tokens
 per model) must equal what the stand-in billed, each Bash round trip must be one accepted shell
 action (claude_code.tool_result), and none of the prompt or reply text may be in
-the database or the collector's log. Failures to install or run are failures, never skips.
-Needs the PostgreSQL of tests/run and AM_COLLECTOR, AM_CTL, AM_TOOL (meson sets them).
+the database or the collector's log. Then the real aimeter-agent reads the transcripts of the
+same runs and ships them (issue 15, point 4): every call now arrives twice, by request id, and
+the database must still equal the bill, each call counted once, with the transcripts' 5m/1h
+cache split. Failures to install or run are failures, never skips.
+Needs the PostgreSQL of tests/run and AM_COLLECTOR, AM_CTL, AM_TOOL, AM_AGENT (meson sets them).
 """
 import collections
 import hashlib
 import hmac
 import importlib.util
+import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -33,6 +38,7 @@ h = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(h)
 
 MODELS = ["claude-sonnet-4-5-20250929", "claude-haiku-4-5-20251001"]
+AGENT = os.environ.get("AM_AGENT", "")
 USER = "rt-otlp@example.com"
 
 
@@ -78,6 +84,90 @@ def db_actions(w, tool="claude-code"):
                      "WHERE tool = '%s' GROUP BY 1, 2, 3 ORDER BY 1, 2, 3" % tool)
 
 
+def db_split(w):
+    out = h.psql(w, "SELECT model, sum(cache_write_5m_tokens), sum(cache_write_1h_tokens) "
+                    "FROM aimeter.usage_events WHERE tool = 'claude-code' GROUP BY model")
+    return {m: (int(a), int(b)) for m, a, b in (l.split("|") for l in out.splitlines() if l)}
+
+
+def billed_split(ledger):
+    want = collections.defaultdict(lambda: [0, 0])
+    for c in ledger.calls:
+        want[c["model"]][0] += c["cache_write_5m"]
+        want[c["model"]][1] += c["cache_write_1h"]
+    return {m: tuple(v) for m, v in want.items()}
+
+
+def transcript_requests(home):
+    """The request ids of the billed calls the transcripts hold."""
+    ids = set()
+    for root, _, files in os.walk(os.path.join(home, ".claude", "projects")):
+        for name in files:
+            if name.endswith(".jsonl"):
+                with open(os.path.join(root, name), errors="replace") as f:
+                    for line in f:
+                        if '"usage"' in line and '"requestId"' in line:
+                            try:
+                                rid = json.loads(line).get("requestId")
+                            except ValueError:
+                                continue
+                            if rid:
+                                ids.add(rid)
+    return ids
+
+
+def agent_reads(w, col, home, want):
+    """The real agent ships the same transcripts: each call still counted once."""
+    d = tempfile.mkdtemp(prefix="am-rt-agent-")
+    conf = os.path.join(d, "agent.conf")
+    with open(conf, "w") as f:
+        f.write("[server]\nurl = https://localhost:%d\nenrollment_secret_file = %s\n"
+                "ca_file = %s\n[sources]\nclaude_dirs = %s\n[agent]\nstate_dir = %s\n"
+                "settle_seconds = 1\n[ship]\nbatch_age = 1\n[identity]\npolicy = fixed\n"
+                "value = %s\n" % (col.port, w.p("secret"), w.p("ca.pem"),
+                                   os.path.join(home, ".claude"), os.path.join(d, "state"), USER))
+    env = dict(os.environ, HOME=d)
+    for k in [k for k in env if k.startswith("AIMETER_")]:
+        del env[k]
+    rids = transcript_requests(home)
+    h.check(len(rids) > 0, "the transcripts hold %d calls with request ids" % len(rids))
+    log_path = os.path.join(d, "agent.log")
+    p = subprocess.Popen([AGENT, "run", "-c", conf], env=env, stdout=open(log_path, "w"),
+                         stderr=subprocess.STDOUT)
+    try:
+        seen = "SELECT count(*) FROM aimeter.usage_requests WHERE agent_seen IS NOT NULL"
+        deadline = time.time() + 90
+        while time.time() < deadline and int(h.psql(w, seen)) < len(rids):
+            time.sleep(0.5)
+        h.check(int(h.psql(w, seen)) == len(rids),
+                "the agent shipped every transcript call with its request id (%s of %d)"
+                % (h.psql(w, seen), len(rids)))
+    finally:
+        p.send_signal(signal.SIGTERM)
+        p.wait(30)
+    agent_log = open(log_path, errors="replace").read()
+    got = db_usage(w)
+    for m in sorted(set(want) | set(got)):
+        realtools.log("%-30s billed %s, stored %s with the agent too" % (m, want.get(m), got.get(m)))
+    h.check(got == want, "with the agent reading the same transcripts, the database's usage "
+                         "still equals what the model server billed: nothing counted twice")
+    split = db_split(w)
+    h.check(split == billed_split(LEDGER[0]),
+            "the transcripts' 5m/1h cache split replaced OTLP's (%s)" % split)
+    both = h.psql(w, "SELECT coalesce(sum(events), 0) FROM reporting.usage_sources_monthly "
+                     "WHERE source = 'both'")
+    h.check(int(both) == len(rids), "report sources: %s calls from both the agent and OTLP" % both)
+    out = subprocess.run([h.CTL, "report", "sources"], env=h.pg_env(w), capture_output=True,
+                         text=True).stdout
+    realtools.log("aimeterctl report sources:\n" + out)
+    h.check(standin.SECRET_PROMPT not in agent_log and standin.SECRET_REPLY not in agent_log,
+            "no prompt or reply in the agent's log")
+    shutil.rmtree(d, ignore_errors=True)
+
+
+LEDGER = []
+
+
 def billed(ledger, tool=None):
     """The same figures from the stand-in's bills (of tool, or all)."""
     want = collections.defaultdict(lambda: [0, 0, 0, 0, 0])
@@ -105,6 +195,7 @@ def main():
     token = r.stdout.strip()
     endpoint = "https://localhost:%d" % col.port
     ledger = standin.Ledger()
+    LEDGER.append(ledger)
     srv, port = standin.serve(standin.AnthropicHandler, ledger)
     home = tempfile.mkdtemp(prefix="am-rt-otlp-")
     try:
@@ -150,6 +241,7 @@ def main():
                   if m in dump or m in col.log()]
         h.check(not leaked, "no prompt, reply, path or email in the database or log (%s)"
                 % leaked)
+        agent_reads(w, col, home, want)
         col.stop()
     finally:
         srv.shutdown()

@@ -137,7 +137,7 @@ TEST(actions_need_schema_2)
 	fixture_init(&f, AM_SCHEMA_VERSION_ACTIONS, 0); /* schema 2 without actions: fine */
 	ASSERT_EQ(decode(&f, NULL, &b, &faults, &st), 0);
 	am_batch_free(b);
-	fixture_init(&f, AM_SCHEMA_VERSION_ACTIONS + 1, 1);
+	fixture_init(&f, AM_SCHEMA_VERSION_MAX + 1, 1);
 	ASSERT_EQ(decode(&f, NULL, &b, &faults, &st), -1);
 	ASSERT_EQ(st.code, AM_BATCH_SCHEMA_VERSION);
 }

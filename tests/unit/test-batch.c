@@ -229,7 +229,7 @@ TEST(protobuf_garbage)
 TEST(unsupported_schema_version)
 {
 	size_t len;
-	uint8_t *buf = make_batch(2, 3, &len);
+	uint8_t *buf = make_batch(2, AM_SCHEMA_VERSION_MAX + 1, &len);
 
 	expect_error(buf, len, NULL, AM_BATCH_SCHEMA_VERSION);
 	free(buf);
