@@ -145,16 +145,18 @@ class Cluster:
         self.proc = None
         self.log_path = os.path.join(self.dir, "collector.log")
 
-    def start(self, env=None):
+    def start(self, env=None, conninfo=None):
         """env: extra environment, e.g. AIMETER_TEST_MAX_SCHEMA=1 (a collector from
-        before action records: schema 2 refused with 409, acks without the field)."""
+        before action records: schema 2 refused with 409, acks without the field).
+        conninfo: the collector's [database] conninfo (default: this database on PGHOST)."""
         conf = os.path.join(self.dir, "collector.conf")
+        conninfo = conninfo or "host=%s port=%s dbname=%s" % (
+            os.environ["PGHOST"], os.environ.get("PGPORT", "5432"), self.db)
         with open(conf, "w") as f:
-            f.write("[database]\nconninfo = host=%s port=%s dbname=%s\ndevice_cache_ms = 0\n"
+            f.write("[database]\nconninfo = %s\ndevice_cache_ms = 0\n"
                     "[listen]\ntls = 127.0.0.1:%d\nmetrics = off\n[tls]\ncert_file = %s\nkey_file = %s\n"
                     "[identity]\nperson_key_file = %s\n[enrollment]\nsecret_file = %s\n"
-                    % (os.environ["PGHOST"], os.environ.get("PGPORT", "5432"), self.db,
-                       self.port, self.crt, self.key, self.person_key, self.secret_file))
+                    % (conninfo, self.port, self.crt, self.key, self.person_key, self.secret_file))
         self.proc = subprocess.Popen([COLLECTOR, "-c", conf], stdout=open(self.log_path, "a"),
                                      stderr=subprocess.STDOUT,
                                      env=dict(os.environ, **(env or {})))

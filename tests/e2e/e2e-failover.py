@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""Database failover under load. The test starts its own PostgreSQL primary and a
+synchronous streaming standby (pg_basebackup -R). The collector's conninfo names both
+hosts with target_session_attrs=read-write. Eight agents, each with its own generated
+logs arriving over time, ship through it. Midway the primary is stopped immediately
+(no shutdown checkpoint, connections cut, COMMITs in flight unanswered) and the standby
+is promoted. The database on the new primary must equal the union of the generators'
+truths: nothing an agent was told was stored is lost, nothing is counted twice."""
+import os
+import shutil
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+import harness as h  # noqa: E402
+import pgpair  # noqa: E402
+
+AGENTS = 8
+GROUPS = 10      # each agent's log files arrive in this many steps, one a second
+FAIL_AT = 4      # the primary goes away after this many steps
+
+pair = pgpair.Pair(h.free_port(), h.free_port())
+c = None
+agents = []
+try:
+    pair.start()
+    h.log("primary on port %d, synchronous standby on %d"
+          % (pair.primary.port, pair.standby.port))
+    # harness.Cluster makes its database where PG* point: on the primary.
+    os.environ.update(PGHOST=pair.primary.sock, PGPORT=str(pair.primary.port),
+                      PGUSER="postgres", PGDATABASE="postgres")
+    c = h.Cluster("failover")
+    c.start(conninfo=pair.multihost(c.db))
+
+    def check(server, want):
+        """aimeterctl check on server: its replication line contains want."""
+        r = h.subprocess.run([h.CTL, "check", "--db", server.conninfo(c.db)],
+                             capture_output=True, text=True)
+        lines = [x for x in r.stdout.splitlines() if x.startswith("replication:")]
+        if r.returncode != 0 or len(lines) != 1 or want not in lines[0]:
+            h.fail("aimeterctl check on the %s: exit %d, %r %s"
+                   % (server.name, r.returncode, r.stdout, r.stderr))
+        h.log("aimeterctl check on the %s: %s" % (server.name, lines[0]))
+
+    check(pair.primary, 'standby "standby" streaming (sync), replay lag ')
+    check(pair.standby, "this server is a standby")
+
+    want = {}
+    moves = []
+    for i in range(AGENTS):
+        logs, _ = h.generate(os.path.join(c.dir, "gen%d" % i), "--seed", str(100 + i),
+                             "--sessions", "12")
+        want = h.add_totals(want, h.truth_totals(logs))
+        live = os.path.join(c.dir, "live%d" % i)
+        files = sorted(os.path.relpath(os.path.join(d, n), logs)
+                       for d, _, ns in os.walk(logs) for n in ns
+                       if os.path.relpath(d, logs).startswith(("claude", "codex")))
+        moves.append([(os.path.join(logs, f), os.path.join(live, f)) for f in files])
+        for tool in ("claude", "codex"):
+            os.makedirs(os.path.join(live, tool), exist_ok=True)
+        agents.append(h.Agent(c, live, name="agent%d" % i,
+                              extra="[ship]\nbatch_events = 40\n"))
+    # gen-logs writes one rollout without a model at the same time with the same counts
+    # whatever the seed; a Codex event id comes from time and counts, not the session, so
+    # the eight copies are one event (as a rollout copied between machines would be).
+    for k in [k for k in want if k[0] == "codex" and k[2] == ""]:
+        want[k] = [x // AGENTS for x in want[k]]
+    total = sum(v[0] for v in want.values())
+    h.log("%d agents, %d events in the truth" % (AGENTS, total))
+    for a in agents:
+        a.start()
+
+    def release(step):
+        for m in moves:
+            per = (len(m) + GROUPS - 1) // GROUPS
+            for src, dst in m[step * per:(step + 1) * per]:
+                os.makedirs(os.path.dirname(dst), exist_ok=True)
+                shutil.copy2(src, dst)
+
+    for step in range(GROUPS):
+        release(step)
+        time.sleep(1)
+        if step == FAIL_AT:
+            stored = h.psql(c.db, "SELECT count(*) FROM aimeter.usage_events")
+            h.log("primary stopped (immediate) with %s events stored" % stored)
+            pair.primary.stop("immediate")
+            time.sleep(2)  # agents meet a collector without a database meanwhile
+            pair.standby.promote()
+            os.environ["PGPORT"] = str(pair.standby.port)
+            h.log("standby promoted; the logs keep arriving")
+    h.wait_totals(c, want, timeout=300)
+    check(pair.standby, "primary, no standby connected")
+    got = int(h.psql(c.db, "SELECT count(*) FROM aimeter.usage_events"))
+    if got != total:
+        h.fail("usage_events has %d rows, the truth %d events" % (got, total))
+    answered_503 = sum(a.log().count("HTTP 503") for a in agents)
+    for a in agents:
+        st = a.status()
+        if st.get("spooled events", "0") not in ("0", ""):
+            h.fail("%s still has spooled events: %s" % (a.dir, st))
+        a.stop()
+    with open(c.log_path, errors="replace") as f:
+        clog = f.read()
+    lost = clog.count("lost database connection")
+    h.log("new primary equals the truth: %d events from %d agents; the collector lost %d "
+          "database connections, agents logged %d answers of 503 and retried"
+          % (total, AGENTS, lost, answered_503))
+    if lost == 0:
+        h.fail("the collector never saw the primary go away:\n" + clog[-3000:])
+    print("ok")
+finally:
+    for a in agents:
+        a.kill()
+    if c is not None:
+        c.close()
+    pair.close()
