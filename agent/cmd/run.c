@@ -23,6 +23,7 @@
 #include "log.h"
 #include "ship.h"
 #include "spool.h"
+#include "storage.h"
 #include "testhook.h"
 
 #include "macros.h"
@@ -60,6 +61,7 @@ struct agent {
 	struct watch *watches;
 	size_t n_watches;
 	struct follow_skips skips; /* as last written to the reader status file */
+	struct storage storage;    /* spool writes failing (a full disk): reading paused */
 	bool reading;  /* enrolled: passes may run */
 	bool stopping;
 	int exit_code;
@@ -314,8 +316,9 @@ agent_pass(struct agent *a)
 		r = spool_append(a->actions, ch->events, ch->events_len, ch->n_events, NULL, 0);
 	}
 	if (r < 0) {
-		log_warnx("could not append %u action records to the spool: %s; retrying",
+		log_debug("could not append %u action records to the spool: %s; retrying",
 			  out.n_actions, strerror(-r));
+		storage_note(&a->storage, r, now);
 		follow_abort(a->follow);
 		follow_out_finish(&out);
 		schedule_pass(a, RETRY_MS);
@@ -339,8 +342,9 @@ agent_pass(struct agent *a)
 		}
 		if (r < 0) {
 			/* Positions stay where they were: the logs are still on disk. */
-			log_warnx("could not append %u events to the spool: %s; retrying", out.n_events,
+			log_debug("could not append %u events to the spool: %s; retrying", out.n_events,
 				  strerror(-r));
+			storage_note(&a->storage, r, now);
 			follow_abort(a->follow);
 			follow_out_finish(&out);
 			schedule_pass(a, RETRY_MS);
@@ -351,6 +355,7 @@ agent_pass(struct agent *a)
 		}
 	}
 	follow_commit(a->follow);
+	storage_note(&a->storage, 0, now);
 	write_reader_status(a);
 	if (out.next_settle_ms > 0) {
 		int64_t delay = out.next_settle_ms - now;
@@ -592,6 +597,7 @@ run_main(int argc, char **argv)
 			  strerror(-r));
 		goto out;
 	}
+	storage_open(&a->storage, a->cfg.state_dir);
 	r = follow_create(&a->cfg, &a->follow);
 	if (r < 0) {
 		log_warnx("could not set up the log readers: %s", strerror(-r));
@@ -668,6 +674,7 @@ out:
 	spool_close(a->actions);
 	spool_close(a->spool);
 	follow_destroy(a->follow);
+	storage_close(&a->storage);
 	explicit_bzero(a->secret, sizeof(a->secret));
 	free(a);
 	return code;
