@@ -18,6 +18,7 @@
 #include "am_config.h"
 #include "clock.h"
 #include "config.h"
+#include "defer.h"
 #include "enroll.h"
 #include "follow.h"
 #include "log.h"
@@ -288,6 +289,36 @@ write_reader_status(struct agent *a)
 	}
 }
 
+/*
+ * Events the collector refused as in the future (defer.h) go back into the
+ * spool once due; the pass after the next due time brings the rest. A
+ * failure keeps the files for the next pass.
+ */
+static void
+release_deferred(struct agent *a, int64_t now)
+{
+	uint64_t released = 0;
+	int64_t next_due = 0;
+	int r = defer_release(a->cfg.state_dir, a->spool, now, a->cfg.future_retry_seconds * 1000,
+			      &released, &next_due);
+
+	if (r < 0) {
+		log_debug("could not send deferred events again yet: %s", strerror(-r));
+		storage_note(&a->storage, r, now);
+		schedule_pass(a, RETRY_MS);
+	}
+	if (released > 0) {
+		log_info("sending again %" PRIu64 " events the collector had refused as in the future",
+			 released);
+		if (a->ship != NULL) {
+			ship_kick(a->ship);
+		}
+	}
+	if (next_due > 0) {
+		schedule_pass(a, next_due - now < 100 ? 100 : (uint64_t)(next_due - now));
+	}
+}
+
 static void
 agent_pass(struct agent *a)
 {
@@ -299,6 +330,7 @@ agent_pass(struct agent *a)
 		return;
 	}
 	now = clock_wall_ms();
+	release_deferred(a, now);
 	r = follow_pass(a->follow, now, &out);
 	if (r < 0) {
 		log_warnx("could not read the AI tools' logs: %s; retrying", strerror(-r));
@@ -403,6 +435,7 @@ make_ship(struct agent *a, struct ship **ret)
 		.pin = a->cfg.pin,
 		.batch_events = (size_t)a->cfg.batch_events,
 		.batch_age_ms = a->cfg.batch_age * 1000,
+		.future_retry_ms = a->cfg.future_retry_seconds * 1000,
 		.state_dir = a->cfg.state_dir,
 		.key_file = a->cfg.project_key_file,
 		.actions = a->actions,

@@ -25,6 +25,7 @@
 #include "am_config.h"
 #include "clock.h"
 #include "config.h"
+#include "defer.h"
 #include "enroll.h"
 #include "log.h"
 #include "run.h"
@@ -42,6 +43,27 @@ struct status_file {
 
 static void print_action_status(const char *state_dir, int collector_schema);
 static void format_age(int64_t ms, char *buf, size_t size);
+
+/* Events the collector refused as in the future, kept to be sent again (defer.h). */
+static void
+print_deferred(const char *state_dir, uint64_t retry_seconds)
+{
+	uint64_t events;
+	int64_t due, wait;
+	char age[64];
+
+	defer_stats(state_dir, &events, &due);
+	if (events == 0) {
+		printf("deferred events:     0\n");
+		return;
+	}
+	/* a due time further off than the retry was set by a clock since gone back: due now */
+	wait = due - clock_wall_ms();
+	wait = wait < 0 || (uint64_t)wait > retry_seconds * 1000 ? 0 : wait;
+	format_age(wait, age, sizeof(age));
+	printf("deferred events:     %" PRIu64 " (refused by the collector as in the future; "
+	       "sent again in %s)\n", events, age);
+}
 
 /* Whether the daemon can write its spool (storage.h): a full disk pauses reading. */
 static void
@@ -270,6 +292,7 @@ status_main(int argc, char **argv)
 		printf("quarantined batches: %" PRIu64 " (%" PRIu64 " events)\n",
 		       st.quarantined_batches, st.quarantined_events);
 	}
+	print_deferred(cfg->state_dir, cfg->future_retry_seconds);
 	print_action_status(cfg->state_dir, sf.collector_schema);
 	print_reader_status(cfg->state_dir);
 	if (sf.last_success_ms > 0) {

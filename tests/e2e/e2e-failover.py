@@ -61,11 +61,7 @@ try:
             os.makedirs(os.path.join(live, tool), exist_ok=True)
         agents.append(h.Agent(c, live, name="agent%d" % i,
                               extra="[ship]\nbatch_events = 40\n"))
-    # gen-logs writes one rollout without a model at the same time with the same counts
-    # whatever the seed; a Codex event id comes from time and counts, not the session, so
-    # the eight copies are one event (as a rollout copied between machines would be).
-    for k in [k for k in want if k[0] == "codex" and k[2] == ""]:
-        want[k] = [x // AGENTS for x in want[k]]
+    want = h.merge_generated(want, AGENTS)
     total = sum(v[0] for v in want.values())
     h.log("%d agents, %d events in the truth" % (AGENTS, total))
     for a in agents:

@@ -81,20 +81,23 @@ def run(cmd, **kw):
     return subprocess.run(cmd, check=True, capture_output=True, text=True, **kw)
 
 
-def make_certs(d, cn="127.0.0.1", name="ca"):
-    """A CA and a server certificate for 127.0.0.1 signed by it."""
+def make_certs(d, cn="127.0.0.1", name="ca", days=2, backdate_days=0):
+    """A CA and a server certificate for 127.0.0.1 signed by it, valid for days from
+    backdate_days ago (made under faketime), so that a skewed client clock accepts it."""
+    fake = ["faketime", "-f", "-%dd" % backdate_days] if backdate_days else []
     ca_key, ca_crt = os.path.join(d, name + ".key"), os.path.join(d, name + ".crt")
     key, csr, crt = (os.path.join(d, "server.key"), os.path.join(d, "server.csr"),
                      os.path.join(d, "server.crt"))
     ext = os.path.join(d, "ext.cnf")
     with open(ext, "w") as f:
         f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n")
-    run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-         "-nodes", "-keyout", ca_key, "-out", ca_crt, "-days", "2", "-subj", "/CN=aimeter e2e CA"])
+    run(fake + ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                "-nodes", "-keyout", ca_key, "-out", ca_crt, "-days", str(days),
+                "-subj", "/CN=aimeter e2e CA"])
     run(["openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
          "-keyout", key, "-out", csr, "-subj", "/CN=" + cn])
-    run(["openssl", "x509", "-req", "-in", csr, "-CA", ca_crt, "-CAkey", ca_key,
-         "-CAcreateserial", "-out", crt, "-days", "2", "-extfile", ext])
+    run(fake + ["openssl", "x509", "-req", "-in", csr, "-CA", ca_crt, "-CAkey", ca_key,
+                "-CAcreateserial", "-out", crt, "-days", str(days), "-extfile", ext])
     os.chmod(key, 0o600)
     return ca_crt, crt, key
 
@@ -233,6 +236,17 @@ def action_truth(logs):
         t = json.load(f)
     return {(r["tool"], r["day"], r["kind"], r["decision"]): [r[k] for k in ACTION_SUMS]
             for r in t["rows"]}
+
+
+def merge_generated(want, copies):
+    """want: the truths of `copies` gen-logs runs added up. Every run writes its Codex rollout
+    without a model at the same time with the same counts, whatever the seed, and a Codex event
+    id comes from those, not the session: the copies are one event (as a rollout copied between
+    machines would be). Returns want with that row counted once."""
+    out = dict(want)
+    for k in [k for k in out if k[0] == "codex" and k[2] == ""]:
+        out[k] = [x // copies for x in out[k]]
+    return out
 
 
 def generate_actions(d, *args):
