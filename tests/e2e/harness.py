@@ -148,10 +148,11 @@ class Cluster:
         self.proc = None
         self.log_path = os.path.join(self.dir, "collector.log")
 
-    def start(self, env=None, conninfo=None):
+    def start(self, env=None, conninfo=None, extra=""):
         """env: extra environment, e.g. AIMETER_TEST_MAX_SCHEMA=1 (a collector from
         before action records: schema 2 refused with 409, acks without the field).
-        conninfo: the collector's [database] conninfo (default: this database on PGHOST)."""
+        conninfo: the collector's [database] conninfo (default: this database on PGHOST).
+        extra: more configuration, appended (a section named again adds to it)."""
         conf = os.path.join(self.dir, "collector.conf")
         conninfo = conninfo or "host=%s port=%s dbname=%s" % (
             os.environ["PGHOST"], os.environ.get("PGPORT", "5432"), self.db)
@@ -160,6 +161,7 @@ class Cluster:
                     "[listen]\ntls = 127.0.0.1:%d\nmetrics = off\n[tls]\ncert_file = %s\nkey_file = %s\n"
                     "[identity]\nperson_key_file = %s\n[enrollment]\nsecret_file = %s\n"
                     % (conninfo, self.port, self.crt, self.key, self.person_key, self.secret_file))
+            f.write(extra)
         self.proc = subprocess.Popen([COLLECTOR, "-c", conf], stdout=open(self.log_path, "a"),
                                      stderr=subprocess.STDOUT,
                                      env=dict(os.environ, **(env or {})))
