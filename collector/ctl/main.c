@@ -123,8 +123,8 @@ static const char check_help[] =
 	"Reports rows in the default partition of usage_events (there\n"
 	"should be none: partitions are made on demand) and SECURITY DEFINER\n"
 	"functions owned by a superuser or without a fixed search_path.\n"
-	"Exit 1 if any. Also prints streaming replication: each standby's\n"
-	"state and replay lag (on a primary), or this standby's lag.\n\n"
+	"Exit 1 if any. Also prints streaming replication, if any: each\n"
+	"standby's state and replay lag (on a primary), or this standby's lag.\n\n"
 	"options:\n" CTL_COMMON_HELP;
 
 int

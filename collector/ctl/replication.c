@@ -3,6 +3,7 @@
  * on a primary, each standby with its state and how far its replay is
  * behind; on a standby, that it is one (the collector cannot write there)
  * and how far it lags. Reports read standbys: their freshness is this lag.
+ * A server without replication gets no line.
  */
 #include "replication.h"
 
@@ -17,6 +18,8 @@ static const char primary_sql[] =
 	" coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::bigint::text, 'unknown'),"
 	" coalesce(round(extract(epoch FROM replay_lag)::numeric, 3)::text, '0')"
 	" FROM pg_stat_replication ORDER BY 1";
+
+static const char sync_names_sql[] = "SELECT current_setting('synchronous_standby_names')";
 
 static const char standby_sql[] =
 	"SELECT coalesce((SELECT status FROM pg_stat_wal_receiver), 'not streaming'),"
@@ -37,7 +40,16 @@ print_primary(PGconn *conn, FILE *out)
 	}
 	n = PQntuples(r);
 	if (n == 0) {
-		fprintf(out, "replication: primary, no standby connected\n");
+		PQclear(r);
+		r = ctl_query(conn, sync_names_sql, 0, NULL);
+		if (r == NULL) {
+			return -1;
+		}
+		if (PQgetvalue(r, 0, 0)[0] != '\0') {
+			/* a standalone server is fine; one waiting for a standby is not */
+			fprintf(out, "replication: primary, no standby connected, but "
+				     "synchronous_standby_names is set: COMMITs wait for one\n");
+		}
 	}
 	for (int i = 0; i < n; i++) {
 		fprintf(out, "replication: standby \"%s\" %s (%s), replay lag %s bytes, %s s\n",

@@ -7,8 +7,8 @@
 
 /*
  * replication_check(conn, out): print one line per standby (on a primary) or
- * this standby's lag. Informational: lag is not an error. Returns 0, or -1
- * after printing why a query failed.
+ * this standby's lag; nothing for a standalone server. Informational: lag is
+ * not an error. Returns 0, or -1 after printing why a query failed.
  */
 int replication_check(PGconn *conn, FILE *out);
 
