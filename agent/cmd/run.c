@@ -630,7 +630,6 @@ run_main(int argc, char **argv)
 			  strerror(-r));
 		goto out;
 	}
-	storage_open(&a->storage, a->cfg.state_dir);
 	r = follow_create(&a->cfg, &a->follow);
 	if (r < 0) {
 		log_warnx("could not set up the log readers: %s", strerror(-r));
@@ -663,6 +662,8 @@ run_main(int argc, char **argv)
 			}
 		}
 	}
+	/* After the spool's lock: the record names this pid only once it is the daemon. */
+	storage_open(&a->storage, a->cfg.state_dir);
 	r = uv_loop_init(&a->loop);
 	if (r < 0) {
 		log_warnx("could not start the event loop: %s", uv_strerror(r));

@@ -135,11 +135,17 @@ try:
     with open(c.log_path, errors="replace") as f:
         clog = f.read()
     unknown = clog.count("with a COMMIT unanswered")
-    for a in agents:
+    for a in agents:  # stored is not yet acknowledged: a retry's ack may still be coming
+        end = time.time() + 120
+        while a.status().get("spooled events", "0") not in ("0", "") and time.time() < end:
+            time.sleep(0.5)
         st = a.status()
         if st.get("spooled events", "0") not in ("0", ""):
             h.fail("%s still has spooled events: %s" % (a.dir, st))
         a.stop()
+    got = int(h.psql(c.db, "SELECT count(*) FROM aimeter.usage_events"))
+    if got != total or h.diff_totals(want, c.totals()):
+        h.fail("after the spools drained: %d rows for %d events" % (got, total))
     lost = clog.count("lost database connection")
     h.log("new primary equals the truth: %d events from %d agents; the collector lost %d "
           "database connections, %d with a COMMIT unanswered; agents logged %d answers of 503 "
