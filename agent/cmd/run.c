@@ -18,11 +18,13 @@
 #include "am_config.h"
 #include "clock.h"
 #include "config.h"
+#include "defer.h"
 #include "enroll.h"
 #include "follow.h"
 #include "log.h"
 #include "ship.h"
 #include "spool.h"
+#include "storage.h"
 #include "testhook.h"
 
 #include "macros.h"
@@ -60,6 +62,7 @@ struct agent {
 	struct watch *watches;
 	size_t n_watches;
 	struct follow_skips skips; /* as last written to the reader status file */
+	struct storage storage;    /* spool writes failing (a full disk): reading paused */
 	bool reading;  /* enrolled: passes may run */
 	bool stopping;
 	int exit_code;
@@ -286,6 +289,36 @@ write_reader_status(struct agent *a)
 	}
 }
 
+/*
+ * Events the collector refused as in the future (defer.h) go back into the
+ * spool once due; the pass after the next due time brings the rest. A
+ * failure keeps the files for the next pass.
+ */
+static void
+release_deferred(struct agent *a, int64_t now)
+{
+	uint64_t released = 0;
+	int64_t next_due = 0;
+	int r = defer_release(a->cfg.state_dir, a->spool, now, a->cfg.future_retry_seconds * 1000,
+			      &released, &next_due);
+
+	if (r < 0) {
+		log_debug("could not send deferred events again yet: %s", strerror(-r));
+		storage_note(&a->storage, r, now);
+		schedule_pass(a, RETRY_MS);
+	}
+	if (released > 0) {
+		log_info("sending again %" PRIu64 " events the collector had refused as in the future",
+			 released);
+		if (a->ship != NULL) {
+			ship_kick(a->ship);
+		}
+	}
+	if (next_due > 0) {
+		schedule_pass(a, next_due - now < 100 ? 100 : (uint64_t)(next_due - now));
+	}
+}
+
 static void
 agent_pass(struct agent *a)
 {
@@ -297,6 +330,7 @@ agent_pass(struct agent *a)
 		return;
 	}
 	now = clock_wall_ms();
+	release_deferred(a, now);
 	r = follow_pass(a->follow, now, &out);
 	if (r < 0) {
 		log_warnx("could not read the AI tools' logs: %s; retrying", strerror(-r));
@@ -314,8 +348,9 @@ agent_pass(struct agent *a)
 		r = spool_append(a->actions, ch->events, ch->events_len, ch->n_events, NULL, 0);
 	}
 	if (r < 0) {
-		log_warnx("could not append %u action records to the spool: %s; retrying",
+		log_debug("could not append %u action records to the spool: %s; retrying",
 			  out.n_actions, strerror(-r));
+		storage_note(&a->storage, r, now);
 		follow_abort(a->follow);
 		follow_out_finish(&out);
 		schedule_pass(a, RETRY_MS);
@@ -339,8 +374,9 @@ agent_pass(struct agent *a)
 		}
 		if (r < 0) {
 			/* Positions stay where they were: the logs are still on disk. */
-			log_warnx("could not append %u events to the spool: %s; retrying", out.n_events,
+			log_debug("could not append %u events to the spool: %s; retrying", out.n_events,
 				  strerror(-r));
+			storage_note(&a->storage, r, now);
 			follow_abort(a->follow);
 			follow_out_finish(&out);
 			schedule_pass(a, RETRY_MS);
@@ -351,6 +387,7 @@ agent_pass(struct agent *a)
 		}
 	}
 	follow_commit(a->follow);
+	storage_note(&a->storage, 0, now);
 	write_reader_status(a);
 	if (out.next_settle_ms > 0) {
 		int64_t delay = out.next_settle_ms - now;
@@ -398,6 +435,7 @@ make_ship(struct agent *a, struct ship **ret)
 		.pin = a->cfg.pin,
 		.batch_events = (size_t)a->cfg.batch_events,
 		.batch_age_ms = a->cfg.batch_age * 1000,
+		.future_retry_ms = a->cfg.future_retry_seconds * 1000,
 		.state_dir = a->cfg.state_dir,
 		.key_file = a->cfg.project_key_file,
 		.actions = a->actions,
@@ -624,6 +662,8 @@ run_main(int argc, char **argv)
 			}
 		}
 	}
+	/* After the spool's lock: the record names this pid only once it is the daemon. */
+	storage_open(&a->storage, a->cfg.state_dir);
 	r = uv_loop_init(&a->loop);
 	if (r < 0) {
 		log_warnx("could not start the event loop: %s", uv_strerror(r));
@@ -668,6 +708,7 @@ out:
 	spool_close(a->actions);
 	spool_close(a->spool);
 	follow_destroy(a->follow);
+	storage_close(&a->storage);
 	explicit_bzero(a->secret, sizeof(a->secret));
 	free(a);
 	return code;

@@ -25,11 +25,13 @@
 #include "am_config.h"
 #include "clock.h"
 #include "config.h"
+#include "defer.h"
 #include "enroll.h"
 #include "log.h"
 #include "run.h"
 #include "ship.h"
 #include "spool.h"
+#include "storage.h"
 
 struct status_file {
 	long pid;
@@ -40,6 +42,49 @@ struct status_file {
 };
 
 static void print_action_status(const char *state_dir, int collector_schema);
+static void format_age(int64_t ms, char *buf, size_t size);
+
+/* Events the collector refused as in the future, kept to be sent again (defer.h). */
+static void
+print_deferred(const char *state_dir, uint64_t retry_seconds)
+{
+	uint64_t events;
+	int64_t due, wait;
+	char age[64];
+
+	defer_stats(state_dir, &events, &due);
+	if (events == 0) {
+		printf("deferred events:     0\n");
+		return;
+	}
+	/* a due time further off than the retry was set by a clock since gone back: due now */
+	wait = due - clock_wall_ms();
+	wait = wait < 0 || (uint64_t)wait > retry_seconds * 1000 ? 0 : wait;
+	format_age(wait, age, sizeof(age));
+	printf("deferred events:     %" PRIu64 " (refused by the collector as in the future; "
+	       "sent again in %s)\n", events, age);
+}
+
+/* Whether the daemon can write its spool (storage.h): a full disk pauses reading. */
+static void
+print_storage(const char *state_dir, bool running)
+{
+	int err;
+	int64_t since;
+	long pid;
+	char age[64];
+
+	if (storage_read(state_dir, &err, &since, &pid) < 0) {
+		return;
+	}
+	if (err == 0) {
+		printf("spool writes:        ok\n");
+		return;
+	}
+	format_age(clock_wall_ms() - since, age, sizeof(age));
+	printf("spool writes:        failing for %s: %s; reading paused%s\n", age, strerror(-err),
+	       running ? " until a write succeeds" : " (when the daemon last ran)");
+}
 
 static void
 read_status_file(const char *state_dir, struct status_file *ret)
@@ -72,15 +117,25 @@ read_status_file(const char *state_dir, struct status_file *ret)
 	fclose(f);
 }
 
-/* The daemon's pid when it runs: the status file names it and it holds the lock. */
+/*
+ * The daemon's pid when it runs: the status file names it (or, when that
+ * could not be rewritten on a full disk, the storage record) and it holds
+ * the lock.
+ */
 static long
 daemon_pid(const char *state_dir, const struct status_file *sf)
 {
 	char dir[PATH_MAX];
 	struct spool *probe;
-	int r;
+	long pid = sf->pid;
+	int64_t since;
+	int r, err;
 
-	if (sf->pid <= 0 || kill((pid_t)sf->pid, 0) < 0) {
+	if ((pid <= 0 || kill((pid_t)pid, 0) < 0) &&
+	    storage_read(state_dir, &err, &since, &pid) < 0) {
+		return 0;
+	}
+	if (pid <= 0 || kill((pid_t)pid, 0) < 0) {
 		return 0;
 	}
 	snprintf(dir, sizeof(dir), "%s/spool", state_dir);
@@ -89,7 +144,7 @@ daemon_pid(const char *state_dir, const struct status_file *sf)
 		spool_close(probe); /* nobody holds the lock */
 		return 0;
 	}
-	return r == -EBUSY ? sf->pid : 0;
+	return r == -EBUSY ? pid : 0;
 }
 
 /* The readers' skips (run.c write_reader_status), when the daemon has written them. */
@@ -217,6 +272,7 @@ status_main(int argc, char **argv)
 		printf(" (pid %ld)", pid);
 	}
 	printf("\nenrolled:            %s\n", sf.enrolled ? "yes" : "no");
+	print_storage(cfg->state_dir, pid > 0);
 	if (r < 0) {
 		printf("spool:               (none: %s)\n", strerror(-r));
 	} else {
@@ -236,6 +292,7 @@ status_main(int argc, char **argv)
 		printf("quarantined batches: %" PRIu64 " (%" PRIu64 " events)\n",
 		       st.quarantined_batches, st.quarantined_events);
 	}
+	print_deferred(cfg->state_dir, cfg->future_retry_seconds);
 	print_action_status(cfg->state_dir, sf.collector_schema);
 	print_reader_status(cfg->state_dir);
 	if (sf.last_success_ms > 0) {

@@ -71,6 +71,9 @@ static const struct opt opts[] = {
 	 "seconds before a partial batch is sent"},
 	{"ship", "batch_events", "AIMETER_BATCH_EVENTS", NUM(OPT_UINT, batch_events, 100000),
 	 "events per batch"},
+	{"ship", "future_retry_seconds", "AIMETER_FUTURE_RETRY_SECONDS",
+	 NUM(OPT_UINT, future_retry_seconds, 30 * 86400),
+	 "seconds before events the collector found in the future are sent again"},
 	{"sources", "all_users", "AIMETER_ALL_USERS", NUM(OPT_BOOL, all_users, 0),
 	 "read every user's home (root only)"},
 	{"spool", "max_bytes", "AIMETER_SPOOL_MAX_BYTES", NUM(OPT_BYTES, spool_max_bytes, 1ull << 40),
@@ -101,6 +104,7 @@ config_defaults(struct agent_config *cfg)
 	cfg->spool_max_bytes = 256ull << 20;
 	cfg->batch_events = 1000;
 	cfg->batch_age = 60;
+	cfg->future_retry_seconds = 3600;
 	cfg->settle_seconds = 30;
 	cfg->action_settle_seconds = 1800; /* longer than Claude Code's 10-minute shell timeout */
 	cfg->ship_actions = true;

@@ -44,6 +44,7 @@ struct agent_config {
 	uint64_t spool_max_bytes;
 	uint64_t batch_events;
 	uint64_t batch_age;
+	uint64_t future_retry_seconds; /* [ship]: events refused as in the future wait this long */
 	uint64_t settle_seconds;
 };
 

@@ -2,6 +2,7 @@
 #include "project.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -407,7 +408,16 @@ project_key_load_or_create(const char *path, uint8_t *ret_key, size_t *ret_len)
 	if (got != (ssize_t)sizeof(key)) {
 		return got < 0 ? -errno : -EIO;
 	}
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	/*
+	 * Written whole under a private name, then linked into place: the daemon
+	 * and a `scan` starting together must never read a created, still empty
+	 * key. The loser of the link race uses the winner's key.
+	 */
+	char tmp[PATH_MAX];
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.new.%ld", path, (long)getpid()) >= sizeof(tmp)) {
+		return -ENAMETOOLONG;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		return -errno;
 	}
@@ -417,10 +427,21 @@ project_key_load_or_create(const char *path, uint8_t *ret_key, size_t *ret_len)
 	if (write(fd, hex, 64) != 64 || fsync(fd) < 0) {
 		int e = errno ? errno : EIO;
 		close(fd);
-		unlink(path);
+		unlink(tmp);
 		return -e;
 	}
 	close(fd);
+	if (link(tmp, path) < 0) {
+		int e = errno;
+		unlink(tmp);
+		if (e == EEXIST) {
+			return identity_key_load(path, ret_key, ret_len, err, sizeof(err)) == 0 ?
+				       0 :
+				       -EACCES;
+		}
+		return -e;
+	}
+	unlink(tmp);
 	memcpy(ret_key, hex, 64);
 	*ret_len = 64;
 	return 0;

@@ -103,7 +103,7 @@ file_quiet(const struct follow_actions *fa, const struct track *t, const uint8_t
 	if (fs == NULL || fs->removed) {
 		return true;
 	}
-	due = (int64_t)(fs->mtime_ns / 1000000) + (int64_t)fa->settle_ms;
+	due = track_quiet_due(fs, fa->settle_ms);
 	if (due <= now_ms) {
 		return true;
 	}

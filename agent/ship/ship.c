@@ -22,6 +22,7 @@
 #include "am_config.h"
 #include "backoff.h"
 #include "clock.h"
+#include "defer.h"
 #include "hex.h"
 #include "log.h"
 #include "testhook.h"
@@ -49,8 +50,8 @@ struct xfer {
 	uint8_t *body;
 	size_t body_len;
 	char errbuf[CURL_ERROR_SIZE];
-	uint8_t resp[RESP_MAX];
-	size_t resp_len;
+	uint8_t *resp;    /* the answer, grown up to resp_max; never NULL */
+	size_t resp_len, resp_size, resp_max;
 	long retry_after;
 	bool upload_hooked;
 	/* XFER_BATCH */
@@ -82,6 +83,7 @@ struct ship {
 	char *secret, *hostname, *os, *agent_version, *team_hint;
 	size_t batch_events;
 	uint64_t batch_bytes, batch_age_ms;
+	uint64_t future_retry_ms; /* events refused as in the future wait this long (defer.h) */
 
 	enum ship_state state;
 	struct xfer *inflight;
@@ -470,8 +472,18 @@ static size_t
 xfer_write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
 	struct xfer *x = userdata;
-	size_t n = size * nmemb, room = RESP_MAX - x->resp_len;
+	size_t n = size * nmemb, room;
 
+	if (x->resp_len + n > x->resp_size && x->resp_size < x->resp_max) {
+		/* a BatchAck naming many rejected events: room for all of them */
+		size_t want = x->resp_len + n > x->resp_max ? x->resp_max : x->resp_len + n;
+		uint8_t *p = realloc(x->resp, want);
+		if (p != NULL) {
+			x->resp = p;
+			x->resp_size = want;
+		}
+	}
+	room = x->resp_size - x->resp_len;
 	memcpy(x->resp + x->resp_len, ptr, n < room ? n : room);
 	x->resp_len += n < room ? n : room;
 	return n; /* the rest of a long answer is ignored, not an error */
@@ -532,9 +544,30 @@ xfer_free(struct xfer *x)
 		lib.slist_free_all(x->headers);
 	}
 	free(x->body);
+	free(x->resp);
 	spool_peek_free(&x->peek);
 	spool_peek_free(&x->apeek);
 	free(x);
+}
+
+/* A transfer whose answer may grow to resp_max bytes; NULL when out of memory. */
+static struct xfer *
+xfer_new(enum xfer_kind kind, size_t resp_max)
+{
+	struct xfer *x = calloc(1, sizeof(*x));
+
+	if (x == NULL) {
+		return NULL;
+	}
+	x->kind = kind;
+	x->resp = malloc(RESP_MAX);
+	if (x->resp == NULL) {
+		free(x);
+		return NULL;
+	}
+	x->resp_size = RESP_MAX;
+	x->resp_max = resp_max > RESP_MAX ? resp_max : RESP_MAX;
+	return x;
 }
 
 static int
@@ -613,7 +646,7 @@ xfer_start(struct ship *s, struct xfer *x, const char *path)
 static void
 start_enroll(struct ship *s)
 {
-	struct xfer *x = calloc(1, sizeof(*x));
+	struct xfer *x = xfer_new(XFER_ENROLL, RESP_MAX);
 	struct enroll_info info = {
 		.secret = s->secret,
 		.hostname = s->hostname,
@@ -628,7 +661,7 @@ start_enroll(struct ship *s)
 		return;
 	}
 	if (s->secret == NULL || s->secret[0] == '\0') {
-		free(x);
+		xfer_free(x);
 		note_error(s, "could not enroll with \"%s\": no enrollment secret configured", s->url);
 		backoff(s);
 		return;
@@ -794,6 +827,47 @@ note_refusal(struct ship *s)
 	s->refusal_logged = true;
 }
 
+/*
+ * Before the ack removes the batch from the spool: the events the collector
+ * refused as in the future go to the deferred store, to be sent again.
+ */
+static int
+keep_future(struct ship *s, const struct xfer *x)
+{
+	Aimeter__V1__BatchAck *ack = aimeter__v1__batch_ack__unpack(NULL, x->resp_len, x->resp);
+	am_usage_event **later = NULL;
+	size_t n = 0;
+	int r = 0;
+
+	if (ack == NULL || ack->n_rejected == 0) {
+		goto out;
+	}
+	later = calloc(ack->n_rejected, sizeof(*later));
+	if (later == NULL) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < ack->n_rejected; i++) {
+		const Aimeter__V1__Rejected *rej = ack->rejected[i];
+		/* index counts events first, then action records */
+		if (strcmp(rej->reason, "future_timestamp") == 0 && rej->index < x->peek.n) {
+			later[n++] = x->peek.events[rej->index];
+		}
+	}
+	r = defer_save(s->state_dir, later, n, clock_wall_ms() + (int64_t)s->future_retry_ms);
+	if (r == 0 && n > 0) {
+		log_warnx("collector refused %zu events as in the future (this clock or the tool's "
+			  "ahead of the collector's?); keeping them, sent again in %" PRIu64 " s",
+			  n, s->future_retry_ms / 1000);
+	}
+out:
+	free(later);
+	if (ack != NULL) {
+		aimeter__v1__batch_ack__free_unpacked(ack, NULL);
+	}
+	return r;
+}
+
 static void
 batch_done(struct ship *s, struct xfer *x, long status)
 {
@@ -801,6 +875,14 @@ batch_done(struct ship *s, struct xfer *x, long status)
 
 	if (status / 100 == 2) {
 		am_test_hook("acked");
+		r = keep_future(s, x);
+		if (r < 0) {
+			/* Not acknowledged: sent again, the stored events are duplicates then. */
+			note_error(s, "could not keep the events the collector refused as in the "
+				      "future: %s", strerror(-r));
+			backoff(s);
+			return;
+		}
 		r = spool_ack(s->spool, x->peek.end, x->dropped_reported, x->peek.n, false);
 		if (r == 0 && x->apeek.n > 0) {
 			/* a crash before this sends them again: the collector keeps the first */
@@ -975,13 +1057,13 @@ start_batch(struct ship *s)
 {
 	struct spool_stats st;
 	am_batch b = AIMETER__V1__BATCH__INIT;
-	struct xfer *x = calloc(1, sizeof(*x));
+	/* the ack names each rejected item: index, id and reason, under 96 bytes */
+	struct xfer *x = xfer_new(XFER_BATCH, RESP_MAX + 96 * s->split_limit);
 	int r;
 
 	if (x == NULL) {
 		return -ENOMEM;
 	}
-	x->kind = XFER_BATCH;
 	r = spool_peek(s->spool, s->split_limit, &x->peek);
 	spool_get_stats(s->spool, &st);
 	if (r == 0 && x->peek.n < s->split_limit && actions_waiting(s) &&
@@ -1311,6 +1393,7 @@ ship_create(uv_loop_t *loop, struct spool *spool, const struct ship_options *o,
 	s->split_limit = s->batch_events;
 	s->batch_bytes = o->batch_bytes ? o->batch_bytes : (1u << 20);
 	s->batch_age_ms = o->batch_age_ms ? o->batch_age_ms : 60000;
+	s->future_retry_ms = o->future_retry_ms ? o->future_retry_ms : 3600000;
 	/* at least 100 ms between tries, even when tests shorten the base */
 	struct backoff_policy retry = {
 		.base_ms = o->backoff_base_ms ? o->backoff_base_ms : 1000,

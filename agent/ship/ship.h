@@ -43,6 +43,7 @@ struct ship_options {
 	size_t batch_events;        /* 0: 1000 */
 	uint64_t batch_bytes;       /* spooled bytes that trigger a send; 0: 1 MiB */
 	uint64_t batch_age_ms;      /* 0: 60 s */
+	uint64_t future_retry_ms;   /* events refused as in the future wait this long; 0: 1 h */
 	uint64_t backoff_base_ms;   /* 0: 1 s */
 	uint64_t backoff_cap_ms;    /* 0: 5 min */
 	const char *state_dir;      /* device.token, status, quarantine/ */

@@ -269,6 +269,7 @@ read_file(struct track *t, struct track_file *fs, const char *path, const char *
 	fs->ino = (uint64_t)now.st_ino;
 	fs->size = (uint64_t)now.st_size;
 	fs->mtime_ns = mtime_ns_of(&now);
+	fs->seen_ms = 0; /* a new mtime: the pass notes when it saw it */
 	fs->head_len = zst ? 0 : (fs->cur.offset < TRACK_FP_BYTES ? fs->cur.offset : TRACK_FP_BYTES);
 	fs->head_fp = fingerprint(fd, 0, fs->head_len);
 	fs->tail_len = fs->head_len;
@@ -343,7 +344,11 @@ track_pass(struct track *t, const struct scan_root *roots, size_t n, int64_t now
 	scan_walk_all(s, roots, n, track_file_cb, t);
 	for (size_t i = 0; i < t->n_files; i++) {
 		struct track_file *fs = &t->files[i];
-		int64_t due = (int64_t)(fs->mtime_ns / 1000000) + (int64_t)t->settle_ms;
+		int64_t due;
+		if (fs->seen_ms == 0) {
+			fs->seen_ms = now_ms;
+		}
+		due = track_quiet_due(fs, t->settle_ms);
 		if (!fs->visited) {
 			/* deleted: forgotten, and its last response is final */
 			if (!fs->removed) {
@@ -360,6 +365,17 @@ track_pass(struct track *t, const struct scan_root *roots, size_t n, int64_t now
 			t->next_settle_ms = due;
 		}
 	}
+}
+
+int64_t
+track_quiet_due(const struct track_file *fs, uint64_t settle_ms)
+{
+	int64_t since = (int64_t)(fs->mtime_ns / 1000000);
+
+	if (fs->seen_ms != 0 && fs->seen_ms < since) {
+		since = fs->seen_ms;
+	}
+	return since + (int64_t)settle_ms;
 }
 
 bool

@@ -52,6 +52,7 @@ struct track_file {
 	struct scan_cursor cur;
 	bool visited, changed, removed;
 	bool reread; /* in memory: read from its start at the next pass (ship/follow.c) */
+	int64_t seen_ms; /* in memory: this clock at the first pass that knew this mtime; 0: none yet */
 };
 
 struct track_stats {
@@ -139,6 +140,15 @@ struct track_file *track_add_file(struct track *t, const uint8_t key[16]);
 int track_legacy_cursor(struct track_file *fs, bool has_prev, bool spawn,
 			const uint64_t totals_start[6], const char *model, const char *session,
 			const char *label);
+
+/*
+ * track_quiet_due(fs, settle_ms): when fs has been quiet for settle_ms. From
+ * its mtime, or from when this clock first saw that mtime if that is earlier:
+ * a file stamped in this clock's future (the clock went back, or the file
+ * came from a machine ahead) still settles after settle_ms, not after the
+ * clock catches up.
+ */
+int64_t track_quiet_due(const struct track_file *fs, uint64_t settle_ms);
 
 /* track_find(t, key): the file entry of key, or NULL. */
 struct track_file *track_find(const struct track *t, const uint8_t key[16]);

@@ -9,6 +9,7 @@
 #include "migrate.h"
 #include "options.h"
 #include "rep.h"
+#include "replication.h"
 
 static void
 usage(FILE *f)
@@ -122,7 +123,8 @@ static const char check_help[] =
 	"Reports rows in the default partition of usage_events (there\n"
 	"should be none: partitions are made on demand) and SECURITY DEFINER\n"
 	"functions owned by a superuser or without a fixed search_path.\n"
-	"Exit 1 if any.\n\n"
+	"Exit 1 if any. Also prints streaming replication, if any: each\n"
+	"standby's state and replay lag (on a primary), or this standby's lag.\n\n"
 	"options:\n" CTL_COMMON_HELP;
 
 int
@@ -157,6 +159,9 @@ cmd_check(int argc, char **argv)
 		if (err[0] != '\0') {
 			fprintf(stderr, "aimeterctl: %s", err);
 		}
+		rc = CTL_FAIL;
+	}
+	if (replication_check(conn, stdout) < 0) {
 		rc = CTL_FAIL;
 	}
 	PQfinish(conn);

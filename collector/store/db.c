@@ -208,6 +208,9 @@ conn_fail(struct db_conn *c, const char *why)
 		log_debug("could not connect to the database (connection %u): %s", c->index, msg);
 	} else if (c->state == DBC_CONNECTING) {
 		log_warnx("could not connect to the database (connection %u): %s", c->index, msg);
+	} else if (job != NULL && job->commit_sent_ns != 0) {
+		/* whether it committed is unknown: the batch gets 503, its retry is deduplicated */
+		log_warnx("lost database connection %u with a COMMIT unanswered: %s", c->index, msg);
 	} else {
 		log_warnx("lost database connection %u: %s", c->index, msg);
 	}

@@ -81,20 +81,23 @@ def run(cmd, **kw):
     return subprocess.run(cmd, check=True, capture_output=True, text=True, **kw)
 
 
-def make_certs(d, cn="127.0.0.1", name="ca"):
-    """A CA and a server certificate for 127.0.0.1 signed by it."""
+def make_certs(d, cn="127.0.0.1", name="ca", days=2, backdate_days=0):
+    """A CA and a server certificate for 127.0.0.1 signed by it, valid for days from
+    backdate_days ago (made under faketime), so that a skewed client clock accepts it."""
+    fake = ["faketime", "-f", "-%dd" % backdate_days] if backdate_days else []
     ca_key, ca_crt = os.path.join(d, name + ".key"), os.path.join(d, name + ".crt")
     key, csr, crt = (os.path.join(d, "server.key"), os.path.join(d, "server.csr"),
                      os.path.join(d, "server.crt"))
     ext = os.path.join(d, "ext.cnf")
     with open(ext, "w") as f:
         f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n")
-    run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-         "-nodes", "-keyout", ca_key, "-out", ca_crt, "-days", "2", "-subj", "/CN=aimeter e2e CA"])
+    run(fake + ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                "-nodes", "-keyout", ca_key, "-out", ca_crt, "-days", str(days),
+                "-subj", "/CN=aimeter e2e CA"])
     run(["openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
          "-keyout", key, "-out", csr, "-subj", "/CN=" + cn])
-    run(["openssl", "x509", "-req", "-in", csr, "-CA", ca_crt, "-CAkey", ca_key,
-         "-CAcreateserial", "-out", crt, "-days", "2", "-extfile", ext])
+    run(fake + ["openssl", "x509", "-req", "-in", csr, "-CA", ca_crt, "-CAkey", ca_key,
+                "-CAcreateserial", "-out", crt, "-days", str(days), "-extfile", ext])
     os.chmod(key, 0o600)
     return ca_crt, crt, key
 
@@ -145,16 +148,20 @@ class Cluster:
         self.proc = None
         self.log_path = os.path.join(self.dir, "collector.log")
 
-    def start(self, env=None):
+    def start(self, env=None, conninfo=None, extra=""):
         """env: extra environment, e.g. AIMETER_TEST_MAX_SCHEMA=1 (a collector from
-        before action records: schema 2 refused with 409, acks without the field)."""
+        before action records: schema 2 refused with 409, acks without the field).
+        conninfo: the collector's [database] conninfo (default: this database on PGHOST).
+        extra: more configuration, appended (a section named again adds to it)."""
         conf = os.path.join(self.dir, "collector.conf")
+        conninfo = conninfo or "host=%s port=%s dbname=%s" % (
+            os.environ["PGHOST"], os.environ.get("PGPORT", "5432"), self.db)
         with open(conf, "w") as f:
-            f.write("[database]\nconninfo = host=%s port=%s dbname=%s\ndevice_cache_ms = 0\n"
+            f.write("[database]\nconninfo = %s\ndevice_cache_ms = 0\n"
                     "[listen]\ntls = 127.0.0.1:%d\nmetrics = off\n[tls]\ncert_file = %s\nkey_file = %s\n"
                     "[identity]\nperson_key_file = %s\n[enrollment]\nsecret_file = %s\n"
-                    % (os.environ["PGHOST"], os.environ.get("PGPORT", "5432"), self.db,
-                       self.port, self.crt, self.key, self.person_key, self.secret_file))
+                    % (conninfo, self.port, self.crt, self.key, self.person_key, self.secret_file))
+            f.write(extra)
         self.proc = subprocess.Popen([COLLECTOR, "-c", conf], stdout=open(self.log_path, "a"),
                                      stderr=subprocess.STDOUT,
                                      env=dict(os.environ, **(env or {})))
@@ -231,6 +238,17 @@ def action_truth(logs):
         t = json.load(f)
     return {(r["tool"], r["day"], r["kind"], r["decision"]): [r[k] for k in ACTION_SUMS]
             for r in t["rows"]}
+
+
+def merge_generated(want, copies):
+    """want: the truths of `copies` gen-logs runs added up. Every run writes its Codex rollout
+    without a model at the same time with the same counts, whatever the seed, and a Codex event
+    id comes from those, not the session: the copies are one event (as a rollout copied between
+    machines would be). Returns want with that row counted once."""
+    out = dict(want)
+    for k in [k for k in out if k[0] == "codex" and k[2] == ""]:
+        out[k] = [x // copies for x in out[k]]
+    return out
 
 
 def generate_actions(d, *args):
