@@ -216,7 +216,11 @@ bj_day_of_unix(const json_t *obj, const char *key, char dst[11], char *err, size
 		snprintf(err, err_len, "\"%s\" is out of range", key);
 		return -EBADMSG;
 	}
-	snprintf(dst, 11, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+	/* Unix seconds 0 to 9999-12-31: years 1970-9999, four digits, so this fits. */
+	if (strftime(dst, 11, "%Y-%m-%d", &tm) != 10) {
+		snprintf(err, err_len, "\"%s\" is out of range", key);
+		return -EBADMSG;
+	}
 	return 0;
 }
 
